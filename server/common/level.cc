@@ -1,0 +1,62 @@
+#include "server/common/level.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace sluice {
+
+absl::string_view LevelName(Level level) {
+  switch (level) {
+    case Level::kTrace:
+      return "TRACE";
+    case Level::kDebug:
+      return "DEBUG";
+    case Level::kInfo:
+      return "INFO";
+    case Level::kWarn:
+      return "WARN";
+    case Level::kError:
+      return "ERROR";
+    case Level::kFatal:
+      return "FATAL";
+  }
+  return "UNKNOWN";
+}
+
+absl::string_view LevelKeyword(Level level) {
+  switch (level) {
+    case Level::kTrace:
+      return "trace";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarn:
+      return "warn";
+    case Level::kError:
+      return "error";
+    case Level::kFatal:
+      return "fatal";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<Level> ParseLevel(absl::string_view text) {
+  const std::string lower = absl::AsciiStrToLower(text);
+  for (Level level : kAllLevels) {
+    if (lower == LevelKeyword(level)) return level;
+  }
+  if (lower == "warning") return Level::kWarn;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "invalid level \"", text, "\": expected one of trace, debug, info, warn, error, fatal"));
+}
+
+absl::StatusOr<Level> LevelFromProto(int proto_level) {
+  if (proto_level == v1::LEVEL_UNSPECIFIED) return Level::kInfo;
+  if (proto_level >= v1::LEVEL_TRACE && proto_level <= v1::LEVEL_FATAL) {
+    return static_cast<Level>(proto_level);
+  }
+  return absl::InvalidArgumentError(absl::StrCat("invalid level value ", proto_level));
+}
+
+}  // namespace sluice

@@ -1,0 +1,46 @@
+// Log levels as Sluice uses them internally, and their spellings.
+//
+// The numeric values match sluice.v1.Level, so converting from the wire is a cast after
+// mapping LEVEL_UNSPECIFIED to INFO. Called by config (level names in YAML), admin (the
+// level table), ingest (the level gate) and the formatters (level names in output).
+#ifndef SLUICE_SERVER_COMMON_LEVEL_H_
+#define SLUICE_SERVER_COMMON_LEVEL_H_
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "sluice/v1/logs.pb.h"
+
+namespace sluice {
+
+enum class Level : uint8_t {
+  kTrace = 1,
+  kDebug = 2,
+  kInfo = 3,
+  kWarn = 4,
+  kError = 5,
+  kFatal = 6,
+};
+
+inline constexpr Level kAllLevels[] = {Level::kTrace, Level::kDebug, Level::kInfo,
+                                       Level::kWarn,  Level::kError, Level::kFatal};
+
+// "TRACE", "DEBUG", ... as written into outputs.
+absl::string_view LevelName(Level level);
+
+// Lower-case spelling used in config files and on the command line: "trace", "debug", ...
+absl::string_view LevelKeyword(Level level);
+
+// Accepts the level names in any case, plus "warning" for WARN. Anything else is
+// INVALID_ARGUMENT naming the accepted spellings.
+absl::StatusOr<Level> ParseLevel(absl::string_view text);
+
+// LEVEL_UNSPECIFIED means INFO; values outside the enum are INVALID_ARGUMENT.
+absl::StatusOr<Level> LevelFromProto(int proto_level);
+
+inline v1::Level LevelToProto(Level level) { return static_cast<v1::Level>(level); }
+
+}  // namespace sluice
+
+#endif  // SLUICE_SERVER_COMMON_LEVEL_H_

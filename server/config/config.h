@@ -1,0 +1,137 @@
+// The configuration of a Sluice server: typed structs with their defaults, loaded from a
+// YAML file and overridden by command-line flags.
+//
+// Called once at start-up by server/app (and by tests). Every key is validated; an unknown
+// key or a bad value is an INVALID_ARGUMENT whose message starts with the key path
+// ("scheduler.workers: must be between 1 and 256"). The per-output keys other than
+// `type`, `name` and `level` are validated by the output's own factory (server/outputs),
+// which receives the raw YAML node of its block.
+#ifndef SLUICE_SERVER_CONFIG_CONFIG_H_
+#define SLUICE_SERVER_CONFIG_CONFIG_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "server/common/level.h"
+#include "yaml-cpp/yaml.h"
+
+namespace sluice::config {
+
+// What Submit does when the chosen worker's channel has no room.
+enum class OverflowPolicy {
+  kBlock,       // park the batch; the stream stops reading until there is room (default)
+  kDropNewest,  // drop the incoming batch, count it
+  kDropOldest,  // evict the oldest queued batches of that channel, count them
+};
+
+// How batches are spread over the workers.
+enum class DispatchPolicy {
+  kRoundRobin,      // next worker in turn (default); order across batches of a stream is not kept
+  kStreamAffinity,  // worker = stream id mod workers: each stream's records stay in order
+};
+
+struct IngestConfig {
+  std::string listen = "0.0.0.0:4317";
+  // Push records of one stream are gathered into batches of at most this many records...
+  uint32_t max_batch_records = 512;
+  // ...and a record is not held back longer than this waiting for more.
+  absl::Duration max_batch_delay = absl::Milliseconds(5);
+  // Largest gRPC message accepted, in bytes.
+  uint32_t max_message_bytes = 4 * 1024 * 1024;
+};
+
+struct AdminConfig {
+  std::string listen = "127.0.0.1:4319";
+};
+
+struct MetricsConfig {
+  std::string listen = "0.0.0.0:9464";
+};
+
+struct SchedulerConfig {
+  uint32_t workers = 4;
+  // Records each worker's channel holds at most.
+  uint32_t channel_capacity = 65536;
+  OverflowPolicy overflow = OverflowPolicy::kBlock;
+  DispatchPolicy dispatch = DispatchPolicy::kRoundRobin;
+};
+
+struct LevelRuleConfig {
+  std::string logger_prefix;
+  Level level = Level::kInfo;
+};
+
+struct LevelsConfig {
+  Level default_level = Level::kInfo;
+  // From the `levels.rules` map, in file order.
+  std::vector<LevelRuleConfig> rules;
+};
+
+struct PipelineConfig {
+  // Fields added to every record, weakest in the override order (DESIGN.md).
+  std::vector<std::pair<std::string, std::string>> base_fields;
+  // Key names under which the record's own attributes appear in structured outputs.
+  std::string time_key = "time";
+  std::string level_key = "level";
+  std::string logger_key = "logger";
+  std::string message_key = "message";
+};
+
+// One entry of the `outputs` list. `options` is the whole YAML block, checked by the
+// factory of `type`.
+struct OutputConfig {
+  std::string type;
+  // Instance name; the output id is "type/name". Defaults to the type.
+  std::string name;
+  // Records below this level are not sent to this output.
+  Level level = Level::kTrace;
+  YAML::Node options;
+
+  std::string id() const { return type + "/" + name; }
+};
+
+struct ShutdownConfig {
+  // How long SIGTERM/SIGINT and Shutdown wait for the channels to empty.
+  absl::Duration drain_timeout = absl::Seconds(30);
+};
+
+struct Config {
+  IngestConfig ingest;
+  AdminConfig admin;
+  MetricsConfig metrics;
+  SchedulerConfig scheduler;
+  LevelsConfig levels;
+  PipelineConfig pipeline;
+  std::vector<OutputConfig> outputs;
+  ShutdownConfig shutdown;
+};
+
+// Values given on the command line; each one set replaces the file's.
+struct Overrides {
+  std::optional<std::string> ingest_listen;
+  std::optional<std::string> admin_listen;
+  std::optional<std::string> metrics_listen;
+};
+
+// Parses and validates YAML text. An empty document yields the defaults with no outputs.
+absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text);
+
+// Reads `path` and parses it; errors name the file.
+absl::StatusOr<Config> LoadConfigFile(const std::string& path);
+
+// Applies the flags over `config` and validates the result again (listen addresses).
+absl::Status ApplyOverrides(const Overrides& overrides, Config& config);
+
+// "host:port" with port 0..65535 (0 = any free port); host may be a name, IPv4 or [IPv6].
+absl::Status ValidateListenAddress(absl::string_view address);
+
+}  // namespace sluice::config
+
+#endif  // SLUICE_SERVER_CONFIG_CONFIG_H_

@@ -1,0 +1,67 @@
+// The Output interface: where records leave Sluice. One implementation per folder under
+// server/outputs/<type>/, each created by its OutputFactory (output_registry.h).
+//
+// Who calls it: the pipeline, on worker threads. Write() may be called from several
+// workers at once, each with its own batch; an output that needs exclusive access derives
+// from SerializedOutput, which takes the lock so the plugin never does.
+//
+// Lifecycle: Start() once before the first Write (an error aborts start-up); Flush() at
+// drain; Shutdown() last — it flushes, and is safe twice and safe without Start().
+#ifndef SLUICE_SERVER_OUTPUTS_OUTPUT_H_
+#define SLUICE_SERVER_OUTPUTS_OUTPUT_H_
+
+#include <cstddef>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "server/common/level.h"
+#include "server/common/record_batch.h"
+
+namespace sluice::outputs {
+
+// Line encodings the pipeline can produce for outputs.
+enum class Format {
+  kText,  // "2026-11-22T10:00:00.000000Z INFO checkout.db: message key=value ..."
+  kJson,  // one JSON object per line, fields composed in the override order
+};
+
+// One batch as every output sees it. Lines are formatted on first request and shared by
+// all outputs that ask for the same format and minimum level: formatting is paid once per
+// encoding, not once per output. Used by one worker thread at a time.
+class OutputBatch {
+ public:
+  virtual ~OutputBatch() = default;
+
+  virtual const RecordBatch& records() const = 0;
+
+  // The records whose level is at least `min_level`, one '\n'-terminated line each.
+  virtual absl::string_view Lines(Format format, Level min_level) = 0;
+
+  // How many records Lines(format, min_level) holds.
+  virtual size_t CountAtLeast(Level min_level) const = 0;
+};
+
+class Output {
+ public:
+  virtual ~Output() = default;
+
+  // "type/name", e.g. "file/audit"; the `output` label of its metrics.
+  virtual absl::string_view id() const = 0;
+
+  virtual absl::Status Start() = 0;
+
+  // Takes the records of `batch` at or above `min_level`. OK: taken.
+  // kUnavailable / kDeadlineExceeded: transient, the pipeline retries with backoff.
+  // Any other code: permanent for this batch, counted and dropped.
+  virtual absl::Status Write(OutputBatch& batch, Level min_level) = 0;
+
+  // Pushes buffered records down (for the file output: to the kernel) by `deadline`.
+  virtual absl::Status Flush(absl::Time deadline) = 0;
+
+  virtual absl::Status Shutdown(absl::Time deadline) = 0;
+};
+
+}  // namespace sluice::outputs
+
+#endif  // SLUICE_SERVER_OUTPUTS_OUTPUT_H_
