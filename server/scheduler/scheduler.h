@@ -1,0 +1,136 @@
+// Scheduler: N worker threads, one bounded channel each, between ingest and the outputs.
+//
+// Ingest calls Submit() from gRPC callback threads; Submit never blocks. Each channel holds
+// at most `channel_capacity` records (a single batch larger than that is admitted into an
+// empty channel, so no batch is stuck forever). Dispatch is round_robin — the next channel
+// in turn, spilling to the others when it is full — or stream_affinity — channel =
+// stream_id mod workers, which keeps each stream's batches in order.
+//
+// When no channel has room, the overflow policy decides:
+//   block        the batch is parked with its resume callback; a worker that frees room
+//                queues it and runs the callback. Ingest stops reading the stream until
+//                then, so HTTP/2 flow control pushes back on the client. Default.
+//   drop_newest  the incoming batch is dropped and counted.
+//   drop_oldest  the oldest queued batches of the channel are evicted and counted.
+// Memory is bounded by workers × channel_capacity plus one parked batch per stream.
+//
+// Parking is folded into Submit (rather than a separate NotifyWhenWritable) so the check
+// for room and the park happen under one lock: no wake-up can be lost in between, and the
+// caller never retries.
+//
+// Thread safety: every public method may be called from any thread.
+#ifndef SLUICE_SERVER_SCHEDULER_SCHEDULER_H_
+#define SLUICE_SERVER_SCHEDULER_SCHEDULER_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/common/ledger.h"
+#include "server/common/record_batch.h"
+#include "server/config/config.h"
+#include "server/scheduler/batch_processor.h"
+#include "server/scheduler/scheduler_metrics.h"
+
+namespace sluice::scheduler {
+
+enum class SubmitOutcome {
+  kAccepted,               // queued
+  kAcceptedEvictedOldest,  // queued after evicting older batches (drop_oldest)
+  kDroppedNewest,          // dropped, counted (drop_newest)
+  kParked,                 // held by the scheduler; the resume callback runs once queued
+};
+
+struct WorkerSnapshot {
+  size_t queue_depth = 0;     // records queued
+  size_t queue_capacity = 0;  // records
+  absl::Duration oldest_record_age = absl::ZeroDuration();
+};
+
+class Scheduler {
+ public:
+  // Runs exactly once, on a worker thread, after a parked batch was queued. It must be
+  // quick (ingest uses it to start the next read) and must not call Submit inline.
+  using ResumeCallback = absl::AnyInvocable<void() &&>;
+
+  // `processor`, `ledger` and `metrics` (nullable) must outlive the scheduler.
+  Scheduler(const config::SchedulerConfig& config, BatchProcessor& processor, Ledger& ledger,
+            SchedulerMetrics* metrics);
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+  // Stops, processing whatever is still queued or parked.
+  ~Scheduler();
+
+  // Starts the worker threads.
+  void Start();
+
+  // Hands `batch` to a worker. `on_queued` is called only when the outcome is kParked.
+  SubmitOutcome Submit(RecordBatch&& batch, ResumeCallback on_queued);
+
+  // Waits until every channel is empty and no worker is processing, or `deadline`
+  // passes (DEADLINE_EXCEEDED with the records left). Intake is the caller's business:
+  // batches submitted meanwhile are waited for too.
+  absl::Status Drain(absl::Time deadline);
+
+  // Lets the workers finish everything queued and parked, then joins them. Idempotent.
+  void Stop();
+
+  std::vector<WorkerSnapshot> Snapshot() const;
+  size_t parked_streams() const { return parked_count_.load(std::memory_order_relaxed); }
+  size_t worker_count() const { return channels_.size(); }
+
+ private:
+  struct QueuedBatch {
+    RecordBatch batch;
+    absl::Time enqueued_at;
+  };
+  struct ParkedBatch {
+    RecordBatch batch;
+    ResumeCallback on_queued;
+    absl::Time parked_at;
+  };
+  struct Channel {
+    explicit Channel(size_t index) : index(index) {}
+    const size_t index;
+    mutable absl::Mutex mu;
+    std::deque<QueuedBatch> queue ABSL_GUARDED_BY(mu);
+    std::deque<ParkedBatch> parked ABSL_GUARDED_BY(mu);
+    size_t depth ABSL_GUARDED_BY(mu) = 0;  // records in `queue`
+    bool stopping ABSL_GUARDED_BY(mu) = false;
+  };
+
+  bool Fits(const Channel& channel, size_t records) const ABSL_SHARED_LOCKS_REQUIRED(channel.mu);
+  void Enqueue(Channel& channel, RecordBatch&& batch, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(channel.mu);
+  // Tries to queue without parking or dropping; consumes `batch` only on success.
+  bool TryEnqueue(Channel& channel, RecordBatch& batch);
+  // Applies the overflow policy on `channel`, which is full unless a worker just freed it.
+  SubmitOutcome Overflow(Channel& channel, RecordBatch&& batch, ResumeCallback on_queued);
+  void WorkerLoop(Channel& channel);
+
+  const config::SchedulerConfig config_;
+  BatchProcessor& processor_;
+  Ledger& ledger_;
+  SchedulerMetrics* const metrics_;
+  std::vector<std::unique_ptr<Channel>> channels_;
+  std::vector<std::thread> workers_;
+  std::atomic<uint64_t> next_channel_{0};
+  std::atomic<size_t> parked_count_{0};
+
+  // Records queued, parked or being processed, across all channels; Drain waits for 0.
+  absl::Mutex pending_mu_;
+  uint64_t pending_records_ ABSL_GUARDED_BY(pending_mu_) = 0;
+};
+
+}  // namespace sluice::scheduler
+
+#endif  // SLUICE_SERVER_SCHEDULER_SCHEDULER_H_

@@ -1,0 +1,288 @@
+#include "server/scheduler/scheduler.h"
+
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace sluice::scheduler {
+namespace {
+
+using config::DispatchPolicy;
+using config::OverflowPolicy;
+using ::testing::ElementsAre;
+
+// Records every processed batch; can hold workers back until released.
+class RecordingProcessor : public BatchProcessor {
+ public:
+  void Process(RecordBatch& batch) override {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&open_));
+    processed_.push_back(
+        {batch.stream_id, batch.size(), batch.empty() ? "" : batch.records.Get(0).message()});
+    records_ += batch.size();
+    for (const v1::LogRecord& record : batch.records) {
+      messages_by_stream_[batch.stream_id].push_back(std::stoi(record.message()));
+    }
+  }
+
+  void Hold() {
+    absl::MutexLock lock(&mu_);
+    open_ = false;
+  }
+  void Release() {
+    absl::MutexLock lock(&mu_);
+    open_ = true;
+  }
+  bool AwaitRecords(size_t n, absl::Duration timeout = absl::Seconds(30)) {
+    absl::MutexLock lock(&mu_);
+    auto reached = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return records_ >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
+  }
+
+  struct Processed {
+    uint64_t stream_id;
+    size_t size;
+    std::string first_message;
+  };
+  std::vector<Processed> processed() {
+    absl::MutexLock lock(&mu_);
+    return processed_;
+  }
+  std::map<uint64_t, std::vector<int>> messages_by_stream() {
+    absl::MutexLock lock(&mu_);
+    return messages_by_stream_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool open_ ABSL_GUARDED_BY(mu_) = true;
+  size_t records_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<Processed> processed_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, std::vector<int>> messages_by_stream_ ABSL_GUARDED_BY(mu_);
+};
+
+RecordBatch MakeBatch(size_t records, uint64_t stream_id = 0, int first_message = 0) {
+  RecordBatch batch;
+  batch.stream_id = stream_id;
+  for (size_t i = 0; i < records; ++i) {
+    batch.records.Add()->set_message(std::to_string(first_message + static_cast<int>(i)));
+  }
+  return batch;
+}
+
+config::SchedulerConfig Config(uint32_t workers, uint32_t capacity,
+                               OverflowPolicy overflow = OverflowPolicy::kBlock,
+                               DispatchPolicy dispatch = DispatchPolicy::kRoundRobin) {
+  config::SchedulerConfig config;
+  config.workers = workers;
+  config.channel_capacity = capacity;
+  config.overflow = overflow;
+  config.dispatch = dispatch;
+  return config;
+}
+
+std::vector<size_t> Depths(const Scheduler& scheduler) {
+  std::vector<size_t> depths;
+  for (const WorkerSnapshot& worker : scheduler.Snapshot()) depths.push_back(worker.queue_depth);
+  return depths;
+}
+
+void NoResume() { FAIL() << "a batch that was not parked must not be resumed"; }
+
+TEST(SchedulerTest, RoundRobinDispatchesBatchesToWorkersInTurn) {
+  RecordingProcessor processor;
+  Ledger ledger;
+  Scheduler scheduler(Config(3, 100), processor, ledger, nullptr);
+  // Not started: batches stay where dispatch put them.
+  for (size_t size = 1; size <= 6; ++size) {
+    EXPECT_EQ(scheduler.Submit(MakeBatch(size), NoResume), SubmitOutcome::kAccepted);
+  }
+  EXPECT_THAT(Depths(scheduler), ElementsAre(1 + 4, 2 + 5, 3 + 6));
+}
+
+TEST(SchedulerTest, RoundRobinSpillsToAnotherWorkerWhenTheNextIsFull) {
+  RecordingProcessor processor;
+  Ledger ledger;
+  Scheduler scheduler(Config(2, 10), processor, ledger, nullptr);
+  EXPECT_EQ(scheduler.Submit(MakeBatch(10), NoResume), SubmitOutcome::kAccepted);  // worker 0
+  EXPECT_EQ(scheduler.Submit(MakeBatch(3), NoResume), SubmitOutcome::kAccepted);   // worker 1
+  EXPECT_EQ(scheduler.Submit(MakeBatch(3), NoResume), SubmitOutcome::kAccepted);   // 0 full -> 1
+  EXPECT_THAT(Depths(scheduler), ElementsAre(10, 6));
+}
+
+TEST(SchedulerTest, ChannelNeverHoldsMoreThanItsCapacity) {
+  RecordingProcessor processor;
+  Ledger ledger;
+  Scheduler scheduler(Config(1, 10), processor, ledger, nullptr);
+  EXPECT_EQ(scheduler.Submit(MakeBatch(6), NoResume), SubmitOutcome::kAccepted);
+  EXPECT_EQ(scheduler.Submit(MakeBatch(4), NoResume), SubmitOutcome::kAccepted);
+  EXPECT_EQ(scheduler.Submit(MakeBatch(1), [] {}), SubmitOutcome::kParked);
+  EXPECT_THAT(Depths(scheduler), ElementsAre(10));
+  EXPECT_EQ(scheduler.parked_streams(), 1u);
+}
+
+TEST(SchedulerTest, BatchLargerThanCapacityIsAdmittedIntoAnEmptyChannel) {
+  RecordingProcessor processor;
+  Ledger ledger;
+  Scheduler scheduler(Config(1, 10), processor, ledger, nullptr);
+  EXPECT_EQ(scheduler.Submit(MakeBatch(25), NoResume), SubmitOutcome::kAccepted);
+  EXPECT_THAT(Depths(scheduler), ElementsAre(25));
+}
+
+TEST(SchedulerTest, ParkedStreamIsWokenOnceTheWorkerFreesRoom) {
+  RecordingProcessor processor;
+  Ledger ledger;
+  Scheduler scheduler(Config(1, 10), processor, ledger, nullptr);
+  ASSERT_EQ(scheduler.Submit(MakeBatch(8, 1, 0), NoResume), SubmitOutcome::kAccepted);
+  absl::Notification resumed;
+  ASSERT_EQ(scheduler.Submit(MakeBatch(8, 2, 100), [&] { resumed.Notify(); }),
+            SubmitOutcome::kParked);
+  EXPECT_FALSE(resumed.HasBeenNotified());
+
+  scheduler.Start();
+  EXPECT_TRUE(resumed.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  ASSERT_TRUE(processor.AwaitRecords(16));
+  EXPECT_EQ(scheduler.parked_streams(), 0u);
+  std::vector<RecordingProcessor::Processed> processed = processor.processed();
+  ASSERT_EQ(processed.size(), 2u);
+  EXPECT_EQ(processed[0].stream_id, 1u);
+  EXPECT_EQ(processed[1].stream_id, 2u);
+}
+
+TEST(SchedulerTest, DropNewestDropsTheIncomingBatchAndCountsIt) {
+  RecordingProcessor processor;
+  Ledger ledger;
+  Scheduler scheduler(Config(1, 10, OverflowPolicy::kDropNewest), processor, ledger, nullptr);
+  EXPECT_EQ(scheduler.Submit(MakeBatch(8, 1), NoResume), SubmitOutcome::kAccepted);
+  EXPECT_EQ(scheduler.Submit(MakeBatch(5, 2), NoResume), SubmitOutcome::kDroppedNewest);
+  EXPECT_EQ(ledger.Snapshot().dropped, 5u);
+  EXPECT_THAT(Depths(scheduler), ElementsAre(8));
+
+  scheduler.Start();
+  ASSERT_TRUE(scheduler.Drain(absl::Now() + absl::Seconds(30)).ok());
+  std::vector<RecordingProcessor::Processed> processed = processor.processed();
+  ASSERT_EQ(processed.size(), 1u);
+  EXPECT_EQ(processed[0].stream_id, 1u);
+}
+
+TEST(SchedulerTest, DropOldestEvictsQueuedBatchesUntilTheNewOneFits) {
+  RecordingProcessor processor;
+  Ledger ledger;
+  Scheduler scheduler(Config(1, 10, OverflowPolicy::kDropOldest), processor, ledger, nullptr);
+  EXPECT_EQ(scheduler.Submit(MakeBatch(4, 1), NoResume), SubmitOutcome::kAccepted);
+  EXPECT_EQ(scheduler.Submit(MakeBatch(4, 2), NoResume), SubmitOutcome::kAccepted);
+  EXPECT_EQ(scheduler.Submit(MakeBatch(5, 3), NoResume), SubmitOutcome::kAcceptedEvictedOldest);
+  EXPECT_EQ(ledger.Snapshot().dropped, 4u);
+  EXPECT_THAT(Depths(scheduler), ElementsAre(9));
+
+  scheduler.Start();
+  ASSERT_TRUE(scheduler.Drain(absl::Now() + absl::Seconds(30)).ok());
+  std::vector<RecordingProcessor::Processed> processed = processor.processed();
+  ASSERT_EQ(processed.size(), 2u);
+  EXPECT_EQ(processed[0].stream_id, 2u);
+  EXPECT_EQ(processed[1].stream_id, 3u);
+}
+
+TEST(SchedulerTest, DrainReportsDeadlineWhileWorkersAreStuckAndSucceedsOnceTheyFinish) {
+  RecordingProcessor processor;
+  processor.Hold();
+  Ledger ledger;
+  Scheduler scheduler(Config(4, 100), processor, ledger, nullptr);
+  scheduler.Start();
+  for (int i = 0; i < 8; ++i) scheduler.Submit(MakeBatch(10), NoResume);
+
+  absl::Status stuck = scheduler.Drain(absl::Now() + absl::Milliseconds(50));
+  EXPECT_EQ(stuck.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(std::string(stuck.message()), ::testing::HasSubstr("80 records"));
+
+  processor.Release();
+  EXPECT_TRUE(scheduler.Drain(absl::Now() + absl::Seconds(30)).ok());
+  EXPECT_THAT(Depths(scheduler), ElementsAre(0, 0, 0, 0));
+  EXPECT_EQ(processor.processed().size(), 8u);
+}
+
+TEST(SchedulerTest, StopProcessesEverythingQueuedAndParked) {
+  RecordingProcessor processor;
+  Ledger ledger;
+  Scheduler scheduler(Config(2, 5), processor, ledger, nullptr);
+  int resumed = 0;
+  for (int i = 0; i < 10; ++i) {
+    // Parked batches are resumed on worker threads; `resumed` is read after Stop joins them.
+    scheduler.Submit(MakeBatch(5), [&resumed] { ++resumed; });
+  }
+  EXPECT_EQ(scheduler.parked_streams(), 8u);
+  scheduler.Start();
+  scheduler.Stop();
+  EXPECT_EQ(processor.processed().size(), 10u);
+  EXPECT_EQ(resumed, 8);
+}
+
+// Each stream submits its next batch only after the previous one was queued, as ingest
+// does; with stream_affinity every stream's records must come out in the order sent.
+TEST(SchedulerTest, StreamAffinityKeepsEachStreamsRecordsInOrder) {
+  constexpr int kStreams = 8;
+  constexpr int kBatchesPerStream = 200;
+  constexpr int kBatchSize = 16;
+  RecordingProcessor processor;
+  Ledger ledger;
+  Scheduler scheduler(Config(4, 64, OverflowPolicy::kBlock, DispatchPolicy::kStreamAffinity),
+                      processor, ledger, nullptr);
+  scheduler.Start();
+  std::vector<std::thread> streams;
+  for (int stream = 0; stream < kStreams; ++stream) {
+    streams.emplace_back([&, stream] {
+      for (int b = 0; b < kBatchesPerStream; ++b) {
+        absl::Notification queued;
+        SubmitOutcome outcome = scheduler.Submit(MakeBatch(kBatchSize, stream, b * kBatchSize),
+                                                 [&queued] { queued.Notify(); });
+        if (outcome == SubmitOutcome::kParked) queued.WaitForNotification();
+      }
+    });
+  }
+  for (std::thread& t : streams) t.join();
+  ASSERT_TRUE(scheduler.Drain(absl::Now() + absl::Seconds(60)).ok());
+
+  std::map<uint64_t, std::vector<int>> by_stream = processor.messages_by_stream();
+  ASSERT_EQ(by_stream.size(), static_cast<size_t>(kStreams));
+  for (const auto& [stream, messages] : by_stream) {
+    ASSERT_EQ(messages.size(), static_cast<size_t>(kBatchesPerStream * kBatchSize));
+    for (size_t i = 0; i < messages.size(); ++i) {
+      ASSERT_EQ(messages[i], static_cast<int>(i)) << "stream " << stream;
+    }
+  }
+}
+
+TEST(SchedulerTest, BlockPolicyLosesNothingUnderContention) {
+  constexpr int kStreams = 6;
+  constexpr int kBatchesPerStream = 300;
+  RecordingProcessor processor;
+  Ledger ledger;
+  Scheduler scheduler(Config(2, 32), processor, ledger, nullptr);
+  scheduler.Start();
+  std::vector<std::thread> streams;
+  for (int stream = 0; stream < kStreams; ++stream) {
+    streams.emplace_back([&, stream] {
+      for (int b = 0; b < kBatchesPerStream; ++b) {
+        absl::Notification queued;
+        if (scheduler.Submit(MakeBatch(7, stream), [&queued] { queued.Notify(); }) ==
+            SubmitOutcome::kParked) {
+          queued.WaitForNotification();
+        }
+      }
+    });
+  }
+  for (std::thread& t : streams) t.join();
+  ASSERT_TRUE(scheduler.Drain(absl::Now() + absl::Seconds(60)).ok());
+  EXPECT_TRUE(processor.AwaitRecords(kStreams * kBatchesPerStream * 7));
+  EXPECT_EQ(ledger.Snapshot().dropped, 0u);
+}
+
+}  // namespace
+}  // namespace sluice::scheduler
