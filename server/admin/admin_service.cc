@@ -1,0 +1,168 @@
+#include "server/admin/admin_service.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/support/status.h"
+
+namespace sluice::admin {
+namespace {
+
+const char* CodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::OK:
+      return "OK";
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return "INVALID_ARGUMENT";
+    case grpc::StatusCode::NOT_FOUND:
+      return "NOT_FOUND";
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::UNAVAILABLE:
+      return "UNAVAILABLE";
+    default:
+      return "OTHER";
+  }
+}
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+void FillCounts(const LedgerCounts& counts, v1::Counts* out) {
+  out->set_received(counts.received);
+  out->set_filtered(counts.filtered);
+  out->set_rejected(counts.rejected);
+  out->set_dropped(counts.dropped);
+  out->set_written(counts.written);
+  out->set_in_flight(counts.in_flight);
+}
+
+void FillDrain(const DrainResult& result, v1::DrainResponse* out) {
+  FillCounts(result.counts, out->mutable_counts());
+  out->set_completed(result.completed);
+}
+
+absl::Duration TimeoutOr(uint32_t timeout_ms, absl::Duration fallback) {
+  return timeout_ms == 0 ? fallback : absl::Milliseconds(timeout_ms);
+}
+
+}  // namespace
+
+AdminService::AdminService(LevelTable& levels, ServerControl& control,
+                           prometheus::Registry& registry)
+    : levels_(levels),
+      control_(control),
+      requests_(prometheus::BuildCounter()
+                    .Name("sluice_admin_requests_total")
+                    .Help("Admin RPCs answered, by method and status code")
+                    .Register(registry)) {}
+
+grpc::ServerUnaryReactor* AdminService::Finish(grpc::CallbackServerContext* context,
+                                               const char* method, const grpc::Status& status) {
+  // Admin traffic is rare: looking the label set up per request is fine here.
+  requests_.Add({{"method", method}, {"code", CodeName(status.error_code())}}).Increment();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(status);
+  return reactor;
+}
+
+void AdminService::FillLevels(v1::GetLevelsResponse* response) const {
+  const auto snapshot = levels_.Snapshot();
+  const absl::Time now = absl::Now();
+  response->set_default_level(LevelToProto(snapshot->default_level()));
+  for (const LevelRule& rule : snapshot->rules()) {
+    v1::LevelRule* out = response->add_rules();
+    out->set_logger_prefix(rule.logger_prefix);
+    out->set_level(LevelToProto(rule.level));
+    if (rule.expires_at != absl::InfiniteFuture()) {
+      const int64_t left =
+          absl::ToInt64Seconds(absl::Ceil(rule.expires_at - now, absl::Seconds(1)));
+      out->set_ttl_seconds(static_cast<uint32_t>(std::max<int64_t>(left, 1)));
+    }
+  }
+}
+
+grpc::ServerUnaryReactor* AdminService::GetLevels(grpc::CallbackServerContext* context,
+                                                  const v1::GetLevelsRequest*,
+                                                  v1::GetLevelsResponse* response) {
+  FillLevels(response);
+  return Finish(context, "GetLevels", grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* AdminService::SetLevel(grpc::CallbackServerContext* context,
+                                                 const v1::SetLevelRequest* request,
+                                                 v1::SetLevelResponse* response) {
+  const std::string& prefix = request->logger_prefix();
+  absl::Status status;
+  if (request->level() == v1::LEVEL_UNSPECIFIED) {
+    status = prefix.empty() ? absl::InvalidArgumentError(
+                                  "the default threshold cannot be removed; set a level instead")
+                            : levels_.RemoveRule(prefix);
+  } else if (absl::StatusOr<Level> level = LevelFromProto(request->level()); !level.ok()) {
+    status = level.status();
+  } else if (prefix.empty()) {
+    if (request->ttl_seconds() != 0) {
+      status = absl::InvalidArgumentError("ttl_seconds is not allowed for the default threshold");
+    } else {
+      levels_.SetDefault(*level);
+    }
+  } else {
+    status = levels_.SetRule(prefix, *level, absl::Seconds(request->ttl_seconds()), absl::Now());
+  }
+  if (status.ok()) FillLevels(response->mutable_levels());
+  return Finish(context, "SetLevel", ToGrpc(status));
+}
+
+grpc::ServerUnaryReactor* AdminService::Drain(grpc::CallbackServerContext* context,
+                                              const v1::DrainRequest* request,
+                                              v1::DrainResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  control_.Drain(TimeoutOr(request->timeout_ms(), control_.default_drain_timeout()),
+                 [this, reactor, response](DrainResult result) {
+                   FillDrain(result, response);
+                   requests_.Add({{"method", "Drain"}, {"code", "OK"}}).Increment();
+                   reactor->Finish(grpc::Status::OK);
+                 });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AdminService::Resume(grpc::CallbackServerContext* context,
+                                               const v1::ResumeRequest*, v1::ResumeResponse*) {
+  control_.Resume();
+  return Finish(context, "Resume", grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* AdminService::Shutdown(grpc::CallbackServerContext* context,
+                                                 const v1::ShutdownRequest* request,
+                                                 v1::ShutdownResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  control_.Shutdown(TimeoutOr(request->timeout_ms(), control_.default_drain_timeout()),
+                    [this, reactor, response](DrainResult result) {
+                      FillDrain(result, response->mutable_drain());
+                      requests_.Add({{"method", "Shutdown"}, {"code", "OK"}}).Increment();
+                      reactor->Finish(grpc::Status::OK);
+                    });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AdminService::GetStats(grpc::CallbackServerContext* context,
+                                                 const v1::GetStatsRequest*,
+                                                 v1::GetStatsResponse* response) {
+  const ServerStats stats = control_.Stats();
+  FillCounts(stats.counts, response->mutable_counts());
+  for (size_t i = 0; i < stats.workers.size(); ++i) {
+    v1::WorkerStats* worker = response->add_workers();
+    worker->set_worker(static_cast<uint32_t>(i));
+    worker->set_queue_depth(stats.workers[i].queue_depth);
+    worker->set_queue_capacity(stats.workers[i].queue_capacity);
+  }
+  response->set_draining(stats.draining);
+  response->set_parked_streams(static_cast<uint32_t>(stats.parked_streams));
+  response->set_uptime_seconds(static_cast<uint64_t>(absl::ToInt64Seconds(stats.uptime)));
+  return Finish(context, "GetStats", grpc::Status::OK);
+}
+
+}  // namespace sluice::admin

@@ -1,0 +1,56 @@
+// AdminService: the sluice.v1.AdminService RPCs on the admin port (levels, drain,
+// resume, shutdown, stats), on gRPC's callback API.
+//
+// Level RPCs act on the LevelTable directly; the rest go to ServerControl. No handler
+// blocks its callback thread: Drain and Shutdown finish their reactor from ServerControl's
+// own thread when the drain is over. Every request is counted in
+// sluice_admin_requests_total{method,code}.
+#ifndef SLUICE_SERVER_ADMIN_ADMIN_SERVICE_H_
+#define SLUICE_SERVER_ADMIN_ADMIN_SERVICE_H_
+
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/registry.h"
+#include "server/admin/level_table.h"
+#include "server/admin/server_control.h"
+#include "sluice/v1/admin.grpc.pb.h"
+
+namespace sluice::admin {
+
+class AdminService final : public v1::AdminService::CallbackService {
+ public:
+  // All three must outlive the service.
+  AdminService(LevelTable& levels, ServerControl& control, prometheus::Registry& registry);
+
+  grpc::ServerUnaryReactor* GetLevels(grpc::CallbackServerContext* context,
+                                      const v1::GetLevelsRequest* request,
+                                      v1::GetLevelsResponse* response) override;
+  grpc::ServerUnaryReactor* SetLevel(grpc::CallbackServerContext* context,
+                                     const v1::SetLevelRequest* request,
+                                     v1::SetLevelResponse* response) override;
+  grpc::ServerUnaryReactor* Drain(grpc::CallbackServerContext* context,
+                                  const v1::DrainRequest* request,
+                                  v1::DrainResponse* response) override;
+  grpc::ServerUnaryReactor* Resume(grpc::CallbackServerContext* context,
+                                   const v1::ResumeRequest* request,
+                                   v1::ResumeResponse* response) override;
+  grpc::ServerUnaryReactor* Shutdown(grpc::CallbackServerContext* context,
+                                     const v1::ShutdownRequest* request,
+                                     v1::ShutdownResponse* response) override;
+  grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* context,
+                                     const v1::GetStatsRequest* request,
+                                     v1::GetStatsResponse* response) override;
+
+ private:
+  grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const char* method,
+                                   const grpc::Status& status);
+  void FillLevels(v1::GetLevelsResponse* response) const;
+
+  LevelTable& levels_;
+  ServerControl& control_;
+  prometheus::Family<prometheus::Counter>& requests_;
+};
+
+}  // namespace sluice::admin
+
+#endif  // SLUICE_SERVER_ADMIN_ADMIN_SERVICE_H_

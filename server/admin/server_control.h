@@ -1,0 +1,57 @@
+// ServerControl: what the admin RPCs ask of the running server.
+//
+// Implemented by server/app (which owns intake, the scheduler and the outputs) and by
+// fakes in tests. Drain and Shutdown take time, so they are asynchronous: they return at
+// once and run `done` later on a thread of the implementation's own — never on the gRPC
+// callback thread that asked, which must not block.
+#ifndef SLUICE_SERVER_ADMIN_SERVER_CONTROL_H_
+#define SLUICE_SERVER_ADMIN_SERVER_CONTROL_H_
+
+#include <cstddef>
+#include <vector>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/time/time.h"
+#include "server/common/ledger.h"
+
+namespace sluice::admin {
+
+struct DrainResult {
+  LedgerCounts counts;
+  // Every channel emptied and every output flushed before the deadline.
+  bool completed = false;
+};
+
+struct WorkerStats {
+  size_t queue_depth = 0;
+  size_t queue_capacity = 0;
+};
+
+struct ServerStats {
+  LedgerCounts counts;
+  std::vector<WorkerStats> workers;
+  bool draining = false;
+  size_t parked_streams = 0;
+  absl::Duration uptime;
+};
+
+class ServerControl {
+ public:
+  using DrainDone = absl::AnyInvocable<void(DrainResult) &&>;
+
+  virtual ~ServerControl() = default;
+
+  // Stops intake, waits for the channels to empty and the outputs to flush (at most
+  // `timeout`), then runs `done`. Intake stays closed until Resume().
+  virtual void Drain(absl::Duration timeout, DrainDone done) = 0;
+  virtual void Resume() = 0;
+  // Drain, run `done`, then close the outputs and stop the process.
+  virtual void Shutdown(absl::Duration timeout, DrainDone done) = 0;
+  virtual ServerStats Stats() const = 0;
+  // The configured shutdown.drain_timeout, used when a request gives none.
+  virtual absl::Duration default_drain_timeout() const = 0;
+};
+
+}  // namespace sluice::admin
+
+#endif  // SLUICE_SERVER_ADMIN_SERVER_CONTROL_H_

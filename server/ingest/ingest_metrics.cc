@@ -1,0 +1,59 @@
+#include "server/ingest/ingest_metrics.h"
+
+#include <string>
+
+namespace sluice::ingest {
+namespace {
+
+constexpr const char* kRpcNames[kRpcCount] = {"Push", "PushBatches"};
+
+}  // namespace
+
+const char* RejectReasonName(RejectReason reason) {
+  switch (reason) {
+    case RejectReason::kInvalidLevel:
+      return "invalid_level";
+    case RejectReason::kInvalidTraceId:
+      return "invalid_trace_id";
+    case RejectReason::kInvalidSpanId:
+      return "invalid_span_id";
+  }
+  return "unknown";
+}
+
+IngestMetrics::IngestMetrics(prometheus::Registry& registry) {
+  auto& received = prometheus::BuildCounter()
+                       .Name("sluice_ingest_records_received_total")
+                       .Help("Records read from ingest calls")
+                       .Register(registry);
+  auto& bytes = prometheus::BuildCounter()
+                    .Name("sluice_ingest_bytes_received_total")
+                    .Help("Serialized bytes of the records read from ingest calls")
+                    .Register(registry);
+  auto& active = prometheus::BuildGauge()
+                     .Name("sluice_ingest_streams_active")
+                     .Help("Ingest calls open now")
+                     .Register(registry);
+  for (size_t i = 0; i < kRpcCount; ++i) {
+    received_[i] = &received.Add({{"rpc", kRpcNames[i]}});
+    bytes_[i] = &bytes.Add({{"rpc", kRpcNames[i]}});
+    active_[i] = &active.Add({{"rpc", kRpcNames[i]}});
+  }
+  auto& rejected = prometheus::BuildCounter()
+                       .Name("sluice_ingest_records_rejected_total")
+                       .Help("Invalid records refused at ingest, by reason")
+                       .Register(registry);
+  for (size_t i = 0; i < kRejectReasonCount; ++i) {
+    rejected_[i] = &rejected.Add({{"reason", RejectReasonName(static_cast<RejectReason>(i))}});
+  }
+  auto& filtered = prometheus::BuildCounter()
+                       .Name("sluice_ingest_records_filtered_total")
+                       .Help("Records below the level threshold of their logger, by level")
+                       .Register(registry);
+  for (Level level : kAllLevels) {
+    filtered_[static_cast<size_t>(level) - 1] =
+        &filtered.Add({{"level", std::string(LevelName(level))}});
+  }
+}
+
+}  // namespace sluice::ingest

@@ -1,0 +1,62 @@
+// IngestMetrics: what ingest counts, registered once at start-up with every label set.
+//
+//   sluice_ingest_records_received_total{rpc}     records read off the wire
+//   sluice_ingest_bytes_received_total{rpc}       their serialized size
+//   sluice_ingest_records_rejected_total{reason}  invalid records refused (the stream goes on)
+//   sluice_ingest_records_filtered_total{level}   records below their logger's threshold
+//   sluice_ingest_streams_active{rpc}             ingest calls open now
+//
+// Reactors add per batch, not per record (see Admission), so the hot path touches these
+// atomics a few times per batch.
+#ifndef SLUICE_SERVER_INGEST_INGEST_METRICS_H_
+#define SLUICE_SERVER_INGEST_INGEST_METRICS_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+#include "server/common/level.h"
+
+namespace sluice::ingest {
+
+enum class Rpc : uint8_t { kPush = 0, kPushBatches = 1 };
+inline constexpr size_t kRpcCount = 2;
+
+// Why a record was refused; the `reason` label.
+enum class RejectReason : uint8_t { kInvalidLevel = 0, kInvalidTraceId, kInvalidSpanId };
+inline constexpr size_t kRejectReasonCount = 3;
+const char* RejectReasonName(RejectReason reason);
+
+class IngestMetrics {
+ public:
+  explicit IngestMetrics(prometheus::Registry& registry);
+
+  void AddReceived(Rpc rpc, uint64_t records, uint64_t bytes) {
+    received_[Index(rpc)]->Increment(static_cast<double>(records));
+    bytes_[Index(rpc)]->Increment(static_cast<double>(bytes));
+  }
+  void AddRejected(RejectReason reason, uint64_t records) {
+    rejected_[static_cast<size_t>(reason)]->Increment(static_cast<double>(records));
+  }
+  void AddFiltered(Level level, uint64_t records) {
+    filtered_[static_cast<size_t>(level) - 1]->Increment(static_cast<double>(records));
+  }
+  void StreamOpened(Rpc rpc) { active_[Index(rpc)]->Increment(); }
+  void StreamClosed(Rpc rpc) { active_[Index(rpc)]->Decrement(); }
+
+ private:
+  static size_t Index(Rpc rpc) { return static_cast<size_t>(rpc); }
+
+  std::array<prometheus::Counter*, kRpcCount> received_;
+  std::array<prometheus::Counter*, kRpcCount> bytes_;
+  std::array<prometheus::Counter*, kRejectReasonCount> rejected_;
+  std::array<prometheus::Counter*, 6> filtered_;
+  std::array<prometheus::Gauge*, kRpcCount> active_;
+};
+
+}  // namespace sluice::ingest
+
+#endif  // SLUICE_SERVER_INGEST_INGEST_METRICS_H_

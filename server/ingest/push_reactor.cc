@@ -1,0 +1,172 @@
+#include "server/ingest/push_reactor.h"
+
+#include <utility>
+
+#include "server/ingest/unavailable.h"
+
+namespace sluice::ingest {
+
+PushReactor::PushReactor(IngestContext& context, v1::PushSummary* summary)
+    : context_(context),
+      stream_id_(context.NextStreamId()),
+      summary_(summary),
+      admission_(context.levels, context.ledger, context.metrics, Rpc::kPush) {
+  context_.metrics.StreamOpened(Rpc::kPush);
+  if (!context_.intake.open()) {
+    {
+      absl::MutexLock lock(&mu_);
+      finished_ = true;
+    }
+    Finish(DrainingStatus());
+    return;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    reading_ = true;
+  }
+  StartRead(&incoming_);
+}
+
+void PushReactor::OnReadDone(bool ok) {
+  Actions actions;
+  {
+    absl::MutexLock lock(&mu_);
+    reading_ = false;
+    if (!ok) {
+      read_side_done_ = true;
+    } else {
+      if (!context_.intake.open()) {
+        // The record already read is kept; the client learns to stop from the status.
+        read_side_done_ = true;
+        status_ = DrainingStatus();
+      }
+      pending_bytes_ += incoming_.ByteSizeLong();
+      if (pending_.empty()) {
+        pending_.received_at = absl::Now();
+        ArmBatchAlarmLocked();
+      }
+      *pending_.records.Add() = std::move(incoming_);
+      incoming_.Clear();
+    }
+    actions = AdvanceLocked();
+  }
+  Act(actions);
+}
+
+void PushReactor::ArmBatchAlarmLocked() {
+  if (alarm_armed_ || context_.config.max_batch_delay <= absl::ZeroDuration()) return;
+  alarm_armed_ = true;
+  // A fresh alarm per arming: the previous one has fired, and destroying it is safe even
+  // while its callback is still returning.
+  batch_alarm_ = std::make_unique<grpc::Alarm>();
+  batch_alarm_->Set(absl::ToChronoTime(absl::Now() + context_.config.max_batch_delay),
+                    [this](bool fired) { OnBatchAlarm(fired); });
+}
+
+void PushReactor::OnBatchAlarm(bool fired) {
+  Actions actions;
+  bool delete_self = false;
+  {
+    absl::MutexLock lock(&mu_);
+    alarm_armed_ = false;
+    if (done_) {
+      delete_self = true;
+    } else {
+      if (fired && !parked_ && !finished_ && !pending_.empty()) SubmitPendingLocked();
+      actions = AdvanceLocked();
+    }
+  }
+  if (delete_self) {
+    delete this;
+    return;
+  }
+  Act(actions);
+}
+
+void PushReactor::OnQueued(uint32_t records) {
+  Actions actions;
+  {
+    absl::MutexLock lock(&mu_);
+    parked_ = false;
+    summary_->set_accepted(summary_->accepted() + records);
+    actions = AdvanceLocked();
+  }
+  Act(actions);
+}
+
+void PushReactor::SubmitPendingLocked() {
+  const AdmissionResult admitted = admission_.Admit(pending_.records, pending_bytes_, absl::Now());
+  summary_->set_received(summary_->received() + admitted.admitted + admitted.filtered +
+                         admitted.rejected);
+  summary_->set_filtered(summary_->filtered() + admitted.filtered);
+  summary_->set_rejected(summary_->rejected() + admitted.rejected);
+  if (summary_->rejection().empty() && !admitted.first_rejection.empty()) {
+    summary_->set_rejection(admitted.first_rejection);
+  }
+  RecordBatch batch = std::move(pending_);
+  pending_ = RecordBatch();
+  pending_bytes_ = 0;
+  if (batch.empty()) return;
+
+  batch.stream_id = stream_id_;
+  const uint32_t records = static_cast<uint32_t>(batch.size());
+  switch (context_.scheduler.Submit(std::move(batch), [this, records] { OnQueued(records); })) {
+    case scheduler::SubmitOutcome::kAccepted:
+    case scheduler::SubmitOutcome::kAcceptedEvictedOldest:
+      summary_->set_accepted(summary_->accepted() + records);
+      break;
+    case scheduler::SubmitOutcome::kDroppedNewest:
+      summary_->set_dropped(summary_->dropped() + records);
+      break;
+    case scheduler::SubmitOutcome::kParked:
+      parked_ = true;
+      break;
+  }
+}
+
+PushReactor::Actions PushReactor::AdvanceLocked() {
+  Actions actions;
+  if (finished_) return actions;
+  const bool batch_full = pending_.size() >= context_.config.max_batch_records;
+  const bool send_now = read_side_done_ || context_.config.max_batch_delay <= absl::ZeroDuration();
+  if (!parked_ && (batch_full || (!pending_.empty() && send_now))) SubmitPendingLocked();
+  if (read_side_done_) {
+    if (!parked_ && pending_.empty()) {
+      finished_ = true;
+      actions.finish = true;
+    }
+    return actions;
+  }
+  // While a batch is parked, keep reading only until the next one is full.
+  if (!reading_ && pending_.size() < context_.config.max_batch_records) {
+    reading_ = true;
+    actions.read = true;
+  }
+  return actions;
+}
+
+void PushReactor::Act(Actions actions) {
+  if (actions.read) StartRead(&incoming_);
+  if (actions.finish) {
+    grpc::Status status;
+    {
+      absl::MutexLock lock(&mu_);
+      status = status_;
+    }
+    Finish(status);
+  }
+}
+
+void PushReactor::OnDone() {
+  context_.metrics.StreamClosed(Rpc::kPush);
+  bool wait_for_alarm;
+  {
+    absl::MutexLock lock(&mu_);
+    done_ = true;
+    wait_for_alarm = alarm_armed_;
+    if (wait_for_alarm) batch_alarm_->Cancel();
+  }
+  if (!wait_for_alarm) delete this;
+}
+
+}  // namespace sluice::ingest

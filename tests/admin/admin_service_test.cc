@@ -1,0 +1,168 @@
+#include "server/admin/admin_service.h"
+
+#include <memory>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "gtest/gtest.h"
+#include "prometheus/registry.h"
+
+namespace sluice::admin {
+namespace {
+
+// Answers drains from a thread of its own, as the real server does.
+class FakeControl : public ServerControl {
+ public:
+  ~FakeControl() override {
+    for (std::thread& t : threads_) t.join();
+  }
+  void Drain(absl::Duration timeout, DrainDone done) override {
+    last_timeout_ = timeout;
+    threads_.emplace_back([done = std::move(done)]() mutable {
+      DrainResult result;
+      result.counts.received = 10;
+      result.counts.written = 10;
+      result.completed = true;
+      std::move(done)(result);
+    });
+  }
+  void Resume() override { resumed_ = true; }
+  void Shutdown(absl::Duration timeout, DrainDone done) override {
+    shutdown_ = true;
+    Drain(timeout, std::move(done));
+  }
+  ServerStats Stats() const override {
+    ServerStats stats;
+    stats.counts.received = 7;
+    stats.workers = {{3, 100}, {0, 100}};
+    stats.parked_streams = 2;
+    return stats;
+  }
+  absl::Duration default_drain_timeout() const override { return absl::Seconds(30); }
+
+  absl::Duration last_timeout_;
+  bool resumed_ = false;
+  bool shutdown_ = false;
+
+ private:
+  std::vector<std::thread> threads_;
+};
+
+class AdminServiceTest : public ::testing::Test {
+ protected:
+  AdminServiceTest() : table_(config::LevelsConfig{}), service_(table_, control_, registry_) {
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+    stub_ = v1::AdminService::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  }
+  ~AdminServiceTest() override { server_->Shutdown(); }
+
+  grpc::Status SetLevel(const std::string& prefix, v1::Level level, uint32_t ttl = 0) {
+    grpc::ClientContext context;
+    v1::SetLevelRequest request;
+    request.set_logger_prefix(prefix);
+    request.set_level(level);
+    request.set_ttl_seconds(ttl);
+    v1::SetLevelResponse response;
+    return stub_->SetLevel(&context, request, &response);
+  }
+
+  prometheus::Registry registry_;
+  LevelTable table_;
+  FakeControl control_;
+  AdminService service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::AdminService::Stub> stub_;
+};
+
+TEST_F(AdminServiceTest, SetLevelChangesTheTableAndGetLevelsShowsIt) {
+  ASSERT_TRUE(SetLevel("checkout", v1::LEVEL_DEBUG, 600).ok());
+  EXPECT_EQ(table_.Snapshot()->ThresholdFor("checkout.db"), Level::kDebug);
+
+  grpc::ClientContext context;
+  v1::GetLevelsResponse levels;
+  ASSERT_TRUE(stub_->GetLevels(&context, v1::GetLevelsRequest(), &levels).ok());
+  EXPECT_EQ(levels.default_level(), v1::LEVEL_INFO);
+  ASSERT_EQ(levels.rules_size(), 1);
+  EXPECT_EQ(levels.rules(0).logger_prefix(), "checkout");
+  EXPECT_EQ(levels.rules(0).level(), v1::LEVEL_DEBUG);
+  EXPECT_GT(levels.rules(0).ttl_seconds(), 0u);
+  EXPECT_LE(levels.rules(0).ttl_seconds(), 600u);
+}
+
+TEST_F(AdminServiceTest, EmptyPrefixSetsTheDefault) {
+  ASSERT_TRUE(SetLevel("", v1::LEVEL_ERROR).ok());
+  EXPECT_EQ(table_.Snapshot()->default_level(), Level::kError);
+}
+
+TEST_F(AdminServiceTest, UnspecifiedLevelRemovesTheRule) {
+  ASSERT_TRUE(SetLevel("a", v1::LEVEL_WARN).ok());
+  ASSERT_TRUE(SetLevel("a", v1::LEVEL_UNSPECIFIED).ok());
+  EXPECT_TRUE(table_.Snapshot()->rules().empty());
+  EXPECT_EQ(SetLevel("a", v1::LEVEL_UNSPECIFIED).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(AdminServiceTest, InvalidRequestsAreInvalidArgument) {
+  EXPECT_EQ(SetLevel("a", static_cast<v1::Level>(42)).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(SetLevel("bad prefix", v1::LEVEL_WARN).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(SetLevel("", v1::LEVEL_UNSPECIFIED).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(SetLevel("", v1::LEVEL_DEBUG, 60).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(table_.Snapshot()->default_level(), Level::kInfo);
+}
+
+TEST_F(AdminServiceTest, DrainAnswersWithTheCountsOnceTheControlIsDone) {
+  grpc::ClientContext context;
+  v1::DrainRequest request;
+  request.set_timeout_ms(1500);
+  v1::DrainResponse response;
+  ASSERT_TRUE(stub_->Drain(&context, request, &response).ok());
+  EXPECT_TRUE(response.completed());
+  EXPECT_EQ(response.counts().received(), 10u);
+  EXPECT_EQ(response.counts().written(), 10u);
+  EXPECT_EQ(control_.last_timeout_, absl::Milliseconds(1500));
+}
+
+TEST_F(AdminServiceTest, DrainWithoutTimeoutUsesTheConfiguredOne) {
+  grpc::ClientContext context;
+  v1::DrainResponse response;
+  ASSERT_TRUE(stub_->Drain(&context, v1::DrainRequest(), &response).ok());
+  EXPECT_EQ(control_.last_timeout_, absl::Seconds(30));
+}
+
+TEST_F(AdminServiceTest, ResumeAndShutdownReachTheControl) {
+  {
+    grpc::ClientContext context;
+    v1::ResumeResponse response;
+    ASSERT_TRUE(stub_->Resume(&context, v1::ResumeRequest(), &response).ok());
+    EXPECT_TRUE(control_.resumed_);
+  }
+  grpc::ClientContext context;
+  v1::ShutdownResponse response;
+  ASSERT_TRUE(stub_->Shutdown(&context, v1::ShutdownRequest(), &response).ok());
+  EXPECT_TRUE(control_.shutdown_);
+  EXPECT_TRUE(response.drain().completed());
+}
+
+TEST_F(AdminServiceTest, GetStatsReportsWorkersAndCounts) {
+  grpc::ClientContext context;
+  v1::GetStatsResponse stats;
+  ASSERT_TRUE(stub_->GetStats(&context, v1::GetStatsRequest(), &stats).ok());
+  EXPECT_EQ(stats.counts().received(), 7u);
+  ASSERT_EQ(stats.workers_size(), 2);
+  EXPECT_EQ(stats.workers(0).queue_depth(), 3u);
+  EXPECT_EQ(stats.workers(1).queue_capacity(), 100u);
+  EXPECT_EQ(stats.parked_streams(), 2u);
+}
+
+}  // namespace
+}  // namespace sluice::admin

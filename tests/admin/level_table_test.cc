@@ -1,0 +1,92 @@
+#include "server/admin/level_table.h"
+
+#include "gtest/gtest.h"
+
+namespace sluice::admin {
+namespace {
+
+config::LevelsConfig Levels(Level default_level, std::vector<config::LevelRuleConfig> rules = {}) {
+  config::LevelsConfig config;
+  config.default_level = default_level;
+  config.rules = std::move(rules);
+  return config;
+}
+
+TEST(LevelTableTest, LoggersWithoutARuleGetTheDefault) {
+  LevelTable table(Levels(Level::kWarn));
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("anything"), Level::kWarn);
+  EXPECT_EQ(table.Snapshot()->ThresholdFor(""), Level::kWarn);
+}
+
+TEST(LevelTableTest, PrefixMatchesWholeNameSegmentsOnly) {
+  LevelTable table(Levels(Level::kInfo, {{"checkout", Level::kDebug}}));
+  auto snapshot = table.Snapshot();
+  EXPECT_EQ(snapshot->ThresholdFor("checkout"), Level::kDebug);
+  EXPECT_EQ(snapshot->ThresholdFor("checkout.db"), Level::kDebug);
+  EXPECT_EQ(snapshot->ThresholdFor("checkouts"), Level::kInfo);
+  EXPECT_EQ(snapshot->ThresholdFor("web.checkout"), Level::kInfo);
+}
+
+TEST(LevelTableTest, LongestPrefixWins) {
+  LevelTable table(Levels(Level::kInfo, {{"checkout.db.pool", Level::kError},
+                                         {"checkout", Level::kDebug},
+                                         {"checkout.db", Level::kWarn}}));
+  auto snapshot = table.Snapshot();
+  EXPECT_EQ(snapshot->ThresholdFor("checkout.api"), Level::kDebug);
+  EXPECT_EQ(snapshot->ThresholdFor("checkout.db"), Level::kWarn);
+  EXPECT_EQ(snapshot->ThresholdFor("checkout.db.query"), Level::kWarn);
+  EXPECT_EQ(snapshot->ThresholdFor("checkout.db.pool.conn"), Level::kError);
+}
+
+TEST(LevelTableTest, ChangesPublishANewSnapshotAndBumpTheVersion) {
+  LevelTable table(Levels(Level::kInfo));
+  auto before = table.Snapshot();
+  const uint64_t version = table.version();
+  ASSERT_TRUE(table.SetRule("payments", Level::kTrace, absl::ZeroDuration(), absl::Now()).ok());
+  EXPECT_GT(table.version(), version);
+  EXPECT_EQ(before->ThresholdFor("payments"), Level::kInfo);  // old snapshots stay valid
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("payments"), Level::kTrace);
+
+  table.SetDefault(Level::kError);
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("other"), Level::kError);
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("payments"), Level::kTrace);
+}
+
+TEST(LevelTableTest, SetRuleReplacesAnExistingRule) {
+  LevelTable table(Levels(Level::kInfo, {{"a", Level::kDebug}}));
+  ASSERT_TRUE(table.SetRule("a", Level::kError, absl::ZeroDuration(), absl::Now()).ok());
+  EXPECT_EQ(table.Snapshot()->rules().size(), 1u);
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("a"), Level::kError);
+}
+
+TEST(LevelTableTest, RemoveRuleRevertsToTheDefaultAndUnknownPrefixIsNotFound) {
+  LevelTable table(Levels(Level::kInfo, {{"a", Level::kDebug}}));
+  ASSERT_TRUE(table.RemoveRule("a").ok());
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("a"), Level::kInfo);
+  EXPECT_EQ(table.RemoveRule("a").code(), absl::StatusCode::kNotFound);
+}
+
+TEST(LevelTableTest, MalformedPrefixesAreRejected) {
+  LevelTable table(Levels(Level::kInfo));
+  for (const char* prefix : {"", ".a", "a.", "a..b", "a b", "a/b"}) {
+    EXPECT_EQ(table.SetRule(prefix, Level::kDebug, absl::ZeroDuration(), absl::Now()).code(),
+              absl::StatusCode::kInvalidArgument)
+        << prefix;
+  }
+}
+
+TEST(LevelTableTest, RuleWithTtlExpiresAndTheNextRuleAppliesAgain) {
+  LevelTable table(Levels(Level::kInfo, {{"checkout", Level::kWarn}}));
+  const absl::Time now = absl::FromUnixSeconds(1000);
+  ASSERT_TRUE(table.SetRule("checkout.db", Level::kDebug, absl::Minutes(10), now).ok());
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("checkout.db"), Level::kDebug);
+
+  EXPECT_EQ(table.ExpireDue(now + absl::Minutes(9)), now + absl::Minutes(10));
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("checkout.db"), Level::kDebug);
+
+  EXPECT_EQ(table.ExpireDue(now + absl::Minutes(10)), absl::InfiniteFuture());
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("checkout.db"), Level::kWarn);
+}
+
+}  // namespace
+}  // namespace sluice::admin
