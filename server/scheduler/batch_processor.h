@@ -7,6 +7,8 @@
 #ifndef SLUICE_SERVER_SCHEDULER_BATCH_PROCESSOR_H_
 #define SLUICE_SERVER_SCHEDULER_BATCH_PROCESSOR_H_
 
+#include <cstddef>
+
 #include "server/common/record_batch.h"
 
 namespace sluice::scheduler {
@@ -14,7 +16,7 @@ namespace sluice::scheduler {
 class BatchProcessor {
  public:
   virtual ~BatchProcessor() = default;
-  virtual void Process(RecordBatch& batch) = 0;
+  virtual void Process(size_t worker, RecordBatch& batch) = 0;
 };
 
 }  // namespace sluice::scheduler

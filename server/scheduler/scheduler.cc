@@ -142,7 +142,7 @@ void Scheduler::WorkerLoop(Channel& channel) {
     resumed.clear();
 
     const size_t records = item.batch.size();
-    processor_.Process(item.batch);
+    processor_.Process(channel.index, item.batch);
     absl::MutexLock lock(&pending_mu_);
     pending_records_ -= records;
   }

@@ -13,7 +13,7 @@ namespace {
 
 class NullProcessor : public BatchProcessor {
  public:
-  void Process(RecordBatch&) override {}
+  void Process(size_t, RecordBatch&) override {}
 };
 
 TEST(SchedulerCollectorTest, ReportsDepthAndCapacityPerWorkerAndParkedStreams) {

@@ -21,7 +21,7 @@ using ::testing::ElementsAre;
 // Records every processed batch; can hold workers back until released.
 class RecordingProcessor : public BatchProcessor {
  public:
-  void Process(RecordBatch& batch) override {
+  void Process(size_t, RecordBatch& batch) override {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(&open_));
     processed_.push_back(

@@ -1,0 +1,139 @@
+// sluice::Client: the C++ client library of Sluice. Applications call Log(); a background
+// thread batches the records and streams them to the server over LogService.PushBatches.
+//
+//   sluice::Client client({.target = "127.0.0.1:4317"});
+//   client.Log(sluice::v1::LEVEL_INFO, "checkout", "order placed",
+//              {{"order_id", 1234}, {"user", "ann"}, {"express", true}});
+//   absl::Status flushed = client.Flush(absl::Now() + absl::Seconds(5));
+//
+// Threading: every method may be called from any number of threads at once. Log() never
+// blocks on the network: it appends the record to a bounded in-memory buffer under a short
+// mutex, and when the buffer is full it drops the record and counts it
+// (ClientStats::dropped_buffer_full). The sender thread owns the connection.
+//
+// Delivery: at-least-once. Each batch carries an increasing sequence number and stays in
+// memory until the server acknowledges it. At most `max_unacked_batches` batches are on the
+// wire unacknowledged; beyond that the sender waits for acks (so HTTP/2 buffering cannot
+// grow without bound). When the stream fails, the sender reconnects with exponential
+// backoff (100ms..5s, jittered) and resends every unacknowledged batch, so the server may
+// see a batch twice.
+//
+// Lifetime: the destructor flushes for at most `close_timeout`, then closes the stream and
+// joins the sender thread. Records still unacknowledged then are lost.
+//
+// This header depends only on the generated protos and Abseil: the client is a library
+// applications link without any of the server.
+#ifndef SLUICE_CLIENT_INCLUDE_SLUICE_CLIENT_H_
+#define SLUICE_CLIENT_INCLUDE_SLUICE_CLIENT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <variant>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "sluice/v1/logs.pb.h"
+
+namespace sluice {
+
+struct ClientOptions {
+  // Ingest address of the server, "host:port".
+  std::string target = "127.0.0.1:4317";
+  // Records held by the client at most: waiting to be sent plus sent but not acknowledged.
+  // Log() drops (and counts) records beyond it. This bounds the client's memory.
+  size_t max_buffered_records = 100000;
+  // A batch is sent once it holds this many records...
+  size_t max_batch_records = 1000;
+  // ...or this many encoded bytes (keep it well under the server's max_message_bytes)...
+  size_t max_batch_bytes = 1024 * 1024;
+  // ...or its first record has waited this long.
+  absl::Duration max_batch_delay = absl::Milliseconds(5);
+  // Batches sent and not yet acknowledged, at most.
+  size_t max_unacked_batches = 8;
+  // How long the destructor waits for outstanding records to be acknowledged.
+  absl::Duration close_timeout = absl::Seconds(5);
+  // When set, every logger name is prefixed with it: "shop" + "checkout" = "shop.checkout".
+  std::string base_logger;
+};
+
+// A snapshot of the client's counters, all since construction.
+struct ClientStats {
+  // Records taken into the buffer by Log().
+  uint64_t logged = 0;
+  // Records Log() dropped because the buffer was full.
+  uint64_t dropped_buffer_full = 0;
+  // Batches written to a stream for the first time, and written again after a reconnect.
+  uint64_t sent_batches = 0;
+  uint64_t resent_batches = 0;
+  // Records in batches the server acknowledged, and how the server accounted for them.
+  uint64_t acked_records = 0;
+  uint64_t server_accepted = 0;
+  uint64_t server_filtered = 0;
+  uint64_t server_dropped = 0;
+  uint64_t server_rejected = 0;
+  // Why the server last refused a record (PushAck.rejection); empty if it never did.
+  std::string last_rejection;
+  // Streams that ended with an error, and the error of the last one (OK if none did).
+  uint64_t stream_failures = 0;
+  absl::Status last_stream_error;
+};
+
+// One typed ad-hoc field of a record. Holds views: only valid for the duration of the
+// Log() call it is passed to, which copies it.
+class LogField {
+ public:
+  LogField(absl::string_view key, absl::string_view value) : key_(key), value_(value) {}
+  LogField(absl::string_view key, const char* value)
+      : key_(key), value_(absl::string_view(value)) {}
+  LogField(absl::string_view key, bool value) : key_(key), value_(value) {}
+  LogField(absl::string_view key, double value) : key_(key), value_(value) {}
+  template <typename Int,
+            std::enable_if_t<std::is_integral_v<Int> && !std::is_same_v<Int, bool>, int> = 0>
+  LogField(absl::string_view key, Int value) : key_(key), value_(static_cast<int64_t>(value)) {}
+
+  // Appends this field to `record`.
+  void AppendTo(v1::LogRecord& record) const;
+
+ private:
+  absl::string_view key_;
+  std::variant<absl::string_view, int64_t, double, bool> value_;
+};
+
+class Client {
+ public:
+  // Starts the sender thread. Connecting is lazy: nothing happens on the network until the
+  // first record is logged, and an unreachable server is not an error here.
+  explicit Client(ClientOptions options);
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+  // Flushes for at most options.close_timeout, then stops the sender thread.
+  ~Client();
+
+  // Records a log event stamped with the current time. Never blocks on the network.
+  void Log(v1::Level level, absl::string_view logger, absl::string_view message,
+           std::initializer_list<LogField> fields = {});
+
+  // Records a ready-made record; a zero time_unix_nano is stamped with the current time.
+  // base_logger applies to it as well.
+  void Log(v1::LogRecord&& record);
+
+  // OK once every record logged before the call has been acknowledged by the server;
+  // DEADLINE_EXCEEDED (with the counts and the last stream error) if `deadline` comes first.
+  absl::Status Flush(absl::Time deadline);
+
+  ClientStats stats() const;
+
+ private:
+  class Impl;
+  // Owns the sender thread; destroyed (flushed and joined) with the client.
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sluice
+
+#endif  // SLUICE_CLIENT_INCLUDE_SLUICE_CLIENT_H_

@@ -1,0 +1,378 @@
+#include "sluice/client.h"
+
+#include <algorithm>
+#include <deque>
+#include <thread>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/random/random.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "grpcpp/grpcpp.h"
+#include "sluice/v1/logs.grpc.pb.h"
+
+namespace sluice {
+namespace {
+
+constexpr absl::Duration kInitialBackoff = absl::Milliseconds(100);
+constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
+// After the client half-closes a stream at shutdown, how long the server gets to finish it
+// before the stream is cancelled.
+constexpr absl::Duration kCloseGrace = absl::Seconds(1);
+
+// gRPC's own reconnect backoff starts at 1s and grows to 120s; without these the channel
+// would refuse our retries long after the server is back.
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, absl::ToInt64Milliseconds(kInitialBackoff));
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, absl::ToInt64Milliseconds(kInitialBackoff));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, absl::ToInt64Milliseconds(kMaxBackoff));
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+}
+
+absl::Status ToAbslStatus(const grpc::Status& status) {
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+}  // namespace
+
+void LogField::AppendTo(v1::LogRecord& record) const {
+  v1::Field* field = record.add_fields();
+  field->set_key(key_.data(), key_.size());
+  struct Setter {
+    v1::Field* field;
+    void operator()(absl::string_view v) const { field->set_string_value(v.data(), v.size()); }
+    void operator()(int64_t v) const { field->set_int_value(v); }
+    void operator()(double v) const { field->set_double_value(v); }
+    void operator()(bool v) const { field->set_bool_value(v); }
+  };
+  std::visit(Setter{field}, value_);
+}
+
+class Client::Impl {
+ public:
+  explicit Impl(ClientOptions options)
+      : options_(std::move(options)),
+        channel_(MakeChannel(options_.target)),
+        stub_(v1::LogService::NewStub(channel_)),
+        sender_([this] { SenderLoop(); }) {}
+
+  ~Impl() {
+    const absl::Status flushed = Flush(absl::Now() + options_.close_timeout);
+    {
+      absl::MutexLock lock(&mu_);
+      stop_ = true;
+      // A sender blocked in Write() on a stalled server only returns once cancelled.
+      if (!flushed.ok() && context_ != nullptr) context_->TryCancel();
+    }
+    sender_cv_.Signal();
+    sender_.join();
+  }
+
+  void Enqueue(std::unique_ptr<v1::LogRecord> record) {
+    if (record->time_unix_nano() == 0) record->set_time_unix_nano(absl::ToUnixNanos(absl::Now()));
+    if (!options_.base_logger.empty()) {
+      record->set_logger(record->logger().empty()
+                             ? options_.base_logger
+                             : absl::StrCat(options_.base_logger, ".", record->logger()));
+    }
+    const size_t bytes = record->ByteSizeLong();
+    bool wake = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (held_records_ >= options_.max_buffered_records) {
+        ++stats_.dropped_buffer_full;
+        return;
+      }
+      if (open_batch_ != nullptr && open_batch_bytes_ + bytes > options_.max_batch_bytes) {
+        SealOpenBatchLocked();
+        wake = true;
+      }
+      if (open_batch_ == nullptr) {
+        open_batch_ = std::make_unique<v1::LogBatch>();
+        open_batch_bytes_ = 0;
+        open_batch_started_ = absl::Now();
+        wake = true;
+      }
+      open_batch_->mutable_records()->AddAllocated(record.release());
+      open_batch_bytes_ += bytes;
+      ++held_records_;
+      ++stats_.logged;
+      if (static_cast<size_t>(open_batch_->records_size()) >= options_.max_batch_records) {
+        SealOpenBatchLocked();
+        wake = true;
+      }
+    }
+    if (wake) sender_cv_.Signal();
+  }
+
+  absl::Status Flush(absl::Time deadline) {
+    absl::MutexLock lock(&mu_);
+    const uint64_t target = stats_.logged;
+    if (flush_through_ < target) {
+      flush_through_ = target;
+      sender_cv_.Signal();
+    }
+    while (AckedThroughLocked() < target) {
+      if (flush_cv_.WaitWithDeadline(&mu_, deadline) && AckedThroughLocked() < target) {
+        absl::Status status = absl::DeadlineExceededError(
+            absl::StrCat("flush deadline exceeded: ", target - AckedThroughLocked(), " of ", target,
+                         " records not acknowledged by ", options_.target));
+        if (!stats_.last_stream_error.ok()) {
+          status = absl::DeadlineExceededError(absl::StrCat(
+              status.message(), " (last error: ", stats_.last_stream_error.ToString(), ")"));
+        }
+        return status;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  ClientStats stats() const {
+    absl::MutexLock lock(&mu_);
+    return stats_;
+  }
+
+ private:
+  using Stream = grpc::ClientReaderWriter<v1::LogBatch, v1::PushAck>;
+
+  // A batch handed to the sender and not yet acknowledged. Shared with the sender while it
+  // writes, since the ack (which drops the entry) may arrive before Write() returns.
+  struct Unacked {
+    uint64_t sequence = 0;
+    // Index of the batch's first record in the order records were logged.
+    uint64_t first_record = 0;
+    uint32_t records = 0;
+    std::shared_ptr<const v1::LogBatch> batch;
+  };
+
+  void SenderLoop() {
+    absl::BitGen random;
+    absl::Duration backoff = kInitialBackoff;
+    while (true) {
+      {
+        absl::MutexLock lock(&mu_);
+        // Connect only when there is something to send: an idle client holds no stream.
+        while (!stop_ && !HasPendingLocked()) sender_cv_.Wait(&mu_);
+        if (stop_) return;
+      }
+      if (RunStream()) {
+        backoff = kInitialBackoff;
+        continue;
+      }
+      const absl::Time retry_at = absl::Now() + backoff * absl::Uniform(random, 0.8, 1.2);
+      backoff = std::min(backoff * 2, kMaxBackoff);
+      absl::MutexLock lock(&mu_);
+      while (!stop_ && !sender_cv_.WaitWithDeadline(&mu_, retry_at)) {
+      }
+      if (stop_) return;
+    }
+  }
+
+  // Runs one PushBatches stream until it ends or the client stops. True when the server
+  // acknowledged anything on it: the connection worked, so backoff starts over.
+  bool RunStream() {
+    grpc::ClientContext context;
+    std::unique_ptr<Stream> stream = stub_->PushBatches(&context);
+    {
+      absl::MutexLock lock(&mu_);
+      context_ = &context;
+      written_on_stream_ = 0;
+      acks_on_stream_ = 0;
+      stream_ended_ = false;
+    }
+    std::thread reader([this, s = stream.get()] { ReadAcks(s); });
+
+    bool closing = false;
+    while (true) {
+      std::shared_ptr<const v1::LogBatch> batch;
+      bool resend = false;
+      {
+        absl::MutexLock lock(&mu_);
+        while (!stream_ended_ && !stop_) {
+          const absl::Time now = absl::Now();
+          batch = NextBatchLocked(now, resend);
+          if (batch != nullptr) break;
+          // Only a partly filled batch makes the wait time-bound: it is due at its delay.
+          if (open_batch_ != nullptr && unacked_.size() < options_.max_unacked_batches) {
+            sender_cv_.WaitWithDeadline(&mu_, open_batch_started_ + options_.max_batch_delay);
+          } else {
+            sender_cv_.Wait(&mu_);
+          }
+        }
+        if (batch == nullptr) {
+          closing = stop_ && !stream_ended_;
+          break;
+        }
+      }
+      const bool written = stream->Write(*batch);
+      absl::MutexLock lock(&mu_);
+      if (!written) break;
+      ++(resend ? stats_.resent_batches : stats_.sent_batches);
+    }
+
+    if (closing) {
+      stream->WritesDone();
+      absl::MutexLock lock(&mu_);
+      // Cancelling a stream the server already ended would replace its status with
+      // CANCELLED, so only a server that does not finish in time is cut off. Otherwise the
+      // call is over (the reader saw the end, or a failed Write means it ended) and the
+      // reader returns by itself.
+      if (!mu_.AwaitWithTimeout(absl::Condition(&stream_ended_), kCloseGrace)) {
+        context.TryCancel();
+      }
+    }
+    reader.join();
+    const grpc::Status status = stream->Finish();
+
+    absl::MutexLock lock(&mu_);
+    context_ = nullptr;
+    if (!status.ok() && !closing) {
+      ++stats_.stream_failures;
+      stats_.last_stream_error = ToAbslStatus(status);
+    }
+    return acks_on_stream_ > 0;
+  }
+
+  void ReadAcks(Stream* stream) {
+    v1::PushAck ack;
+    while (stream->Read(&ack)) {
+      {
+        absl::MutexLock lock(&mu_);
+        HandleAckLocked(ack);
+      }
+      sender_cv_.Signal();
+      flush_cv_.SignalAll();
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      stream_ended_ = true;
+    }
+    sender_cv_.Signal();
+  }
+
+  // The server acks in order, so an ack can only be for the oldest batch written on this
+  // stream; anything else is ignored and the batch stays for resending.
+  void HandleAckLocked(const v1::PushAck& ack) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (written_on_stream_ == 0 || unacked_.front().sequence != ack.sequence()) return;
+    const Unacked& acked = unacked_.front();
+    held_records_ -= acked.records;
+    stats_.acked_records += acked.records;
+    stats_.server_accepted += ack.accepted();
+    stats_.server_filtered += ack.filtered();
+    stats_.server_dropped += ack.dropped();
+    stats_.server_rejected += ack.rejected();
+    if (!ack.rejection().empty()) stats_.last_rejection = ack.rejection();
+    unacked_.pop_front();
+    --written_on_stream_;
+    ++acks_on_stream_;
+  }
+
+  // The next batch this stream should write: first every unacknowledged batch an earlier
+  // stream wrote (`resend`), then new batches while the ack window has room. Null when none
+  // is due.
+  std::shared_ptr<const v1::LogBatch> NextBatchLocked(absl::Time now, bool& resend)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (written_on_stream_ < unacked_.size()) {
+      resend = true;
+      return unacked_[written_on_stream_++].batch;
+    }
+    if (unacked_.size() >= options_.max_unacked_batches) return nullptr;
+    if (sealed_batches_.empty() && open_batch_ != nullptr &&
+        (now >= open_batch_started_ + options_.max_batch_delay ||
+         flush_through_ > batched_records_)) {
+      SealOpenBatchLocked();
+    }
+    if (sealed_batches_.empty()) return nullptr;
+    std::shared_ptr<v1::LogBatch> batch = std::move(sealed_batches_.front());
+    sealed_batches_.pop_front();
+    Unacked& entry = unacked_.emplace_back();
+    entry.sequence = next_sequence_++;
+    entry.first_record = batched_records_;
+    entry.records = static_cast<uint32_t>(batch->records_size());
+    batch->set_sequence(entry.sequence);
+    entry.batch = batch;
+    batched_records_ += entry.records;
+    ++written_on_stream_;
+    resend = false;
+    return batch;
+  }
+
+  void SealOpenBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    sealed_batches_.push_back(std::move(open_batch_));
+    open_batch_bytes_ = 0;
+  }
+
+  bool HasPendingLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return open_batch_ != nullptr || !sealed_batches_.empty() || !unacked_.empty();
+  }
+
+  // Every record logged before this index has been acknowledged. Batches are formed and
+  // acknowledged in logging order, so the oldest unacknowledged batch marks the boundary.
+  uint64_t AckedThroughLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return unacked_.empty() ? batched_records_ : unacked_.front().first_record;
+  }
+
+  const ClientOptions options_;
+  const std::shared_ptr<grpc::Channel> channel_;
+  const std::unique_ptr<v1::LogService::Stub> stub_;
+
+  mutable absl::Mutex mu_;
+  // Wakes the sender thread: new work, acks (window room), stream end, stop.
+  absl::CondVar sender_cv_;
+  // Wakes Flush() callers on every ack.
+  absl::CondVar flush_cv_;
+
+  // Records not yet handed to the sender: the batch being filled, then sealed batches.
+  std::unique_ptr<v1::LogBatch> open_batch_ ABSL_GUARDED_BY(mu_);
+  size_t open_batch_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time open_batch_started_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::unique_ptr<v1::LogBatch>> sealed_batches_ ABSL_GUARDED_BY(mu_);
+  std::deque<Unacked> unacked_ ABSL_GUARDED_BY(mu_);
+  // Records logged and not yet acknowledged; max_buffered_records bounds it.
+  size_t held_records_ ABSL_GUARDED_BY(mu_) = 0;
+  // Records in batches handed to the sender, i.e. the index of the next one to batch.
+  uint64_t batched_records_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 1;
+  // Flush() wants records before this index sent without waiting for max_batch_delay.
+  uint64_t flush_through_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // The current stream, for cancelling it from the destructor.
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // Leading entries of unacked_ written on the current stream.
+  size_t written_on_stream_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t acks_on_stream_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stream_ended_ ABSL_GUARDED_BY(mu_) = false;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+
+  ClientStats stats_ ABSL_GUARDED_BY(mu_);
+
+  // Last: started once everything it uses is constructed.
+  std::thread sender_;
+};
+
+Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Client::~Client() = default;
+
+void Client::Log(v1::Level level, absl::string_view logger, absl::string_view message,
+                 std::initializer_list<LogField> fields) {
+  auto record = std::make_unique<v1::LogRecord>();
+  record->set_level(level);
+  record->set_logger(logger.data(), logger.size());
+  record->set_message(message.data(), message.size());
+  for (const LogField& field : fields) field.AppendTo(*record);
+  impl_->Enqueue(std::move(record));
+}
+
+void Client::Log(v1::LogRecord&& record) {
+  impl_->Enqueue(std::make_unique<v1::LogRecord>(std::move(record)));
+}
+
+absl::Status Client::Flush(absl::Time deadline) { return impl_->Flush(deadline); }
+
+ClientStats Client::stats() const { return impl_->stats(); }
+
+}  // namespace sluice

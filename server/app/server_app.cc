@@ -1,0 +1,252 @@
+#include "server/app/server_app.h"
+
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "server/outputs/builtin_outputs.h"
+#include "server/outputs/output_registry.h"
+
+namespace sluice::app {
+namespace {
+
+// Streams are long-lived; a short grace lets in-flight replies (the Shutdown RPC's own)
+// reach their clients before the remaining calls are cancelled.
+constexpr absl::Duration kServerStopGrace = absl::Seconds(2);
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(const std::string& listen,
+                                                              const char* key,
+                                                              grpc::Service& service,
+                                                              int max_message_bytes, int* port) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), port);
+  builder.SetMaxReceiveMessageSize(max_message_bytes);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || *port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat(key, " ", listen, ": cannot listen (address in use or not local?)"));
+  }
+  return server;
+}
+
+std::string HostOf(const std::string& listen) { return listen.substr(0, listen.rfind(':')); }
+
+}  // namespace
+
+ServerApp::ServerApp(config::Config config)
+    : config_(std::move(config)),
+      started_at_(absl::Now()),
+      registry_(std::make_shared<prometheus::Registry>()),
+      levels_(config_.levels) {}
+
+absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(config::Config config) {
+  std::unique_ptr<ServerApp> app(new ServerApp(std::move(config)));
+  if (absl::Status started = app->StartAll(); !started.ok()) return started;
+  return app;
+}
+
+absl::Status ServerApp::StartAll() {
+  outputs::OutputRegistry registry;
+  outputs::RegisterBuiltinOutputs(registry);
+  std::vector<pipeline::Pipeline::Destination> destinations;
+  std::vector<std::string> output_ids;
+  for (const config::OutputConfig& output_config : config_.outputs) {
+    absl::StatusOr<std::unique_ptr<outputs::Output>> output = registry.Create(output_config);
+    if (!output.ok()) return output.status();
+    output_ids.push_back(output_config.id());
+    destinations.push_back({std::move(*output), output_config.level});
+  }
+  output_metrics_ = std::make_unique<pipeline::OutputMetrics>(*registry_, output_ids);
+  pipeline_ = std::make_unique<pipeline::Pipeline>(config_.pipeline, std::move(destinations),
+                                                   config_.scheduler.workers, ledger_,
+                                                   output_metrics_.get());
+  if (absl::Status started = pipeline_->Start(); !started.ok()) return started;
+
+  scheduler_metrics_ = std::make_unique<scheduler::SchedulerMetrics>(
+      *registry_, config_.scheduler.workers, config_.scheduler.overflow);
+  scheduler_ = std::make_unique<scheduler::Scheduler>(config_.scheduler, *pipeline_, ledger_,
+                                                      scheduler_metrics_.get());
+  scheduler_->Start();
+
+  draining_gauge_ = &prometheus::BuildGauge()
+                         .Name("sluice_draining")
+                         .Help("1 while intake is closed for a drain or shutdown")
+                         .Register(*registry_)
+                         .Add({});
+  absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> metrics =
+      metrics::MetricsServer::Start(config_.metrics.listen, registry_);
+  if (!metrics.ok()) return metrics.status();
+  metrics_ = std::move(*metrics);
+  scheduler_collector_ = std::make_shared<scheduler::SchedulerCollector>(*scheduler_);
+  level_collector_ = std::make_shared<admin::LevelCollector>(levels_);
+  metrics_->AddCollectable(scheduler_collector_);
+  metrics_->AddCollectable(level_collector_);
+
+  ingest_metrics_ = std::make_unique<ingest::IngestMetrics>(*registry_);
+  ingest_context_.reset(new ingest::IngestContext{config_.ingest, *scheduler_, levels_, ledger_,
+                                                  *ingest_metrics_, intake_});
+  log_service_ = std::make_unique<ingest::LogService>(*ingest_context_);
+  admin_service_ = std::make_unique<admin::AdminService>(levels_, *this, *registry_);
+
+  absl::StatusOr<std::unique_ptr<grpc::Server>> ingest =
+      StartGrpcServer(config_.ingest.listen, "ingest.listen", *log_service_,
+                      static_cast<int>(config_.ingest.max_message_bytes), &ingest_port_);
+  if (!ingest.ok()) return ingest.status();
+  ingest_server_ = std::move(*ingest);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> admin =
+      StartGrpcServer(config_.admin.listen, "admin.listen", *admin_service_,
+                      static_cast<int>(config_.ingest.max_message_bytes), &admin_port_);
+  if (!admin.ok()) return admin.status();
+  admin_server_ = std::move(*admin);
+
+  lifecycle_thread_ = std::thread([this] { LifecycleLoop(); });
+  level_expiry_thread_ = std::thread([this] { LevelExpiryLoop(); });
+
+  std::fprintf(stderr,
+               "sluiced: ingest listening on %s:%d\n"
+               "sluiced: admin listening on %s:%d\n"
+               "sluiced: metrics listening on http://%s:%d/metrics\n"
+               "sluiced: %u workers, channel capacity %u records, %zu outputs\n",
+               HostOf(config_.ingest.listen).c_str(), ingest_port_,
+               HostOf(config_.admin.listen).c_str(), admin_port_,
+               HostOf(config_.metrics.listen).c_str(), metrics_->port(), config_.scheduler.workers,
+               config_.scheduler.channel_capacity, config_.outputs.size());
+  std::fflush(stderr);
+  return absl::OkStatus();
+}
+
+ServerApp::~ServerApp() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (lifecycle_thread_.joinable()) lifecycle_thread_.join();
+  if (level_expiry_thread_.joinable()) level_expiry_thread_.join();
+  const absl::Time deadline = absl::Now() + kServerStopGrace;
+  if (ingest_server_ != nullptr) ingest_server_->Shutdown(absl::ToChronoTime(deadline));
+  if (admin_server_ != nullptr) admin_server_->Shutdown(absl::ToChronoTime(deadline));
+  if (scheduler_ != nullptr) scheduler_->Stop();
+  if (pipeline_ != nullptr) {
+    if (absl::Status closed = pipeline_->Shutdown(absl::Now() + config_.shutdown.drain_timeout);
+        !closed.ok()) {
+      std::fprintf(stderr, "sluiced: closing outputs: %s\n", std::string(closed.message()).c_str());
+    }
+  }
+}
+
+void ServerApp::Post(absl::AnyInvocable<void() &&> task) {
+  absl::MutexLock lock(&mu_);
+  tasks_.push_back(std::move(task));
+}
+
+void ServerApp::LifecycleLoop() {
+  for (;;) {
+    absl::AnyInvocable<void() &&> task;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](ServerApp* app)
+               ABSL_NO_THREAD_SAFETY_ANALYSIS { return !app->tasks_.empty() || app->stopping_; },
+          this));
+      if (tasks_.empty()) return;
+      task = std::move(tasks_.front());
+      tasks_.pop_front();
+    }
+    std::move(task)();
+  }
+}
+
+void ServerApp::LevelExpiryLoop() {
+  // Rule expiries are whole seconds; checking once a second is exact enough.
+  absl::MutexLock lock(&mu_);
+  while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(1))) {
+    mu_.Unlock();
+    levels_.ExpireDue(absl::Now());
+    mu_.Lock();
+  }
+}
+
+admin::DrainResult ServerApp::DrainNow(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  intake_.Close();
+  {
+    absl::MutexLock lock(&mu_);
+    draining_ = true;
+  }
+  draining_gauge_->Set(1);
+  const absl::Status emptied = scheduler_->Drain(deadline);
+  const absl::Status flushed = pipeline_->Flush(deadline);
+  for (const absl::Status& status : {emptied, flushed}) {
+    if (!status.ok()) {
+      std::fprintf(stderr, "sluiced: drain: %s\n", std::string(status.message()).c_str());
+    }
+  }
+  admin::DrainResult result;
+  result.counts = ledger_.Snapshot();
+  result.completed = emptied.ok() && flushed.ok();
+  return result;
+}
+
+void ServerApp::Drain(absl::Duration timeout, DrainDone done) {
+  Post([this, timeout, done = std::move(done)]() mutable { std::move(done)(DrainNow(timeout)); });
+}
+
+void ServerApp::Resume() {
+  Post([this] {
+    {
+      absl::MutexLock lock(&mu_);
+      if (shutdown_started_) return;  // a shutdown keeps intake closed
+      draining_ = false;
+    }
+    intake_.Open();
+    draining_gauge_->Set(0);
+  });
+}
+
+void ServerApp::Shutdown(absl::Duration timeout, DrainDone done) {
+  {
+    absl::MutexLock lock(&mu_);
+    shutdown_started_ = true;
+  }
+  Post([this, timeout, done = std::move(done)]() mutable {
+    const admin::DrainResult result = DrainNow(timeout);
+    std::fprintf(stderr,
+                 "sluiced: drained%s: received %lu, written %lu, filtered %lu, rejected %lu, "
+                 "dropped %lu, in flight %lu\n",
+                 result.completed ? "" : " (deadline passed)", result.counts.received,
+                 result.counts.written, result.counts.filtered, result.counts.rejected,
+                 result.counts.dropped, result.counts.in_flight);
+    std::move(done)(result);
+    absl::MutexLock lock(&mu_);
+    shutdown_drained_ = true;
+  });
+}
+
+void ServerApp::RequestShutdown() {
+  Shutdown(config_.shutdown.drain_timeout, [](admin::DrainResult) {});
+}
+
+void ServerApp::Wait() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(&shutdown_drained_));
+}
+
+admin::ServerStats ServerApp::Stats() const {
+  admin::ServerStats stats;
+  stats.counts = ledger_.Snapshot();
+  for (const scheduler::WorkerSnapshot& worker : scheduler_->Snapshot()) {
+    stats.workers.push_back({worker.queue_depth, worker.queue_capacity});
+  }
+  stats.parked_streams = scheduler_->parked_streams();
+  stats.uptime = absl::Now() - started_at_;
+  absl::MutexLock lock(&mu_);
+  stats.draining = draining_;
+  return stats;
+}
+
+}  // namespace sluice::app

@@ -1,0 +1,117 @@
+// ServerApp: one running Sluice server — the modules wired together, in start-up order.
+//
+//   outputs (created and started: a bad block or an unopenable file aborts start-up)
+//   -> pipeline -> scheduler workers -> metrics endpoint -> ingest and admin gRPC servers
+//
+// Nothing listens before the configuration and every output were accepted. Start() binds
+// every port (port 0 picks a free one; the real ports are readable afterwards) and
+// returns; Wait() blocks the calling thread (main) until a shutdown completes.
+//
+// It is also the admin::ServerControl behind the admin RPCs: drain and shutdown run on
+// the app's own lifecycle thread, never on a gRPC thread. Shutdown order: close intake,
+// empty the channels, flush the outputs, answer the caller, stop the gRPC servers, stop
+// the workers (processing anything that raced in), shut the outputs down.
+#ifndef SLUICE_SERVER_APP_SERVER_APP_H_
+#define SLUICE_SERVER_APP_SERVER_APP_H_
+
+#include <deque>
+#include <memory>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/server.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+#include "server/admin/admin_service.h"
+#include "server/admin/level_collector.h"
+#include "server/admin/level_table.h"
+#include "server/admin/server_control.h"
+#include "server/common/ledger.h"
+#include "server/config/config.h"
+#include "server/ingest/ingest_context.h"
+#include "server/ingest/ingest_metrics.h"
+#include "server/ingest/log_service.h"
+#include "server/metrics/metrics_server.h"
+#include "server/pipeline/output_metrics.h"
+#include "server/pipeline/pipeline.h"
+#include "server/scheduler/scheduler.h"
+#include "server/scheduler/scheduler_collector.h"
+#include "server/scheduler/scheduler_metrics.h"
+
+namespace sluice::app {
+
+class ServerApp final : public admin::ServerControl {
+ public:
+  // Builds and starts everything. Errors name what failed (config key path, output id,
+  // listen address).
+  static absl::StatusOr<std::unique_ptr<ServerApp>> Start(config::Config config);
+
+  ~ServerApp() override;
+
+  int ingest_port() const { return ingest_port_; }
+  int admin_port() const { return admin_port_; }
+  int metrics_port() const { return metrics_->port(); }
+
+  // Blocks until a shutdown (admin RPC, signal, RequestShutdown) has completed.
+  void Wait();
+
+  // Starts a shutdown with the configured drain timeout; safe from any thread.
+  void RequestShutdown();
+
+  // admin::ServerControl
+  void Drain(absl::Duration timeout, DrainDone done) override;
+  void Resume() override;
+  void Shutdown(absl::Duration timeout, DrainDone done) override;
+  admin::ServerStats Stats() const override;
+  absl::Duration default_drain_timeout() const override { return config_.shutdown.drain_timeout; }
+
+ private:
+  explicit ServerApp(config::Config config);
+
+  absl::Status StartAll();
+  // Runs `task` on the lifecycle thread, after the tasks posted before it.
+  void Post(absl::AnyInvocable<void() &&> task);
+  void LifecycleLoop();
+  void LevelExpiryLoop();
+  admin::DrainResult DrainNow(absl::Duration timeout);
+
+  const config::Config config_;
+  const absl::Time started_at_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  Ledger ledger_;
+  admin::LevelTable levels_;
+  ingest::Intake intake_;
+  std::unique_ptr<pipeline::OutputMetrics> output_metrics_;
+  std::unique_ptr<pipeline::Pipeline> pipeline_;
+  std::unique_ptr<scheduler::SchedulerMetrics> scheduler_metrics_;
+  std::unique_ptr<scheduler::Scheduler> scheduler_;
+  std::unique_ptr<ingest::IngestMetrics> ingest_metrics_;
+  std::unique_ptr<ingest::IngestContext> ingest_context_;
+  std::unique_ptr<ingest::LogService> log_service_;
+  std::unique_ptr<admin::AdminService> admin_service_;
+  std::unique_ptr<metrics::MetricsServer> metrics_;
+  std::shared_ptr<scheduler::SchedulerCollector> scheduler_collector_;
+  std::shared_ptr<admin::LevelCollector> level_collector_;
+  prometheus::Gauge* draining_gauge_ = nullptr;
+  std::unique_ptr<grpc::Server> ingest_server_;
+  std::unique_ptr<grpc::Server> admin_server_;
+  int ingest_port_ = 0;
+  int admin_port_ = 0;
+
+  mutable absl::Mutex mu_;
+  std::deque<absl::AnyInvocable<void() &&>> tasks_ ABSL_GUARDED_BY(mu_);
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  bool shutdown_started_ ABSL_GUARDED_BY(mu_) = false;
+  bool shutdown_drained_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread lifecycle_thread_;
+  std::thread level_expiry_thread_;
+};
+
+}  // namespace sluice::app
+
+#endif  // SLUICE_SERVER_APP_SERVER_APP_H_

@@ -1,0 +1,17 @@
+#include "server/outputs/builtin_outputs.h"
+
+#include <memory>
+
+#include "server/outputs/console/console_output.h"
+#include "server/outputs/file/file_output.h"
+#include "server/outputs/null/null_output.h"
+
+namespace sluice::outputs {
+
+void RegisterBuiltinOutputs(OutputRegistry& registry) {
+  registry.Register(std::make_unique<ConsoleOutputFactory>());
+  registry.Register(std::make_unique<FileOutputFactory>());
+  registry.Register(std::make_unique<NullOutputFactory>());
+}
+
+}  // namespace sluice::outputs

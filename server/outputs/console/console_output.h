@@ -1,0 +1,66 @@
+// The console output: each batch's lines go to the process's stdout or stderr with one
+// write per batch, unbuffered, so lines of concurrent workers never interleave.
+//
+//   outputs:
+//     - type: console
+//       format: text      # text (default) | json
+//       stream: stdout    # stdout (default) | stderr
+//
+// Meant for development and for containers whose runtime collects stdout. A reader that
+// is too slow paces the workers (the write blocks), like any other slow output. A write
+// that fails midway may have put part of the batch out; the pipeline's retry repeats that
+// part (at-least-once).
+#ifndef SLUICE_SERVER_OUTPUTS_CONSOLE_CONSOLE_OUTPUT_H_
+#define SLUICE_SERVER_OUTPUTS_CONSOLE_CONSOLE_OUTPUT_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "server/config/config.h"
+#include "server/outputs/output.h"
+#include "server/outputs/output_registry.h"
+#include "server/outputs/serialized_output.h"
+
+namespace sluice::outputs {
+
+struct ConsoleOutputConfig {
+  enum class Stream { kStdout, kStderr };
+
+  Format format = Format::kText;
+  Stream stream = Stream::kStdout;
+
+  // Reads and validates the `console` block; errors name the key path.
+  static absl::StatusOr<ConsoleOutputConfig> Parse(const config::OutputConfig& config);
+};
+
+class ConsoleOutput final : public SerializedOutput {
+ public:
+  // Writes to `fd`, which it neither owns nor closes: STDOUT_FILENO or STDERR_FILENO from
+  // the factory, a pipe in tests.
+  ConsoleOutput(std::string id, Format format, int fd);
+
+ protected:
+  void PrepareBatch(OutputBatch& batch, Level min_level) override;
+  absl::Status StartLocked() override;
+  absl::Status WriteLocked(OutputBatch& batch, Level min_level) override;
+  absl::Status FlushLocked(absl::Time deadline) override;
+  absl::Status ShutdownLocked(absl::Time deadline) override;
+
+ private:
+  const Format format_;
+  const int fd_;
+  // Names the stream in write errors.
+  const std::string write_context_;
+};
+
+class ConsoleOutputFactory final : public OutputFactory {
+ public:
+  absl::string_view type() const override { return "console"; }
+  absl::StatusOr<std::unique_ptr<Output>> Create(const config::OutputConfig& config) const override;
+};
+
+}  // namespace sluice::outputs
+
+#endif  // SLUICE_SERVER_OUTPUTS_CONSOLE_CONSOLE_OUTPUT_H_

@@ -1,0 +1,127 @@
+#include "server/outputs/file/file_output.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "server/outputs/output_options.h"
+#include "server/outputs/write_fully.h"
+
+namespace sluice::outputs {
+
+absl::StatusOr<FileOutputConfig> FileOutputConfig::Parse(const config::OutputConfig& config) {
+  absl::StatusOr<OutputOptions> options =
+      OutputOptions::Create(config, {"path", "format", "buffer_bytes", "flush_interval"});
+  if (!options.ok()) return options.status();
+  FileOutputConfig parsed;
+  absl::Status status = options->GetRequiredString("path", &parsed.path);
+  if (status.ok()) status = options->GetFormat("format", &parsed.format);
+  if (status.ok()) {
+    status = options->GetUint64("buffer_bytes", 0, kMaxBufferBytes, &parsed.buffer_bytes);
+  }
+  if (status.ok()) {
+    status = options->GetDuration("flush_interval", kMinFlushInterval, kMaxFlushInterval,
+                                  &parsed.flush_interval);
+  }
+  if (!status.ok()) return status;
+  return parsed;
+}
+
+FileOutput::FileOutput(std::string id, FileOutputConfig config)
+    : SerializedOutput(id),
+      config_(std::move(config)),
+      write_context_(absl::StrCat(id, ": write to \"", config_.path, "\"")) {}
+
+FileOutput::~FileOutput() {
+  Shutdown(absl::InfiniteFuture()).IgnoreError();
+  if (flusher_.joinable()) flusher_.join();
+}
+
+void FileOutput::PrepareBatch(OutputBatch& batch, Level min_level) {
+  batch.Lines(config_.format, min_level);
+}
+
+absl::Status FileOutput::StartLocked() {
+  const std::filesystem::path parent = std::filesystem::path(config_.path).parent_path();
+  if (!parent.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(parent, error);
+    if (error) {
+      return absl::ErrnoToStatus(
+          error.value(), absl::StrCat(id(), ": cannot create directory \"", parent.string(), "\""));
+    }
+  }
+  fd_ = ::open(config_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) {
+    return absl::ErrnoToStatus(errno, absl::StrCat(id(), ": cannot open \"", config_.path, "\""));
+  }
+  if (config_.buffer_bytes > 0) {
+    buffer_.reserve(config_.buffer_bytes);
+    flusher_ = std::thread([this] { FlushPeriodically(); });
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FileOutput::WriteLocked(OutputBatch& batch, Level min_level) {
+  const absl::string_view lines = batch.Lines(config_.format, min_level);
+  if (buffer_.size() + lines.size() <= config_.buffer_bytes) {
+    buffer_.append(lines.data(), lines.size());
+    return absl::OkStatus();
+  }
+  if (absl::Status status = WriteBufferLocked(); !status.ok()) return status;
+  if (lines.size() <= config_.buffer_bytes) {
+    buffer_.append(lines.data(), lines.size());
+    return absl::OkStatus();
+  }
+  size_t written = 0;
+  absl::Status status = WriteFully(fd_, lines, write_context_, &written);
+  if (!status.ok() && written > 0) {
+    // Part of the batch is in the file: taking the rest keeps it from being repeated.
+    buffer_.append(lines.data() + written, lines.size() - written);
+    return absl::OkStatus();
+  }
+  return status;
+}
+
+absl::Status FileOutput::FlushLocked(absl::Time /*deadline*/) { return WriteBufferLocked(); }
+
+absl::Status FileOutput::ShutdownLocked(absl::Time /*deadline*/) {
+  stopping_ = true;
+  absl::Status status = WriteBufferLocked();
+  buffer_.clear();
+  if (::close(fd_) != 0 && status.ok()) {
+    status = ErrnoStatus(errno, absl::StrCat(id(), ": close \"", config_.path, "\""));
+  }
+  fd_ = -1;
+  return status;
+}
+
+void FileOutput::FlushPeriodically() {
+  absl::MutexLock lock(&mutex());
+  while (!mutex().AwaitWithTimeout(absl::Condition(&stopping_), config_.flush_interval)) {
+    // A failure leaves the data in the buffer; the next tick or write retries it.
+    WriteBufferLocked().IgnoreError();
+  }
+}
+
+absl::Status FileOutput::WriteBufferLocked() {
+  if (buffer_.empty()) return absl::OkStatus();
+  size_t written = 0;
+  absl::Status status = WriteFully(fd_, buffer_, write_context_, &written);
+  buffer_.erase(0, written);
+  return status;
+}
+
+absl::StatusOr<std::unique_ptr<Output>> FileOutputFactory::Create(
+    const config::OutputConfig& config) const {
+  absl::StatusOr<FileOutputConfig> parsed = FileOutputConfig::Parse(config);
+  if (!parsed.ok()) return parsed.status();
+  return std::make_unique<FileOutput>(config.id(), *std::move(parsed));
+}
+
+}  // namespace sluice::outputs

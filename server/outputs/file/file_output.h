@@ -1,0 +1,99 @@
+// The file output: appends each batch's lines to one file through an in-memory buffer.
+//
+//   outputs:
+//     - type: file
+//       name: audit
+//       path: /var/log/sluice/audit.log  # required; a missing parent directory is created
+//       format: json                      # json (default) | text
+//       buffer_bytes: 262144              # 0..64 MiB; 0 writes every batch straight away
+//       flush_interval: 1s                # 1ms..1h
+//
+// Buffering. Batches are appended to a buffer of `buffer_bytes`; when one would overflow
+// it, the buffer is written to the file first, so many batches share one write(2). A batch
+// larger than the buffer is written directly after it. A thread owned by the output writes
+// the buffer every `flush_interval`, so the lines of an idle output still reach the file;
+// Flush() and Shutdown() write it at once. "Flushed" means handed to the kernel, not
+// fsynced. The file is opened O_APPEND, so other writers (logrotate's copytruncate
+// included) do not make lines overlap.
+//
+// Errors. A failed write (disk full, quota, I/O error: UNAVAILABLE) keeps whatever was not
+// written at the head of the buffer; the next write, flush or tick retries it, so lines
+// stay in order and none is repeated. While the disk is failing and the buffer cannot take
+// a batch, Write() returns UNAVAILABLE without taking it: memory stays bounded by
+// `buffer_bytes` (plus the unwritten tail of at most one oversized batch, which is taken)
+// and the pipeline retries with backoff. Shutdown() returns the error and drops what it
+// could not write.
+#ifndef SLUICE_SERVER_OUTPUTS_FILE_FILE_OUTPUT_H_
+#define SLUICE_SERVER_OUTPUTS_FILE_FILE_OUTPUT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "server/config/config.h"
+#include "server/outputs/output.h"
+#include "server/outputs/output_registry.h"
+#include "server/outputs/serialized_output.h"
+
+namespace sluice::outputs {
+
+struct FileOutputConfig {
+  static constexpr uint64_t kMaxBufferBytes = uint64_t{64} << 20;
+  static constexpr absl::Duration kMinFlushInterval = absl::Milliseconds(1);
+  static constexpr absl::Duration kMaxFlushInterval = absl::Hours(1);
+
+  std::string path;
+  Format format = Format::kJson;
+  uint64_t buffer_bytes = 256 * 1024;
+  absl::Duration flush_interval = absl::Seconds(1);
+
+  // Reads and validates the `file` block; errors name the key path.
+  static absl::StatusOr<FileOutputConfig> Parse(const config::OutputConfig& config);
+};
+
+class FileOutput final : public SerializedOutput {
+ public:
+  FileOutput(std::string id, FileOutputConfig config);
+  // Shuts down (writing the buffer) if that has not happened, and joins the flusher.
+  ~FileOutput() override;
+
+ protected:
+  void PrepareBatch(OutputBatch& batch, Level min_level) override;
+  // Creates the parent directory and opens the file; errors name the path.
+  absl::Status StartLocked() override;
+  absl::Status WriteLocked(OutputBatch& batch, Level min_level) override;
+  // Writes the buffer. A write to a local file cannot be abandoned halfway, so the
+  // deadline is not enforced.
+  absl::Status FlushLocked(absl::Time deadline) override;
+  absl::Status ShutdownLocked(absl::Time deadline) override;
+
+ private:
+  // Body of the flusher thread: writes the buffer every flush_interval until shutdown.
+  void FlushPeriodically();
+  // Writes the buffer to the file, keeping the unwritten rest on error.
+  absl::Status WriteBufferLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex());
+
+  const FileOutputConfig config_;
+  const std::string write_context_;
+  int fd_ ABSL_GUARDED_BY(mutex()) = -1;
+  std::string buffer_ ABSL_GUARDED_BY(mutex());
+  bool stopping_ ABSL_GUARDED_BY(mutex()) = false;
+  // Started by StartLocked when there is a buffer; joined by the destructor, outside the
+  // lock it waits on.
+  std::thread flusher_;
+};
+
+class FileOutputFactory final : public OutputFactory {
+ public:
+  absl::string_view type() const override { return "file"; }
+  absl::StatusOr<std::unique_ptr<Output>> Create(const config::OutputConfig& config) const override;
+};
+
+}  // namespace sluice::outputs
+
+#endif  // SLUICE_SERVER_OUTPUTS_FILE_FILE_OUTPUT_H_

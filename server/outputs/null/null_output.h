@@ -1,0 +1,52 @@
+// The null output: takes every batch and discards it, counting the records.
+//
+//   outputs:
+//     - type: null
+//
+// For benchmarks (the cost of the pipeline without a destination) and for tests. It never
+// asks for lines, so nothing is formatted on its behalf. Thread-safe without a lock.
+#ifndef SLUICE_SERVER_OUTPUTS_NULL_NULL_OUTPUT_H_
+#define SLUICE_SERVER_OUTPUTS_NULL_NULL_OUTPUT_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "server/config/config.h"
+#include "server/outputs/output.h"
+#include "server/outputs/output_registry.h"
+
+namespace sluice::outputs {
+
+class NullOutput final : public Output {
+ public:
+  explicit NullOutput(std::string id) : id_(std::move(id)) {}
+
+  absl::string_view id() const override { return id_; }
+  absl::Status Start() override { return absl::OkStatus(); }
+  absl::Status Write(OutputBatch& batch, Level min_level) override;
+  absl::Status Flush(absl::Time /*deadline*/) override { return absl::OkStatus(); }
+  absl::Status Shutdown(absl::Time /*deadline*/) override { return absl::OkStatus(); }
+
+  // Records taken so far (those at or above each Write's min_level).
+  uint64_t records_for_test() const { return records_.load(std::memory_order_relaxed); }
+
+ private:
+  const std::string id_;
+  std::atomic<uint64_t> records_{0};
+};
+
+class NullOutputFactory final : public OutputFactory {
+ public:
+  absl::string_view type() const override { return "null"; }
+  // The block may hold only the common keys (type, name, level).
+  absl::StatusOr<std::unique_ptr<Output>> Create(const config::OutputConfig& config) const override;
+};
+
+}  // namespace sluice::outputs
+
+#endif  // SLUICE_SERVER_OUTPUTS_NULL_NULL_OUTPUT_H_

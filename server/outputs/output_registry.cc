@@ -1,0 +1,50 @@
+#include "server/outputs/output_registry.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace sluice::outputs {
+
+void OutputRegistry::Register(std::unique_ptr<OutputFactory>&& factory) {
+  std::string type(factory->type());
+  if (!factories_.emplace(type, std::move(factory)).second) {
+    std::fprintf(stderr, "output type \"%s\" registered twice\n", type.c_str());
+    std::abort();
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Output>> OutputRegistry::Create(
+    const config::OutputConfig& config) const {
+  auto it = factories_.find(config.type);
+  if (it == factories_.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("outputs.", config.id(), ".type: unknown output type \"", config.type,
+                     "\" (known: ", absl::StrJoin(types(), ", "), ")"));
+  }
+  return it->second->Create(config);
+}
+
+absl::StatusOr<std::vector<std::unique_ptr<Output>>> OutputRegistry::CreateAll(
+    const std::vector<config::OutputConfig>& configs) const {
+  std::vector<std::unique_ptr<Output>> outputs;
+  outputs.reserve(configs.size());
+  for (const config::OutputConfig& config : configs) {
+    absl::StatusOr<std::unique_ptr<Output>> output = Create(config);
+    if (!output.ok()) return output.status();
+    outputs.push_back(*std::move(output));
+  }
+  return outputs;
+}
+
+std::vector<std::string> OutputRegistry::types() const {
+  std::vector<std::string> types;
+  types.reserve(factories_.size());
+  for (const auto& entry : factories_) types.push_back(entry.first);
+  return types;
+}
+
+}  // namespace sluice::outputs

@@ -1,0 +1,56 @@
+// FormattedBatch: a RecordBatch as the outputs see it (outputs::OutputBatch), formatting
+// its lines lazily and once per encoding.
+//
+// The pipeline wraps each batch in one FormattedBatch on its worker and hands it to every
+// output. Lines(format, min_level) formats on the first request and returns the same
+// string on later ones, so the file and console outputs asking for JSON at INFO share one
+// formatting pass. Thresholds that admit the same records share their lines too: with
+// only INFO and ERROR records, Lines(kJson, kTrace) and Lines(kJson, kInfo) are one
+// string. Level counts are taken once at construction, so CountAtLeast() is O(1).
+//
+// Used by one worker thread at a time, like the RecordFormatter it borrows. The batch and
+// the formatter must outlive it; the views it returns live as long as it does.
+#ifndef SLUICE_SERVER_PIPELINE_FORMATTED_BATCH_H_
+#define SLUICE_SERVER_PIPELINE_FORMATTED_BATCH_H_
+
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "server/common/level.h"
+#include "server/common/record_batch.h"
+#include "server/outputs/output.h"
+#include "server/pipeline/record_formatter.h"
+
+namespace sluice::pipeline {
+
+class FormattedBatch final : public outputs::OutputBatch {
+ public:
+  FormattedBatch(const RecordBatch& records, RecordFormatter& formatter);
+
+  FormattedBatch(const FormattedBatch&) = delete;
+  FormattedBatch& operator=(const FormattedBatch&) = delete;
+
+  const RecordBatch& records() const override { return records_; }
+  absl::string_view Lines(outputs::Format format, Level min_level) override;
+  size_t CountAtLeast(Level min_level) const override;
+
+ private:
+  static constexpr size_t kFormats = 2;
+  static constexpr size_t kLevels = std::size(kAllLevels);
+
+  static size_t LevelIndex(Level level) { return static_cast<size_t>(level) - 1; }
+
+  const RecordBatch& records_;
+  RecordFormatter& formatter_;
+  // count_at_least_[LevelIndex(l)]: records at level l or above.
+  std::array<size_t, kLevels> count_at_least_{};
+  // Lines per format and lowest level they hold; a fixed table, so views stay valid.
+  std::array<std::optional<std::string>, kFormats * kLevels> lines_;
+};
+
+}  // namespace sluice::pipeline
+
+#endif  // SLUICE_SERVER_PIPELINE_FORMATTED_BATCH_H_

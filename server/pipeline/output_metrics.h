@@ -1,0 +1,56 @@
+// OutputMetrics: what the pipeline counts per output, registered once at start-up.
+//
+//   sluice_output_records_sent_total{output}             records an output took
+//   sluice_output_records_send_failed_total{output}      records of failed write attempts
+//   sluice_output_records_dropped_total{output,reason}   records given up on
+//   sluice_output_write_duration_seconds{output}         time per Write call (histogram)
+//   sluice_record_latency_seconds                        receive to written, per batch
+#ifndef SLUICE_SERVER_PIPELINE_OUTPUT_METRICS_H_
+#define SLUICE_SERVER_PIPELINE_OUTPUT_METRICS_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "prometheus/counter.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+
+namespace sluice::pipeline {
+
+// Why the pipeline gave up on a batch for one output; the `reason` label.
+enum class OutputDropReason { kPermanentError = 0, kRetriesExhausted = 1 };
+
+class OutputMetrics {
+ public:
+  OutputMetrics(prometheus::Registry& registry, const std::vector<std::string>& output_ids);
+
+  void OnWritten(size_t output, size_t records, absl::Duration took) {
+    slots_[output].sent->Increment(static_cast<double>(records));
+    slots_[output].duration->Observe(absl::ToDoubleSeconds(took));
+  }
+  void OnFailedAttempt(size_t output, size_t records) {
+    slots_[output].failed->Increment(static_cast<double>(records));
+  }
+  void OnDropped(size_t output, OutputDropReason reason, size_t records) {
+    slots_[output].dropped[static_cast<size_t>(reason)]->Increment(static_cast<double>(records));
+  }
+  void OnBatchDone(absl::Duration since_received) {
+    latency_.Observe(absl::ToDoubleSeconds(since_received));
+  }
+
+ private:
+  struct Slot {
+    prometheus::Counter* sent;
+    prometheus::Counter* failed;
+    prometheus::Counter* dropped[2];
+    prometheus::Histogram* duration;
+  };
+  std::vector<Slot> slots_;
+  prometheus::Histogram& latency_;
+};
+
+}  // namespace sluice::pipeline
+
+#endif  // SLUICE_SERVER_PIPELINE_OUTPUT_METRICS_H_

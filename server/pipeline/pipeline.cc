@@ -1,0 +1,100 @@
+#include "server/pipeline/pipeline.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "server/pipeline/formatted_batch.h"
+
+namespace sluice::pipeline {
+namespace {
+
+bool IsTransient(const absl::Status& status) {
+  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status);
+}
+
+absl::Status Annotated(const absl::Status& status, absl::string_view output_id) {
+  return absl::Status(status.code(), absl::StrCat(output_id, ": ", status.message()));
+}
+
+}  // namespace
+
+Pipeline::Pipeline(const config::PipelineConfig& config, std::vector<Destination> destinations,
+                   size_t workers, Ledger& ledger, OutputMetrics* metrics, RetryPolicy retry)
+    : composer_(config),
+      destinations_(std::move(destinations)),
+      ledger_(ledger),
+      metrics_(metrics),
+      retry_(retry) {
+  for (size_t i = 0; i < workers; ++i) {
+    formatters_.push_back(std::make_unique<RecordFormatter>(composer_));
+  }
+}
+
+absl::Status Pipeline::Start() {
+  for (Destination& destination : destinations_) {
+    if (absl::Status started = destination.output->Start(); !started.ok()) {
+      return Annotated(started, destination.output->id());
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Pipeline::Process(size_t worker, RecordBatch& batch) {
+  FormattedBatch formatted(batch, *formatters_[worker]);
+  for (size_t i = 0; i < destinations_.size(); ++i) {
+    if (formatted.CountAtLeast(destinations_[i].min_level) == 0) continue;
+    WriteWithRetry(i, formatted);
+  }
+  ledger_.AddWritten(batch.size());
+  if (metrics_ != nullptr) metrics_->OnBatchDone(absl::Now() - batch.received_at);
+}
+
+void Pipeline::WriteWithRetry(size_t index, outputs::OutputBatch& batch) {
+  Destination& destination = destinations_[index];
+  const size_t records = batch.CountAtLeast(destination.min_level);
+  absl::Duration backoff = retry_.initial_backoff;
+  for (int attempt = 1;; ++attempt) {
+    const absl::Time start = absl::Now();
+    const absl::Status status = destination.output->Write(batch, destination.min_level);
+    if (status.ok()) {
+      if (metrics_ != nullptr) metrics_->OnWritten(index, records, absl::Now() - start);
+      return;
+    }
+    if (metrics_ != nullptr) metrics_->OnFailedAttempt(index, records);
+    const bool transient = IsTransient(status);
+    if (!transient || attempt >= retry_.max_attempts) {
+      if (metrics_ != nullptr) {
+        metrics_->OnDropped(
+            index,
+            transient ? OutputDropReason::kRetriesExhausted : OutputDropReason::kPermanentError,
+            records);
+      }
+      return;
+    }
+    // The worker waits on purpose: its channel filling up is how the slowdown reaches
+    // the clients.
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, retry_.max_backoff);
+  }
+}
+
+absl::Status Pipeline::Flush(absl::Time deadline) {
+  absl::Status first;
+  for (Destination& destination : destinations_) {
+    absl::Status flushed = destination.output->Flush(deadline);
+    if (!flushed.ok() && first.ok()) first = Annotated(flushed, destination.output->id());
+  }
+  return first;
+}
+
+absl::Status Pipeline::Shutdown(absl::Time deadline) {
+  absl::Status first;
+  for (Destination& destination : destinations_) {
+    absl::Status closed = destination.output->Shutdown(deadline);
+    if (!closed.ok() && first.ok()) first = Annotated(closed, destination.output->id());
+  }
+  return first;
+}
+
+}  // namespace sluice::pipeline

@@ -1,0 +1,75 @@
+// Pipeline: phases 3 and 4 of a record's life (DESIGN.md), run by the scheduler's workers.
+//
+// For each batch: format its lines once per encoding that some output asks for
+// (FormattedBatch; fields composed in the override order by FieldComposer), then hand it to
+// every output whose level threshold admits some of its records. A transient write error
+// (UNAVAILABLE, DEADLINE_EXCEEDED) is retried with exponential backoff on the worker —
+// which is backpressure: that worker's channel fills while it waits. After the last attempt,
+// or on any other error, the batch is dropped for that output and counted; the other
+// outputs are not affected. Post-hooks will run here, before formatting.
+//
+// Owns the outputs. Start() before the scheduler starts; Flush() on drain; Shutdown() after
+// the scheduler stopped.
+#ifndef SLUICE_SERVER_PIPELINE_PIPELINE_H_
+#define SLUICE_SERVER_PIPELINE_PIPELINE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "server/common/ledger.h"
+#include "server/common/level.h"
+#include "server/config/config.h"
+#include "server/outputs/output.h"
+#include "server/pipeline/field_composer.h"
+#include "server/pipeline/output_metrics.h"
+#include "server/pipeline/record_formatter.h"
+#include "server/scheduler/batch_processor.h"
+
+namespace sluice::pipeline {
+
+struct RetryPolicy {
+  int max_attempts = 5;
+  absl::Duration initial_backoff = absl::Milliseconds(10);
+  absl::Duration max_backoff = absl::Seconds(1);
+};
+
+class Pipeline : public scheduler::BatchProcessor {
+ public:
+  struct Destination {
+    std::unique_ptr<outputs::Output> output;
+    // Records below this level skip this output.
+    Level min_level = Level::kTrace;
+  };
+
+  // `ledger` and `metrics` (nullable) must outlive the pipeline.
+  Pipeline(const config::PipelineConfig& config, std::vector<Destination> destinations,
+           size_t workers, Ledger& ledger, OutputMetrics* metrics, RetryPolicy retry = {});
+
+  // Starts every output; the first error is returned naming the output.
+  absl::Status Start();
+
+  void Process(size_t worker, RecordBatch& batch) override;
+
+  // Flushes every output; the first error is returned, the others still flush.
+  absl::Status Flush(absl::Time deadline);
+  // Shuts every output down (flushing). Safe twice.
+  absl::Status Shutdown(absl::Time deadline);
+
+ private:
+  void WriteWithRetry(size_t index, outputs::OutputBatch& batch);
+
+  FieldComposer composer_;
+  std::vector<Destination> destinations_;
+  // One formatter per worker: formatters keep scratch state and are not thread-safe.
+  std::vector<std::unique_ptr<RecordFormatter>> formatters_;
+  Ledger& ledger_;
+  OutputMetrics* const metrics_;
+  const RetryPolicy retry_;
+};
+
+}  // namespace sluice::pipeline
+
+#endif  // SLUICE_SERVER_PIPELINE_PIPELINE_H_

@@ -1,0 +1,345 @@
+#include "sluice/client.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "sluice/v1/logs.grpc.pb.h"
+
+namespace sluice {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr absl::Duration kWait = absl::Seconds(20);
+
+// An in-process LogService that records every batch it receives and acks it, counting
+// DEBUG records as filtered. It can hold its acks back, and fail its first stream after
+// the first batch without acking it.
+class FakeLogService final : public v1::LogService::Service {
+ public:
+  grpc::Status PushBatches(grpc::ServerContext* context,
+                           grpc::ServerReaderWriter<v1::PushAck, v1::LogBatch>* stream) override {
+    int stream_index;
+    {
+      absl::MutexLock lock(&mu_);
+      stream_index = streams_++;
+    }
+    v1::LogBatch batch;
+    while (stream->Read(&batch)) {
+      v1::PushAck ack;
+      ack.set_sequence(batch.sequence());
+      {
+        absl::MutexLock lock(&mu_);
+        for (const v1::LogRecord& record : batch.records()) {
+          received_.push_back(record);
+          if (record.level() == v1::LEVEL_DEBUG) {
+            ack.set_filtered(ack.filtered() + 1);
+          } else {
+            ack.set_accepted(ack.accepted() + 1);
+          }
+        }
+        sequences_.push_back(batch.sequence());
+        if (fail_first_stream_ && stream_index == 0) {
+          return grpc::Status(grpc::StatusCode::UNAVAILABLE, "injected failure");
+        }
+        auto may_ack = [this, context]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return !hold_acks_ || context->IsCancelled();
+        };
+        while (!may_ack()) mu_.AwaitWithTimeout(absl::Condition(&may_ack), absl::Seconds(1));
+        acked_records_ += batch.records_size();
+      }
+      if (!stream->Write(ack)) break;
+    }
+    return grpc::Status::OK;
+  }
+
+  void HoldAcks(bool hold) {
+    absl::MutexLock lock(&mu_);
+    hold_acks_ = hold;
+  }
+
+  void FailFirstStream() {
+    absl::MutexLock lock(&mu_);
+    fail_first_stream_ = true;
+  }
+
+  // Waits until at least `count` records arrived; false after kWait.
+  bool AwaitReceived(size_t count) {
+    absl::MutexLock lock(&mu_);
+    auto enough = [this, count]()
+                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return received_.size() >= count; };
+    return mu_.AwaitWithTimeout(absl::Condition(&enough), kWait);
+  }
+
+  std::vector<v1::LogRecord> received() {
+    absl::MutexLock lock(&mu_);
+    return received_;
+  }
+
+  std::vector<uint64_t> sequences() {
+    absl::MutexLock lock(&mu_);
+    return sequences_;
+  }
+
+  size_t acked_records() {
+    absl::MutexLock lock(&mu_);
+    return acked_records_;
+  }
+
+  int streams() {
+    absl::MutexLock lock(&mu_);
+    return streams_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<v1::LogRecord> received_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint64_t> sequences_ ABSL_GUARDED_BY(mu_);
+  size_t acked_records_ ABSL_GUARDED_BY(mu_) = 0;
+  int streams_ ABSL_GUARDED_BY(mu_) = 0;
+  bool hold_acks_ ABSL_GUARDED_BY(mu_) = false;
+  bool fail_first_stream_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+class ClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    ASSERT_NE(port, 0);
+    target_ = absl::StrCat("127.0.0.1:", port);
+  }
+
+  void TearDown() override {
+    service_.HoldAcks(false);
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+  }
+
+  ClientOptions Options() const {
+    ClientOptions options;
+    options.target = target_;
+    return options;
+  }
+
+  FakeLogService service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::string target_;
+};
+
+// A port nothing listens on and nobody else can take while the socket is open: it is
+// bound but never listening, so connections to it are refused.
+class RefusingPort {
+ public:
+  RefusingPort() : fd_(socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t length = sizeof(addr);
+    if (fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &length) == 0) {
+      port_ = ntohs(addr.sin_port);
+    }
+  }
+  ~RefusingPort() {
+    if (fd_ >= 0) close(fd_);
+  }
+
+  std::string target() const { return absl::StrCat("127.0.0.1:", port_); }
+  bool ok() const { return port_ != 0; }
+
+ private:
+  int fd_;
+  int port_ = 0;
+};
+
+TEST_F(ClientTest, RecordsArriveInOrderWithTheirTypedFields) {
+  ClientOptions options = Options();
+  options.max_batch_records = 100;
+  options.base_logger = "shop";
+  Client client(options);
+  constexpr int kRecords = 2500;
+  for (int i = 0; i < kRecords; ++i) {
+    client.Log(v1::LEVEL_WARN, "checkout", absl::StrCat("order ", i),
+               {{"i", i}, {"user", "ann"}, {"ratio", 0.5}, {"express", i % 2 == 0}});
+  }
+  ASSERT_TRUE(client.Flush(absl::Now() + kWait).ok());
+
+  const std::vector<v1::LogRecord> received = service_.received();
+  ASSERT_EQ(received.size(), kRecords);
+  for (int i = 0; i < kRecords; ++i) {
+    const v1::LogRecord& record = received[i];
+    EXPECT_EQ(record.message(), absl::StrCat("order ", i));
+    EXPECT_EQ(record.logger(), "shop.checkout");
+    EXPECT_EQ(record.level(), v1::LEVEL_WARN);
+    EXPECT_NE(record.time_unix_nano(), 0u);
+    ASSERT_EQ(record.fields_size(), 4);
+    EXPECT_EQ(record.fields(0).key(), "i");
+    EXPECT_EQ(record.fields(0).int_value(), i);
+    EXPECT_EQ(record.fields(1).string_value(), "ann");
+    EXPECT_EQ(record.fields(2).double_value(), 0.5);
+    EXPECT_TRUE(record.fields(3).has_bool_value());
+    EXPECT_EQ(record.fields(3).bool_value(), i % 2 == 0);
+  }
+  const std::vector<uint64_t> sequences = service_.sequences();
+  for (size_t i = 1; i < sequences.size(); ++i) EXPECT_GT(sequences[i], sequences[i - 1]);
+  const ClientStats stats = client.stats();
+  EXPECT_EQ(stats.logged, kRecords);
+  EXPECT_EQ(stats.acked_records, kRecords);
+  EXPECT_EQ(stats.server_accepted, kRecords);
+  EXPECT_EQ(stats.sent_batches, sequences.size());
+  EXPECT_EQ(stats.dropped_buffer_full, 0u);
+}
+
+TEST_F(ClientTest, ReadyRecordsKeepTheirTimeAndCountServerVerdicts) {
+  Client client(Options());
+  v1::LogRecord record;
+  record.set_time_unix_nano(42);
+  record.set_level(v1::LEVEL_DEBUG);
+  record.set_message("prepared");
+  client.Log(std::move(record));
+  client.Log(v1::LEVEL_INFO, "", "plain");
+  ASSERT_TRUE(client.Flush(absl::Now() + kWait).ok());
+
+  const std::vector<v1::LogRecord> received = service_.received();
+  ASSERT_EQ(received.size(), 2u);
+  EXPECT_EQ(received[0].time_unix_nano(), 42u);
+  EXPECT_EQ(received[0].message(), "prepared");
+  const ClientStats stats = client.stats();
+  EXPECT_EQ(stats.server_filtered, 1u);
+  EXPECT_EQ(stats.server_accepted, 1u);
+}
+
+TEST_F(ClientTest, FlushSucceedsOnlyOnceTheServerAcked) {
+  service_.HoldAcks(true);
+  Client client(Options());
+  client.Log(v1::LEVEL_INFO, "demo", "one");
+  ASSERT_TRUE(service_.AwaitReceived(1));
+
+  const absl::Status early = client.Flush(absl::Now() + absl::Milliseconds(100));
+  EXPECT_EQ(early.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(early.message(), HasSubstr("1 of 1 records"));
+  EXPECT_EQ(client.stats().acked_records, 0u);
+
+  service_.HoldAcks(false);
+  EXPECT_TRUE(client.Flush(absl::Now() + kWait).ok());
+  EXPECT_EQ(client.stats().acked_records, 1u);
+}
+
+TEST_F(ClientTest, StopsSendingWhileTheAckWindowIsFull) {
+  service_.HoldAcks(true);
+  ClientOptions options = Options();
+  options.max_batch_records = 1;
+  options.max_unacked_batches = 2;
+  Client client(options);
+  for (int i = 0; i < 10; ++i) client.Log(v1::LEVEL_INFO, "demo", absl::StrCat(i));
+  ASSERT_TRUE(service_.AwaitReceived(1));
+  // The failing flush gives the sender every chance to overrun the window.
+  EXPECT_FALSE(client.Flush(absl::Now() + absl::Milliseconds(200)).ok());
+  EXPECT_LE(client.stats().sent_batches, 2u);
+
+  service_.HoldAcks(false);
+  ASSERT_TRUE(client.Flush(absl::Now() + kWait).ok());
+  EXPECT_EQ(service_.received().size(), 10u);
+  EXPECT_EQ(client.stats().sent_batches, 10u);
+}
+
+TEST_F(ClientTest, SendsALoneRecordAfterTheBatchDelay) {
+  ClientOptions options = Options();
+  options.max_batch_delay = absl::Milliseconds(20);
+  Client client(options);
+  client.Log(v1::LEVEL_INFO, "demo", "alone");
+  // No flush and a batch far from full: only the delay can send it.
+  ASSERT_TRUE(service_.AwaitReceived(1));
+  EXPECT_EQ(service_.received()[0].message(), "alone");
+}
+
+TEST_F(ClientTest, ResendsUnackedBatchesAfterTheStreamFails) {
+  service_.FailFirstStream();
+  ClientOptions options = Options();
+  options.max_batch_records = 10;
+  Client client(options);
+  constexpr int kRecords = 50;
+  for (int i = 0; i < kRecords; ++i) client.Log(v1::LEVEL_INFO, "demo", absl::StrCat(i));
+  ASSERT_TRUE(client.Flush(absl::Now() + kWait).ok());
+
+  std::set<std::string> messages;
+  for (const v1::LogRecord& record : service_.received()) messages.insert(record.message());
+  for (int i = 0; i < kRecords; ++i) EXPECT_TRUE(messages.count(absl::StrCat(i))) << i;
+  EXPECT_GE(service_.streams(), 2);
+  const ClientStats stats = client.stats();
+  EXPECT_GE(stats.resent_batches, 1u);
+  EXPECT_GE(stats.stream_failures, 1u);
+  EXPECT_EQ(stats.last_stream_error.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(stats.acked_records, kRecords);
+}
+
+TEST_F(ClientTest, DestructorFlushesOutstandingRecords) {
+  {
+    Client client(Options());
+    for (int i = 0; i < 100; ++i) client.Log(v1::LEVEL_INFO, "demo", absl::StrCat(i));
+  }
+  EXPECT_EQ(service_.acked_records(), 100u);
+  EXPECT_EQ(service_.received().size(), 100u);
+}
+
+TEST(ClientUnreachableTest, LogNeverBlocksAndCountsDropsWhenTheBufferIsFull) {
+  RefusingPort port;
+  ASSERT_TRUE(port.ok());
+  ClientOptions options;
+  options.target = port.target();
+  options.max_buffered_records = 10;
+  options.close_timeout = absl::ZeroDuration();
+  Client client(options);
+  for (int i = 0; i < 25; ++i) client.Log(v1::LEVEL_INFO, "demo", "dropped unless buffered");
+  const ClientStats stats = client.stats();
+  EXPECT_EQ(stats.logged, 10u);
+  EXPECT_EQ(stats.dropped_buffer_full, 15u);
+}
+
+TEST(ClientUnreachableTest, FlushReportsDeadlineExceededWithTheLastError) {
+  RefusingPort port;
+  ASSERT_TRUE(port.ok());
+  ClientOptions options;
+  options.target = port.target();
+  options.close_timeout = absl::ZeroDuration();
+  Client client(options);
+  client.Log(v1::LEVEL_INFO, "demo", "nowhere to go");
+  // Until a stream has failed, the message has no error to name; wait for one.
+  absl::Status status;
+  const absl::Time give_up = absl::Now() + kWait;
+  do {
+    status = client.Flush(absl::Now() + absl::Milliseconds(50));
+  } while (client.stats().stream_failures == 0 && absl::Now() < give_up);
+  status = client.Flush(absl::Now() + absl::Milliseconds(50));
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_THAT(status.message(), HasSubstr("1 of 1 records not acknowledged"));
+  EXPECT_THAT(status.message(), HasSubstr("UNAVAILABLE"));
+  EXPECT_EQ(client.stats().acked_records, 0u);
+}
+
+TEST(ClientUnreachableTest, FlushWithNothingLoggedSucceedsAtOnce) {
+  ClientOptions options;
+  options.target = "127.0.0.1:1";
+  Client client(options);
+  EXPECT_TRUE(client.Flush(absl::Now()).ok());
+}
+
+}  // namespace
+}  // namespace sluice
