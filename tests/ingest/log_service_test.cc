@@ -1,0 +1,326 @@
+#include "server/ingest/log_service.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "gtest/gtest.h"
+#include "prometheus/registry.h"
+
+namespace sluice::ingest {
+namespace {
+
+// Stands in for the pipeline: records batch sizes, and can hold the worker back.
+class HoldingProcessor : public scheduler::BatchProcessor {
+ public:
+  void Process(size_t, RecordBatch& batch) override {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&open_));
+    batch_sizes_.push_back(batch.size());
+    for (const v1::LogRecord& record : batch.records) messages_.push_back(record.message());
+  }
+  void Hold() {
+    absl::MutexLock lock(&mu_);
+    open_ = false;
+  }
+  void Release() {
+    absl::MutexLock lock(&mu_);
+    open_ = true;
+  }
+  bool AwaitRecords(size_t n) {
+    absl::MutexLock lock(&mu_);
+    auto reached = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return messages_.size() >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&reached), absl::Seconds(30));
+  }
+  std::vector<size_t> batch_sizes() {
+    absl::MutexLock lock(&mu_);
+    return batch_sizes_;
+  }
+  std::vector<std::string> messages() {
+    absl::MutexLock lock(&mu_);
+    return messages_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool open_ ABSL_GUARDED_BY(mu_) = true;
+  std::vector<size_t> batch_sizes_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> messages_ ABSL_GUARDED_BY(mu_);
+};
+
+struct Options {
+  uint32_t max_batch_records = 512;
+  absl::Duration max_batch_delay = absl::Milliseconds(5);
+  uint32_t workers = 2;
+  uint32_t channel_capacity = 10000;
+  config::OverflowPolicy overflow = config::OverflowPolicy::kBlock;
+};
+
+// A LogService on 127.0.0.1:0 over a real scheduler, with a stub to call it.
+class IngestFixture {
+ public:
+  explicit IngestFixture(const Options& options)
+      : levels_(config::LevelsConfig{}), metrics_(registry_) {
+    ingest_config_.max_batch_records = options.max_batch_records;
+    ingest_config_.max_batch_delay = options.max_batch_delay;
+    scheduler_config_.workers = options.workers;
+    scheduler_config_.channel_capacity = options.channel_capacity;
+    scheduler_config_.overflow = options.overflow;
+    scheduler_ =
+        std::make_unique<scheduler::Scheduler>(scheduler_config_, processor_, ledger_, nullptr);
+    scheduler_->Start();
+    context_ = std::unique_ptr<IngestContext>(
+        new IngestContext{ingest_config_, *scheduler_, levels_, ledger_, metrics_, intake_});
+    service_ = std::make_unique<LogService>(*context_);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    stub_ = v1::LogService::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  }
+  ~IngestFixture() {
+    processor_.Release();
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    scheduler_->Stop();
+  }
+
+  v1::LogService::Stub& stub() { return *stub_; }
+  HoldingProcessor& processor() { return processor_; }
+  scheduler::Scheduler& scheduler() { return *scheduler_; }
+  admin::LevelTable& levels() { return levels_; }
+  Intake& intake() { return intake_; }
+  Ledger& ledger() { return ledger_; }
+
+ private:
+  prometheus::Registry registry_;
+  config::IngestConfig ingest_config_;
+  config::SchedulerConfig scheduler_config_;
+  HoldingProcessor processor_;
+  Ledger ledger_;
+  admin::LevelTable levels_;
+  IngestMetrics metrics_;
+  Intake intake_;
+  std::unique_ptr<scheduler::Scheduler> scheduler_;
+  std::unique_ptr<IngestContext> context_;
+  std::unique_ptr<LogService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::LogService::Stub> stub_;
+};
+
+v1::LogRecord Record(const std::string& message, v1::Level level = v1::LEVEL_INFO) {
+  v1::LogRecord record;
+  record.set_level(level);
+  record.set_logger("demo");
+  record.set_message(message);
+  return record;
+}
+
+v1::LogBatch Batch(uint64_t sequence, int records, v1::Level level = v1::LEVEL_INFO) {
+  v1::LogBatch batch;
+  batch.set_sequence(sequence);
+  for (int i = 0; i < records; ++i) {
+    *batch.add_records() = Record(absl::StrCat(sequence, ":", i), level);
+  }
+  return batch;
+}
+
+TEST(LogServiceTest, PushGathersRecordsIntoMicroBatches) {
+  Options options;
+  options.max_batch_records = 10;
+  options.max_batch_delay = absl::Seconds(10);  // only size and half-close cut batches here
+  IngestFixture fixture(options);
+  grpc::ClientContext context;
+  v1::PushSummary summary;
+  auto writer = fixture.stub().Push(&context, &summary);
+  for (int i = 0; i < 25; ++i) ASSERT_TRUE(writer->Write(Record(std::to_string(i))));
+  writer->WritesDone();
+  ASSERT_TRUE(writer->Finish().ok());
+
+  EXPECT_EQ(summary.received(), 25u);
+  EXPECT_EQ(summary.accepted(), 25u);
+  ASSERT_TRUE(fixture.processor().AwaitRecords(25));
+  EXPECT_THAT(fixture.processor().batch_sizes(), ::testing::UnorderedElementsAre(10, 10, 5));
+}
+
+TEST(LogServiceTest, PushSendsALoneRecordOnceTheBatchDelayPassed) {
+  Options options;
+  options.max_batch_delay = absl::Milliseconds(20);
+  IngestFixture fixture(options);
+  grpc::ClientContext context;
+  v1::PushSummary summary;
+  auto writer = fixture.stub().Push(&context, &summary);
+  ASSERT_TRUE(writer->Write(Record("lonely")));
+  // The stream stays open: only the delay can have sent the record on.
+  ASSERT_TRUE(fixture.processor().AwaitRecords(1));
+  EXPECT_THAT(fixture.processor().messages(), ::testing::ElementsAre("lonely"));
+  writer->WritesDone();
+  EXPECT_TRUE(writer->Finish().ok());
+  EXPECT_EQ(summary.accepted(), 1u);
+}
+
+TEST(LogServiceTest, PushBatchesAcksEveryBatchInOrder) {
+  IngestFixture fixture(Options{});
+  grpc::ClientContext context;
+  auto stream = fixture.stub().PushBatches(&context);
+  for (uint64_t sequence = 1; sequence <= 20; ++sequence) {
+    ASSERT_TRUE(stream->Write(Batch(sequence, 50)));
+  }
+  stream->WritesDone();
+  v1::PushAck ack;
+  uint64_t expected = 1;
+  while (stream->Read(&ack)) {
+    EXPECT_EQ(ack.sequence(), expected++);
+    EXPECT_EQ(ack.accepted(), 50u);
+  }
+  EXPECT_EQ(expected, 21u);
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_TRUE(fixture.processor().AwaitRecords(1000));
+}
+
+TEST(LogServiceTest, FullChannelParksTheStreamUntilTheWorkerFreesRoom) {
+  Options options;
+  options.workers = 1;
+  options.channel_capacity = 10;
+  IngestFixture fixture(options);
+  fixture.processor().Hold();
+  grpc::ClientContext context;
+  auto stream = fixture.stub().PushBatches(&context);
+  // Batch 1 is taken by the (held) worker, batch 2 fills the channel, batch 3 is parked.
+  for (uint64_t sequence = 1; sequence <= 4; ++sequence) {
+    ASSERT_TRUE(stream->Write(Batch(sequence, 10)));
+  }
+  v1::PushAck ack;
+  ASSERT_TRUE(stream->Read(&ack));
+  EXPECT_EQ(ack.sequence(), 1u);
+  ASSERT_TRUE(stream->Read(&ack));
+  EXPECT_EQ(ack.sequence(), 2u);
+  for (int i = 0; i < 3000 && fixture.scheduler().parked_streams() == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(fixture.scheduler().parked_streams(), 1u);
+
+  fixture.processor().Release();
+  stream->WritesDone();
+  ASSERT_TRUE(stream->Read(&ack));
+  EXPECT_EQ(ack.sequence(), 3u);
+  EXPECT_EQ(ack.accepted(), 10u);
+  ASSERT_TRUE(stream->Read(&ack));
+  EXPECT_EQ(ack.sequence(), 4u);
+  EXPECT_FALSE(stream->Read(&ack));
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_TRUE(fixture.processor().AwaitRecords(40));
+}
+
+TEST(LogServiceTest, InvalidRecordsAreRejectedAndTheRestOfTheBatchFlows) {
+  IngestFixture fixture(Options{});
+  grpc::ClientContext context;
+  auto stream = fixture.stub().PushBatches(&context);
+  v1::LogBatch batch = Batch(7, 3);
+  batch.mutable_records(1)->set_level(static_cast<v1::Level>(42));
+  ASSERT_TRUE(stream->Write(batch));
+  ASSERT_TRUE(stream->Write(Batch(8, 2)));
+  stream->WritesDone();
+  v1::PushAck ack;
+  ASSERT_TRUE(stream->Read(&ack));
+  EXPECT_EQ(ack.sequence(), 7u);
+  EXPECT_EQ(ack.accepted(), 2u);
+  EXPECT_EQ(ack.rejected(), 1u);
+  EXPECT_THAT(ack.rejection(), ::testing::HasSubstr("level: 42"));
+  ASSERT_TRUE(stream->Read(&ack));
+  EXPECT_EQ(ack.accepted(), 2u);
+  EXPECT_TRUE(stream->Finish().ok());
+  ASSERT_TRUE(fixture.processor().AwaitRecords(4));
+  EXPECT_THAT(fixture.processor().messages(), ::testing::Not(::testing::Contains("7:1")));
+}
+
+TEST(LogServiceTest, RecordsBelowTheThresholdAreFilteredAndCounted) {
+  IngestFixture fixture(Options{});
+  ASSERT_TRUE(
+      fixture.levels().SetRule("demo", Level::kWarn, absl::ZeroDuration(), absl::Now()).ok());
+  grpc::ClientContext context;
+  v1::PushSummary summary;
+  auto writer = fixture.stub().Push(&context, &summary);
+  ASSERT_TRUE(writer->Write(Record("info", v1::LEVEL_INFO)));
+  ASSERT_TRUE(writer->Write(Record("error", v1::LEVEL_ERROR)));
+  writer->WritesDone();
+  ASSERT_TRUE(writer->Finish().ok());
+  EXPECT_EQ(summary.filtered(), 1u);
+  EXPECT_EQ(summary.accepted(), 1u);
+  ASSERT_TRUE(fixture.processor().AwaitRecords(1));
+  EXPECT_THAT(fixture.processor().messages(), ::testing::ElementsAre("error"));
+}
+
+TEST(LogServiceTest, DropNewestIsReportedInTheAck) {
+  Options options;
+  options.workers = 1;
+  options.channel_capacity = 10;
+  options.overflow = config::OverflowPolicy::kDropNewest;
+  IngestFixture fixture(options);
+  fixture.processor().Hold();
+  grpc::ClientContext context;
+  auto stream = fixture.stub().PushBatches(&context);
+  for (uint64_t sequence = 1; sequence <= 3; ++sequence) {
+    ASSERT_TRUE(stream->Write(Batch(sequence, 10)));
+  }
+  stream->WritesDone();
+  // Batch 1 may still be queued or already with the held worker, so batch 2 or 3 is the
+  // first that finds no room; exactly the records of the batches without room are dropped.
+  uint32_t accepted = 0;
+  uint32_t dropped = 0;
+  v1::PushAck ack;
+  while (stream->Read(&ack)) {
+    accepted += ack.accepted();
+    dropped += ack.dropped();
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(accepted + dropped, 30u);
+  EXPECT_GE(dropped, 10u);
+  EXPECT_EQ(fixture.ledger().Snapshot().dropped, dropped);
+}
+
+TEST(LogServiceTest, ClosedIntakeRefusesNewCallsWithUnavailable) {
+  IngestFixture fixture(Options{});
+  fixture.intake().Close();
+  {
+    grpc::ClientContext context;
+    v1::PushSummary summary;
+    auto writer = fixture.stub().Push(&context, &summary);
+    writer->Write(Record("late"));
+    writer->WritesDone();
+    EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  }
+  grpc::ClientContext context;
+  auto stream = fixture.stub().PushBatches(&context);
+  stream->Write(Batch(1, 1));
+  stream->WritesDone();
+  v1::PushAck ack;
+  EXPECT_FALSE(stream->Read(&ack));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(fixture.ledger().Snapshot().received, 0u);
+}
+
+TEST(LogServiceTest, StreamInProgressIsToldToStopWhenIntakeCloses) {
+  IngestFixture fixture(Options{});
+  grpc::ClientContext context;
+  auto stream = fixture.stub().PushBatches(&context);
+  ASSERT_TRUE(stream->Write(Batch(1, 5)));
+  v1::PushAck ack;
+  ASSERT_TRUE(stream->Read(&ack));
+  fixture.intake().Close();
+  stream->Write(Batch(2, 5));
+  EXPECT_FALSE(stream->Read(&ack));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  ASSERT_TRUE(fixture.processor().AwaitRecords(5));
+  EXPECT_EQ(fixture.processor().messages().size(), 5u);
+}
+
+}  // namespace
+}  // namespace sluice::ingest
