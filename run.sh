@@ -7,5 +7,5 @@ cd "$(dirname "$0")"
 deploy/install-deps.sh deploy/debian-packages.txt
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLUICE_BUILD_TESTS=OFF >/dev/null
 cmake --build build -j2 --target sluiced sluice
-echo "sluiced and sluice are in build/; the client: build/sluice --help"
-exec build/sluiced --config deploy/sluiced.yaml "$@"
+echo "sluiced and sluice are in build/bin. In a second shell: export PATH=\"$PWD/build/bin:\$PATH\"; sluice --help"
+exec build/bin/sluiced --config deploy/sluiced.yaml "$@"
