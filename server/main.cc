@@ -75,6 +75,8 @@ int main(int argc, char** argv) {
   absl::SetFlagsUsageConfig(usage_config);
   absl::ParseCommandLine(argc, argv);
 
+  // A console output writing to a closed pipe must get EPIPE, not kill the server.
+  signal(SIGPIPE, SIG_IGN);
   // Blocked before any thread starts, so every thread inherits the mask and only the
   // watcher receives them.
   sigset_t signals;

@@ -327,18 +327,8 @@ void RecordFormatter::AppendJson(const v1::LogRecord& record, absl::Time receive
   }
   WriteJsonString(composer_.message_key(), /*is_key=*/true);
   WriteJsonString(record.message(), /*is_key=*/false);
-  if (!record.trace_id().empty()) {
-    writer.Key(kTraceIdKey.data(), kTraceIdKey.size());
-    scratch_.clear();
-    AppendHex(record.trace_id(), &scratch_);
-    writer.String(scratch_.data(), static_cast<rapidjson::SizeType>(scratch_.size()));
-  }
-  if (!record.span_id().empty()) {
-    writer.Key(kSpanIdKey.data(), kSpanIdKey.size());
-    scratch_.clear();
-    AppendHex(record.span_id(), &scratch_);
-    writer.String(scratch_.data(), static_cast<rapidjson::SizeType>(scratch_.size()));
-  }
+  if (!record.trace_id().empty()) WriteJsonHex(kTraceIdKey, record.trace_id());
+  if (!record.span_id().empty()) WriteJsonHex(kSpanIdKey, record.span_id());
 
   composer_.Compose(record, &fields_);
   for (const ComposedField& field : fields_) {
@@ -376,6 +366,13 @@ void RecordFormatter::WriteJsonString(absl::string_view text, bool is_key) {
   } else {
     json_->writer.String(valid.data(), size);
   }
+}
+
+void RecordFormatter::WriteJsonHex(absl::string_view key, absl::string_view bytes) {
+  json_->writer.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  scratch_.clear();
+  AppendHex(bytes, &scratch_);
+  json_->writer.String(scratch_.data(), static_cast<rapidjson::SizeType>(scratch_.size()));
 }
 
 void RecordFormatter::WriteJsonValue(const v1::Field& field) {

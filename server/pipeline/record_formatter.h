@@ -66,6 +66,7 @@ class RecordFormatter {
   void FormatTime(const v1::LogRecord& record, absl::Time received_at, char* buffer);
   void AppendTextValue(const v1::Field& field, std::string* out);
   void WriteJsonString(absl::string_view text, bool is_key);
+  void WriteJsonHex(absl::string_view key, absl::string_view bytes);
   void WriteJsonValue(const v1::Field& field);
 
   const FieldComposer& composer_;

@@ -1,5 +1,6 @@
-// The console output: each batch's lines go to the process's stdout or stderr with one
-// write per batch, unbuffered, so lines of concurrent workers never interleave.
+// The console output: each batch's lines go to the process's stdout or stderr, unbuffered,
+// in one write per batch under the output's lock, so concurrent workers' lines never
+// interleave.
 //
 //   outputs:
 //     - type: console

@@ -1,0 +1,274 @@
+#include "server/outputs/file/file_output.h"
+
+#include <memory>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/outputs/output_test_util.h"
+
+namespace sluice::outputs {
+namespace {
+
+using ::testing::HasSubstr;
+
+absl::StatusOr<FileOutputConfig> Parse(const std::string& yaml) {
+  return FileOutputConfig::Parse(OutputConfigFromYaml(yaml));
+}
+
+// A config whose flusher never fires during a test, so only the test's calls write.
+FileOutputConfig Config(const std::string& path, uint64_t buffer_bytes = 1 << 20) {
+  FileOutputConfig config;
+  config.path = path;
+  config.format = Format::kText;
+  config.buffer_bytes = buffer_bytes;
+  config.flush_interval = absl::Hours(1);
+  return config;
+}
+
+FakeOutputBatch Batch(absl::string_view text) {
+  FakeOutputBatch batch;
+  batch.Add(Level::kInfo, std::string(text));
+  return batch;
+}
+
+absl::Status WriteText(FileOutput& output, absl::string_view text) {
+  FakeOutputBatch batch = Batch(text);
+  return output.Write(batch, Level::kTrace);
+}
+
+TEST(FileOutputConfigTest, RequiresAPath) {
+  absl::StatusOr<FileOutputConfig> config = Parse("{type: file, name: main}");
+  ASSERT_FALSE(config.ok());
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(config.status().message(), "outputs.file/main.path: required");
+}
+
+TEST(FileOutputConfigTest, RejectsAnEmptyPath) {
+  EXPECT_EQ(Parse("{type: file, path: ''}").status().message(),
+            "outputs.file/file.path: must not be empty");
+}
+
+TEST(FileOutputConfigTest, DefaultsToJsonWithAQuarterMebibyteBufferFlushedEverySecond) {
+  absl::StatusOr<FileOutputConfig> config = Parse("{type: file, path: /tmp/x.log}");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->path, "/tmp/x.log");
+  EXPECT_EQ(config->format, Format::kJson);
+  EXPECT_EQ(config->buffer_bytes, 262144u);
+  EXPECT_EQ(config->flush_interval, absl::Seconds(1));
+}
+
+TEST(FileOutputConfigTest, ReadsEveryKey) {
+  absl::StatusOr<FileOutputConfig> config =
+      Parse("{type: file, path: a.log, format: text, buffer_bytes: 0, flush_interval: 250ms}");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->format, Format::kText);
+  EXPECT_EQ(config->buffer_bytes, 0u);
+  EXPECT_EQ(config->flush_interval, absl::Milliseconds(250));
+}
+
+TEST(FileOutputConfigTest, RejectsAnUnknownFormat) {
+  EXPECT_EQ(Parse("{type: file, path: a.log, format: csv}").status().message(),
+            "outputs.file/file.format: must be one of text, json (got \"csv\")");
+}
+
+TEST(FileOutputConfigTest, RejectsABufferAbove64MiB) {
+  EXPECT_EQ(Parse("{type: file, path: a.log, buffer_bytes: 67108865}").status().message(),
+            "outputs.file/file.buffer_bytes: must be an integer between 0 and 67108864 (got "
+            "\"67108865\")");
+}
+
+TEST(FileOutputConfigTest, RejectsANegativeBuffer) {
+  EXPECT_FALSE(Parse("{type: file, path: a.log, buffer_bytes: -1}").ok());
+}
+
+TEST(FileOutputConfigTest, RejectsAFlushIntervalThatIsNotADuration) {
+  EXPECT_EQ(Parse("{type: file, path: a.log, flush_interval: 5}").status().message(),
+            "outputs.file/file.flush_interval: must be a duration such as 500ms or 2s (got "
+            "\"5\")");
+}
+
+TEST(FileOutputConfigTest, RejectsAFlushIntervalOutOfBounds) {
+  EXPECT_THAT(Parse("{type: file, path: a.log, flush_interval: 0s}").status().message(),
+              HasSubstr("must be between 1ms and 1h"));
+  EXPECT_FALSE(Parse("{type: file, path: a.log, flush_interval: 2h}").ok());
+}
+
+TEST(FileOutputConfigTest, RejectsAnUnknownKey) {
+  EXPECT_EQ(Parse("{type: file, name: main, path: a.log, fsync: always}").status().message(),
+            "outputs.file/main.fsync: unknown key (known: type, name, level, path, format, "
+            "buffer_bytes, flush_interval)");
+}
+
+TEST(FileOutputTest, KeepsLinesInTheBufferUntilFlush) {
+  TempDir dir;
+  FileOutput output("file/test", Config(dir.Path("out.log")));
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_TRUE(WriteText(output, "one").ok());
+  ASSERT_TRUE(WriteText(output, "two").ok());
+  EXPECT_EQ(ReadFile(dir.Path("out.log")), "");
+  ASSERT_TRUE(output.Flush(absl::InfiniteFuture()).ok());
+  EXPECT_EQ(ReadFile(dir.Path("out.log")), "INFO one\nINFO two\n");
+  EXPECT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+}
+
+TEST(FileOutputTest, WritesBufferedLinesOnShutdown) {
+  TempDir dir;
+  FileOutput output("file/test", Config(dir.Path("out.log")));
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_TRUE(WriteText(output, "last words").ok());
+  EXPECT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+  EXPECT_EQ(ReadFile(dir.Path("out.log")), "INFO last words\n");
+}
+
+TEST(FileOutputTest, WritesOnlyTheRecordsAtOrAboveTheLevel) {
+  TempDir dir;
+  FileOutput output("file/test", Config(dir.Path("out.log")));
+  ASSERT_TRUE(output.Start().ok());
+  FakeOutputBatch batch;
+  batch.Add(Level::kDebug, "noise").Add(Level::kError, "signal");
+  ASSERT_TRUE(output.Write(batch, Level::kWarn).ok());
+  ASSERT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+  EXPECT_EQ(ReadFile(dir.Path("out.log")), "ERROR signal\n");
+}
+
+TEST(FileOutputTest, AppendsToAnExistingFile) {
+  TempDir dir;
+  WriteFile(dir.Path("out.log"), "earlier\n");
+  FileOutput output("file/test", Config(dir.Path("out.log")));
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_TRUE(WriteText(output, "later").ok());
+  ASSERT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+  EXPECT_EQ(ReadFile(dir.Path("out.log")), "earlier\nINFO later\n");
+}
+
+TEST(FileOutputTest, WritesTheBufferWhenTheNextBatchWouldOverflowIt) {
+  TempDir dir;
+  // "INFO first\n" is 11 bytes: two do not fit in 16.
+  FileOutput output("file/test", Config(dir.Path("out.log"), /*buffer_bytes=*/16));
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_TRUE(WriteText(output, "first").ok());
+  EXPECT_EQ(ReadFile(dir.Path("out.log")), "");
+  ASSERT_TRUE(WriteText(output, "secnd").ok());
+  EXPECT_EQ(ReadFile(dir.Path("out.log")), "INFO first\n");
+  ASSERT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+  EXPECT_EQ(ReadFile(dir.Path("out.log")), "INFO first\nINFO secnd\n");
+}
+
+TEST(FileOutputTest, WritesABatchLargerThanTheBufferAfterWhatIsBuffered) {
+  TempDir dir;
+  FileOutput output("file/test", Config(dir.Path("out.log"), /*buffer_bytes=*/16));
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_TRUE(WriteText(output, "small").ok());
+  ASSERT_TRUE(WriteText(output, "a line longer than the buffer").ok());
+  EXPECT_EQ(ReadFile(dir.Path("out.log")), "INFO small\nINFO a line longer than the buffer\n");
+  EXPECT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+}
+
+TEST(FileOutputTest, WithoutABufferEveryBatchIsWrittenAtOnce) {
+  TempDir dir;
+  FileOutput output("file/test", Config(dir.Path("out.log"), /*buffer_bytes=*/0));
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_TRUE(WriteText(output, "now").ok());
+  EXPECT_EQ(ReadFile(dir.Path("out.log")), "INFO now\n");
+  EXPECT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+}
+
+TEST(FileOutputTest, AnIdleOutputFlushesWithinTheFlushInterval) {
+  TempDir dir;
+  FileOutputConfig config = Config(dir.Path("out.log"));
+  config.flush_interval = absl::Milliseconds(5);
+  FileOutput output("file/test", config);
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_TRUE(WriteText(output, "eventually").ok());
+  EXPECT_EQ(AwaitFileContent(dir.Path("out.log"), "INFO eventually\n"), "INFO eventually\n");
+  EXPECT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+}
+
+TEST(FileOutputTest, CreatesAMissingParentDirectory) {
+  TempDir dir;
+  const std::string path = dir.Path("a/b/out.log");
+  FileOutput output("file/test", Config(path));
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_TRUE(WriteText(output, "deep").ok());
+  ASSERT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+  EXPECT_EQ(ReadFile(path), "INFO deep\n");
+}
+
+TEST(FileOutputTest, StartFailsOnAnUnwritablePathNamingIt) {
+  TempDir dir;
+  WriteFile(dir.Path("plain"), "");
+  // A regular file where a directory should be: no mode bits or root privileges help.
+  const std::string path = dir.Path("plain/out.log");
+  FileOutput output("file/test", Config(path));
+  absl::Status status = output.Start();
+  ASSERT_FALSE(status.ok());
+  EXPECT_THAT(status.message(), HasSubstr(dir.Path("plain")));
+  EXPECT_THAT(status.message(), HasSubstr("file/test"));
+  EXPECT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+}
+
+TEST(FileOutputTest, StartFailsWhenThePathIsADirectory) {
+  TempDir dir;
+  FileOutput output("file/test", Config(dir.Path("")));
+  absl::Status status = output.Start();
+  ASSERT_FALSE(status.ok());
+  EXPECT_THAT(status.message(), HasSubstr("cannot open \"" + dir.Path("") + "\""));
+}
+
+TEST(FileOutputTest, ShutdownTwiceIsOk) {
+  TempDir dir;
+  FileOutput output("file/test", Config(dir.Path("out.log")));
+  ASSERT_TRUE(output.Start().ok());
+  EXPECT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+  EXPECT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+}
+
+TEST(FileOutputTest, ShutdownWithoutStartIsOkAndCreatesNothing) {
+  TempDir dir;
+  FileOutput output("file/test", Config(dir.Path("out.log")));
+  EXPECT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir.Path("out.log")));
+}
+
+TEST(FileOutputTest, DestroyingAStartedOutputWritesItsBuffer) {
+  TempDir dir;
+  {
+    FileOutput output("file/test", Config(dir.Path("out.log")));
+    ASSERT_TRUE(output.Start().ok());
+    ASSERT_TRUE(WriteText(output, "kept").ok());
+  }
+  EXPECT_EQ(ReadFile(dir.Path("out.log")), "INFO kept\n");
+}
+
+// /dev/full accepts open(O_APPEND) and fails every write with ENOSPC.
+TEST(FileOutputTest, AFullDiskIsUnavailableAndLeavesTheBatchWithTheCaller) {
+  FileOutput output("file/test", Config("/dev/full", /*buffer_bytes=*/0));
+  ASSERT_TRUE(output.Start().ok());
+  absl::Status status = WriteText(output, "nowhere to go");
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(status.message(), HasSubstr("/dev/full"));
+  EXPECT_TRUE(output.Flush(absl::InfiniteFuture()).ok());
+  EXPECT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+}
+
+TEST(FileOutputTest, AFullDiskKeepsTheBufferAndRefusesBatchesThatDoNotFit) {
+  FileOutput output("file/test", Config("/dev/full", /*buffer_bytes=*/16));
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_TRUE(WriteText(output, "first").ok());
+  EXPECT_EQ(output.Flush(absl::InfiniteFuture()).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(WriteText(output, "secnd").code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(output.Flush(absl::InfiniteFuture()).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(output.Shutdown(absl::InfiniteFuture()).code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+}
+
+TEST(FileOutputFactoryTest, CreatesAnOutputNamedAfterItsConfig) {
+  absl::StatusOr<std::unique_ptr<Output>> output =
+      FileOutputFactory().Create(OutputConfigFromYaml("{type: file, name: audit, path: a.log}"));
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ((*output)->id(), "file/audit");
+}
+
+}  // namespace
+}  // namespace sluice::outputs

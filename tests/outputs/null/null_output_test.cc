@@ -1,0 +1,32 @@
+#include "server/outputs/null/null_output.h"
+
+#include "gtest/gtest.h"
+#include "tests/outputs/output_test_util.h"
+
+namespace sluice::outputs {
+namespace {
+
+TEST(NullOutputTest, CountsTheRecordsAtOrAboveTheLevelWithoutFormatting) {
+  NullOutput output("null/test");
+  ASSERT_TRUE(output.Start().ok());
+  FakeOutputBatch batch;
+  batch.Add(Level::kDebug, "a").Add(Level::kInfo, "b").Add(Level::kError, "c");
+  EXPECT_TRUE(output.Write(batch, Level::kInfo).ok());
+  EXPECT_TRUE(output.Write(batch, Level::kTrace).ok());
+  EXPECT_EQ(output.records_for_test(), 5u);
+  EXPECT_EQ(batch.lines_calls(), 0);
+  EXPECT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+}
+
+TEST(NullOutputFactoryTest, AcceptsOnlyTheCommonKeys) {
+  NullOutputFactory factory;
+  EXPECT_TRUE(factory.Create(OutputConfigFromYaml("{type: null, name: x, level: info}")).ok());
+  absl::StatusOr<std::unique_ptr<Output>> output =
+      factory.Create(OutputConfigFromYaml("{type: null, format: json}"));
+  ASSERT_FALSE(output.ok());
+  EXPECT_EQ(output.status().message(),
+            "outputs.null/null.format: unknown key (known: type, name, level)");
+}
+
+}  // namespace
+}  // namespace sluice::outputs

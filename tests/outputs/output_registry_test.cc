@@ -1,0 +1,82 @@
+#include "server/outputs/output_registry.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/outputs/builtin_outputs.h"
+#include "server/outputs/null/null_output.h"
+#include "tests/outputs/output_test_util.h"
+
+namespace sluice::outputs {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+OutputRegistry BuiltinRegistry() {
+  OutputRegistry registry;
+  RegisterBuiltinOutputs(registry);
+  return registry;
+}
+
+TEST(OutputRegistryTest, ListsTheBuiltinTypesSorted) {
+  EXPECT_THAT(BuiltinRegistry().types(), ElementsAre("console", "file", "null"));
+}
+
+TEST(OutputRegistryTest, UnknownTypeIsAnErrorListingTheKnownTypes) {
+  absl::StatusOr<std::unique_ptr<Output>> output =
+      BuiltinRegistry().Create(OutputConfigFromYaml("{type: kafka, name: main}"));
+  ASSERT_FALSE(output.ok());
+  EXPECT_EQ(output.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(output.status().message(),
+            "outputs.kafka/main.type: unknown output type \"kafka\" (known: console, file, null)");
+}
+
+TEST(OutputRegistryTest, UnknownKeyIsAnErrorNamingItsPathAndTheKnownKeys) {
+  absl::StatusOr<std::unique_ptr<Output>> output = BuiltinRegistry().Create(
+      OutputConfigFromYaml("{type: file, name: main, path: /tmp/x.log, buffer: 10}"));
+  ASSERT_FALSE(output.ok());
+  EXPECT_EQ(output.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(output.status().message(),
+            "outputs.file/main.buffer: unknown key (known: type, name, level, path, format, "
+            "buffer_bytes, flush_interval)");
+}
+
+TEST(OutputRegistryTest, CreatesAnOutputWithTheIdOfItsConfig) {
+  absl::StatusOr<std::unique_ptr<Output>> output =
+      BuiltinRegistry().Create(OutputConfigFromYaml("{type: null, name: sink, level: warn}"));
+  ASSERT_TRUE(output.ok()) << output.status();
+  EXPECT_EQ((*output)->id(), "null/sink");
+}
+
+TEST(OutputRegistryTest, CreateAllKeepsTheConfigOrder) {
+  absl::StatusOr<std::vector<std::unique_ptr<Output>>> outputs = BuiltinRegistry().CreateAll(
+      {OutputConfigFromYaml("{type: null, name: b}"), OutputConfigFromYaml("{type: console}"),
+       OutputConfigFromYaml("{type: null, name: a}")});
+  ASSERT_TRUE(outputs.ok()) << outputs.status();
+  ASSERT_EQ(outputs->size(), 3u);
+  EXPECT_EQ((*outputs)[0]->id(), "null/b");
+  EXPECT_EQ((*outputs)[1]->id(), "console/console");
+  EXPECT_EQ((*outputs)[2]->id(), "null/a");
+}
+
+TEST(OutputRegistryTest, CreateAllFailsWithTheFirstError) {
+  absl::StatusOr<std::vector<std::unique_ptr<Output>>> outputs = BuiltinRegistry().CreateAll(
+      {OutputConfigFromYaml("{type: null}"), OutputConfigFromYaml("{type: console, color: 1}"),
+       OutputConfigFromYaml("{type: nope}")});
+  ASSERT_FALSE(outputs.ok());
+  EXPECT_THAT(outputs.status().message(), HasSubstr("outputs.console/console.color"));
+}
+
+TEST(OutputRegistryDeathTest, RegisteringATypeTwiceAbortsNamingIt) {
+  OutputRegistry registry;
+  registry.Register(std::make_unique<NullOutputFactory>());
+  EXPECT_DEATH(registry.Register(std::make_unique<NullOutputFactory>()),
+               "output type \"null\" registered twice");
+}
+
+}  // namespace
+}  // namespace sluice::outputs

@@ -1,0 +1,120 @@
+// Helpers for the output tests: configs from YAML text, an OutputBatch with fixed lines,
+// and temporary directories and files.
+#ifndef SLUICE_TESTS_OUTPUTS_OUTPUT_TEST_UTIL_H_
+#define SLUICE_TESTS_OUTPUTS_OUTPUT_TEST_UTIL_H_
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "server/common/record_batch.h"
+#include "server/config/config.h"
+#include "server/outputs/output.h"
+#include "yaml-cpp/yaml.h"
+
+namespace sluice::outputs {
+
+// An output block as the config module hands it over: type and name read, options = the
+// whole block.
+inline config::OutputConfig OutputConfigFromYaml(const std::string& yaml) {
+  config::OutputConfig config;
+  config.options = YAML::Load(yaml);
+  config.type = config.options["type"].as<std::string>();
+  config.name = config.options["name"] ? config.options["name"].as<std::string>() : config.type;
+  return config;
+}
+
+// An OutputBatch whose lines are given: "<LEVEL> <text>\n" in text, {"m":"<text>"} in JSON.
+class FakeOutputBatch : public OutputBatch {
+ public:
+  FakeOutputBatch& Add(Level level, std::string text) {
+    records_.emplace_back(level, std::move(text));
+    return *this;
+  }
+
+  const RecordBatch& records() const override { return batch_; }
+
+  absl::string_view Lines(Format format, Level min_level) override {
+    ++lines_calls_;
+    std::string& lines = lines_[{format, min_level}];
+    lines.clear();
+    for (const auto& [level, text] : records_) {
+      if (level < min_level) continue;
+      if (format == Format::kText) {
+        lines += std::string(LevelName(level)) + " " + text + "\n";
+      } else {
+        lines += "{\"m\":\"" + text + "\"}\n";
+      }
+    }
+    return lines;
+  }
+
+  size_t CountAtLeast(Level min_level) const override {
+    size_t count = 0;
+    for (const auto& record : records_) count += record.first >= min_level ? 1 : 0;
+    return count;
+  }
+
+  int lines_calls() const { return lines_calls_; }
+
+ private:
+  RecordBatch batch_;
+  std::vector<std::pair<Level, std::string>> records_;
+  std::map<std::pair<Format, Level>, std::string> lines_;
+  int lines_calls_ = 0;
+};
+
+// A fresh directory under the test's temporary directory, removed at the end.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = ::testing::TempDir() + "sluice_outputs_XXXXXX";
+    path_ = ::mkdtemp(pattern.data());
+    EXPECT_FALSE(path_.empty()) << "mkdtemp failed for " << pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+
+  std::string Path(absl::string_view name) const { return path_ + "/" + std::string(name); }
+
+ private:
+  std::string path_;
+};
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+inline void WriteFile(const std::string& path, absl::string_view content) {
+  std::ofstream(path, std::ios::binary) << content;
+}
+
+// Polls until `path` holds `expected` or 10 seconds pass; returns the last content read.
+// A bound, not a timing expectation: the wait normally ends in milliseconds.
+inline std::string AwaitFileContent(const std::string& path, absl::string_view expected) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  std::string content = ReadFile(path);
+  while (content != expected && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(2));
+    content = ReadFile(path);
+  }
+  return content;
+}
+
+}  // namespace sluice::outputs
+
+#endif  // SLUICE_TESTS_OUTPUTS_OUTPUT_TEST_UTIL_H_

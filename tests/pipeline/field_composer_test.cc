@@ -1,0 +1,113 @@
+#include "server/pipeline/field_composer.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace sluice::pipeline {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::Pair;
+
+config::PipelineConfig ConfigWithBase(std::vector<std::pair<std::string, std::string>> base) {
+  config::PipelineConfig config;
+  config.base_fields = std::move(base);
+  return config;
+}
+
+void AddString(v1::LogRecord& record, const std::string& key, const std::string& value) {
+  v1::Field* field = record.add_fields();
+  field->set_key(key);
+  field->set_string_value(value);
+}
+
+// (key, value) of each composed field, values of either layer as text.
+std::vector<std::pair<std::string, std::string>> Composed(const FieldComposer& composer,
+                                                          const v1::LogRecord& record) {
+  std::vector<ComposedField> fields;
+  composer.Compose(record, &fields);
+  std::vector<std::pair<std::string, std::string>> result;
+  for (const ComposedField& field : fields) {
+    result.emplace_back(std::string(field.key), field.field == nullptr
+                                                    ? std::string(field.text)
+                                                    : field.field->string_value());
+  }
+  return result;
+}
+
+TEST(FieldComposerTest, BaseFieldsComeInConfigOrder) {
+  FieldComposer composer(ConfigWithBase({{"service", "checkout"}, {"env", "prod"}}));
+  EXPECT_THAT(Composed(composer, v1::LogRecord()),
+              ElementsAre(Pair("service", "checkout"), Pair("env", "prod")));
+}
+
+TEST(FieldComposerTest, AnAdHocFieldOverridesABaseFieldAndSitsAmongTheAdHocFields) {
+  FieldComposer composer(ConfigWithBase({{"service", "checkout"}, {"env", "prod"}}));
+  v1::LogRecord record;
+  AddString(record, "user", "ada");
+  AddString(record, "service", "payments");
+  EXPECT_THAT(Composed(composer, record),
+              ElementsAre(Pair("env", "prod"), Pair("user", "ada"), Pair("service", "payments")));
+}
+
+TEST(FieldComposerTest, ALaterAdHocFieldWinsAtTheFirstOnesPosition) {
+  FieldComposer composer(ConfigWithBase({}));
+  v1::LogRecord record;
+  AddString(record, "a", "1");
+  AddString(record, "b", "2");
+  AddString(record, "a", "3");
+  EXPECT_THAT(Composed(composer, record), ElementsAre(Pair("a", "3"), Pair("b", "2")));
+}
+
+TEST(FieldComposerTest, DuplicateBaseFieldsKeepTheFirstPositionAndTheLastValue) {
+  FieldComposer composer(ConfigWithBase({{"a", "1"}, {"b", "2"}, {"a", "3"}}));
+  EXPECT_THAT(Composed(composer, v1::LogRecord()), ElementsAre(Pair("a", "3"), Pair("b", "2")));
+}
+
+TEST(FieldComposerTest, TheRecordsOwnKeysCannotBeOverridden) {
+  config::PipelineConfig config =
+      ConfigWithBase({{"message", "base"}, {"lvl", "base"}, {"level", "base"}});
+  config.level_key = "lvl";
+  FieldComposer composer(config);
+  v1::LogRecord record;
+  AddString(record, "time", "ad-hoc");
+  AddString(record, "logger", "ad-hoc");
+  AddString(record, "message", "ad-hoc");
+  AddString(record, "lvl", "ad-hoc");
+  // "level" is an ordinary key once the level is written under "lvl".
+  EXPECT_THAT(Composed(composer, record), ElementsAre(Pair("level", "base")));
+}
+
+TEST(FieldComposerTest, TraceAndSpanIdKeysAreReservedOnlyWhenTheRecordHasThem) {
+  FieldComposer composer(ConfigWithBase({{"trace_id", "base"}}));
+  v1::LogRecord record;
+  AddString(record, "span_id", "ad-hoc");
+  EXPECT_THAT(Composed(composer, record),
+              ElementsAre(Pair("trace_id", "base"), Pair("span_id", "ad-hoc")));
+  record.set_trace_id(std::string(16, '\x01'));
+  record.set_span_id(std::string(8, '\x02'));
+  EXPECT_THAT(Composed(composer, record), IsEmpty());
+}
+
+TEST(FieldComposerTest, ComposingReplacesTheVectorsContent) {
+  FieldComposer composer(ConfigWithBase({}));
+  v1::LogRecord first;
+  AddString(first, "a", "1");
+  v1::LogRecord second;
+  AddString(second, "b", "2");
+  std::vector<ComposedField> fields;
+  composer.Compose(first, &fields);
+  composer.Compose(second, &fields);
+  ASSERT_EQ(fields.size(), 1u);
+  EXPECT_EQ(fields[0].key, "b");
+  EXPECT_EQ(fields[0].layer, Layer::kAdHoc);
+  EXPECT_EQ(fields[0].field, &second.fields(0));
+}
+
+}  // namespace
+}  // namespace sluice::pipeline

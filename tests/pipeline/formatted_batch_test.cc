@@ -1,0 +1,109 @@
+#include "server/pipeline/formatted_batch.h"
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace sluice::pipeline {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class FormattedBatchTest : public ::testing::Test {
+ protected:
+  void Add(v1::Level level, const std::string& message) {
+    v1::LogRecord* record = batch_.records.Add();
+    record->set_time_unix_nano(1'000'000'000);
+    record->set_level(level);
+    record->set_message(message);
+  }
+
+  RecordBatch batch_;
+  config::PipelineConfig config_;
+  FieldComposer composer_{config_};
+  RecordFormatter formatter_{composer_};
+};
+
+TEST_F(FormattedBatchTest, CountsTheRecordsAtOrAboveEachLevel) {
+  Add(v1::LEVEL_DEBUG, "d");
+  Add(v1::LEVEL_UNSPECIFIED, "i");
+  Add(v1::LEVEL_ERROR, "e");
+  FormattedBatch batch(batch_, formatter_);
+  EXPECT_EQ(batch.CountAtLeast(Level::kTrace), 3u);
+  EXPECT_EQ(batch.CountAtLeast(Level::kDebug), 3u);
+  EXPECT_EQ(batch.CountAtLeast(Level::kInfo), 2u);
+  EXPECT_EQ(batch.CountAtLeast(Level::kWarn), 1u);
+  EXPECT_EQ(batch.CountAtLeast(Level::kError), 1u);
+  EXPECT_EQ(batch.CountAtLeast(Level::kFatal), 0u);
+}
+
+TEST_F(FormattedBatchTest, LinesHoldOnlyTheRecordsAtOrAboveTheLevelInOrder) {
+  Add(v1::LEVEL_ERROR, "first");
+  Add(v1::LEVEL_DEBUG, "hidden");
+  Add(v1::LEVEL_WARN, "second");
+  FormattedBatch batch(batch_, formatter_);
+  EXPECT_EQ(batch.Lines(outputs::Format::kText, Level::kInfo),
+            "1970-01-01T00:00:01.000000Z ERROR first\n"
+            "1970-01-01T00:00:01.000000Z WARN second\n");
+}
+
+TEST_F(FormattedBatchTest, ASecondRequestReturnsTheSameLines) {
+  Add(v1::LEVEL_INFO, "once");
+  FormattedBatch batch(batch_, formatter_);
+  absl::string_view first = batch.Lines(outputs::Format::kJson, Level::kInfo);
+  absl::string_view second = batch.Lines(outputs::Format::kJson, Level::kInfo);
+  EXPECT_EQ(first.data(), second.data());
+  EXPECT_EQ(first.size(), second.size());
+}
+
+TEST_F(FormattedBatchTest, ThresholdsAdmittingTheSameRecordsShareTheirLines) {
+  Add(v1::LEVEL_INFO, "a");
+  Add(v1::LEVEL_ERROR, "b");
+  FormattedBatch batch(batch_, formatter_);
+  absl::string_view trace = batch.Lines(outputs::Format::kText, Level::kTrace);
+  absl::string_view info = batch.Lines(outputs::Format::kText, Level::kInfo);
+  absl::string_view warn = batch.Lines(outputs::Format::kText, Level::kWarn);
+  EXPECT_EQ(trace.data(), info.data());
+  EXPECT_NE(warn.data(), info.data());
+  EXPECT_THAT(std::string(warn), Not(HasSubstr(" a\n")));
+}
+
+TEST_F(FormattedBatchTest, EachFormatIsFormattedOnItsOwn) {
+  Add(v1::LEVEL_INFO, "hello");
+  FormattedBatch batch(batch_, formatter_);
+  absl::string_view text = batch.Lines(outputs::Format::kText, Level::kInfo);
+  absl::string_view json = batch.Lines(outputs::Format::kJson, Level::kInfo);
+  EXPECT_EQ(text, "1970-01-01T00:00:01.000000Z INFO hello\n");
+  EXPECT_EQ(json,
+            "{\"time\":\"1970-01-01T00:00:01.000000Z\",\"level\":\"INFO\",\"message\":"
+            "\"hello\"}\n");
+  // Asking for JSON did not disturb the text already handed out.
+  EXPECT_EQ(text, "1970-01-01T00:00:01.000000Z INFO hello\n");
+}
+
+TEST_F(FormattedBatchTest, NoRecordAtTheLevelGivesNoLines) {
+  Add(v1::LEVEL_DEBUG, "quiet");
+  FormattedBatch batch(batch_, formatter_);
+  EXPECT_TRUE(batch.Lines(outputs::Format::kText, Level::kWarn).empty());
+  EXPECT_TRUE(batch.Lines(outputs::Format::kJson, Level::kFatal).empty());
+}
+
+TEST_F(FormattedBatchTest, StampsRecordsWithoutTimeWithTheBatchReceiveTime) {
+  Add(v1::LEVEL_INFO, "late");
+  batch_.records.Mutable(0)->set_time_unix_nano(0);
+  batch_.received_at = absl::FromUnixSeconds(2);
+  FormattedBatch batch(batch_, formatter_);
+  EXPECT_EQ(batch.Lines(outputs::Format::kText, Level::kTrace),
+            "1970-01-01T00:00:02.000000Z INFO late\n");
+}
+
+TEST_F(FormattedBatchTest, ExposesTheRecords) {
+  Add(v1::LEVEL_INFO, "x");
+  FormattedBatch batch(batch_, formatter_);
+  EXPECT_EQ(&batch.records(), &batch_);
+}
+
+}  // namespace
+}  // namespace sluice::pipeline

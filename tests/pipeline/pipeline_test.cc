@@ -1,0 +1,165 @@
+#include "server/pipeline/pipeline.h"
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "prometheus/registry.h"
+#include "prometheus/text_serializer.h"
+
+namespace sluice::pipeline {
+namespace {
+
+// Answers Write with the statuses it was given, then OK; remembers the lines it took.
+class ScriptedOutput : public outputs::Output {
+ public:
+  ScriptedOutput(std::string id, std::deque<absl::Status> script = {})
+      : id_(std::move(id)), script_(std::move(script)) {}
+
+  absl::string_view id() const override { return id_; }
+  absl::Status Start() override { return start_status; }
+  absl::Status Write(outputs::OutputBatch& batch, Level min_level) override {
+    ++attempts;
+    if (!script_.empty()) {
+      absl::Status status = script_.front();
+      script_.pop_front();
+      if (!status.ok()) return status;
+    }
+    lines += std::string(batch.Lines(outputs::Format::kJson, min_level));
+    return absl::OkStatus();
+  }
+  absl::Status Flush(absl::Time) override { return absl::OkStatus(); }
+  absl::Status Shutdown(absl::Time) override { return absl::OkStatus(); }
+
+  absl::Status start_status;
+  int attempts = 0;
+  std::string lines;
+
+ private:
+  std::string id_;
+  std::deque<absl::Status> script_;
+};
+
+RecordBatch MakeBatch(std::vector<v1::Level> levels) {
+  RecordBatch batch;
+  batch.received_at = absl::Now();
+  int i = 0;
+  for (v1::Level level : levels) {
+    v1::LogRecord* record = batch.records.Add();
+    record->set_level(level);
+    record->set_message(absl::StrCat("m", i++));
+    record->set_time_unix_nano(1);
+  }
+  return batch;
+}
+
+constexpr RetryPolicy kFastRetry{3, absl::Microseconds(10), absl::Microseconds(100)};
+
+struct Built {
+  std::unique_ptr<Pipeline> pipeline;
+  std::vector<ScriptedOutput*> outputs;
+};
+
+Built Build(std::vector<std::pair<std::unique_ptr<ScriptedOutput>, Level>> outputs, Ledger& ledger,
+            OutputMetrics* metrics = nullptr) {
+  Built built;
+  std::vector<Pipeline::Destination> destinations;
+  for (auto& [output, level] : outputs) {
+    built.outputs.push_back(output.get());
+    destinations.push_back({std::move(output), level});
+  }
+  built.pipeline = std::make_unique<Pipeline>(config::PipelineConfig{}, std::move(destinations),
+                                              /*workers=*/1, ledger, metrics, kFastRetry);
+  return built;
+}
+
+TEST(PipelineTest, EachOutputGetsOnlyTheRecordsItsLevelAdmits) {
+  Ledger ledger;
+  std::vector<std::pair<std::unique_ptr<ScriptedOutput>, Level>> outputs;
+  outputs.emplace_back(std::make_unique<ScriptedOutput>("all/x"), Level::kTrace);
+  outputs.emplace_back(std::make_unique<ScriptedOutput>("errors/x"), Level::kError);
+  outputs.emplace_back(std::make_unique<ScriptedOutput>("fatal/x"), Level::kFatal);
+  Built built = Build(std::move(outputs), ledger);
+  RecordBatch batch = MakeBatch({v1::LEVEL_INFO, v1::LEVEL_ERROR, v1::LEVEL_DEBUG});
+  built.pipeline->Process(0, batch);
+
+  EXPECT_EQ(std::count(built.outputs[0]->lines.begin(), built.outputs[0]->lines.end(), '\n'), 3);
+  EXPECT_THAT(built.outputs[1]->lines, ::testing::HasSubstr("\"m1\""));
+  EXPECT_THAT(built.outputs[1]->lines, ::testing::Not(::testing::HasSubstr("\"m0\"")));
+  EXPECT_EQ(built.outputs[2]->attempts, 0);  // nothing for it: not even called
+  EXPECT_EQ(ledger.Snapshot().written, 3u);
+}
+
+TEST(PipelineTest, TransientErrorsAreRetriedUntilTheOutputTakesTheBatch) {
+  Ledger ledger;
+  std::vector<std::pair<std::unique_ptr<ScriptedOutput>, Level>> outputs;
+  outputs.emplace_back(
+      std::make_unique<ScriptedOutput>(
+          "flaky/x", std::deque<absl::Status>{absl::UnavailableError("down"),
+                                              absl::DeadlineExceededError("slow")}),
+      Level::kTrace);
+  Built built = Build(std::move(outputs), ledger);
+  RecordBatch batch = MakeBatch({v1::LEVEL_INFO});
+  built.pipeline->Process(0, batch);
+  EXPECT_EQ(built.outputs[0]->attempts, 3);
+  EXPECT_THAT(built.outputs[0]->lines, ::testing::HasSubstr("\"m0\""));
+}
+
+TEST(PipelineTest, GivesUpAfterTheLastAttemptAndCountsTheDropWithoutHurtingOtherOutputs) {
+  Ledger ledger;
+  prometheus::Registry registry;
+  OutputMetrics metrics(registry, {"down/x", "fine/x"});
+  std::vector<std::pair<std::unique_ptr<ScriptedOutput>, Level>> outputs;
+  outputs.emplace_back(std::make_unique<ScriptedOutput>(
+                           "down/x", std::deque<absl::Status>(10, absl::UnavailableError("down"))),
+                       Level::kTrace);
+  outputs.emplace_back(std::make_unique<ScriptedOutput>("fine/x"), Level::kTrace);
+  Built built = Build(std::move(outputs), ledger, &metrics);
+  RecordBatch batch = MakeBatch({v1::LEVEL_INFO, v1::LEVEL_WARN});
+  built.pipeline->Process(0, batch);
+
+  EXPECT_EQ(built.outputs[0]->attempts, kFastRetry.max_attempts);
+  EXPECT_EQ(built.outputs[1]->attempts, 1);
+  const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
+  EXPECT_THAT(text, ::testing::HasSubstr("sluice_output_records_dropped_total{output=\"down/x\","
+                                         "reason=\"retries_exhausted\"} 2"));
+  EXPECT_THAT(text,
+              ::testing::HasSubstr("sluice_output_records_send_failed_total{output=\"down/x\"} 6"));
+  EXPECT_THAT(text, ::testing::HasSubstr("sluice_output_records_sent_total{output=\"fine/x\"} 2"));
+}
+
+TEST(PipelineTest, PermanentErrorsAreNotRetried) {
+  Ledger ledger;
+  prometheus::Registry registry;
+  OutputMetrics metrics(registry, {"broken/x"});
+  std::vector<std::pair<std::unique_ptr<ScriptedOutput>, Level>> outputs;
+  outputs.emplace_back(
+      std::make_unique<ScriptedOutput>(
+          "broken/x", std::deque<absl::Status>{absl::InvalidArgumentError("bad record")}),
+      Level::kTrace);
+  Built built = Build(std::move(outputs), ledger, &metrics);
+  RecordBatch batch = MakeBatch({v1::LEVEL_INFO});
+  built.pipeline->Process(0, batch);
+  EXPECT_EQ(built.outputs[0]->attempts, 1);
+  EXPECT_THAT(prometheus::TextSerializer().Serialize(registry.Collect()),
+              ::testing::HasSubstr("sluice_output_records_dropped_total{output=\"broken/x\","
+                                   "reason=\"permanent_error\"} 1"));
+}
+
+TEST(PipelineTest, StartFailureNamesTheOutput) {
+  Ledger ledger;
+  auto output = std::make_unique<ScriptedOutput>("file/audit");
+  output->start_status = absl::PermissionDeniedError("/var/log/x: Permission denied");
+  std::vector<std::pair<std::unique_ptr<ScriptedOutput>, Level>> outputs;
+  outputs.emplace_back(std::move(output), Level::kTrace);
+  Built built = Build(std::move(outputs), ledger);
+  absl::Status started = built.pipeline->Start();
+  EXPECT_EQ(started.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(started.message(), "file/audit: /var/log/x: Permission denied");
+}
+
+}  // namespace
+}  // namespace sluice::pipeline
