@@ -1,0 +1,268 @@
+#include "bench/load_generator.h"
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
+#include "sluice/v1/logs.grpc.pb.h"
+
+namespace sluice::bench {
+namespace {
+
+v1::LogRecord RealisticRecord(int message_bytes, int index) {
+  v1::LogRecord record;
+  record.set_time_unix_nano(static_cast<uint64_t>(absl::ToUnixNanos(absl::Now())));
+  record.set_level(v1::LEVEL_INFO);
+  record.set_logger("bench.checkout.api");
+  std::string message = absl::StrCat("GET /api/v1/orders/", 100000 + index,
+                                     " completed for customer c-", 4200 + index % 97, ": ");
+  const std::string filler = "order lines priced, stock reserved, payment authorized; ";
+  while (static_cast<int>(message.size()) < message_bytes) message += filler;
+  message.resize(static_cast<size_t>(message_bytes));
+  record.set_message(std::move(message));
+  auto add = [&record](const char* key) {
+    v1::Field* field = record.add_fields();
+    field->set_key(key);
+    return field;
+  };
+  add("user_id")->set_string_value(absl::StrCat("u-", 7000 + index % 1000));
+  add("status")->set_int_value(200);
+  add("latency_ms")->set_double_value(12.5 + index % 10);
+  add("cached")->set_bool_value(index % 2 == 0);
+  return record;
+}
+
+std::shared_ptr<grpc::Channel> OwnChannel(const std::string& target) {
+  grpc::ChannelArguments args;
+  // A subchannel pool of its own: every stream gets its own TCP connection.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  args.SetMaxSendMessageSize(64 * 1024 * 1024);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+}
+
+// Shared by the streams: when to stop, and how many records are still to be sent.
+class RunBudget {
+ public:
+  explicit RunBudget(const LoadOptions& options)
+      : deadline_(absl::Now() + options.duration),
+        remaining_(options.total_records > 0 ? static_cast<int64_t>(options.total_records) : -1) {}
+
+  // Claims up to `wanted` records; 0 when the run is over.
+  int Claim(int wanted) {
+    if (absl::Now() >= deadline_) return 0;
+    if (remaining_.load(std::memory_order_relaxed) < 0) return wanted;
+    int64_t left = remaining_.fetch_sub(wanted, std::memory_order_relaxed);
+    if (left <= 0) return 0;
+    return static_cast<int>(std::min<int64_t>(left, wanted));
+  }
+
+ private:
+  const absl::Time deadline_;
+  std::atomic<int64_t> remaining_;
+};
+
+struct StreamResult {
+  uint64_t records = 0;
+  uint64_t bytes = 0;
+  absl::Time last_ack = absl::InfinitePast();
+  std::vector<int64_t> ack_latencies_ns;
+  grpc::Status status;
+};
+
+// Paces one stream to `per_second` records/s; does nothing when that is 0.
+class Pacer {
+ public:
+  explicit Pacer(double per_second) : per_second_(per_second), next_(absl::Now()) {}
+  void Wait(int records) {
+    if (per_second_ <= 0) return;
+    const absl::Time now = absl::Now();
+    if (next_ > now) absl::SleepFor(next_ - now);
+    next_ = std::max(next_, now - absl::Milliseconds(100)) +
+            absl::Seconds(static_cast<double>(records) / per_second_);
+  }
+
+ private:
+  const double per_second_;
+  absl::Time next_;
+};
+
+StreamResult RunPushBatchesStream(const LoadOptions& options, RunBudget& budget, int stream) {
+  StreamResult result;
+  auto stub = v1::LogService::NewStub(OwnChannel(options.target));
+  v1::LogBatch batch;
+  for (int i = 0; i < options.batch_records; ++i) {
+    *batch.add_records() = RealisticRecord(options.message_bytes, stream * 100000 + i);
+  }
+  const uint64_t record_bytes = batch.ByteSizeLong() / static_cast<uint64_t>(options.batch_records);
+
+  grpc::ClientContext context;
+  auto call = stub->PushBatches(&context);
+  absl::Mutex mu;
+  std::deque<std::pair<int, absl::Time>> unacked;  // records, sent at; acks come in order
+  bool reader_done = false;
+
+  std::thread reader([&] {
+    v1::PushAck ack;
+    while (call->Read(&ack)) {
+      const absl::Time now = absl::Now();
+      absl::MutexLock lock(&mu);
+      if (unacked.empty()) break;
+      result.ack_latencies_ns.push_back(absl::ToInt64Nanoseconds(now - unacked.front().second));
+      result.records += ack.accepted();
+      result.bytes += ack.accepted() * record_bytes;
+      result.last_ack = now;
+      unacked.pop_front();
+    }
+    absl::MutexLock lock(&mu);
+    reader_done = true;
+  });
+
+  Pacer pacer(options.rate / options.streams);
+  const size_t window = static_cast<size_t>(options.window);
+  for (uint64_t sequence = 1;; ++sequence) {
+    const int records = budget.Claim(options.batch_records);
+    if (records == 0) break;
+    pacer.Wait(records);
+    {
+      absl::MutexLock lock(&mu);
+      auto has_room = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+        return unacked.size() < window || reader_done;
+      };
+      mu.Await(absl::Condition(&has_room));
+      if (reader_done) break;
+      unacked.emplace_back(records, absl::Now());
+    }
+    while (batch.records_size() > records) batch.mutable_records()->RemoveLast();
+    batch.set_sequence(sequence);
+    if (!call->Write(batch)) break;
+  }
+  call->WritesDone();
+  reader.join();
+  result.status = call->Finish();
+  return result;
+}
+
+StreamResult RunPushStream(const LoadOptions& options, RunBudget& budget, int stream) {
+  StreamResult result;
+  auto stub = v1::LogService::NewStub(OwnChannel(options.target));
+  const v1::LogRecord record = RealisticRecord(options.message_bytes, stream * 100000);
+  const uint64_t record_bytes = record.ByteSizeLong();
+  grpc::ClientContext context;
+  v1::PushSummary summary;
+  auto call = stub->Push(&context, &summary);
+  Pacer pacer(options.rate / options.streams);
+  constexpr int kClaim = 64;
+  bool open = true;
+  while (open) {
+    const int records = budget.Claim(kClaim);
+    if (records == 0) break;
+    pacer.Wait(records);
+    for (int i = 0; i < records && open; ++i) open = call->Write(record);
+  }
+  call->WritesDone();
+  result.status = call->Finish();
+  result.last_ack = absl::Now();
+  result.records = summary.accepted();
+  result.bytes = summary.accepted() * record_bytes;
+  return result;
+}
+
+absl::Duration Percentile(const std::vector<int64_t>& sorted, double fraction) {
+  if (sorted.empty()) return absl::ZeroDuration();
+  size_t index = static_cast<size_t>(fraction * static_cast<double>(sorted.size() - 1) + 0.5);
+  return absl::Nanoseconds(sorted[std::min(index, sorted.size() - 1)]);
+}
+
+const char* RpcName(LoadRpc rpc) { return rpc == LoadRpc::kPush ? "push" : "batches"; }
+
+}  // namespace
+
+absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options) {
+  if (options.streams < 1 || options.batch_records < 1 || options.window < 1) {
+    return absl::InvalidArgumentError("streams, batch and window must be at least 1");
+  }
+  RunBudget budget(options);
+  std::vector<StreamResult> results(static_cast<size_t>(options.streams));
+  std::vector<std::thread> threads;
+  const absl::Time start = absl::Now();
+  for (int i = 0; i < options.streams; ++i) {
+    threads.emplace_back([&, i] {
+      results[static_cast<size_t>(i)] = options.rpc == LoadRpc::kPush
+                                            ? RunPushStream(options, budget, i)
+                                            : RunPushBatchesStream(options, budget, i);
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+
+  LoadResult total;
+  absl::Time end = start;
+  std::vector<int64_t> latencies;
+  for (StreamResult& stream : results) {
+    total.records += stream.records;
+    total.bytes += stream.bytes;
+    end = std::max(end, stream.last_ack);
+    latencies.insert(latencies.end(), stream.ack_latencies_ns.begin(),
+                     stream.ack_latencies_ns.end());
+    if (!stream.status.ok()) {
+      if (total.failed_streams++ == 0) {
+        total.first_error =
+            absl::StrCat(stream.status.error_code(), ": ", stream.status.error_message());
+      }
+    }
+  }
+  if (total.failed_streams == options.streams) {
+    return absl::UnavailableError(absl::StrCat("every stream failed; first: ", total.first_error));
+  }
+  total.elapsed = end - start;
+  const double seconds = std::max(absl::ToDoubleSeconds(total.elapsed), 1e-9);
+  total.records_per_second = static_cast<double>(total.records) / seconds;
+  total.megabytes_per_second = static_cast<double>(total.bytes) / seconds / 1e6;
+  std::sort(latencies.begin(), latencies.end());
+  total.ack_p50 = Percentile(latencies, 0.50);
+  total.ack_p99 = Percentile(latencies, 0.99);
+  total.ack_p999 = Percentile(latencies, 0.999);
+  return total;
+}
+
+std::string FormatResult(const LoadOptions& options, const LoadResult& result) {
+  std::string text = absl::StrFormat(
+      "%s: %d streams%s, %.2f s: %d records, %.0f records/s, %.1f MB/s\n", RpcName(options.rpc),
+      options.streams,
+      options.rpc == LoadRpc::kPush ? "" : absl::StrCat(", batches of ", options.batch_records),
+      absl::ToDoubleSeconds(result.elapsed), result.records, result.records_per_second,
+      result.megabytes_per_second);
+  if (options.rpc == LoadRpc::kPushBatches) {
+    absl::StrAppendFormat(&text, "ack latency: p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms\n",
+                          absl::ToDoubleMilliseconds(result.ack_p50),
+                          absl::ToDoubleMilliseconds(result.ack_p99),
+                          absl::ToDoubleMilliseconds(result.ack_p999));
+  }
+  if (result.failed_streams > 0) {
+    absl::StrAppendFormat(&text, "%d streams failed; first: %s\n", result.failed_streams,
+                          result.first_error);
+  }
+  return text;
+}
+
+std::string FormatResultLine(const LoadOptions& options, const LoadResult& result) {
+  return absl::StrFormat(
+      "RESULT {\"rpc\":\"%s\",\"streams\":%d,\"batch\":%d,\"records\":%d,\"seconds\":%.3f,"
+      "\"records_per_s\":%.0f,\"mb_per_s\":%.2f,\"ack_p50_ms\":%.3f,\"ack_p99_ms\":%.3f,"
+      "\"ack_p999_ms\":%.3f,\"failed_streams\":%d}",
+      RpcName(options.rpc), options.streams,
+      options.rpc == LoadRpc::kPush ? 1 : options.batch_records, result.records,
+      absl::ToDoubleSeconds(result.elapsed), result.records_per_second, result.megabytes_per_second,
+      absl::ToDoubleMilliseconds(result.ack_p50), absl::ToDoubleMilliseconds(result.ack_p99),
+      absl::ToDoubleMilliseconds(result.ack_p999), result.failed_streams);
+}
+
+}  // namespace sluice::bench

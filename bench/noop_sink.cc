@@ -1,0 +1,157 @@
+// noop_sink: the ceiling. A gRPC server on Sluice's own protos that accepts Push and
+// PushBatches exactly as sluiced does on the wire — callback API, one read at a time, an
+// ack per batch — and only counts. Nothing can ingest faster on this machine; sluiced is
+// judged as a ratio to it (bench/run.sh, docs/BENCHMARKS.md).
+//
+//   noop_sink --listen 127.0.0.1:0     prints "noop_sink: listening on 127.0.0.1:PORT";
+//                                      SIGTERM/SIGINT print the count and exit.
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <deque>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/synchronization/mutex.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "sluice/v1/logs.grpc.pb.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:4317", "host:port to listen on (port 0: any)");
+
+namespace sluice::bench {
+namespace {
+
+std::atomic<uint64_t> records_received{0};
+
+class CountingPush : public grpc::ServerReadReactor<v1::LogRecord> {
+ public:
+  explicit CountingPush(v1::PushSummary* summary) : summary_(summary) { StartRead(&record_); }
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      records_received.fetch_add(count_, std::memory_order_relaxed);
+      summary_->set_received(count_);
+      summary_->set_accepted(count_);
+      Finish(grpc::Status::OK);
+      return;
+    }
+    ++count_;
+    StartRead(&record_);
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  v1::PushSummary* summary_;
+  v1::LogRecord record_;
+  uint64_t count_ = 0;
+};
+
+class CountingPushBatches : public grpc::ServerBidiReactor<v1::LogBatch, v1::PushAck> {
+ public:
+  CountingPushBatches() { StartRead(&batch_); }
+
+  void OnReadDone(bool ok) override {
+    bool write_now = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (!ok) {
+        reads_done_ = true;
+      } else {
+        records_received.fetch_add(static_cast<uint64_t>(batch_.records_size()),
+                                   std::memory_order_relaxed);
+        v1::PushAck& ack = acks_.emplace_back();
+        ack.set_sequence(batch_.sequence());
+        ack.set_accepted(static_cast<uint32_t>(batch_.records_size()));
+        write_now = !writing_;
+        writing_ = true;
+      }
+    }
+    if (write_now) StartWrite(&acks_.front());
+    if (ok) {
+      StartRead(&batch_);
+    } else {
+      MaybeFinish();
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    const v1::PushAck* next = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      acks_.pop_front();
+      if (!ok) acks_.clear();
+      writing_ = !acks_.empty();
+      if (writing_) next = &acks_.front();
+    }
+    if (next != nullptr) {
+      StartWrite(next);
+    } else {
+      MaybeFinish();
+    }
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void MaybeFinish() {
+    {
+      absl::MutexLock lock(&mu_);
+      if (!reads_done_ || writing_ || finished_) return;
+      finished_ = true;
+    }
+    Finish(grpc::Status::OK);
+  }
+
+  v1::LogBatch batch_;
+  absl::Mutex mu_;
+  std::deque<v1::PushAck> acks_;
+  bool writing_ = false;
+  bool reads_done_ = false;
+  bool finished_ = false;
+};
+
+class CountingService final : public v1::LogService::CallbackService {
+  grpc::ServerReadReactor<v1::LogRecord>* Push(grpc::CallbackServerContext*,
+                                               v1::PushSummary* summary) override {
+    return new CountingPush(summary);
+  }
+  grpc::ServerBidiReactor<v1::LogBatch, v1::PushAck>* PushBatches(
+      grpc::CallbackServerContext*) override {
+    return new CountingPushBatches();
+  }
+};
+
+}  // namespace
+}  // namespace sluice::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  sluice::bench::CountingService service;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(64 * 1024 * 1024);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    std::fprintf(stderr, "noop_sink: cannot listen on %s\n", listen.c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "noop_sink: listening on %s:%d\n",
+               listen.substr(0, listen.rfind(':')).c_str(), port);
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  std::fprintf(stderr, "noop_sink: received %lu records\n",
+               static_cast<unsigned long>(sluice::bench::records_received.load()));
+  return 0;
+}
