@@ -7,16 +7,24 @@
 namespace sluice::outputs {
 
 absl::Status NullOutput::Write(OutputBatch& batch, Level min_level) {
+  // Sleeping is the point: it stands for a destination that takes this long per write.
+  if (write_latency_ > absl::ZeroDuration()) absl::SleepFor(write_latency_);
   records_.fetch_add(batch.CountAtLeast(min_level), std::memory_order_relaxed);
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::unique_ptr<Output>> NullOutputFactory::Create(
     const config::OutputConfig& config) const {
-  if (absl::StatusOr<OutputOptions> options = OutputOptions::Create(config, {}); !options.ok()) {
-    return options.status();
+  absl::StatusOr<OutputOptions> options = OutputOptions::Create(config, {"write_latency"});
+  if (!options.ok()) return options.status();
+  absl::Duration write_latency = absl::ZeroDuration();
+  if (absl::Status status =
+          options->GetDuration("write_latency", absl::ZeroDuration(), absl::Seconds(10),
+                               &write_latency);
+      !status.ok()) {
+    return status;
   }
-  return std::make_unique<NullOutput>(config.id());
+  return std::make_unique<NullOutput>(config.id(), write_latency);
 }
 
 }  // namespace sluice::outputs

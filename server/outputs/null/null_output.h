@@ -1,10 +1,12 @@
 // The null output: takes every batch and discards it, counting the records.
 //
 //   outputs:
-//     - type: null
+//     - type: "null"
+//       write_latency: 0s     # optional: each Write takes this long, like a slow destination
 //
-// For benchmarks (the cost of the pipeline without a destination) and for tests. It never
-// asks for lines, so nothing is formatted on its behalf. Thread-safe without a lock.
+// For benchmarks (the cost of the pipeline without a destination; with write_latency, an
+// overloaded output) and for tests. It never asks for lines, so nothing is formatted on
+// its behalf. Thread-safe without a lock.
 #ifndef SLUICE_SERVER_OUTPUTS_NULL_NULL_OUTPUT_H_
 #define SLUICE_SERVER_OUTPUTS_NULL_NULL_OUTPUT_H_
 
@@ -16,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "server/config/config.h"
 #include "server/outputs/output.h"
 #include "server/outputs/output_registry.h"
@@ -24,7 +27,8 @@ namespace sluice::outputs {
 
 class NullOutput final : public Output {
  public:
-  explicit NullOutput(std::string id) : id_(std::move(id)) {}
+  explicit NullOutput(std::string id, absl::Duration write_latency = absl::ZeroDuration())
+      : id_(std::move(id)), write_latency_(write_latency) {}
 
   absl::string_view id() const override { return id_; }
   absl::Status Start() override { return absl::OkStatus(); }
@@ -37,13 +41,14 @@ class NullOutput final : public Output {
 
  private:
   const std::string id_;
+  const absl::Duration write_latency_;
   std::atomic<uint64_t> records_{0};
 };
 
 class NullOutputFactory final : public OutputFactory {
  public:
   absl::string_view type() const override { return "null"; }
-  // The block may hold only the common keys (type, name, level).
+  // Besides the common keys (type, name, level): write_latency, 0s..10s.
   absl::StatusOr<std::unique_ptr<Output>> Create(const config::OutputConfig& config) const override;
 };
 

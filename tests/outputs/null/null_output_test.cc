@@ -18,14 +18,29 @@ TEST(NullOutputTest, CountsTheRecordsAtOrAboveTheLevelWithoutFormatting) {
   EXPECT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
 }
 
-TEST(NullOutputFactoryTest, AcceptsOnlyTheCommonKeys) {
+TEST(NullOutputFactoryTest, AcceptsTheCommonKeysAndWriteLatency) {
   NullOutputFactory factory;
   EXPECT_TRUE(factory.Create(OutputConfigFromYaml("{type: null, name: x, level: info}")).ok());
   absl::StatusOr<std::unique_ptr<Output>> output =
       factory.Create(OutputConfigFromYaml("{type: null, format: json}"));
   ASSERT_FALSE(output.ok());
   EXPECT_EQ(output.status().message(),
-            "outputs.null/null.format: unknown key (known: type, name, level)");
+            "outputs.null/null.format: unknown key (known: type, name, level, write_latency)");
+}
+
+TEST(NullOutputFactoryTest, WriteLatencyMustBeADurationUpToTenSeconds) {
+  NullOutputFactory factory;
+  EXPECT_TRUE(factory.Create(OutputConfigFromYaml("{type: null, write_latency: 2ms}")).ok());
+  EXPECT_FALSE(factory.Create(OutputConfigFromYaml("{type: null, write_latency: 11s}")).ok());
+  EXPECT_FALSE(factory.Create(OutputConfigFromYaml("{type: null, write_latency: 5}")).ok());
+}
+
+TEST(NullOutputTest, WriteWithLatencyStillTakesTheBatch) {
+  NullOutput output("null/slow", absl::Milliseconds(1));
+  FakeOutputBatch batch;
+  batch.Add(Level::kInfo, "a");
+  EXPECT_TRUE(output.Write(batch, Level::kTrace).ok());
+  EXPECT_EQ(output.records_for_test(), 1u);
 }
 
 }  // namespace
