@@ -24,7 +24,7 @@ constexpr uint32_t kCapacity = 65536;
 
 RecordBatch MakeBatch(int records) {
   RecordBatch batch;
-  for (int i = 0; i < records; ++i) batch.records.Add()->set_message("x");
+  for (int i = 0; i < records; ++i) batch.records().Add()->set_message("x");
   return batch;
 }
 

@@ -206,11 +206,10 @@ class Client::Impl {
           closing = stop_ && !stream_ended_;
           break;
         }
+        // Counted before the write: its ack may be read before Write even returns.
+        ++(resend ? stats_.resent_batches : stats_.sent_batches);
       }
-      const bool written = stream->Write(*batch);
-      absl::MutexLock lock(&mu_);
-      if (!written) break;
-      ++(resend ? stats_.resent_batches : stats_.sent_batches);
+      if (!stream->Write(*batch)) break;
     }
 
     if (closing) {

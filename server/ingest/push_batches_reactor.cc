@@ -43,20 +43,19 @@ void PushBatchesReactor::OnReadDone(bool ok) {
 }
 
 void PushBatchesReactor::SubmitIncomingLocked() {
-  const uint64_t bytes = incoming_.ByteSizeLong();
-  const AdmissionResult admitted =
-      admission_.Admit(*incoming_.mutable_records(), bytes, absl::Now());
+  const uint64_t bytes = incoming_->ByteSizeLong();
+  const absl::Time now = absl::Now();
+  const AdmissionResult admitted = admission_.Admit(*incoming_->mutable_records(), bytes, now);
   v1::PushAck ack;
-  ack.set_sequence(incoming_.sequence());
+  ack.set_sequence(incoming_->sequence());
   ack.set_filtered(admitted.filtered);
   ack.set_rejected(admitted.rejected);
   ack.set_rejection(admitted.first_rejection);
 
-  RecordBatch batch;
-  batch.stream_id = stream_id_;
-  batch.received_at = absl::Now();
-  batch.records.Swap(incoming_.mutable_records());
-  incoming_.Clear();
+  RecordBatch batch = RecordBatch::FromRequest(std::move(incoming_arena_), incoming_);
+  incoming_ = nullptr;
+  batch.set_stream_id(stream_id_);
+  batch.set_received_at(now);
   if (batch.empty()) {
     acks_.push_back(std::move(ack));
     return;
@@ -123,14 +122,17 @@ PushBatchesReactor::Actions PushBatchesReactor::AdvanceLocked() {
   }
   if (!reading_ && !parked_ && acks_.size() < kMaxQueuedAcks) {
     reading_ = true;
-    actions.read = true;
+    // Each request is parsed onto an arena of its own, which becomes its batch's.
+    incoming_arena_ = RecordBatch::NewArena();
+    incoming_ = google::protobuf::Arena::CreateMessage<v1::LogBatch>(incoming_arena_.get());
+    actions.read = incoming_;
   }
   return actions;
 }
 
 void PushBatchesReactor::Act(Actions actions) {
   if (actions.write != nullptr) StartWrite(actions.write);
-  if (actions.read) StartRead(&incoming_);
+  if (actions.read != nullptr) StartRead(actions.read);
   if (actions.finish) {
     grpc::Status status;
     {

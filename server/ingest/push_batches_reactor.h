@@ -12,9 +12,11 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "google/protobuf/arena.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/ingest/admission.h"
 #include "server/ingest/ingest_context.h"
@@ -35,7 +37,7 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<v1::LogBatch, v1::Push
   static constexpr size_t kMaxQueuedAcks = 64;
 
   struct Actions {
-    bool read = false;
+    v1::LogBatch* read = nullptr;
     const v1::PushAck* write = nullptr;
     bool finish = false;
   };
@@ -50,7 +52,9 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<v1::LogBatch, v1::Push
 
   absl::Mutex mu_;
   Admission admission_ ABSL_GUARDED_BY(mu_);
-  v1::LogBatch incoming_;  // owned by the outstanding read
+  // The outstanding read's target, on its own arena.
+  std::unique_ptr<google::protobuf::Arena> incoming_arena_ ABSL_GUARDED_BY(mu_);
+  v1::LogBatch* incoming_ ABSL_GUARDED_BY(mu_) = nullptr;
   // Acks not yet written; the front one is being written when writing_ is set. A deque
   // keeps the front's address stable while more are queued.
   std::deque<v1::PushAck> acks_ ABSL_GUARDED_BY(mu_);

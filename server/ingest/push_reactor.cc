@@ -42,10 +42,15 @@ void PushReactor::OnReadDone(bool ok) {
       }
       pending_bytes_ += incoming_.ByteSizeLong();
       if (pending_.empty()) {
-        pending_.received_at = absl::Now();
+        pending_.set_received_at(absl::Now());
         ArmBatchAlarmLocked();
       }
-      *pending_.records.Add() = std::move(incoming_);
+      // The read target is a reused heap message (its strings keep their capacity, so
+      // parsing does not allocate); the copy onto the batch's arena is a bump allocation.
+      v1::LogRecord* record =
+          google::protobuf::Arena::CreateMessage<v1::LogRecord>(pending_.arena());
+      *record = incoming_;
+      pending_.records().AddAllocated(record);
       incoming_.Clear();
     }
     actions = AdvanceLocked();
@@ -95,7 +100,8 @@ void PushReactor::OnQueued(uint32_t records) {
 }
 
 void PushReactor::SubmitPendingLocked() {
-  const AdmissionResult admitted = admission_.Admit(pending_.records, pending_bytes_, absl::Now());
+  const AdmissionResult admitted =
+      admission_.Admit(pending_.records(), pending_bytes_, absl::Now());
   summary_->set_received(summary_->received() + admitted.admitted + admitted.filtered +
                          admitted.rejected);
   summary_->set_filtered(summary_->filtered() + admitted.filtered);
@@ -108,7 +114,7 @@ void PushReactor::SubmitPendingLocked() {
   pending_bytes_ = 0;
   if (batch.empty()) return;
 
-  batch.stream_id = stream_id_;
+  batch.set_stream_id(stream_id_);
   const uint32_t records = static_cast<uint32_t>(batch.size());
   switch (context_.scheduler.Submit(std::move(batch), [this, records] { OnQueued(records); })) {
     case scheduler::SubmitOutcome::kAccepted:

@@ -13,7 +13,7 @@ size_t EstimateLineBytes(const v1::LogRecord& record) {
 
 FormattedBatch::FormattedBatch(const RecordBatch& records, RecordFormatter& formatter)
     : records_(records), formatter_(formatter) {
-  for (const v1::LogRecord& record : records_.records) {
+  for (const v1::LogRecord& record : records_.records()) {
     ++count_at_least_[LevelIndex(RecordLevel(record))];
   }
   for (size_t i = kLevels - 1; i > 0; --i) count_at_least_[i - 1] += count_at_least_[i];
@@ -36,16 +36,16 @@ absl::string_view FormattedBatch::Lines(outputs::Format format, Level min_level)
   lines.emplace();
   const Level threshold = kAllLevels[level];
   size_t estimate = 0;
-  for (const v1::LogRecord& record : records_.records) {
+  for (const v1::LogRecord& record : records_.records()) {
     if (RecordLevel(record) >= threshold) estimate += EstimateLineBytes(record);
   }
   lines->reserve(estimate);
-  for (const v1::LogRecord& record : records_.records) {
+  for (const v1::LogRecord& record : records_.records()) {
     if (RecordLevel(record) < threshold) continue;
     if (format == outputs::Format::kJson) {
-      formatter_.AppendJson(record, records_.received_at, &*lines);
+      formatter_.AppendJson(record, records_.received_at(), &*lines);
     } else {
-      formatter_.AppendText(record, records_.received_at, &*lines);
+      formatter_.AppendText(record, records_.received_at(), &*lines);
     }
   }
   return *lines;

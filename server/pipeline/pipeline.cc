@@ -47,7 +47,7 @@ void Pipeline::Process(size_t worker, RecordBatch& batch) {
     WriteWithRetry(i, formatted);
   }
   ledger_.AddWritten(batch.size());
-  if (metrics_ != nullptr) metrics_->OnBatchDone(absl::Now() - batch.received_at);
+  if (metrics_ != nullptr) metrics_->OnBatchDone(absl::Now() - batch.received_at());
 }
 
 void Pipeline::WriteWithRetry(size_t index, outputs::OutputBatch& batch) {

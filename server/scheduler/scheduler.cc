@@ -53,7 +53,7 @@ SubmitOutcome Scheduler::Submit(RecordBatch&& batch, ResumeCallback on_queued) {
   const size_t count = channels_.size();
   size_t first;
   if (config_.dispatch == DispatchPolicy::kStreamAffinity) {
-    first = batch.stream_id % count;
+    first = batch.stream_id() % count;
   } else {
     first = next_channel_.fetch_add(1, std::memory_order_relaxed) % count;
     // Spill to the other channels before applying the overflow policy: one slow worker

@@ -23,7 +23,7 @@ class HoldingProcessor : public scheduler::BatchProcessor {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(&open_));
     batch_sizes_.push_back(batch.size());
-    for (const v1::LogRecord& record : batch.records) messages_.push_back(record.message());
+    for (const v1::LogRecord& record : batch.records()) messages_.push_back(record.message());
   }
   void Hold() {
     absl::MutexLock lock(&mu_);

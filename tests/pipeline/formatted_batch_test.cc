@@ -14,7 +14,7 @@ using ::testing::Not;
 class FormattedBatchTest : public ::testing::Test {
  protected:
   void Add(v1::Level level, const std::string& message) {
-    v1::LogRecord* record = batch_.records.Add();
+    v1::LogRecord* record = batch_.records().Add();
     record->set_time_unix_nano(1'000'000'000);
     record->set_level(level);
     record->set_message(message);
@@ -92,8 +92,8 @@ TEST_F(FormattedBatchTest, NoRecordAtTheLevelGivesNoLines) {
 
 TEST_F(FormattedBatchTest, StampsRecordsWithoutTimeWithTheBatchReceiveTime) {
   Add(v1::LEVEL_INFO, "late");
-  batch_.records.Mutable(0)->set_time_unix_nano(0);
-  batch_.received_at = absl::FromUnixSeconds(2);
+  batch_.records().Mutable(0)->set_time_unix_nano(0);
+  batch_.set_received_at(absl::FromUnixSeconds(2));
   FormattedBatch batch(batch_, formatter_);
   EXPECT_EQ(batch.Lines(outputs::Format::kText, Level::kTrace),
             "1970-01-01T00:00:02.000000Z INFO late\n");

@@ -45,10 +45,10 @@ class ScriptedOutput : public outputs::Output {
 
 RecordBatch MakeBatch(std::vector<v1::Level> levels) {
   RecordBatch batch;
-  batch.received_at = absl::Now();
+  batch.set_received_at(absl::Now());
   int i = 0;
   for (v1::Level level : levels) {
-    v1::LogRecord* record = batch.records.Add();
+    v1::LogRecord* record = batch.records().Add();
     record->set_level(level);
     record->set_message(absl::StrCat("m", i++));
     record->set_time_unix_nano(1);

@@ -27,7 +27,7 @@ TEST(SchedulerCollectorTest, ReportsDepthAndCapacityPerWorkerAndParkedStreams) {
   Scheduler scheduler(config, processor, ledger, &metrics);
   for (int i = 0; i < 3; ++i) {
     RecordBatch batch;
-    for (int r = 0; r < 4; ++r) batch.records.Add();
+    for (int r = 0; r < 4; ++r) batch.records().Add();
     scheduler.Submit(std::move(batch), [] {});
   }
 

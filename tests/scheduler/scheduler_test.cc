@@ -25,10 +25,10 @@ class RecordingProcessor : public BatchProcessor {
     absl::MutexLock lock(&mu_);
     mu_.Await(absl::Condition(&open_));
     processed_.push_back(
-        {batch.stream_id, batch.size(), batch.empty() ? "" : batch.records.Get(0).message()});
+        {batch.stream_id(), batch.size(), batch.empty() ? "" : batch.records().Get(0).message()});
     records_ += batch.size();
-    for (const v1::LogRecord& record : batch.records) {
-      messages_by_stream_[batch.stream_id].push_back(std::stoi(record.message()));
+    for (const v1::LogRecord& record : batch.records()) {
+      messages_by_stream_[batch.stream_id()].push_back(std::stoi(record.message()));
     }
   }
 
@@ -70,9 +70,9 @@ class RecordingProcessor : public BatchProcessor {
 
 RecordBatch MakeBatch(size_t records, uint64_t stream_id = 0, int first_message = 0) {
   RecordBatch batch;
-  batch.stream_id = stream_id;
+  batch.set_stream_id(stream_id);
   for (size_t i = 0; i < records; ++i) {
-    batch.records.Add()->set_message(std::to_string(first_message + static_cast<int>(i)));
+    batch.records().Add()->set_message(std::to_string(first_message + static_cast<int>(i)));
   }
   return batch;
 }

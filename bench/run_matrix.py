@@ -1,0 +1,252 @@
+#!/usr/bin/python3
+"""Runs the Sluice benchmark matrix and writes the table into docs/BENCHMARKS.md.
+
+For every load (Push with 1 and 4 streams, PushBatches of 100 and 1,000 records with 4
+streams) it runs the ceiling (noop_sink) and sluiced with the null and the file (JSON lines)
+output, each --runs times, and keeps the median records/s with the ack latency, peak RSS and
+CPU seconds per million records of that run. Then an overload run (an output 10x too slow)
+and a latency run at half the maximum rate. Everything listens on 127.0.0.1, port 0.
+"""
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+LOADS = [
+    ("Push, 1 stream", ["--rpc", "push", "--streams", "1"]),
+    ("Push, 4 streams", ["--rpc", "push", "--streams", "4"]),
+    ("PushBatches 100, 4 streams", ["--rpc", "batches", "--batch", "100", "--streams", "4"]),
+    ("PushBatches 1000, 4 streams", ["--rpc", "batches", "--batch", "1000", "--streams", "4"]),
+]
+
+SERVER_CONFIG = {
+    "null": 'scheduler: {{ workers: 2 }}\noutputs:\n  - {{ type: "null" }}\n',
+    "file": "scheduler: {{ workers: 2 }}\noutputs:\n"
+            "  - {{ type: file, path: {dir}/records.jsonl, format: json }}\n",
+    "overload": "scheduler: {{ workers: 2, channel_capacity: {capacity} }}\noutputs:\n"
+                '  - {{ type: "null", write_latency: {latency} }}\n',
+}
+OVERLOAD_CAPACITY = 20000  # records per worker
+
+
+class Server:
+    """A noop_sink or sluiced process on 127.0.0.1 port 0, with its /proc accounting."""
+
+    def __init__(self, bin_dir, kind, workdir, config_text=None):
+        self.workdir = workdir
+        self.stderr_path = os.path.join(workdir, f"{kind}.stderr")
+        stderr = open(self.stderr_path, "w")
+        if kind == "sink":
+            argv = [os.path.join(bin_dir, "noop_sink"), "--listen", "127.0.0.1:0"]
+            pattern = r"listening on 127\.0\.0\.1:(\d+)"
+        else:
+            config = os.path.join(workdir, "sluiced.yaml")
+            with open(config, "w") as f:
+                f.write(config_text)
+            argv = [os.path.join(bin_dir, "sluiced"), "--config", config,
+                    "--ingest_listen", "127.0.0.1:0", "--admin_listen", "127.0.0.1:0",
+                    "--metrics_listen", "127.0.0.1:0"]
+            pattern = r"ingest listening on 127\.0\.0\.1:(\d+)"
+        self.argv = argv
+        self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=stderr)
+        self.port = None
+        for _ in range(300):
+            with open(self.stderr_path) as f:
+                match = re.search(pattern, f.read())
+            if match:
+                self.port = int(match.group(1))
+                break
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        if self.port is None:
+            self.stop()
+            raise RuntimeError(f"{' '.join(argv)} did not start: {open(self.stderr_path).read()}")
+
+    def cpu_seconds(self):
+        with open(f"/proc/{self.process.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def peak_rss_mib(self):
+        with open(f"/proc/{self.process.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def loadgen(bin_dir, port, args, duration):
+    argv = [os.path.join(bin_dir, "loadgen"), "--target", f"127.0.0.1:{port}",
+            "--duration", duration] + args
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    for line in out.stdout.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT "):]), " ".join(argv[1:])
+    raise RuntimeError(f"loadgen failed: {out.stdout} {out.stderr}")
+
+
+def measure(bin_dir, kind, load_args, duration, config_text=None):
+    workdir = tempfile.mkdtemp(prefix="sluice-bench-")
+    try:
+        if config_text is not None:
+            config_text = config_text.format(dir=workdir, capacity=OVERLOAD_CAPACITY,
+                                             latency="2ms")
+        server = Server(bin_dir, kind, workdir, config_text)
+        try:
+            cpu_before = server.cpu_seconds()
+            result, command = loadgen(bin_dir, server.port, load_args, duration)
+            result["cpu_s"] = server.cpu_seconds() - cpu_before
+            result["rss_mib"] = server.peak_rss_mib()
+            result["command"] = command
+            result["server"] = " ".join(os.path.basename(a) if a.startswith("/") else a
+                                        for a in server.argv)
+        finally:
+            server.stop()
+        return result
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def median_run(bin_dir, kind, load_args, duration, runs, config_text=None):
+    results = [measure(bin_dir, kind, load_args, duration, config_text) for _ in range(runs)]
+    results.sort(key=lambda r: r["records_per_s"])
+    return results[len(results) // 2]
+
+
+def cpu_per_million(result):
+    return result["cpu_s"] / max(result["records"], 1) * 1e6
+
+
+def machine():
+    model = "unknown"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    return f"{os.cpu_count()} cores (`nproc`), {model}, {platform.system()} {platform.release()}"
+
+
+def table(rows):
+    lines = ["| Load | Server | records/s | ratio to ceiling | ack p50 ms | ack p99 ms "
+             "| peak RSS MiB | CPU s / M records |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for load, server, result, ceiling in rows:
+        ratio = result["records_per_s"] / ceiling if ceiling else 0
+        push = result["rpc"] == "push"
+        lines.append(
+            f"| {load} | {server} | {result['records_per_s']:,.0f} | {ratio:.0%} | "
+            f"{'—' if push else format(result['ack_p50_ms'], '.2f')} | "
+            f"{'—' if push else format(result['ack_p99_ms'], '.2f')} | "
+            f"{result['rss_mib']:.0f} | {cpu_per_million(result):.2f} |")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--duration", default="5s")
+    parser.add_argument("--doc", required=True)
+    options = parser.parse_args()
+
+    rows = []
+    ceilings = {}
+    for load, args in LOADS:
+        sink = median_run(options.bin, "sink", args, options.duration, options.runs)
+        ceilings[load] = sink["records_per_s"]
+        rows.append((load, "noop_sink (ceiling)", sink, sink["records_per_s"]))
+        for output in ("null", "file"):
+            result = median_run(options.bin, "sluiced", args, options.duration, options.runs,
+                                SERVER_CONFIG[output])
+            rows.append((load, f"sluiced, {output} output", result, sink["records_per_s"]))
+        print(f"{load}: done", flush=True)
+
+    batched = dict(LOADS)["PushBatches 100, 4 streams"]
+    best = max(r[2]["records_per_s"] for r in rows
+               if r[0] == "PushBatches 100, 4 streams" and r[1] == "sluiced, null output")
+    half = median_run(options.bin, "sluiced", batched + ["--rate", str(int(best / 2))],
+                      options.duration, options.runs, SERVER_CONFIG["null"])
+    overload = measure(options.bin, "sluiced", batched, "10s", SERVER_CONFIG["overload"])
+    client_result = client_bench(options.bin)
+
+    channel_mib = 2 * OVERLOAD_CAPACITY * 300 / 2**20  # ~300 bytes per queued record
+    sections = [
+        f"Machine: {machine()}. Client and server share it. Allocator: "
+        f"{os.environ.get('ALLOCATOR', 'jemalloc')}; Release build. Median of {options.runs} "
+        f"runs of {options.duration} each; generated by `bench/run.sh` on "
+        f"{time.strftime('%Y-%m-%d')}.",
+        "",
+        table(rows),
+        "",
+        "Commands: the ceiling is `noop_sink --listen 127.0.0.1:0`; sluiced runs with "
+        "`--config <file>` holding `scheduler: { workers: 2 }` and one output "
+        "(`type: \"null\"` or `type: file, format: json`). The load is "
+        "`loadgen --target 127.0.0.1:PORT --duration " + options.duration + " <args>` with "
+        "the args of each row: " + "; ".join(f"{l}: `{' '.join(a)}`" for l, a in LOADS) + ".",
+        "",
+        f"**Ack latency at half the maximum rate** (PushBatches 100, 4 streams, "
+        f"`--rate {int(best / 2)}`, null output, default window of 8): "
+        f"p50 {half['ack_p50_ms']:.2f} ms, p99 {half['ack_p99_ms']:.2f} ms, "
+        f"p99.9 {half['ack_p999_ms']:.2f} ms at {half['records_per_s']:,.0f} records/s.",
+        "",
+        f"**Overload** (PushBatches 100, 4 streams, 10 s, null output with "
+        f"`write_latency: 2ms` per batch, 2 workers x {OVERLOAD_CAPACITY:,} records, "
+        f"`overflow: block`): the clients were paced to {overload['records_per_s']:,.0f} "
+        f"records/s with {overload['failed_streams']} failed streams; peak RSS "
+        f"{overload['rss_mib']:.0f} MiB against about {channel_mib:.0f} MiB of channel "
+        f"capacity (+ 64 MiB allowed); ack p99 {overload['ack_p99_ms']:.1f} ms.",
+        "",
+        f"**Client library** (`client_bench`, one application thread, 2,000,000 `Log()` "
+        f"calls with four fields, default buffer of 100,000 records, null output): "
+        f"{client_result['calls_per_s']:,.0f} calls/s without blocking; "
+        f"{client_result['dropped']:,} records dropped because the buffer was full while "
+        f"the thread outran the network; {client_result['acked']:,} acknowledged at "
+        f"{client_result['end_to_end_per_s']:,.0f} records/s end to end.",
+    ]
+    with open(options.doc) as f:
+        doc = f.read()
+    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+    head, rest = doc.split(begin, 1)
+    _, tail = rest.split(end, 1)
+    with open(options.doc, "w") as f:
+        f.write(head + begin + "\n" + "\n".join(sections) + "\n" + end + tail)
+    print(f"wrote {options.doc}")
+
+
+def client_bench(bin_dir):
+    workdir = tempfile.mkdtemp(prefix="sluice-bench-")
+    try:
+        server = Server(bin_dir, "sluiced", workdir, SERVER_CONFIG["null"].format(dir=workdir))
+        try:
+            out = subprocess.run([os.path.join(bin_dir, "client_bench"), "--target",
+                                  f"127.0.0.1:{server.port}"], capture_output=True, text=True,
+                                 timeout=300)
+        finally:
+            server.stop()
+        for line in out.stdout.splitlines():
+            if line.startswith("RESULT "):
+                return json.loads(line[len("RESULT "):])
+        raise RuntimeError(f"client_bench failed: {out.stdout} {out.stderr}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
