@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
 # The test command: installs missing Debian packages, builds everything with warnings as
-# errors, and runs the whole test suite through ctest. .ci/run calls exactly this.
+# errors, and runs the whole test suite through ctest — then the concurrency-heavy tests
+# (label `tsan`: scheduler, ingest, admin) again under ThreadSanitizer, and the unit tests
+# under AddressSanitizer + UndefinedBehaviorSanitizer. .ci/run calls exactly this.
+# Arguments go to the first ctest run (e.g. ./test.sh -R Scheduler).
 set -euo pipefail
 cd "$(dirname "$0")"
 deploy/install-deps.sh deploy/debian-packages.txt deploy/debian-test-packages.txt
+
 cmake -S . -B build-test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_WERROR=ON >/dev/null
 cmake --build build-test -j2
 ctest --test-dir build-test --output-on-failure -j2 --timeout 600 "$@"
+
+echo "== ThreadSanitizer: tests labelled tsan"
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_SANITIZE=thread >/dev/null
+cmake --build build-tsan -j2 --target scheduler_test ingest_test admin_test
+TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
+  ctest --test-dir build-tsan --output-on-failure -j2 --timeout 600 -L tsan

@@ -185,6 +185,7 @@ def main():
                       options.duration, options.runs, SERVER_CONFIG["null"])
     overload = measure(options.bin, "sluiced", batched, "10s", SERVER_CONFIG["overload"])
     client_result = client_bench(options.bin)
+    scheduler_rows = scheduler_bench(options.bin)
 
     channel_mib = 2 * OVERLOAD_CAPACITY * 300 / 2**20  # ~300 bytes per queued record
     sections = [
@@ -219,7 +220,13 @@ def main():
         f"{client_result['dropped']:,} records dropped because the buffer was full while "
         f"the thread outran the network; {client_result['acked']:,} acknowledged at "
         f"{client_result['end_to_end_per_s']:,.0f} records/s end to end.",
-    ]
+        "",
+        "**Scheduler micro-benchmark** (`scheduler_bench --benchmark_min_time=0.3`, "
+        "records/s from one producer through the workers into the null output):",
+        "",
+        "| workers | batch | Scheduler | one shared mutex queue |",
+        "|---:|---:|---:|---:|",
+    ] + scheduler_rows
     with open(options.doc) as f:
         doc = f.read()
     begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
@@ -228,6 +235,23 @@ def main():
     with open(options.doc, "w") as f:
         f.write(head + begin + "\n" + "\n".join(sections) + "\n" + end + tail)
     print(f"wrote {options.doc}")
+
+
+def scheduler_bench(bin_dir):
+    out = subprocess.run([os.path.join(bin_dir, "scheduler_bench"), "--benchmark_min_time=0.3",
+                          "--benchmark_format=json"], capture_output=True, text=True,
+                         timeout=600, check=True)
+    rates = {}
+    for bench in json.loads(out.stdout)["benchmarks"]:
+        match = re.match(r"BM_(\w+)/workers:(\d+)/batch:(\d+)", bench["name"])
+        rates[(match.group(1), int(match.group(2)), int(match.group(3)))] = \
+            bench["items_per_second"]
+    rows = []
+    for workers in (1, 2, 4):
+        for batch in (1, 16, 256):
+            rows.append(f"| {workers} | {batch} | {rates[('Scheduler', workers, batch)]:,.0f} | "
+                        f"{rates[('SharedMutexQueue', workers, batch)]:,.0f} |")
+    return rows
 
 
 def client_bench(bin_dir):

@@ -6,12 +6,12 @@
 //   build/bin/scheduler_bench --benchmark_min_time=0.5
 #include <condition_variable>
 #include <deque>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/notification.h"
 #include "benchmark/benchmark.h"
 #include "server/outputs/null/null_output.h"
 #include "server/pipeline/pipeline.h"
@@ -46,10 +46,10 @@ void BM_Scheduler(benchmark::State& state) {
   scheduler::Scheduler scheduler(config, *pipeline, ledger, nullptr);
   scheduler.Start();
   for (auto _ : state) {
-    absl::Notification queued;
-    if (scheduler.Submit(MakeBatch(batch_records), [&queued] { queued.Notify(); }) ==
+    std::promise<void> queued;
+    if (scheduler.Submit(MakeBatch(batch_records), [&queued] { queued.set_value(); }) ==
         scheduler::SubmitOutcome::kParked) {
-      queued.WaitForNotification();
+      queued.get_future().wait();
     }
   }
   (void)scheduler.Drain(absl::InfiniteFuture());

@@ -56,12 +56,12 @@ LevelTable::LevelTable(const config::LevelsConfig& config) {
   for (const config::LevelRuleConfig& rule : config.rules) {
     rules.push_back(LevelRule{rule.logger_prefix, rule.level, absl::InfiniteFuture()});
   }
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   PublishLocked(config.default_level, std::move(rules));
 }
 
 std::shared_ptr<const LevelSnapshot> LevelTable::Snapshot() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   return snapshot_;
 }
 
@@ -71,7 +71,7 @@ void LevelTable::PublishLocked(Level default_level, std::vector<LevelRule> rules
 }
 
 void LevelTable::SetDefault(Level level) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   PublishLocked(level, snapshot_->rules());
 }
 
@@ -80,7 +80,7 @@ absl::Status LevelTable::SetRule(absl::string_view prefix, Level level, absl::Du
   if (absl::Status valid = ValidateLoggerPrefix(prefix); !valid.ok()) return valid;
   if (ttl < absl::ZeroDuration()) return absl::InvalidArgumentError("ttl must not be negative");
   const absl::Time expires_at = ttl == absl::ZeroDuration() ? absl::InfiniteFuture() : now + ttl;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   std::vector<LevelRule> rules = snapshot_->rules();
   auto it = std::find_if(rules.begin(), rules.end(),
                          [prefix](const LevelRule& rule) { return rule.logger_prefix == prefix; });
@@ -95,7 +95,7 @@ absl::Status LevelTable::SetRule(absl::string_view prefix, Level level, absl::Du
 }
 
 absl::Status LevelTable::RemoveRule(absl::string_view prefix) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   std::vector<LevelRule> rules = snapshot_->rules();
   auto it = std::find_if(rules.begin(), rules.end(),
                          [prefix](const LevelRule& rule) { return rule.logger_prefix == prefix; });
@@ -108,7 +108,7 @@ absl::Status LevelTable::RemoveRule(absl::string_view prefix) {
 }
 
 absl::Time LevelTable::ExpireDue(absl::Time now) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard lock(mu_);
   std::vector<LevelRule> kept;
   absl::Time next = absl::InfiniteFuture();
   for (const LevelRule& rule : snapshot_->rules()) {

@@ -15,13 +15,13 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/common/level.h"
 #include "server/config/config.h"
@@ -76,7 +76,7 @@ class LevelTable {
   void PublishLocked(Level default_level, std::vector<LevelRule> rules)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  mutable absl::Mutex mu_;
+  mutable std::mutex mu_;
   std::shared_ptr<const LevelSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);
   std::atomic<uint64_t> version_{0};
 };

@@ -13,7 +13,7 @@ PushBatchesReactor::PushBatchesReactor(IngestContext& context)
   context_.metrics.StreamOpened(Rpc::kPushBatches);
   Actions actions;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     if (!context_.intake.open()) {
       read_side_done_ = true;
       status_ = DrainingStatus();
@@ -26,7 +26,7 @@ PushBatchesReactor::PushBatchesReactor(IngestContext& context)
 void PushBatchesReactor::OnReadDone(bool ok) {
   Actions actions;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     reading_ = false;
     if (!ok) {
       read_side_done_ = true;
@@ -82,7 +82,7 @@ void PushBatchesReactor::SubmitIncomingLocked() {
 void PushBatchesReactor::OnQueued() {
   Actions actions;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     parked_ = false;
     acks_.push_back(std::move(parked_ack_));
     actions = AdvanceLocked();
@@ -93,7 +93,7 @@ void PushBatchesReactor::OnQueued() {
 void PushBatchesReactor::OnWriteDone(bool ok) {
   Actions actions;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     writing_ = false;
     acks_.pop_front();
     if (!ok) {
@@ -136,7 +136,7 @@ void PushBatchesReactor::Act(Actions actions) {
   if (actions.finish) {
     grpc::Status status;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard lock(mu_);
       status = status_;
     }
     Finish(status);

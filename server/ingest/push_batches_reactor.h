@@ -13,9 +13,9 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "google/protobuf/arena.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/ingest/admission.h"
@@ -50,7 +50,7 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<v1::LogBatch, v1::Push
   IngestContext& context_;
   const uint64_t stream_id_;
 
-  absl::Mutex mu_;
+  std::mutex mu_;
   Admission admission_ ABSL_GUARDED_BY(mu_);
   // The outstanding read's target, on its own arena.
   std::unique_ptr<google::protobuf::Arena> incoming_arena_ ABSL_GUARDED_BY(mu_);

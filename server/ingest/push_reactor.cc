@@ -14,14 +14,14 @@ PushReactor::PushReactor(IngestContext& context, v1::PushSummary* summary)
   context_.metrics.StreamOpened(Rpc::kPush);
   if (!context_.intake.open()) {
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard lock(mu_);
       finished_ = true;
     }
     Finish(DrainingStatus());
     return;
   }
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     reading_ = true;
   }
   StartRead(&incoming_);
@@ -30,7 +30,7 @@ PushReactor::PushReactor(IngestContext& context, v1::PushSummary* summary)
 void PushReactor::OnReadDone(bool ok) {
   Actions actions;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     reading_ = false;
     if (!ok) {
       read_side_done_ = true;
@@ -72,7 +72,7 @@ void PushReactor::OnBatchAlarm(bool fired) {
   Actions actions;
   bool delete_self = false;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     alarm_armed_ = false;
     if (done_) {
       delete_self = true;
@@ -91,7 +91,7 @@ void PushReactor::OnBatchAlarm(bool fired) {
 void PushReactor::OnQueued(uint32_t records) {
   Actions actions;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     parked_ = false;
     summary_->set_accepted(summary_->accepted() + records);
     actions = AdvanceLocked();
@@ -156,7 +156,7 @@ void PushReactor::Act(Actions actions) {
   if (actions.finish) {
     grpc::Status status;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard lock(mu_);
       status = status_;
     }
     Finish(status);
@@ -167,7 +167,7 @@ void PushReactor::OnDone() {
   context_.metrics.StreamClosed(Rpc::kPush);
   bool wait_for_alarm;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     done_ = true;
     wait_for_alarm = alarm_armed_;
     if (wait_for_alarm) batch_alarm_->Cancel();

@@ -15,9 +15,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "grpcpp/alarm.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/common/record_batch.h"
@@ -54,7 +54,7 @@ class PushReactor : public grpc::ServerReadReactor<v1::LogRecord> {
   IngestContext& context_;
   const uint64_t stream_id_;
 
-  absl::Mutex mu_;
+  std::mutex mu_;
   v1::PushSummary* const summary_ ABSL_GUARDED_BY(mu_);
   Admission admission_ ABSL_GUARDED_BY(mu_);
   v1::LogRecord incoming_;  // owned by the outstanding read

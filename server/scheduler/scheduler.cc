@@ -32,24 +32,29 @@ bool Scheduler::Fits(const Channel& channel, size_t records) const {
   return channel.queue.empty() || channel.depth + records <= config_.channel_capacity;
 }
 
-void Scheduler::Enqueue(Channel& channel, RecordBatch&& batch, absl::Time now) {
+bool Scheduler::Enqueue(Channel& channel, RecordBatch&& batch, absl::Time now) {
   channel.depth += batch.size();
   channel.queue.push_back(QueuedBatch{std::move(batch), now});
+  return channel.worker_waiting;
 }
 
 bool Scheduler::TryEnqueue(Channel& channel, RecordBatch& batch) {
-  absl::MutexLock lock(&channel.mu);
+  std::unique_lock lock(channel.mu);
   if (!channel.parked.empty() || !Fits(channel, batch.size())) return false;
-  Enqueue(channel, std::move(batch), absl::Now());
+  const bool wake = Enqueue(channel, std::move(batch), absl::Now());
+  lock.unlock();
+  if (wake) channel.work_ready.notify_one();
   return true;
 }
 
+void Scheduler::AddPending(int64_t records) {
+  std::lock_guard lock(pending_mu_);
+  pending_records_ += static_cast<uint64_t>(records);
+  if (pending_records_ == 0) idle_.notify_all();
+}
+
 SubmitOutcome Scheduler::Submit(RecordBatch&& batch, ResumeCallback on_queued) {
-  const size_t records = batch.size();
-  {
-    absl::MutexLock lock(&pending_mu_);
-    pending_records_ += records;
-  }
+  AddPending(static_cast<int64_t>(batch.size()));
   const size_t count = channels_.size();
   size_t first;
   if (config_.dispatch == DispatchPolicy::kStreamAffinity) {
@@ -69,45 +74,55 @@ SubmitOutcome Scheduler::Overflow(Channel& channel, RecordBatch&& batch, ResumeC
   const size_t records = batch.size();
   const absl::Time now = absl::Now();
   size_t evicted_records = 0;
-  SubmitOutcome outcome = SubmitOutcome::kDroppedNewest;
+  SubmitOutcome outcome;
+  bool wake = false;
   {
-    absl::MutexLock lock(&channel.mu);
+    std::lock_guard lock(channel.mu);
     if (channel.stopping) {
       std::fprintf(stderr, "sluice: Scheduler::Submit called after Stop\n");
       std::abort();
     }
     // A worker may have freed room since the caller looked; parked batches go first.
     if (channel.parked.empty() && Fits(channel, records)) {
-      Enqueue(channel, std::move(batch), now);
-      return SubmitOutcome::kAccepted;
-    }
-    switch (config_.overflow) {
-      case OverflowPolicy::kBlock:
-        channel.parked.push_back(ParkedBatch{std::move(batch), std::move(on_queued), now});
-        parked_count_.fetch_add(1, std::memory_order_relaxed);
-        if (metrics_ != nullptr) metrics_->OnParked(channel.index);
-        return SubmitOutcome::kParked;
-      case OverflowPolicy::kDropNewest:
-        outcome = SubmitOutcome::kDroppedNewest;
-        break;
-      case OverflowPolicy::kDropOldest:
-        while (!channel.queue.empty() && !Fits(channel, records)) {
-          const size_t n = channel.queue.front().batch.size();
-          channel.depth -= n;
-          evicted_records += n;
-          channel.queue.pop_front();
-        }
-        Enqueue(channel, std::move(batch), now);
-        outcome = SubmitOutcome::kAcceptedEvictedOldest;
-        break;
+      wake = Enqueue(channel, std::move(batch), now);
+      outcome = SubmitOutcome::kAccepted;
+    } else {
+      outcome = ApplyPolicyLocked(channel, std::move(batch), std::move(on_queued), now,
+                                  &evicted_records, &wake);
     }
   }
+  if (wake) channel.work_ready.notify_one();
+  if (outcome == SubmitOutcome::kAccepted || outcome == SubmitOutcome::kParked) return outcome;
   const size_t dropped = outcome == SubmitOutcome::kDroppedNewest ? records : evicted_records;
   ledger_.AddDropped(dropped);
   if (metrics_ != nullptr) metrics_->OnDropped(channel.index, dropped);
-  absl::MutexLock lock(&pending_mu_);
-  pending_records_ -= dropped;
+  AddPending(-static_cast<int64_t>(dropped));
   return outcome;
+}
+
+SubmitOutcome Scheduler::ApplyPolicyLocked(Channel& channel, RecordBatch&& batch,
+                                           ResumeCallback on_queued, absl::Time now,
+                                           size_t* evicted_records, bool* wake) {
+  const size_t records = batch.size();
+  switch (config_.overflow) {
+    case OverflowPolicy::kBlock:
+      channel.parked.push_back(ParkedBatch{std::move(batch), std::move(on_queued), now});
+      parked_count_.fetch_add(1, std::memory_order_relaxed);
+      if (metrics_ != nullptr) metrics_->OnParked(channel.index);
+      return SubmitOutcome::kParked;
+    case OverflowPolicy::kDropNewest:
+      return SubmitOutcome::kDroppedNewest;
+    case OverflowPolicy::kDropOldest:
+      while (!channel.queue.empty() && !Fits(channel, records)) {
+        const size_t n = channel.queue.front().batch.size();
+        channel.depth -= n;
+        *evicted_records += n;
+        channel.queue.pop_front();
+      }
+      *wake = Enqueue(channel, std::move(batch), now);
+      return SubmitOutcome::kAcceptedEvictedOldest;
+  }
+  return SubmitOutcome::kDroppedNewest;
 }
 
 void Scheduler::WorkerLoop(Channel& channel) {
@@ -115,11 +130,11 @@ void Scheduler::WorkerLoop(Channel& channel) {
   for (;;) {
     QueuedBatch item;
     {
-      absl::MutexLock lock(&channel.mu);
-      channel.mu.Await(absl::Condition(
-          +[](Channel* c)
-               ABSL_NO_THREAD_SAFETY_ANALYSIS { return !c->queue.empty() || c->stopping; },
-          &channel));
+      std::unique_lock lock(channel.mu);
+      channel.worker_waiting = true;
+      channel.work_ready.wait(lock,
+                              [&channel] { return !channel.queue.empty() || channel.stopping; });
+      channel.worker_waiting = false;
       if (channel.queue.empty()) return;  // stopping, and nothing is left
       item = std::move(channel.queue.front());
       channel.queue.pop_front();
@@ -127,7 +142,7 @@ void Scheduler::WorkerLoop(Channel& channel) {
       const absl::Time now = absl::Now();
       while (!channel.parked.empty() && Fits(channel, channel.parked.front().batch.size())) {
         ParkedBatch& parked = channel.parked.front();
-        Enqueue(channel, std::move(parked.batch), now);
+        (void)Enqueue(channel, std::move(parked.batch), now);  // this worker is awake
         resumed.push_back(std::move(parked));
         channel.parked.pop_front();
       }
@@ -143,17 +158,14 @@ void Scheduler::WorkerLoop(Channel& channel) {
 
     const size_t records = item.batch.size();
     processor_.Process(channel.index, item.batch);
-    absl::MutexLock lock(&pending_mu_);
-    pending_records_ -= records;
+    AddPending(-static_cast<int64_t>(records));
   }
 }
 
 absl::Status Scheduler::Drain(absl::Time deadline) {
-  absl::MutexLock lock(&pending_mu_);
-  const bool idle = pending_mu_.AwaitWithDeadline(
-      absl::Condition(
-          +[](uint64_t* pending) { return *pending == 0; }, &pending_records_),
-      deadline);
+  std::unique_lock lock(pending_mu_);
+  const bool idle = idle_.wait_until(lock, absl::ToChronoTime(deadline),
+                                     [this] { return pending_records_ == 0; });
   if (idle) return absl::OkStatus();
   return absl::DeadlineExceededError(
       absl::StrCat("drain deadline passed with ", pending_records_, " records not yet written"));
@@ -161,8 +173,11 @@ absl::Status Scheduler::Drain(absl::Time deadline) {
 
 void Scheduler::Stop() {
   for (auto& channel : channels_) {
-    absl::MutexLock lock(&channel->mu);
-    channel->stopping = true;
+    {
+      std::lock_guard lock(channel->mu);
+      channel->stopping = true;
+    }
+    channel->work_ready.notify_one();
   }
   for (std::thread& worker : workers_) worker.join();
   workers_.clear();
@@ -173,7 +188,7 @@ std::vector<WorkerSnapshot> Scheduler::Snapshot() const {
   snapshot.reserve(channels_.size());
   const absl::Time now = absl::Now();
   for (const auto& channel : channels_) {
-    absl::MutexLock lock(&channel->mu);
+    std::lock_guard lock(channel->mu);
     WorkerSnapshot worker;
     worker.queue_depth = channel->depth;
     worker.queue_capacity = config_.channel_capacity;

@@ -1,10 +1,12 @@
 #include "server/ingest/log_service.h"
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -20,35 +22,40 @@ namespace {
 class HoldingProcessor : public scheduler::BatchProcessor {
  public:
   void Process(size_t, RecordBatch& batch) override {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(&open_));
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [this] { return open_; });
     batch_sizes_.push_back(batch.size());
     for (const v1::LogRecord& record : batch.records()) messages_.push_back(record.message());
+    changed_.notify_all();
   }
   void Hold() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     open_ = false;
   }
   void Release() {
-    absl::MutexLock lock(&mu_);
-    open_ = true;
+    {
+      std::lock_guard lock(mu_);
+      open_ = true;
+    }
+    changed_.notify_all();
   }
   bool AwaitRecords(size_t n) {
-    absl::MutexLock lock(&mu_);
-    auto reached = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return messages_.size() >= n; };
-    return mu_.AwaitWithTimeout(absl::Condition(&reached), absl::Seconds(30));
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(30),
+                             [this, n] { return messages_.size() >= n; });
   }
   std::vector<size_t> batch_sizes() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     return batch_sizes_;
   }
   std::vector<std::string> messages() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     return messages_;
   }
 
  private:
-  absl::Mutex mu_;
+  std::mutex mu_;
+  std::condition_variable changed_;
   bool open_ ABSL_GUARDED_BY(mu_) = true;
   std::vector<size_t> batch_sizes_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> messages_ ABSL_GUARDED_BY(mu_);

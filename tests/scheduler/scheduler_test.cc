@@ -1,13 +1,16 @@
 #include "server/scheduler/scheduler.h"
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -22,28 +25,31 @@ using ::testing::ElementsAre;
 class RecordingProcessor : public BatchProcessor {
  public:
   void Process(size_t, RecordBatch& batch) override {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(&open_));
+    std::unique_lock lock(mu_);
+    changed_.wait(lock, [this] { return open_; });
     processed_.push_back(
         {batch.stream_id(), batch.size(), batch.empty() ? "" : batch.records().Get(0).message()});
     records_ += batch.size();
     for (const v1::LogRecord& record : batch.records()) {
       messages_by_stream_[batch.stream_id()].push_back(std::stoi(record.message()));
     }
+    changed_.notify_all();
   }
 
   void Hold() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     open_ = false;
   }
   void Release() {
-    absl::MutexLock lock(&mu_);
-    open_ = true;
+    {
+      std::lock_guard lock(mu_);
+      open_ = true;
+    }
+    changed_.notify_all();
   }
-  bool AwaitRecords(size_t n, absl::Duration timeout = absl::Seconds(30)) {
-    absl::MutexLock lock(&mu_);
-    auto reached = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return records_ >= n; };
-    return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
+  bool AwaitRecords(size_t n) {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(30), [this, n] { return records_ >= n; });
   }
 
   struct Processed {
@@ -52,16 +58,17 @@ class RecordingProcessor : public BatchProcessor {
     std::string first_message;
   };
   std::vector<Processed> processed() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     return processed_;
   }
   std::map<uint64_t, std::vector<int>> messages_by_stream() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard lock(mu_);
     return messages_by_stream_;
   }
 
  private:
-  absl::Mutex mu_;
+  std::mutex mu_;
+  std::condition_variable changed_;
   bool open_ ABSL_GUARDED_BY(mu_) = true;
   size_t records_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<Processed> processed_ ABSL_GUARDED_BY(mu_);
@@ -141,13 +148,14 @@ TEST(SchedulerTest, ParkedStreamIsWokenOnceTheWorkerFreesRoom) {
   Ledger ledger;
   Scheduler scheduler(Config(1, 10), processor, ledger, nullptr);
   ASSERT_EQ(scheduler.Submit(MakeBatch(8, 1, 0), NoResume), SubmitOutcome::kAccepted);
-  absl::Notification resumed;
-  ASSERT_EQ(scheduler.Submit(MakeBatch(8, 2, 100), [&] { resumed.Notify(); }),
+  std::promise<void> resumed;
+  std::future<void> resumed_future = resumed.get_future();
+  ASSERT_EQ(scheduler.Submit(MakeBatch(8, 2, 100), [&] { resumed.set_value(); }),
             SubmitOutcome::kParked);
-  EXPECT_FALSE(resumed.HasBeenNotified());
+  EXPECT_EQ(resumed_future.wait_for(std::chrono::seconds(0)), std::future_status::timeout);
 
   scheduler.Start();
-  EXPECT_TRUE(resumed.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_EQ(resumed_future.wait_for(std::chrono::seconds(30)), std::future_status::ready);
   ASSERT_TRUE(processor.AwaitRecords(16));
   EXPECT_EQ(scheduler.parked_streams(), 0u);
   std::vector<RecordingProcessor::Processed> processed = processor.processed();
@@ -212,9 +220,9 @@ TEST(SchedulerTest, StopProcessesEverythingQueuedAndParked) {
   RecordingProcessor processor;
   Ledger ledger;
   Scheduler scheduler(Config(2, 5), processor, ledger, nullptr);
-  int resumed = 0;
+  std::atomic<int> resumed{0};
   for (int i = 0; i < 10; ++i) {
-    // Parked batches are resumed on worker threads; `resumed` is read after Stop joins them.
+    // Both workers resume parked batches, concurrently.
     scheduler.Submit(MakeBatch(5), [&resumed] { ++resumed; });
   }
   EXPECT_EQ(scheduler.parked_streams(), 8u);
@@ -239,10 +247,10 @@ TEST(SchedulerTest, StreamAffinityKeepsEachStreamsRecordsInOrder) {
   for (int stream = 0; stream < kStreams; ++stream) {
     streams.emplace_back([&, stream] {
       for (int b = 0; b < kBatchesPerStream; ++b) {
-        absl::Notification queued;
+        std::promise<void> queued;
         SubmitOutcome outcome = scheduler.Submit(MakeBatch(kBatchSize, stream, b * kBatchSize),
-                                                 [&queued] { queued.Notify(); });
-        if (outcome == SubmitOutcome::kParked) queued.WaitForNotification();
+                                                 [&queued] { queued.set_value(); });
+        if (outcome == SubmitOutcome::kParked) queued.get_future().wait();
       }
     });
   }
@@ -270,10 +278,10 @@ TEST(SchedulerTest, BlockPolicyLosesNothingUnderContention) {
   for (int stream = 0; stream < kStreams; ++stream) {
     streams.emplace_back([&, stream] {
       for (int b = 0; b < kBatchesPerStream; ++b) {
-        absl::Notification queued;
-        if (scheduler.Submit(MakeBatch(7, stream), [&queued] { queued.Notify(); }) ==
+        std::promise<void> queued;
+        if (scheduler.Submit(MakeBatch(7, stream), [&queued] { queued.set_value(); }) ==
             SubmitOutcome::kParked) {
-          queued.WaitForNotification();
+          queued.get_future().wait();
         }
       }
     });
