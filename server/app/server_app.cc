@@ -14,9 +14,11 @@
 namespace sluice::app {
 namespace {
 
-// Streams are long-lived; a short grace lets in-flight replies (the Shutdown RPC's own)
-// reach their clients before the remaining calls are cancelled.
-constexpr absl::Duration kServerStopGrace = absl::Seconds(2);
+// After a drain the ingest calls still open are idle streams that were told to stop;
+// they are cut at once. The admin server gets a moment so the Shutdown RPC's own reply
+// reaches its client.
+constexpr absl::Duration kIngestStopGrace = absl::ZeroDuration();
+constexpr absl::Duration kAdminStopGrace = absl::Milliseconds(500);
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(const std::string& listen,
                                                               const char* key,
@@ -127,9 +129,11 @@ ServerApp::~ServerApp() {
   }
   if (lifecycle_thread_.joinable()) lifecycle_thread_.join();
   if (level_expiry_thread_.joinable()) level_expiry_thread_.join();
-  const absl::Time deadline = absl::Now() + kServerStopGrace;
-  if (ingest_server_ != nullptr) ingest_server_->Shutdown(absl::ToChronoTime(deadline));
-  if (admin_server_ != nullptr) admin_server_->Shutdown(absl::ToChronoTime(deadline));
+  const absl::Time now = absl::Now();
+  if (ingest_server_ != nullptr) {
+    ingest_server_->Shutdown(absl::ToChronoTime(now + kIngestStopGrace));
+  }
+  if (admin_server_ != nullptr) admin_server_->Shutdown(absl::ToChronoTime(now + kAdminStopGrace));
   if (scheduler_ != nullptr) scheduler_->Stop();
   if (pipeline_ != nullptr) {
     if (absl::Status closed = pipeline_->Shutdown(absl::Now() + config_.shutdown.drain_timeout);
@@ -171,14 +175,15 @@ void ServerApp::LevelExpiryLoop() {
   }
 }
 
+void ServerApp::CloseIntake() {
+  absl::MutexLock lock(&mu_);
+  draining_ = true;
+  intake_.Close();
+  draining_gauge_->Set(1);
+}
+
 admin::DrainResult ServerApp::DrainNow(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
-  intake_.Close();
-  {
-    absl::MutexLock lock(&mu_);
-    draining_ = true;
-  }
-  draining_gauge_->Set(1);
   const absl::Status emptied = scheduler_->Drain(deadline);
   const absl::Status flushed = pipeline_->Flush(deadline);
   for (const absl::Status& status : {emptied, flushed}) {
@@ -192,20 +197,20 @@ admin::DrainResult ServerApp::DrainNow(absl::Duration timeout) {
   return result;
 }
 
+// Intake is closed and reopened at once, in the order the requests arrive; only the
+// waiting for the channels to empty runs on the lifecycle thread. So a Resume that was
+// answered has reopened intake, even while an earlier Drain is still waiting.
 void ServerApp::Drain(absl::Duration timeout, DrainDone done) {
+  CloseIntake();
   Post([this, timeout, done = std::move(done)]() mutable { std::move(done)(DrainNow(timeout)); });
 }
 
 void ServerApp::Resume() {
-  Post([this] {
-    {
-      absl::MutexLock lock(&mu_);
-      if (shutdown_started_) return;  // a shutdown keeps intake closed
-      draining_ = false;
-    }
-    intake_.Open();
-    draining_gauge_->Set(0);
-  });
+  absl::MutexLock lock(&mu_);
+  if (shutdown_started_) return;  // a shutdown keeps intake closed
+  draining_ = false;
+  intake_.Open();
+  draining_gauge_->Set(0);
 }
 
 void ServerApp::Shutdown(absl::Duration timeout, DrainDone done) {
@@ -213,6 +218,7 @@ void ServerApp::Shutdown(absl::Duration timeout, DrainDone done) {
     absl::MutexLock lock(&mu_);
     shutdown_started_ = true;
   }
+  CloseIntake();
   Post([this, timeout, done = std::move(done)]() mutable {
     const admin::DrainResult result = DrainNow(timeout);
     std::fprintf(stderr,

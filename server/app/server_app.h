@@ -77,6 +77,9 @@ class ServerApp final : public admin::ServerControl {
   void Post(absl::AnyInvocable<void() &&> task);
   void LifecycleLoop();
   void LevelExpiryLoop();
+  // Closes intake and marks the server draining.
+  void CloseIntake();
+  // Waits (at most `timeout`) for the channels to empty, then flushes the outputs.
   admin::DrainResult DrainNow(absl::Duration timeout);
 
   const config::Config config_;

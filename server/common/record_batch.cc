@@ -3,28 +3,10 @@
 #include <utility>
 
 namespace sluice {
-namespace {
 
-// Blocks start at 16 KiB and grow to 1 MiB: a batch of 1,000 typical records (~300 KB
-// parsed) takes a handful of blocks instead of thousands of allocations.
-google::protobuf::ArenaOptions IngestArenaOptions() {
-  google::protobuf::ArenaOptions options;
-  options.start_block_size = 16 * 1024;
-  options.max_block_size = 1024 * 1024;
-  return options;
-}
-
-}  // namespace
-
-std::unique_ptr<google::protobuf::Arena> RecordBatch::NewArena() {
-  return std::make_unique<google::protobuf::Arena>(IngestArenaOptions());
-}
-
-RecordBatch RecordBatch::FromRequest(std::unique_ptr<google::protobuf::Arena> arena,
-                                     v1::LogBatch* request) {
+RecordBatch RecordBatch::FromRequest(LogBatchPool::Handle request) {
   RecordBatch batch;
-  batch.arena_ = std::move(arena);
-  batch.request_ = request;
+  batch.request_ = std::move(request);
   return batch;
 }
 
@@ -34,11 +16,8 @@ const RecordBatch::Records& RecordBatch::records() const {
 }
 
 v1::LogBatch* RecordBatch::request() {
-  if (request_ == nullptr) {
-    arena_ = NewArena();
-    request_ = google::protobuf::Arena::CreateMessage<v1::LogBatch>(arena_.get());
-  }
-  return request_;
+  if (request_ == nullptr) request_ = LogBatchPool::Shared().Get();
+  return request_.get();
 }
 
 }  // namespace sluice

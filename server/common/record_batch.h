@@ -1,12 +1,13 @@
 // RecordBatch: the unit that travels from ingest through the scheduler to the outputs.
 //
 // A batch holds records of one stream in arrival order. The records stay in their wire
-// form (sluice.v1.LogRecord) and live on a protobuf Arena owned by the batch: ingest parses
-// a request straight onto the arena of the batch it becomes, so neither parsing nor
-// moving the records between threads allocates per record, and the worker that wrote them
-// frees the whole batch at once. Created by ingest (and by tests), owned by the scheduler
-// while queued, read by the pipeline and the outputs on a worker. Move-only; moving keeps
-// the records where they are.
+// form (sluice.v1.LogRecord) inside a request message taken from the LogBatchPool: ingest
+// parses a request straight into the message that becomes the batch, so no record is
+// copied between the wire and the outputs, and since the pool recycles messages, parsing
+// reuses the records and string buffers of earlier batches instead of allocating. When
+// the batch is destroyed (on the worker that wrote it) the message goes back to the pool.
+// Created by ingest (and by tests), owned by the scheduler while queued, read by the
+// pipeline and the outputs on a worker. Move-only; moving keeps the records where they are.
 #ifndef SLUICE_SERVER_COMMON_RECORD_BATCH_H_
 #define SLUICE_SERVER_COMMON_RECORD_BATCH_H_
 
@@ -15,8 +16,8 @@
 #include <memory>
 
 #include "absl/time/time.h"
-#include "google/protobuf/arena.h"
 #include "google/protobuf/repeated_ptr_field.h"
+#include "server/common/log_batch_pool.h"
 #include "sluice/v1/logs.pb.h"
 
 namespace sluice {
@@ -25,22 +26,14 @@ class RecordBatch {
  public:
   using Records = google::protobuf::RepeatedPtrField<v1::LogRecord>;
 
-  // An empty batch; its arena is made when records are first added.
+  // An empty batch; its message is taken from the pool when records are first added.
   RecordBatch() = default;
   RecordBatch(RecordBatch&&) = default;
   RecordBatch& operator=(RecordBatch&&) = default;
 
-  // Takes over a request parsed on `arena` (`request` must live on it): its records
-  // become the batch's, without a copy.
-  static RecordBatch FromRequest(std::unique_ptr<google::protobuf::Arena> arena,
-                                 v1::LogBatch* request);
+  // Takes over a parsed request: its records become the batch's, without a copy.
+  static RecordBatch FromRequest(LogBatchPool::Handle request);
 
-  // An arena sized for ingest batches; pass it to FromRequest.
-  static std::unique_ptr<google::protobuf::Arena> NewArena();
-
-  // The arena the records live on; made on first use. New records for this batch must be
-  // allocated on it (Arena::CreateMessage, then records().AddAllocated).
-  google::protobuf::Arena* arena() { return request()->GetArena(); }
   Records& records() { return *request()->mutable_records(); }
   const Records& records() const;
 
@@ -57,8 +50,7 @@ class RecordBatch {
  private:
   v1::LogBatch* request();
 
-  std::unique_ptr<google::protobuf::Arena> arena_;
-  v1::LogBatch* request_ = nullptr;  // on arena_
+  LogBatchPool::Handle request_;
   uint64_t stream_id_ = 0;
   absl::Time received_at_ = absl::UnixEpoch();
 };

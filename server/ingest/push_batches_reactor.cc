@@ -52,8 +52,7 @@ void PushBatchesReactor::SubmitIncomingLocked() {
   ack.set_rejected(admitted.rejected);
   ack.set_rejection(admitted.first_rejection);
 
-  RecordBatch batch = RecordBatch::FromRequest(std::move(incoming_arena_), incoming_);
-  incoming_ = nullptr;
+  RecordBatch batch = RecordBatch::FromRequest(std::move(incoming_));
   batch.set_stream_id(stream_id_);
   batch.set_received_at(now);
   if (batch.empty()) {
@@ -122,10 +121,9 @@ PushBatchesReactor::Actions PushBatchesReactor::AdvanceLocked() {
   }
   if (!reading_ && !parked_ && acks_.size() < kMaxQueuedAcks) {
     reading_ = true;
-    // Each request is parsed onto an arena of its own, which becomes its batch's.
-    incoming_arena_ = RecordBatch::NewArena();
-    incoming_ = google::protobuf::Arena::CreateMessage<v1::LogBatch>(incoming_arena_.get());
-    actions.read = incoming_;
+    // Each request is parsed into a recycled message, which becomes its batch.
+    incoming_ = LogBatchPool::Shared().Get();
+    actions.read = incoming_.get();
   }
   return actions;
 }

@@ -16,8 +16,8 @@
 #include <mutex>
 
 #include "absl/base/thread_annotations.h"
-#include "google/protobuf/arena.h"
 #include "grpcpp/support/server_callback.h"
+#include "server/common/log_batch_pool.h"
 #include "server/ingest/admission.h"
 #include "server/ingest/ingest_context.h"
 #include "sluice/v1/logs.pb.h"
@@ -52,9 +52,8 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<v1::LogBatch, v1::Push
 
   std::mutex mu_;
   Admission admission_ ABSL_GUARDED_BY(mu_);
-  // The outstanding read's target, on its own arena.
-  std::unique_ptr<google::protobuf::Arena> incoming_arena_ ABSL_GUARDED_BY(mu_);
-  v1::LogBatch* incoming_ ABSL_GUARDED_BY(mu_) = nullptr;
+  // The outstanding read's target, from the pool; it becomes the batch.
+  LogBatchPool::Handle incoming_ ABSL_GUARDED_BY(mu_);
   // Acks not yet written; the front one is being written when writing_ is set. A deque
   // keeps the front's address stable while more are queued.
   std::deque<v1::PushAck> acks_ ABSL_GUARDED_BY(mu_);

@@ -45,12 +45,9 @@ void PushReactor::OnReadDone(bool ok) {
         pending_.set_received_at(absl::Now());
         ArmBatchAlarmLocked();
       }
-      // The read target is a reused heap message (its strings keep their capacity, so
-      // parsing does not allocate); the copy onto the batch's arena is a bump allocation.
-      v1::LogRecord* record =
-          google::protobuf::Arena::CreateMessage<v1::LogRecord>(pending_.arena());
-      *record = incoming_;
-      pending_.records().AddAllocated(record);
+      // The read target stays with the reactor (a parked or alarm-sent batch must not be
+      // written into); copying into the batch's recycled records reuses their buffers.
+      *pending_.records().Add() = incoming_;
       incoming_.Clear();
     }
     actions = AdvanceLocked();

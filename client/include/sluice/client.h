@@ -1,7 +1,9 @@
 // sluice::Client: the C++ client library of Sluice. Applications call Log(); a background
 // thread batches the records and streams them to the server over LogService.PushBatches.
 //
-//   sluice::Client client({.target = "127.0.0.1:4317"});
+//   sluice::ClientOptions options;
+//   options.target = "127.0.0.1:4317";
+//   sluice::Client client(options);
 //   client.Log(sluice::v1::LEVEL_INFO, "checkout", "order placed",
 //              {{"order_id", 1234}, {"user", "ann"}, {"express", true}});
 //   absl::Status flushed = client.Flush(absl::Now() + absl::Seconds(5));
