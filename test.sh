@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs missing Debian packages, builds everything with warnings as
 # errors, and runs the whole test suite through ctest — then the concurrency-heavy tests
-# (label `tsan`: scheduler, ingest, admin) again under ThreadSanitizer, and the unit tests
+# (label `tsan`: scheduler, ingest, admin) again under ThreadSanitizer, and every unit test
 # under AddressSanitizer + UndefinedBehaviorSanitizer. .ci/run calls exactly this.
 # Arguments go to the first ctest run (e.g. ./test.sh -R Scheduler).
 set -euo pipefail
@@ -17,3 +17,10 @@ cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_SAN
 cmake --build build-tsan -j2 --target scheduler_test ingest_test admin_test
 TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
   ctest --test-dir build-tsan --output-on-failure -j2 --timeout 600 -L tsan
+
+echo "== AddressSanitizer + UndefinedBehaviorSanitizer: unit tests"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_SANITIZE=address >/dev/null
+cmake --build build-asan -j2 --target common_test config_test admin_test outputs_test \
+  pipeline_test scheduler_test ingest_test client_test
+ASAN_OPTIONS="detect_leaks=1" UBSAN_OPTIONS="print_stacktrace=1" \
+  ctest --test-dir build-asan --output-on-failure -j2 --timeout 600 -L unit
