@@ -54,12 +54,13 @@ class RunBudget {
  public:
   explicit RunBudget(const LoadOptions& options)
       : deadline_(absl::Now() + options.duration),
-        remaining_(options.total_records > 0 ? static_cast<int64_t>(options.total_records) : -1) {}
+        limited_(options.total_records > 0),
+        remaining_(static_cast<int64_t>(options.total_records)) {}
 
   // Claims up to `wanted` records; 0 when the run is over.
   int Claim(int wanted) {
     if (absl::Now() >= deadline_) return 0;
-    if (remaining_.load(std::memory_order_relaxed) < 0) return wanted;
+    if (!limited_) return wanted;
     int64_t left = remaining_.fetch_sub(wanted, std::memory_order_relaxed);
     if (left <= 0) return 0;
     return static_cast<int>(std::min<int64_t>(left, wanted));
@@ -67,6 +68,7 @@ class RunBudget {
 
  private:
   const absl::Time deadline_;
+  const bool limited_;
   std::atomic<int64_t> remaining_;
 };
 

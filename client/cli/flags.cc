@@ -1,8 +1,8 @@
 #include "client/cli/flags.h"
 
 #include "absl/flags/flag.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:4317", "Ingest address of the server, host:port.");
 ABSL_FLAG(std::string, admin, "127.0.0.1:4319", "Admin address of the server, host:port.");

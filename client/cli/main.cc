@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "client/cli/admin_commands.h"
+#include "client/cli/bench_command.h"
 #include "client/cli/flags.h"
 #include "client/cli/send_command.h"
 #include "client/cli/usage.h"
@@ -57,5 +58,6 @@ int main(int argc, char** argv) {
   if (command == "drain") return sluice::cli::RunDrain(args);
   if (command == "resume") return sluice::cli::RunResume(args);
   if (command == "shutdown") return sluice::cli::RunShutdown(args);
+  if (command == "bench") return sluice::cli::RunBench(args);
   return UsageError(absl::StrCat("unknown command \"", command, "\""));
 }

@@ -24,6 +24,10 @@ Commands:
         Reopens intake after a drain.
   shutdown
         Drains (up to --timeout), then stops the server.
+  bench [--rpc batches|push] [--streams 4] [--batch 100] [--duration 10s] [--records N]
+        [--rate R]
+        Streams realistic records to --target as fast as it takes them (or at --rate
+        records/s) and prints records/s, MB/s and ack latency percentiles.
 
 Flags:
   --target host:port   ingest address (default 127.0.0.1:4317)
