@@ -18,9 +18,17 @@ if [[ $(id -u) -ne 0 ]]; then
   exit 0
 fi
 prepare=../shared/tools/prepare-containers
-if [[ -x "$prepare" || -f "$prepare" ]]; then
+if [[ -f "$prepare" ]]; then
   bash "$prepare"
 fi
+# crun refuses hosts with hybrid cgroups (v1 controllers beside v2); runc runs there.
+if ! command -v runc >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends runc >/dev/null
+fi
+conf=$(mktemp)
+if [[ -f /etc/containers/containers.conf ]]; then cat /etc/containers/containers.conf >"$conf"; fi
+printf '\n[engine]\nruntime = "runc"\n' >>"$conf"
+export CONTAINERS_CONF="$conf"
 
 image=localhost/sluice:latest
 name="sluice-smoke-$$"
@@ -28,6 +36,7 @@ project="sluice-ci-$$"
 cleanup() {
   podman rm -f "$name" >/dev/null 2>&1 || true
   podman-compose -p "$project" down -v >/dev/null 2>&1 || true
+  rm -f "$conf"
 }
 trap cleanup EXIT
 

@@ -24,9 +24,16 @@ namespace sluice {
 
 class LogBatchPool {
  public:
+  // The handle's deleter; a default-constructed one (no pool) just deletes.
   struct Return {
     LogBatchPool* pool = nullptr;
-    void operator()(v1::LogBatch* batch) const { pool->Put(batch); }
+    void operator()(v1::LogBatch* batch) const {
+      if (pool != nullptr) {
+        pool->Put(batch);
+      } else {
+        delete batch;
+      }
+    }
   };
   using Handle = std::unique_ptr<v1::LogBatch, Return>;
 
