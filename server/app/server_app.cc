@@ -6,10 +6,15 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.pb.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "server/outputs/builtin_outputs.h"
 #include "server/outputs/output_registry.h"
+#include "sluice/v1/admin.grpc.pb.h"
+#include "sluice/v1/logs.grpc.pb.h"
 
 namespace sluice::app {
 namespace {
@@ -89,6 +94,13 @@ absl::Status ServerApp::StartAll() {
   metrics_->AddCollectable(scheduler_collector_);
   metrics_->AddCollectable(level_collector_);
 
+  // Every gRPC server built from here on gets grpc.health.v1.Health and server reflection
+  // (both process-wide switches of gRPC).
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // libgrpc++ implements the health service on upb, outside protobuf's descriptor pool.
+  // Touching our copy of its descriptors links them in, so reflection describes it too.
+  grpc::health::v1::HealthCheckRequest::descriptor();
   ingest_metrics_ = std::make_unique<ingest::IngestMetrics>(*registry_);
   ingest_context_.reset(new ingest::IngestContext{config_.ingest, *scheduler_, levels_, ledger_,
                                                   *ingest_metrics_, intake_});
@@ -100,11 +112,15 @@ absl::Status ServerApp::StartAll() {
                       static_cast<int>(config_.ingest.max_message_bytes), &ingest_port_);
   if (!ingest.ok()) return ingest.status();
   ingest_server_ = std::move(*ingest);
+  SetIngestServing(true);
   absl::StatusOr<std::unique_ptr<grpc::Server>> admin =
       StartGrpcServer(config_.admin.listen, "admin.listen", *admin_service_,
                       static_cast<int>(config_.ingest.max_message_bytes), &admin_port_);
   if (!admin.ok()) return admin.status();
   admin_server_ = std::move(*admin);
+  // The admin services answer for as long as the server runs, draining or not.
+  admin_server_->GetHealthCheckService()->SetServingStatus(v1::AdminService::service_full_name(),
+                                                           true);
 
   lifecycle_thread_ = std::thread([this] { LifecycleLoop(); });
   level_expiry_thread_ = std::thread([this] { LevelExpiryLoop(); });
@@ -175,10 +191,17 @@ void ServerApp::LevelExpiryLoop() {
   }
 }
 
+void ServerApp::SetIngestServing(bool serving) {
+  grpc::HealthCheckServiceInterface* health = ingest_server_->GetHealthCheckService();
+  health->SetServingStatus("", serving);
+  health->SetServingStatus(v1::LogService::service_full_name(), serving);
+}
+
 void ServerApp::CloseIntake() {
   absl::MutexLock lock(&mu_);
   draining_ = true;
   intake_.Close();
+  SetIngestServing(false);
   draining_gauge_->Set(1);
 }
 
@@ -210,6 +233,7 @@ void ServerApp::Resume() {
   if (shutdown_started_) return;  // a shutdown keeps intake closed
   draining_ = false;
   intake_.Open();
+  SetIngestServing(true);
   draining_gauge_->Set(0);
 }
 

@@ -7,6 +7,11 @@
 // every port (port 0 picks a free one; the real ports are readable afterwards) and
 // returns; Wait() blocks the calling thread (main) until a shutdown completes.
 //
+// Both gRPC servers also carry the standard grpc.health.v1.Health service and server
+// reflection. On the ingest port, health "" and "sluice.v1.LogService" are SERVING while
+// intake is open and NOT_SERVING from a drain or shutdown until Resume; on the admin port,
+// "" and "sluice.v1.AdminService" are SERVING while the server runs.
+//
 // It is also the admin::ServerControl behind the admin RPCs: drain and shutdown run on
 // the app's own lifecycle thread, never on a gRPC thread. Shutdown order: close intake,
 // empty the channels, flush the outputs, answer the caller, stop the gRPC servers, stop
@@ -77,6 +82,9 @@ class ServerApp final : public admin::ServerControl {
   void Post(absl::AnyInvocable<void() &&> task);
   void LifecycleLoop();
   void LevelExpiryLoop();
+  // The ingest port's health statuses; called with mu_ held (or before the lifecycle
+  // thread starts) so they follow intake in the order of the requests.
+  void SetIngestServing(bool serving);
   // Closes intake and marks the server draining.
   void CloseIntake();
   // Waits (at most `timeout`) for the channels to empty, then flushes the outputs.

@@ -198,8 +198,12 @@ absl::Status ReadKeyword(const YAML::Node& node, absl::string_view path,
 }
 
 absl::Status ParseIngest(const YAML::Node& node, IngestConfig& out) {
+  constexpr int64_t kMaxMessageBytes = 64 * 1024 * 1024;
   return ForEachKnownKey(
-      node, "ingest", {"listen", "max_batch_records", "max_batch_delay", "max_message_bytes"},
+      node, "ingest",
+      {"listen", "max_batch_records", "max_batch_delay", "max_message_bytes", "max_record_bytes",
+       "max_fields_per_record", "max_field_key_bytes", "max_field_value_bytes",
+       "max_concurrent_streams"},
       [&](const std::string& key, const YAML::Node& value,
           const std::string& path) -> absl::Status {
         if (key == "listen") return ReadListen(value, path, out.listen);
@@ -209,7 +213,22 @@ absl::Status ParseIngest(const YAML::Node& node, IngestConfig& out) {
           return ReadDuration(value, path, absl::ZeroDuration(), absl::Seconds(10),
                               out.max_batch_delay);
         }
-        return ReadInteger(value, path, 1024, 64 * 1024 * 1024, out.max_message_bytes);
+        if (key == "max_message_bytes") {
+          return ReadInteger(value, path, 1024, kMaxMessageBytes, out.max_message_bytes);
+        }
+        if (key == "max_record_bytes") {
+          return ReadInteger(value, path, 64, kMaxMessageBytes, out.max_record_bytes);
+        }
+        if (key == "max_fields_per_record") {
+          return ReadInteger(value, path, 0, 65536, out.max_fields_per_record);
+        }
+        if (key == "max_field_key_bytes") {
+          return ReadInteger(value, path, 1, 65536, out.max_field_key_bytes);
+        }
+        if (key == "max_field_value_bytes") {
+          return ReadInteger(value, path, 1, kMaxMessageBytes, out.max_field_value_bytes);
+        }
+        return ReadInteger(value, path, 1, 1048576, out.max_concurrent_streams);
       });
 }
 

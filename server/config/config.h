@@ -43,8 +43,19 @@ struct IngestConfig {
   uint32_t max_batch_records = 512;
   // ...and a record is not held back longer than this waiting for more.
   absl::Duration max_batch_delay = absl::Milliseconds(5);
-  // Largest gRPC message accepted, in bytes.
+  // Largest gRPC message accepted, in bytes; gRPC refuses larger ones with RESOURCE_EXHAUSTED.
   uint32_t max_message_bytes = 4 * 1024 * 1024;
+  // Limits on one record, checked at admission: a record over any of them is rejected
+  // (counted by reason, reported in the ack or summary), the rest of the stream goes on.
+  // Serialized size of the record.
+  uint32_t max_record_bytes = 64 * 1024;
+  uint32_t max_fields_per_record = 64;
+  uint32_t max_field_key_bytes = 128;
+  // Length of a string or bytes value.
+  uint32_t max_field_value_bytes = 32 * 1024;
+  // Ingest calls open at once across the whole server; one more is refused with
+  // RESOURCE_EXHAUSTED.
+  uint32_t max_concurrent_streams = 1024;
 };
 
 struct AdminConfig {

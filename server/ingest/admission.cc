@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
 namespace sluice::ingest {
@@ -18,7 +19,48 @@ void Admission::Reject(RejectReason reason, std::string why, AdmissionResult& re
   if (result.first_rejection.empty()) result.first_rejection = std::move(why);
 }
 
-Admission::Verdict Admission::Check(v1::LogRecord& record, uint64_t now_nanos,
+bool Admission::WithinLimits(const v1::LogRecord& record, size_t bytes, AdmissionResult& result) {
+  if (bytes > limits_.max_record_bytes) {
+    Reject(RejectReason::kRecordTooLarge,
+           absl::StrCat("record: ", bytes, " bytes, over ingest.max_record_bytes (",
+                        limits_.max_record_bytes, ")"),
+           result);
+    return false;
+  }
+  if (const int fields = record.fields_size();
+      static_cast<uint32_t>(fields) > limits_.max_fields_per_record) {
+    Reject(RejectReason::kTooManyFields,
+           absl::StrCat("fields: ", fields, " fields, over ingest.max_fields_per_record (",
+                        limits_.max_fields_per_record, ")"),
+           result);
+    return false;
+  }
+  for (int i = 0; i < record.fields_size(); ++i) {
+    const v1::Field& field = record.fields(i);
+    if (field.key().size() > limits_.max_field_key_bytes) {
+      Reject(RejectReason::kFieldKeyTooLarge,
+             absl::StrCat("fields[", i, "].key: ", field.key().size(),
+                          " bytes, over ingest.max_field_key_bytes (", limits_.max_field_key_bytes,
+                          ")"),
+             result);
+      return false;
+    }
+    size_t value_bytes = 0;
+    if (field.has_string_value()) value_bytes = field.string_value().size();
+    if (field.has_bytes_value()) value_bytes = field.bytes_value().size();
+    if (value_bytes > limits_.max_field_value_bytes) {
+      Reject(RejectReason::kFieldValueTooLarge,
+             absl::StrCat("fields[", i, "] \"", absl::CHexEscape(field.key()), "\": value of ",
+                          value_bytes, " bytes, over ingest.max_field_value_bytes (",
+                          limits_.max_field_value_bytes, ")"),
+             result);
+      return false;
+    }
+  }
+  return true;
+}
+
+Admission::Verdict Admission::Check(v1::LogRecord& record, size_t bytes, uint64_t now_nanos,
                                     AdmissionResult& result) {
   const absl::StatusOr<Level> level = LevelFromProto(record.level());
   if (!level.ok()) {
@@ -36,6 +78,7 @@ Admission::Verdict Admission::Check(v1::LogRecord& record, uint64_t now_nanos,
            absl::StrCat("span_id: ", record.span_id().size(), " bytes, expected 8"), result);
     return Verdict::kReject;
   }
+  if (!WithinLimits(record, bytes, result)) return Verdict::kReject;
   if (!gate_.Admits(record.logger(), *level)) {
     ++filtered_by_level_[static_cast<size_t>(*level) - 1];
     ++result.filtered;
@@ -46,13 +89,16 @@ Admission::Verdict Admission::Check(v1::LogRecord& record, uint64_t now_nanos,
 }
 
 AdmissionResult Admission::Admit(google::protobuf::RepeatedPtrField<v1::LogRecord>& records,
-                                 uint64_t bytes, absl::Time now) {
+                                 absl::Time now) {
   AdmissionResult result;
   const uint64_t now_nanos = static_cast<uint64_t>(absl::ToUnixNanos(now));
   const int size = records.size();
+  uint64_t total_bytes = 0;
   int kept = 0;
   for (int i = 0; i < size; ++i) {
-    if (Check(records[i], now_nanos, result) != Verdict::kAdmit) continue;
+    const size_t bytes = records[i].ByteSizeLong();
+    total_bytes += bytes;
+    if (Check(records[i], bytes, now_nanos, result) != Verdict::kAdmit) continue;
     if (kept != i) records.SwapElements(kept, i);
     ++kept;
   }
@@ -60,7 +106,7 @@ AdmissionResult Admission::Admit(google::protobuf::RepeatedPtrField<v1::LogRecor
   result.admitted = static_cast<uint32_t>(kept);
 
   ledger_.AddReceived(static_cast<uint64_t>(size));
-  metrics_.AddReceived(rpc_, static_cast<uint64_t>(size), bytes);
+  metrics_.AddReceived(rpc_, static_cast<uint64_t>(size), total_bytes);
   if (result.filtered > 0) {
     ledger_.AddFiltered(result.filtered);
     for (size_t i = 0; i < filtered_by_level_.size(); ++i) {

@@ -1,6 +1,7 @@
 // Admission: phase 2 of a record's life (DESIGN.md), run synchronously on the ingest RPC.
 //
-// For each record: validate it (level value, trace/span id lengths), stamp the receive time
+// For each record: validate it (level value, trace/span id lengths, the ingest.max_* record
+// limits: serialized size, number of fields, key and value sizes), stamp the receive time
 // when the client set none, and apply the level gate. Refused records are taken out of the
 // batch in place (the order of the others is kept) and counted — rejected by reason,
 // filtered by level — in the ledger and the ingest metrics. Only cheap checks belong here;
@@ -19,6 +20,7 @@
 #include "google/protobuf/repeated_ptr_field.h"
 #include "server/admin/level_gate.h"
 #include "server/common/ledger.h"
+#include "server/config/config.h"
 #include "server/ingest/ingest_metrics.h"
 #include "sluice/v1/logs.pb.h"
 
@@ -35,18 +37,24 @@ struct AdmissionResult {
 
 class Admission {
  public:
-  Admission(const admin::LevelTable& levels, Ledger& ledger, IngestMetrics& metrics, Rpc rpc)
-      : gate_(levels), ledger_(ledger), metrics_(metrics), rpc_(rpc) {}
+  // `limits` (the record limits of the ingest config) must outlive the Admission.
+  Admission(const config::IngestConfig& limits, const admin::LevelTable& levels, Ledger& ledger,
+            IngestMetrics& metrics, Rpc rpc)
+      : limits_(limits), gate_(levels), ledger_(ledger), metrics_(metrics), rpc_(rpc) {}
 
-  // Admits the records of `records` in place; `bytes` is their serialized size.
-  AdmissionResult Admit(google::protobuf::RepeatedPtrField<v1::LogRecord>& records, uint64_t bytes,
-                        absl::Time now);
+  // Admits the records of `records` in place. Each record's serialized size is computed
+  // once, here: for the max_record_bytes limit and for sluice_ingest_bytes_received_total.
+  AdmissionResult Admit(google::protobuf::RepeatedPtrField<v1::LogRecord>& records, absl::Time now);
 
  private:
   enum class Verdict { kAdmit, kFilter, kReject };
-  Verdict Check(v1::LogRecord& record, uint64_t now_nanos, AdmissionResult& result);
+  Verdict Check(v1::LogRecord& record, size_t bytes, uint64_t now_nanos, AdmissionResult& result);
+  // True when `record` (of `bytes` serialized) is within every size limit; otherwise
+  // rejects it.
+  bool WithinLimits(const v1::LogRecord& record, size_t bytes, AdmissionResult& result);
   void Reject(RejectReason reason, std::string why, AdmissionResult& result);
 
+  const config::IngestConfig& limits_;
   admin::LevelGate gate_;
   Ledger& ledger_;
   IngestMetrics& metrics_;

@@ -1,5 +1,8 @@
 // IngestContext: what every ingest reactor needs, owned by server/app and outliving the
-// gRPC server. Also the intake switch that Drain closes and Resume opens again.
+// gRPC server. Also the intake switch that Drain closes and Resume opens again, and the
+// server-wide count of open ingest calls that enforces ingest.max_concurrent_streams
+// (gRPC's own GRPC_ARG_MAX_CONCURRENT_STREAMS is per connection, so it cannot bound a
+// server with many clients).
 #ifndef SLUICE_SERVER_INGEST_INGEST_CONTEXT_H_
 #define SLUICE_SERVER_INGEST_INGEST_CONTEXT_H_
 
@@ -35,7 +38,20 @@ struct IngestContext {
   Intake& intake;
 
   uint64_t NextStreamId() { return next_stream_id.fetch_add(1, std::memory_order_relaxed); }
+
+  // Counts a new ingest call in; false, and nothing counted, when max_concurrent_streams
+  // calls are open already. A call counted in is counted out by CloseStream in its OnDone.
+  bool TryOpenStream() {
+    uint32_t open = open_streams.load(std::memory_order_relaxed);
+    do {
+      if (open >= config.max_concurrent_streams) return false;
+    } while (!open_streams.compare_exchange_weak(open, open + 1, std::memory_order_relaxed));
+    return true;
+  }
+  void CloseStream() { open_streams.fetch_sub(1, std::memory_order_relaxed); }
+
   std::atomic<uint64_t> next_stream_id{1};
+  std::atomic<uint32_t> open_streams{0};
 };
 
 }  // namespace sluice::ingest

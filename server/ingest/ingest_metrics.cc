@@ -17,6 +17,14 @@ const char* RejectReasonName(RejectReason reason) {
       return "invalid_trace_id";
     case RejectReason::kInvalidSpanId:
       return "invalid_span_id";
+    case RejectReason::kRecordTooLarge:
+      return "record_too_large";
+    case RejectReason::kTooManyFields:
+      return "too_many_fields";
+    case RejectReason::kFieldKeyTooLarge:
+      return "field_key_too_large";
+    case RejectReason::kFieldValueTooLarge:
+      return "field_value_too_large";
   }
   return "unknown";
 }

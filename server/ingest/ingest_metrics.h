@@ -25,9 +25,17 @@ namespace sluice::ingest {
 enum class Rpc : uint8_t { kPush = 0, kPushBatches = 1 };
 inline constexpr size_t kRpcCount = 2;
 
-// Why a record was refused; the `reason` label.
-enum class RejectReason : uint8_t { kInvalidLevel = 0, kInvalidTraceId, kInvalidSpanId };
-inline constexpr size_t kRejectReasonCount = 3;
+// Why a record was refused; the `reason` label. The last four are the ingest.max_* limits.
+enum class RejectReason : uint8_t {
+  kInvalidLevel = 0,
+  kInvalidTraceId,
+  kInvalidSpanId,
+  kRecordTooLarge,
+  kTooManyFields,
+  kFieldKeyTooLarge,
+  kFieldValueTooLarge,
+};
+inline constexpr size_t kRejectReasonCount = 7;
 const char* RejectReasonName(RejectReason reason);
 
 class IngestMetrics {

@@ -9,7 +9,8 @@ namespace sluice::ingest {
 PushBatchesReactor::PushBatchesReactor(IngestContext& context)
     : context_(context),
       stream_id_(context.NextStreamId()),
-      admission_(context.levels, context.ledger, context.metrics, Rpc::kPushBatches) {
+      admission_(context.config, context.levels, context.ledger, context.metrics,
+                 Rpc::kPushBatches) {
   context_.metrics.StreamOpened(Rpc::kPushBatches);
   Actions actions;
   {
@@ -17,6 +18,11 @@ PushBatchesReactor::PushBatchesReactor(IngestContext& context)
     if (!context_.intake.open()) {
       read_side_done_ = true;
       status_ = DrainingStatus();
+    } else if (!context_.TryOpenStream()) {
+      read_side_done_ = true;
+      status_ = TooManyStreamsStatus(context_.config.max_concurrent_streams);
+    } else {
+      counted_ = true;
     }
     actions = AdvanceLocked();
   }
@@ -43,9 +49,8 @@ void PushBatchesReactor::OnReadDone(bool ok) {
 }
 
 void PushBatchesReactor::SubmitIncomingLocked() {
-  const uint64_t bytes = incoming_->ByteSizeLong();
   const absl::Time now = absl::Now();
-  const AdmissionResult admitted = admission_.Admit(*incoming_->mutable_records(), bytes, now);
+  const AdmissionResult admitted = admission_.Admit(*incoming_->mutable_records(), now);
   v1::PushAck ack;
   ack.set_sequence(incoming_->sequence());
   ack.set_filtered(admitted.filtered);
@@ -143,6 +148,7 @@ void PushBatchesReactor::Act(Actions actions) {
 
 void PushBatchesReactor::OnDone() {
   context_.metrics.StreamClosed(Rpc::kPushBatches);
+  if (counted_) context_.CloseStream();
   delete this;
 }
 

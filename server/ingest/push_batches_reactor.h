@@ -49,6 +49,8 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<v1::LogBatch, v1::Push
 
   IngestContext& context_;
   const uint64_t stream_id_;
+  // Set once in the constructor: this call counts against ingest.max_concurrent_streams.
+  bool counted_ = false;
 
   std::mutex mu_;
   Admission admission_ ABSL_GUARDED_BY(mu_);

@@ -10,14 +10,22 @@ PushReactor::PushReactor(IngestContext& context, v1::PushSummary* summary)
     : context_(context),
       stream_id_(context.NextStreamId()),
       summary_(summary),
-      admission_(context.levels, context.ledger, context.metrics, Rpc::kPush) {
+      admission_(context.config, context.levels, context.ledger, context.metrics, Rpc::kPush) {
   context_.metrics.StreamOpened(Rpc::kPush);
+  grpc::Status refusal;
   if (!context_.intake.open()) {
+    refusal = DrainingStatus();
+  } else if (!context_.TryOpenStream()) {
+    refusal = TooManyStreamsStatus(context_.config.max_concurrent_streams);
+  } else {
+    counted_ = true;
+  }
+  if (!refusal.ok()) {
     {
       std::lock_guard lock(mu_);
       finished_ = true;
     }
-    Finish(DrainingStatus());
+    Finish(refusal);
     return;
   }
   {
@@ -40,7 +48,6 @@ void PushReactor::OnReadDone(bool ok) {
         read_side_done_ = true;
         status_ = DrainingStatus();
       }
-      pending_bytes_ += incoming_.ByteSizeLong();
       if (pending_.empty()) {
         pending_.set_received_at(absl::Now());
         ArmBatchAlarmLocked();
@@ -97,8 +104,7 @@ void PushReactor::OnQueued(uint32_t records) {
 }
 
 void PushReactor::SubmitPendingLocked() {
-  const AdmissionResult admitted =
-      admission_.Admit(pending_.records(), pending_bytes_, absl::Now());
+  const AdmissionResult admitted = admission_.Admit(pending_.records(), absl::Now());
   summary_->set_received(summary_->received() + admitted.admitted + admitted.filtered +
                          admitted.rejected);
   summary_->set_filtered(summary_->filtered() + admitted.filtered);
@@ -108,7 +114,6 @@ void PushReactor::SubmitPendingLocked() {
   }
   RecordBatch batch = std::move(pending_);
   pending_ = RecordBatch();
-  pending_bytes_ = 0;
   if (batch.empty()) return;
 
   batch.set_stream_id(stream_id_);
@@ -162,6 +167,7 @@ void PushReactor::Act(Actions actions) {
 
 void PushReactor::OnDone() {
   context_.metrics.StreamClosed(Rpc::kPush);
+  if (counted_) context_.CloseStream();
   bool wait_for_alarm;
   {
     std::lock_guard lock(mu_);

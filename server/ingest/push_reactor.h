@@ -53,13 +53,14 @@ class PushReactor : public grpc::ServerReadReactor<v1::LogRecord> {
 
   IngestContext& context_;
   const uint64_t stream_id_;
+  // Set once in the constructor: this call counts against ingest.max_concurrent_streams.
+  bool counted_ = false;
 
   std::mutex mu_;
   v1::PushSummary* const summary_ ABSL_GUARDED_BY(mu_);
   Admission admission_ ABSL_GUARDED_BY(mu_);
   v1::LogRecord incoming_;  // owned by the outstanding read
   RecordBatch pending_ ABSL_GUARDED_BY(mu_);
-  uint64_t pending_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   std::unique_ptr<grpc::Alarm> batch_alarm_ ABSL_GUARDED_BY(mu_);
   bool alarm_armed_ ABSL_GUARDED_BY(mu_) = false;
   bool parked_ ABSL_GUARDED_BY(mu_) = false;

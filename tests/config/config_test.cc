@@ -45,6 +45,11 @@ void ExpectDefaults(const Config& config) {
   EXPECT_EQ(config.ingest.max_batch_records, 512u);
   EXPECT_EQ(config.ingest.max_batch_delay, absl::Milliseconds(5));
   EXPECT_EQ(config.ingest.max_message_bytes, 4u * 1024 * 1024);
+  EXPECT_EQ(config.ingest.max_record_bytes, 64u * 1024);
+  EXPECT_EQ(config.ingest.max_fields_per_record, 64u);
+  EXPECT_EQ(config.ingest.max_field_key_bytes, 128u);
+  EXPECT_EQ(config.ingest.max_field_value_bytes, 32u * 1024);
+  EXPECT_EQ(config.ingest.max_concurrent_streams, 1024u);
   EXPECT_EQ(config.admin.listen, "127.0.0.1:4319");
   EXPECT_EQ(config.metrics.listen, "0.0.0.0:9464");
   EXPECT_EQ(config.scheduler.workers, 4u);
@@ -74,7 +79,8 @@ TEST(ConfigTest, EmptySectionsKeepTheirDefaults) {
 TEST(ConfigTest, FullExampleParsesToTheWrittenValues) {
   const Config config = ParseOk(R"yaml(
 ingest: { listen: "127.0.0.1:5317", max_batch_records: 100, max_batch_delay: 2ms,
-          max_message_bytes: 1048576 }
+          max_message_bytes: 1048576, max_record_bytes: 4096, max_fields_per_record: 8,
+          max_field_key_bytes: 32, max_field_value_bytes: 1024, max_concurrent_streams: 100 }
 admin: { listen: "127.0.0.1:5319" }
 metrics: { listen: "[::1]:9465" }
 scheduler: { workers: 8, channel_capacity: 1024, overflow: drop_oldest, dispatch: stream_affinity }
@@ -94,6 +100,11 @@ shutdown: { drain_timeout: 1m }
   EXPECT_EQ(config.ingest.max_batch_records, 100u);
   EXPECT_EQ(config.ingest.max_batch_delay, absl::Milliseconds(2));
   EXPECT_EQ(config.ingest.max_message_bytes, 1048576u);
+  EXPECT_EQ(config.ingest.max_record_bytes, 4096u);
+  EXPECT_EQ(config.ingest.max_fields_per_record, 8u);
+  EXPECT_EQ(config.ingest.max_field_key_bytes, 32u);
+  EXPECT_EQ(config.ingest.max_field_value_bytes, 1024u);
+  EXPECT_EQ(config.ingest.max_concurrent_streams, 100u);
   EXPECT_EQ(config.admin.listen, "127.0.0.1:5319");
   EXPECT_EQ(config.metrics.listen, "[::1]:9465");
   EXPECT_EQ(config.scheduler.workers, 8u);
@@ -246,6 +257,55 @@ TEST(ConfigTest, MaxMessageBytesRangeIsOneKibToSixtyFourMib) {
               StartsWith("ingest.max_message_bytes: must be between 1024 and 67108864"));
   EXPECT_THAT(ErrorOf("ingest: {max_message_bytes: 99999999999999999999999}"),
               StartsWith("ingest.max_message_bytes: expected an integer"));
+}
+
+TEST(ConfigTest, MaxRecordBytesRangeIs64BytesToSixtyFourMib) {
+  EXPECT_EQ(ParseOk("ingest: {max_record_bytes: 64}").ingest.max_record_bytes, 64u);
+  EXPECT_EQ(ParseOk("ingest: {max_record_bytes: 67108864}").ingest.max_record_bytes, 67108864u);
+  EXPECT_EQ(ErrorOf("ingest: {max_record_bytes: 63}"),
+            "ingest.max_record_bytes: must be between 64 and 67108864, got 63");
+  EXPECT_EQ(ErrorOf("ingest: {max_record_bytes: 67108865}"),
+            "ingest.max_record_bytes: must be between 64 and 67108864, got 67108865");
+  EXPECT_EQ(ErrorOf("ingest: {max_record_bytes: 64KiB}"),
+            "ingest.max_record_bytes: expected an integer, got \"64KiB\"");
+}
+
+TEST(ConfigTest, MaxFieldsPerRecordRangeIsZeroTo65536) {
+  EXPECT_EQ(ParseOk("ingest: {max_fields_per_record: 0}").ingest.max_fields_per_record, 0u);
+  EXPECT_EQ(ParseOk("ingest: {max_fields_per_record: 65536}").ingest.max_fields_per_record, 65536u);
+  EXPECT_EQ(ErrorOf("ingest: {max_fields_per_record: -1}"),
+            "ingest.max_fields_per_record: must be between 0 and 65536, got -1");
+  EXPECT_EQ(ErrorOf("ingest: {max_fields_per_record: 65537}"),
+            "ingest.max_fields_per_record: must be between 0 and 65536, got 65537");
+}
+
+TEST(ConfigTest, MaxFieldKeyBytesRangeIsOneTo65536) {
+  EXPECT_EQ(ParseOk("ingest: {max_field_key_bytes: 1}").ingest.max_field_key_bytes, 1u);
+  EXPECT_EQ(ParseOk("ingest: {max_field_key_bytes: 65536}").ingest.max_field_key_bytes, 65536u);
+  EXPECT_EQ(ErrorOf("ingest: {max_field_key_bytes: 0}"),
+            "ingest.max_field_key_bytes: must be between 1 and 65536, got 0");
+  EXPECT_EQ(ErrorOf("ingest: {max_field_key_bytes: 65537}"),
+            "ingest.max_field_key_bytes: must be between 1 and 65536, got 65537");
+}
+
+TEST(ConfigTest, MaxFieldValueBytesRangeIsOneToSixtyFourMib) {
+  EXPECT_EQ(ParseOk("ingest: {max_field_value_bytes: 1}").ingest.max_field_value_bytes, 1u);
+  EXPECT_EQ(ParseOk("ingest: {max_field_value_bytes: 67108864}").ingest.max_field_value_bytes,
+            67108864u);
+  EXPECT_EQ(ErrorOf("ingest: {max_field_value_bytes: 0}"),
+            "ingest.max_field_value_bytes: must be between 1 and 67108864, got 0");
+  EXPECT_EQ(ErrorOf("ingest: {max_field_value_bytes: 67108865}"),
+            "ingest.max_field_value_bytes: must be between 1 and 67108864, got 67108865");
+}
+
+TEST(ConfigTest, MaxConcurrentStreamsRangeIsOneToOneMi) {
+  EXPECT_EQ(ParseOk("ingest: {max_concurrent_streams: 1}").ingest.max_concurrent_streams, 1u);
+  EXPECT_EQ(ParseOk("ingest: {max_concurrent_streams: 1048576}").ingest.max_concurrent_streams,
+            1048576u);
+  EXPECT_EQ(ErrorOf("ingest: {max_concurrent_streams: 0}"),
+            "ingest.max_concurrent_streams: must be between 1 and 1048576, got 0");
+  EXPECT_EQ(ErrorOf("ingest: {max_concurrent_streams: 1048577}"),
+            "ingest.max_concurrent_streams: must be between 1 and 1048576, got 1048577");
 }
 
 TEST(ConfigTest, DrainTimeoutRangeIsZeroToOneHour) {

@@ -1,5 +1,8 @@
 #include "server/ingest/admission.h"
 
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -19,6 +22,40 @@ class AdmissionTest : public ::testing::Test {
     return record;
   }
 
+  // The count of records of `reason` in sluice_ingest_records_rejected_total.
+  double RejectedMetric(RejectReason reason) {
+    for (const prometheus::MetricFamily& family : registry_.Collect()) {
+      if (family.name != "sluice_ingest_records_rejected_total") continue;
+      for (const prometheus::ClientMetric& metric : family.metric) {
+        if (metric.label.size() == 1 && metric.label[0].value == RejectReasonName(reason)) {
+          return metric.counter.value;
+        }
+      }
+    }
+    ADD_FAILURE() << "no series for reason " << RejectReasonName(reason);
+    return -1;
+  }
+
+  // Admits records_ with limits_ and expects exactly the record "bad" to be rejected for
+  // `reason`, the others kept; returns the rejection text.
+  std::string ExpectOnlyBadRejected(RejectReason reason) {
+    Admission admission(limits_, levels_, ledger_, metrics_, Rpc::kPushBatches);
+    const AdmissionResult result = admission.Admit(records_, absl::Now());
+    EXPECT_EQ(result.rejected, 1u);
+    EXPECT_EQ(RejectedMetric(reason), 1.0);
+    for (const v1::LogRecord& record : records_) EXPECT_NE(record.message(), "bad");
+    EXPECT_EQ(result.admitted, static_cast<uint32_t>(records_.size()));
+    EXPECT_EQ(ledger_.Snapshot().rejected, 1u);
+    return result.first_rejection;
+  }
+
+  static void AddField(v1::LogRecord& record, const std::string& key, const std::string& value) {
+    v1::Field* field = record.add_fields();
+    field->set_key(key);
+    field->set_string_value(value);
+  }
+
+  config::IngestConfig limits_;
   prometheus::Registry registry_;
   admin::LevelTable levels_;
   Ledger ledger_;
@@ -32,8 +69,8 @@ TEST_F(AdmissionTest, KeepsAdmittedRecordsInOrderAndRemovesTheRest) {
   Add(v1::LEVEL_ERROR, "b");
   Add(static_cast<v1::Level>(42), "rejected");
   Add(v1::LEVEL_WARN, "c");
-  Admission admission(levels_, ledger_, metrics_, Rpc::kPushBatches);
-  AdmissionResult result = admission.Admit(records_, 100, absl::Now());
+  Admission admission(limits_, levels_, ledger_, metrics_, Rpc::kPushBatches);
+  AdmissionResult result = admission.Admit(records_, absl::Now());
 
   EXPECT_EQ(result.admitted, 3u);
   EXPECT_EQ(result.filtered, 1u);
@@ -54,8 +91,8 @@ TEST_F(AdmissionTest, RejectsMalformedTraceAndSpanIdsNamingTheField) {
   v1::LogRecord* good = Add(v1::LEVEL_INFO, "good");
   good->set_trace_id(std::string(16, 'x'));
   good->set_span_id(std::string(8, 'y'));
-  Admission admission(levels_, ledger_, metrics_, Rpc::kPush);
-  AdmissionResult result = admission.Admit(records_, 100, absl::Now());
+  Admission admission(limits_, levels_, ledger_, metrics_, Rpc::kPush);
+  AdmissionResult result = admission.Admit(records_, absl::Now());
 
   EXPECT_EQ(result.rejected, 2u);
   EXPECT_THAT(result.first_rejection, ::testing::HasSubstr("trace_id: 3 bytes, expected 16"));
@@ -67,8 +104,8 @@ TEST_F(AdmissionTest, StampsTheReceiveTimeOnlyWhenTheClientSetNone) {
   Add(v1::LEVEL_INFO, "no time");
   Add(v1::LEVEL_INFO, "own time")->set_time_unix_nano(42);
   const absl::Time now = absl::FromUnixSeconds(1700000000);
-  Admission admission(levels_, ledger_, metrics_, Rpc::kPush);
-  admission.Admit(records_, 100, now);
+  Admission admission(limits_, levels_, ledger_, metrics_, Rpc::kPush);
+  admission.Admit(records_, now);
   EXPECT_EQ(records_[0].time_unix_nano(), static_cast<uint64_t>(absl::ToUnixNanos(now)));
   EXPECT_EQ(records_[1].time_unix_nano(), 42u);
 }
@@ -76,8 +113,80 @@ TEST_F(AdmissionTest, StampsTheReceiveTimeOnlyWhenTheClientSetNone) {
 TEST_F(AdmissionTest, UnspecifiedLevelCountsAsInfo) {
   Add(v1::LEVEL_UNSPECIFIED, "x");
   levels_.SetDefault(Level::kWarn);
-  Admission admission(levels_, ledger_, metrics_, Rpc::kPush);
-  EXPECT_EQ(admission.Admit(records_, 10, absl::Now()).filtered, 1u);
+  Admission admission(limits_, levels_, ledger_, metrics_, Rpc::kPush);
+  EXPECT_EQ(admission.Admit(records_, absl::Now()).filtered, 1u);
+}
+
+TEST_F(AdmissionTest, RecordOverMaxRecordBytesIsRejectedNamingTheLimit) {
+  limits_.max_record_bytes = 200;
+  limits_.max_field_value_bytes = 1000;
+  AddField(*Add(v1::LEVEL_INFO, "fits"), "k", std::string(150, 'x'));
+  AddField(*Add(v1::LEVEL_INFO, "bad"), "k", std::string(250, 'x'));
+  Add(v1::LEVEL_INFO, "after");
+  EXPECT_THAT(
+      ExpectOnlyBadRejected(RejectReason::kRecordTooLarge),
+      ::testing::MatchesRegex("record: 2[0-9][0-9] bytes, over ingest.max_record_bytes \\(200\\)"));
+  ASSERT_EQ(records_.size(), 2);
+  EXPECT_EQ(records_[1].message(), "after");
+}
+
+TEST_F(AdmissionTest, RecordWithMoreThanMaxFieldsPerRecordIsRejected) {
+  limits_.max_fields_per_record = 3;
+  v1::LogRecord* fits = Add(v1::LEVEL_INFO, "fits");
+  v1::LogRecord* bad = Add(v1::LEVEL_INFO, "bad");
+  for (int i = 0; i < 3; ++i) AddField(*fits, absl::StrCat("k", i), "v");
+  for (int i = 0; i < 4; ++i) AddField(*bad, absl::StrCat("k", i), "v");
+  EXPECT_EQ(ExpectOnlyBadRejected(RejectReason::kTooManyFields),
+            "fields: 4 fields, over ingest.max_fields_per_record (3)");
+}
+
+TEST_F(AdmissionTest, FieldKeyOverMaxFieldKeyBytesIsRejected) {
+  limits_.max_field_key_bytes = 8;
+  AddField(*Add(v1::LEVEL_INFO, "fits"), std::string(8, 'k'), "v");
+  v1::LogRecord* bad = Add(v1::LEVEL_INFO, "bad");
+  AddField(*bad, "short", "v");
+  AddField(*bad, std::string(9, 'k'), "v");
+  EXPECT_EQ(ExpectOnlyBadRejected(RejectReason::kFieldKeyTooLarge),
+            "fields[1].key: 9 bytes, over ingest.max_field_key_bytes (8)");
+}
+
+TEST_F(AdmissionTest, StringOrBytesValueOverMaxFieldValueBytesIsRejected) {
+  limits_.max_field_value_bytes = 16;
+  v1::LogRecord* fits = Add(v1::LEVEL_INFO, "fits");
+  AddField(*fits, "s", std::string(16, 'v'));
+  fits->add_fields()->set_int_value(1234567890123);
+  v1::LogRecord* bad = Add(v1::LEVEL_INFO, "bad");
+  v1::Field* field = bad->add_fields();
+  field->set_key("blob");
+  field->set_bytes_value(std::string(17, '\0'));
+  EXPECT_EQ(ExpectOnlyBadRejected(RejectReason::kFieldValueTooLarge),
+            "fields[0] \"blob\": value of 17 bytes, over ingest.max_field_value_bytes (16)");
+}
+
+TEST_F(AdmissionTest, RecordsWithinEveryDefaultLimitAreAdmitted) {
+  v1::LogRecord* record = Add(v1::LEVEL_INFO, std::string(30000, 'm'));
+  for (int i = 0; i < 63; ++i) AddField(*record, absl::StrCat("key", i), "value");
+  AddField(*record, std::string(128, 'k'), std::string(30000, 'v'));
+  Admission admission(limits_, levels_, ledger_, metrics_, Rpc::kPush);
+  EXPECT_EQ(admission.Admit(records_, absl::Now()).admitted, 1u);
+}
+
+TEST_F(AdmissionTest, CountsTheSerializedBytesOfEveryRecordReceivedAdmittedOrNot) {
+  Add(v1::LEVEL_INFO, "kept");
+  Add(v1::LEVEL_DEBUG, "filtered, still received");
+  Add(static_cast<v1::Level>(42), "rejected, still received");
+  uint64_t expected = 0;
+  for (const v1::LogRecord& record : records_) expected += record.ByteSizeLong();
+  Admission admission(limits_, levels_, ledger_, metrics_, Rpc::kPush);
+  admission.Admit(records_, absl::Now());
+  double bytes = -1;
+  for (const prometheus::MetricFamily& family : registry_.Collect()) {
+    if (family.name != "sluice_ingest_bytes_received_total") continue;
+    for (const prometheus::ClientMetric& metric : family.metric) {
+      if (metric.label[0].value == "Push") bytes = metric.counter.value;
+    }
+  }
+  EXPECT_EQ(bytes, static_cast<double>(expected));
 }
 
 }  // namespace

@@ -67,13 +67,14 @@ struct Options {
   uint32_t workers = 2;
   uint32_t channel_capacity = 10000;
   config::OverflowPolicy overflow = config::OverflowPolicy::kBlock;
+  config::IngestConfig limits;  // the ingest.max_* keys; batching comes from the fields above
 };
 
 // A LogService on 127.0.0.1:0 over a real scheduler, with a stub to call it.
 class IngestFixture {
  public:
   explicit IngestFixture(const Options& options)
-      : levels_(config::LevelsConfig{}), metrics_(registry_) {
+      : ingest_config_(options.limits), levels_(config::LevelsConfig{}), metrics_(registry_) {
     ingest_config_.max_batch_records = options.max_batch_records;
     ingest_config_.max_batch_delay = options.max_batch_delay;
     scheduler_config_.workers = options.workers;
@@ -88,6 +89,7 @@ class IngestFixture {
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.SetMaxReceiveMessageSize(static_cast<int>(ingest_config_.max_message_bytes));
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
     stub_ = v1::LogService::NewStub(
@@ -105,6 +107,7 @@ class IngestFixture {
   admin::LevelTable& levels() { return levels_; }
   Intake& intake() { return intake_; }
   Ledger& ledger() { return ledger_; }
+  IngestContext& context() { return *context_; }
 
  private:
   prometheus::Registry registry_;
@@ -327,6 +330,111 @@ TEST(LogServiceTest, StreamInProgressIsToldToStopWhenIntakeCloses) {
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
   ASSERT_TRUE(fixture.processor().AwaitRecords(5));
   EXPECT_EQ(fixture.processor().messages().size(), 5u);
+}
+
+TEST(LogServiceTest, RecordOverALimitIsRejectedNamingItAndTheStreamGoesOn) {
+  Options options;
+  options.limits.max_fields_per_record = 2;
+  IngestFixture fixture(options);
+  grpc::ClientContext context;
+  v1::PushSummary summary;
+  auto writer = fixture.stub().Push(&context, &summary);
+  ASSERT_TRUE(writer->Write(Record("before")));
+  v1::LogRecord crowded = Record("crowded");
+  for (int i = 0; i < 3; ++i) crowded.add_fields()->set_key(absl::StrCat("k", i));
+  ASSERT_TRUE(writer->Write(crowded));
+  ASSERT_TRUE(writer->Write(Record("after")));
+  writer->WritesDone();
+  ASSERT_TRUE(writer->Finish().ok());
+
+  EXPECT_EQ(summary.received(), 3u);
+  EXPECT_EQ(summary.accepted(), 2u);
+  EXPECT_EQ(summary.rejected(), 1u);
+  EXPECT_EQ(summary.rejection(), "fields: 3 fields, over ingest.max_fields_per_record (2)");
+  ASSERT_TRUE(fixture.processor().AwaitRecords(2));
+  EXPECT_THAT(fixture.processor().messages(), ::testing::ElementsAre("before", "after"));
+  EXPECT_EQ(fixture.ledger().Snapshot().rejected, 1u);
+}
+
+// gRPC itself enforces max_message_bytes (SetMaxReceiveMessageSize, as server/app does):
+// the call ends with RESOURCE_EXHAUSTED, which docs/ERRORS.md promises.
+TEST(LogServiceTest, MessageOverMaxMessageBytesEndsTheCallWithResourceExhausted) {
+  Options options;
+  options.limits.max_message_bytes = 4096;
+  IngestFixture fixture(options);
+  grpc::ClientContext context;
+  auto stream = fixture.stub().PushBatches(&context);
+  v1::LogBatch batch = Batch(1, 1);
+  batch.mutable_records(0)->set_message(std::string(5000, 'x'));
+  stream->Write(batch);
+  stream->WritesDone();
+  v1::PushAck ack;
+  EXPECT_FALSE(stream->Read(&ack));
+  const grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("larger than max"));
+  EXPECT_EQ(fixture.ledger().Snapshot().received, 0u);
+}
+
+TEST(LogServiceTest, CallsOverMaxConcurrentStreamsAreRefusedUntilOneCloses) {
+  Options options;
+  options.limits.max_concurrent_streams = 2;
+  IngestFixture fixture(options);
+  // Two streams open, each proven established by an ack.
+  grpc::ClientContext first_context;
+  grpc::ClientContext second_context;
+  auto first = fixture.stub().PushBatches(&first_context);
+  auto second = fixture.stub().PushBatches(&second_context);
+  v1::PushAck ack;
+  for (auto* stream : {first.get(), second.get()}) {
+    ASSERT_TRUE(stream->Write(Batch(1, 1)));
+    ASSERT_TRUE(stream->Read(&ack));
+  }
+
+  {
+    grpc::ClientContext context;
+    v1::PushSummary summary;
+    auto writer = fixture.stub().Push(&context, &summary);
+    writer->Write(Record("third"));
+    writer->WritesDone();
+    const grpc::Status status = writer->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+    EXPECT_THAT(status.error_message(), ::testing::HasSubstr("ingest.max_concurrent_streams"));
+    EXPECT_THAT(status.error_message(), ::testing::HasSubstr("2"));
+  }
+  {
+    grpc::ClientContext context;
+    auto third = fixture.stub().PushBatches(&context);
+    third->Write(Batch(1, 1));
+    third->WritesDone();
+    EXPECT_FALSE(third->Read(&ack));
+    EXPECT_EQ(third->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  }
+  EXPECT_EQ(fixture.context().open_streams.load(), 2u);
+
+  first->WritesDone();
+  EXPECT_FALSE(first->Read(&ack));
+  ASSERT_TRUE(first->Finish().ok());
+  // The server counts the stream out in its OnDone, just after the client saw the status.
+  for (int i = 0; i < 3000 && fixture.context().open_streams.load() != 1; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(fixture.context().open_streams.load(), 1u);
+  grpc::ClientContext context;
+  v1::PushSummary summary;
+  auto writer = fixture.stub().Push(&context, &summary);
+  ASSERT_TRUE(writer->Write(Record("fits again")));
+  writer->WritesDone();
+  EXPECT_TRUE(writer->Finish().ok());
+  EXPECT_EQ(summary.accepted(), 1u);
+
+  second->WritesDone();
+  EXPECT_FALSE(second->Read(&ack));
+  EXPECT_TRUE(second->Finish().ok());
+  for (int i = 0; i < 3000 && fixture.context().open_streams.load() != 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(fixture.context().open_streams.load(), 0u);
 }
 
 }  // namespace
