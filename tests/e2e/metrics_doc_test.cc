@@ -1,0 +1,118 @@
+// Holds docs/METRICS.md to what a real sluiced exposes: every family the doc lists is in a
+// scrape, with the documented type, and no `sluice_` family is exposed that the doc does
+// not list. The doc's tables are read as data: a row whose first cell is one backticked
+// name documents that family, and its second cell is the family's type.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/e2e/sluiced_process.h"
+
+namespace sluice::e2e {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Pair;
+
+// Family name -> type ("counter", "gauge", "histogram", "summary").
+using Families = std::map<std::string, std::string>;
+
+constexpr char kMetricsDoc[] = SLUICE_SOURCE_DIR "/docs/METRICS.md";
+
+// Both output types the metrics carry an `output` label for, so every family has series.
+constexpr char kConfig[] = R"(
+scheduler: { workers: 2 }
+outputs:
+  - { type: file, name: main, path: "$DIR/records.log", flush_interval: 50ms }
+  - { type: "null", name: sink }
+)";
+
+Families DocumentedFamilies(absl::string_view markdown) {
+  Families families;
+  for (absl::string_view line : absl::StrSplit(markdown, '\n')) {
+    if (!absl::ConsumePrefix(&line, "| `")) continue;
+    const std::vector<absl::string_view> cells = absl::StrSplit(line, '|');
+    if (cells.size() < 2) continue;
+    absl::string_view name = absl::StripAsciiWhitespace(cells[0]);
+    if (!absl::ConsumeSuffix(&name, "`") || absl::StrContains(name, '`')) continue;
+    families[std::string(name)] = std::string(absl::StripAsciiWhitespace(cells[1]));
+  }
+  return families;
+}
+
+Families ExposedFamilies(absl::string_view exposition) {
+  Families families;
+  for (absl::string_view line : absl::StrSplit(exposition, '\n')) {
+    if (!absl::ConsumePrefix(&line, "# TYPE ")) continue;
+    const std::vector<std::string> words = absl::StrSplit(line, ' ');
+    if (words.size() == 2) families[words[0]] = words[1];
+  }
+  return families;
+}
+
+TEST(MetricsDocTest, ReadsFamiliesFromTableRowsWhoseFirstCellIsOneName) {
+  const Families families = DocumentedFamilies(R"(
+| Family | Type | Unit | Labels | Meaning |
+|---|---|---|---|---|
+| `sluice_a_total` | counter | records | `rpc` | Mentions `sluice_b` in passing. |
+| `sluice_c` \| `sluice_d` | gauge | | | Not one name: ignored. |
+Text that names `sluice_e` outside a table.
+| `sluice_f_seconds` | histogram | seconds | none | |
+)");
+  EXPECT_THAT(families, ElementsAre(Pair("sluice_a_total", "counter"),
+                                    Pair("sluice_f_seconds", "histogram")));
+}
+
+TEST(MetricsDocTest, DocumentsExactlyTheFamiliesARealServerExposes) {
+  const Families documented = DocumentedFamilies(ReadFile(kMetricsDoc));
+  // A doc the parser cannot read would make the checks below pass vacuously.
+  ASSERT_GE(documented.size(), 20u) << kMetricsDoc << " has too few family rows";
+
+  absl::StatusOr<std::unique_ptr<SluicedProcess>> server = SluicedProcess::Start(kConfig);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string sluice =
+      absl::StrCat(ShellQuote(SluicedProcess::CliPath()), " --target ", (*server)->ingest_target(),
+                   " --admin ", (*server)->admin_target());
+  for (const std::string& command :
+       {absl::StrCat("seq 1 10 | ", sluice, " send --logger demo"),
+        // An admin call creates sluice_admin_requests_total's first series.
+        absl::StrCat(sluice, " level get")}) {
+    absl::StatusOr<CommandResult> result = RunShell(command);
+    ASSERT_TRUE(result.ok()) << result.status();
+    ASSERT_EQ(result->exit_code, 0) << command << ": " << result->stderr_text;
+  }
+  ASSERT_TRUE(
+      (*server)->AwaitMetric(R"(sluice_output_records_sent_total{output="file/main"})", 10));
+  absl::StatusOr<std::string> exposition = (*server)->ScrapeMetrics();
+  ASSERT_TRUE(exposition.ok()) << exposition.status();
+  const Families exposed = ExposedFamilies(*exposition);
+
+  for (const auto& [name, type] : documented) {
+    const auto it = exposed.find(name);
+    if (it == exposed.end()) {
+      ADD_FAILURE() << name << " is documented in docs/METRICS.md but not exposed";
+    } else {
+      EXPECT_EQ(it->second, type) << name << ": the exposed type differs from docs/METRICS.md";
+    }
+  }
+  for (const auto& [name, type] : exposed) {
+    if (absl::StartsWith(name, "sluice_") && !documented.contains(name)) {
+      ADD_FAILURE() << name << " (" << type << ") is exposed but not documented in docs/METRICS.md";
+    }
+  }
+  ASSERT_TRUE((*server)->Terminate().ok());
+  const absl::StatusOr<int> exit_code = (*server)->WaitForExit();
+  ASSERT_TRUE(exit_code.ok()) << exit_code.status();
+  EXPECT_EQ(*exit_code, 0);
+}
+
+}  // namespace
+}  // namespace sluice::e2e
