@@ -11,6 +11,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
 #include "server/outputs/builtin_outputs.h"
 #include "server/outputs/output_registry.h"
 #include "sluice/v1/admin.grpc.pb.h"
@@ -25,14 +26,13 @@ namespace {
 constexpr absl::Duration kIngestStopGrace = absl::ZeroDuration();
 constexpr absl::Duration kAdminStopGrace = absl::Milliseconds(500);
 
-absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(const std::string& listen,
-                                                              const char* key,
-                                                              grpc::Service& service,
-                                                              int max_message_bytes, int* port) {
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
+    const std::string& listen, const char* key, const std::vector<grpc::Service*>& services,
+    int max_message_bytes, int* port) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), port);
   builder.SetMaxReceiveMessageSize(max_message_bytes);
-  builder.RegisterService(&service);
+  for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || *port == 0) {
     return absl::UnavailableError(
@@ -105,16 +105,17 @@ absl::Status ServerApp::StartAll() {
   ingest_context_.reset(new ingest::IngestContext{config_.ingest, *scheduler_, levels_, ledger_,
                                                   *ingest_metrics_, intake_});
   log_service_ = std::make_unique<ingest::LogService>(*ingest_context_);
+  otlp_logs_service_ = std::make_unique<ingest::OtlpLogsService>(*ingest_context_);
   admin_service_ = std::make_unique<admin::AdminService>(levels_, *this, *registry_);
 
-  absl::StatusOr<std::unique_ptr<grpc::Server>> ingest =
-      StartGrpcServer(config_.ingest.listen, "ingest.listen", *log_service_,
-                      static_cast<int>(config_.ingest.max_message_bytes), &ingest_port_);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> ingest = StartGrpcServer(
+      config_.ingest.listen, "ingest.listen", {log_service_.get(), otlp_logs_service_.get()},
+      static_cast<int>(config_.ingest.max_message_bytes), &ingest_port_);
   if (!ingest.ok()) return ingest.status();
   ingest_server_ = std::move(*ingest);
   SetIngestServing(true);
   absl::StatusOr<std::unique_ptr<grpc::Server>> admin =
-      StartGrpcServer(config_.admin.listen, "admin.listen", *admin_service_,
+      StartGrpcServer(config_.admin.listen, "admin.listen", {admin_service_.get()},
                       static_cast<int>(config_.ingest.max_message_bytes), &admin_port_);
   if (!admin.ok()) return admin.status();
   admin_server_ = std::move(*admin);
@@ -195,6 +196,8 @@ void ServerApp::SetIngestServing(bool serving) {
   grpc::HealthCheckServiceInterface* health = ingest_server_->GetHealthCheckService();
   health->SetServingStatus("", serving);
   health->SetServingStatus(v1::LogService::service_full_name(), serving);
+  health->SetServingStatus(
+      opentelemetry::proto::collector::logs::v1::LogsService::service_full_name(), serving);
 }
 
 void ServerApp::CloseIntake() {

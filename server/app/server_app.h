@@ -7,10 +7,12 @@
 // every port (port 0 picks a free one; the real ports are readable afterwards) and
 // returns; Wait() blocks the calling thread (main) until a shutdown completes.
 //
-// Both gRPC servers also carry the standard grpc.health.v1.Health service and server
-// reflection. On the ingest port, health "" and "sluice.v1.LogService" are SERVING while
-// intake is open and NOT_SERVING from a drain or shutdown until Resume; on the admin port,
-// "" and "sluice.v1.AdminService" are SERVING while the server runs.
+// The ingest port serves sluice.v1.LogService and OTLP's
+// opentelemetry.proto.collector.logs.v1.LogsService. Both gRPC servers also carry the
+// standard grpc.health.v1.Health service and server reflection. On the ingest port, health
+// "", "sluice.v1.LogService" and "opentelemetry.proto.collector.logs.v1.LogsService" are
+// SERVING while intake is open and NOT_SERVING from a drain or shutdown until Resume; on
+// the admin port, "" and "sluice.v1.AdminService" are SERVING while the server runs.
 //
 // It is also the admin::ServerControl behind the admin RPCs: drain and shutdown run on
 // the app's own lifecycle thread, never on a gRPC thread. Shutdown order: close intake,
@@ -40,6 +42,7 @@
 #include "server/ingest/ingest_context.h"
 #include "server/ingest/ingest_metrics.h"
 #include "server/ingest/log_service.h"
+#include "server/ingest/otlp_logs_service.h"
 #include "server/metrics/metrics_server.h"
 #include "server/pipeline/output_metrics.h"
 #include "server/pipeline/pipeline.h"
@@ -103,6 +106,7 @@ class ServerApp final : public admin::ServerControl {
   std::unique_ptr<ingest::IngestMetrics> ingest_metrics_;
   std::unique_ptr<ingest::IngestContext> ingest_context_;
   std::unique_ptr<ingest::LogService> log_service_;
+  std::unique_ptr<ingest::OtlpLogsService> otlp_logs_service_;
   std::unique_ptr<admin::AdminService> admin_service_;
   std::unique_ptr<metrics::MetricsServer> metrics_;
   std::shared_ptr<scheduler::SchedulerCollector> scheduler_collector_;

@@ -5,7 +5,7 @@
 namespace sluice::ingest {
 namespace {
 
-constexpr const char* kRpcNames[kRpcCount] = {"Push", "PushBatches"};
+constexpr const char* kRpcNames[kRpcCount] = {"Push", "PushBatches", "Export"};
 
 }  // namespace
 

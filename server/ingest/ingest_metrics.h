@@ -22,8 +22,9 @@
 
 namespace sluice::ingest {
 
-enum class Rpc : uint8_t { kPush = 0, kPushBatches = 1 };
-inline constexpr size_t kRpcCount = 2;
+// The ingest calls: LogService.Push, LogService.PushBatches and OTLP LogsService.Export.
+enum class Rpc : uint8_t { kPush = 0, kPushBatches = 1, kExport = 2 };
+inline constexpr size_t kRpcCount = 3;
 
 // Why a record was refused; the `reason` label. The last four are the ingest.max_* limits.
 enum class RejectReason : uint8_t {

@@ -138,14 +138,20 @@ TEST(StandardServicesTest, IngestHealthIsServingUntilADrainAndAgainAfterResume) 
   const std::string ingest = server->ingest_target();
   EXPECT_EQ(Check(ingest, ""), HealthCheckResponse::SERVING);
   EXPECT_EQ(Check(ingest, "sluice.v1.LogService"), HealthCheckResponse::SERVING);
+  EXPECT_EQ(Check(ingest, "opentelemetry.proto.collector.logs.v1.LogsService"),
+            HealthCheckResponse::SERVING);
 
   Drain(*server);
   EXPECT_EQ(Check(ingest, ""), HealthCheckResponse::NOT_SERVING);
   EXPECT_EQ(Check(ingest, "sluice.v1.LogService"), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(Check(ingest, "opentelemetry.proto.collector.logs.v1.LogsService"),
+            HealthCheckResponse::NOT_SERVING);
 
   Resume(*server);
   EXPECT_EQ(Check(ingest, ""), HealthCheckResponse::SERVING);
   EXPECT_EQ(Check(ingest, "sluice.v1.LogService"), HealthCheckResponse::SERVING);
+  EXPECT_EQ(Check(ingest, "opentelemetry.proto.collector.logs.v1.LogsService"),
+            HealthCheckResponse::SERVING);
 }
 
 TEST(StandardServicesTest, AdminHealthStaysServingWhileTheServerDrains) {
@@ -170,9 +176,10 @@ TEST(StandardServicesTest, HealthOfAServiceNotOnThePortIsNotFound) {
 TEST(StandardServicesTest, ReflectionListsTheServicesOfEachPort) {
   std::unique_ptr<SluicedProcess> server = StartServer();
   ASSERT_NE(server, nullptr);
-  EXPECT_THAT(ListServices(server->ingest_target()),
-              IsSupersetOf({"sluice.v1.LogService", "grpc.health.v1.Health",
-                            "grpc.reflection.v1alpha.ServerReflection"}));
+  EXPECT_THAT(
+      ListServices(server->ingest_target()),
+      IsSupersetOf({"sluice.v1.LogService", "opentelemetry.proto.collector.logs.v1.LogsService",
+                    "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"}));
   EXPECT_THAT(ListServices(server->admin_target()),
               IsSupersetOf({"sluice.v1.AdminService", "grpc.health.v1.Health",
                             "grpc.reflection.v1alpha.ServerReflection"}));

@@ -1,0 +1,53 @@
+// OtlpMapping: how an OTLP logs export request (opentelemetry.proto.collector.logs.v1)
+// becomes Sluice records. Called by OtlpLogsService on the ingest RPC, before Admission,
+// so OTLP records are validated, gated and counted exactly like native ones.
+//
+// Per OTLP LogRecord, one sluice.v1.LogRecord:
+//   level    severity_number 1–4 TRACE, 5–8 DEBUG, 9–12 INFO, 13–16 WARN, 17–20 ERROR,
+//            21–24 FATAL. 0 (unspecified): the level severity_text names (ParseLevel's
+//            spellings: "info", "WARN", "warning", ...), else INFO. A number outside 0–24
+//            is carried over as an invalid level, so Admission rejects the record
+//            (reason invalid_level) and the exporter sees it in partial_success.
+//   message  a string body as is; any other body as JSON (bytes base64, kvlists as
+//            objects); no body: empty.
+//   time     time_unix_nano, else observed_time_unix_nano, else 0 (Admission stamps it).
+//   logger   the instrumentation scope's name; empty without a scope.
+//   trace_id, span_id  copied; Admission checks their lengths.
+//   fields   resource attributes, then scope attributes, then the record's attributes: a
+//            key set again later overrides the earlier value in place (the record wins
+//            over its scope, the scope over its resource), so each key appears once, at
+//            its first position. Strings, ints, doubles, bools and bytes keep their type;
+//            arrays and kvlists become JSON strings; an attribute without a value becomes
+//            a field without a value. Attributes with an empty key are skipped.
+// severity_text (when the number is set), flags and the dropped counts are not mapped.
+//
+// Stateless; thread-safe.
+#ifndef SLUICE_SERVER_INGEST_OTLP_MAPPING_H_
+#define SLUICE_SERVER_INGEST_OTLP_MAPPING_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
+#include "opentelemetry/proto/common/v1/common.pb.h"
+#include "server/common/record_batch.h"
+#include "sluice/v1/logs.pb.h"
+
+namespace sluice::ingest {
+
+// Appends one record per OTLP log record of `request` to `records`, in request order.
+void AppendOtlpRecords(
+    const opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest& request,
+    RecordBatch::Records& records);
+
+// The Sluice level of an OTLP severity (see above); out-of-range numbers stay invalid.
+v1::Level OtlpSeverityToLevel(int severity_number, absl::string_view severity_text);
+
+// `value` as compact JSON: strings quoted, bytes as base64 strings, arrays and kvlists
+// nested (a kvlist's repeated key is written as many times as it occurs), no value: null,
+// NaN and infinities as the strings "NaN", "+Inf", "-Inf" (as the JSON formatter does).
+std::string OtlpValueToJson(const opentelemetry::proto::common::v1::AnyValue& value);
+
+}  // namespace sluice::ingest
+
+#endif  // SLUICE_SERVER_INGEST_OTLP_MAPPING_H_

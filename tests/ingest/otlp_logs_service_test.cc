@@ -1,0 +1,290 @@
+#include "server/ingest/otlp_logs_service.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "gtest/gtest.h"
+#include "prometheus/registry.h"
+
+namespace sluice::ingest {
+namespace {
+
+namespace otlp_collector = opentelemetry::proto::collector::logs::v1;
+namespace otlp_logs = opentelemetry::proto::logs::v1;
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+// Stands in for the pipeline: keeps every record it is given, and can hold the worker back.
+class HoldingProcessor : public scheduler::BatchProcessor {
+ public:
+  void Process(size_t, RecordBatch& batch) override {
+    std::unique_lock lock(mu_);
+    ++entered_;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return open_; });
+    for (const v1::LogRecord& record : batch.records()) records_.push_back(record);
+    changed_.notify_all();
+  }
+  void Hold() {
+    std::lock_guard lock(mu_);
+    open_ = false;
+  }
+  void Release() {
+    {
+      std::lock_guard lock(mu_);
+      open_ = true;
+    }
+    changed_.notify_all();
+  }
+  // True once `n` batches have reached the processor (held or not).
+  bool AwaitEntered(int n) {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(30), [this, n] { return entered_ >= n; });
+  }
+  bool AwaitRecords(size_t n) {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(30),
+                             [this, n] { return records_.size() >= n; });
+  }
+  std::vector<v1::LogRecord> records() {
+    std::lock_guard lock(mu_);
+    return records_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool open_ ABSL_GUARDED_BY(mu_) = true;
+  int entered_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<v1::LogRecord> records_ ABSL_GUARDED_BY(mu_);
+};
+
+struct Options {
+  uint32_t workers = 2;
+  uint32_t channel_capacity = 10000;
+  config::OverflowPolicy overflow = config::OverflowPolicy::kBlock;
+  config::IngestConfig limits;
+};
+
+// An OtlpLogsService on 127.0.0.1:0 over a real scheduler, with a stub to call it.
+class OtlpFixture {
+ public:
+  explicit OtlpFixture(const Options& options)
+      : ingest_config_(options.limits), levels_(config::LevelsConfig{}), metrics_(registry_) {
+    scheduler_config_.workers = options.workers;
+    scheduler_config_.channel_capacity = options.channel_capacity;
+    scheduler_config_.overflow = options.overflow;
+    scheduler_ =
+        std::make_unique<scheduler::Scheduler>(scheduler_config_, processor_, ledger_, nullptr);
+    scheduler_->Start();
+    context_ = std::unique_ptr<IngestContext>(
+        new IngestContext{ingest_config_, *scheduler_, levels_, ledger_, metrics_, intake_});
+    service_ = std::make_unique<OtlpLogsService>(*context_);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    stub_ = otlp_collector::LogsService::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  }
+  ~OtlpFixture() {
+    processor_.Release();
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    scheduler_->Stop();
+  }
+
+  otlp_collector::LogsService::Stub& stub() { return *stub_; }
+  HoldingProcessor& processor() { return processor_; }
+  scheduler::Scheduler& scheduler() { return *scheduler_; }
+  Intake& intake() { return intake_; }
+  Ledger& ledger() { return ledger_; }
+
+ private:
+  prometheus::Registry registry_;
+  config::IngestConfig ingest_config_;
+  config::SchedulerConfig scheduler_config_;
+  HoldingProcessor processor_;
+  Ledger ledger_;
+  admin::LevelTable levels_;
+  IngestMetrics metrics_;
+  Intake intake_;
+  std::unique_ptr<scheduler::Scheduler> scheduler_;
+  std::unique_ptr<IngestContext> context_;
+  std::unique_ptr<OtlpLogsService> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<otlp_collector::LogsService::Stub> stub_;
+};
+
+// A request of `count` records "<prefix><i>" at severity `severity`, scope "otel.demo".
+otlp_collector::ExportLogsServiceRequest Request(const std::string& prefix, int count,
+                                                 int severity = otlp_logs::SEVERITY_NUMBER_INFO) {
+  otlp_collector::ExportLogsServiceRequest request;
+  otlp_logs::ScopeLogs& scope_logs = *request.add_resource_logs()->add_scope_logs();
+  scope_logs.mutable_scope()->set_name("otel.demo");
+  for (int i = 0; i < count; ++i) {
+    otlp_logs::LogRecord& record = *scope_logs.add_log_records();
+    record.set_severity_number(static_cast<otlp_logs::SeverityNumber>(severity));
+    record.mutable_body()->set_string_value(absl::StrCat(prefix, i));
+  }
+  return request;
+}
+
+grpc::Status Export(OtlpFixture& fixture, const otlp_collector::ExportLogsServiceRequest& request,
+                    otlp_collector::ExportLogsServiceResponse* response) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  return fixture.stub().Export(&context, request, response);
+}
+
+TEST(OtlpLogsServiceTest, ExportedRecordsReachTheProcessorMapped) {
+  OtlpFixture fixture(Options{});
+  otlp_collector::ExportLogsServiceRequest request;
+  otlp_logs::ResourceLogs& resource_logs = *request.add_resource_logs();
+  opentelemetry::proto::common::v1::KeyValue& service =
+      *resource_logs.mutable_resource()->add_attributes();
+  service.set_key("service.name");
+  service.mutable_value()->set_string_value("shop");
+  otlp_logs::ScopeLogs& scope_logs = *resource_logs.add_scope_logs();
+  scope_logs.mutable_scope()->set_name("checkout");
+  otlp_logs::LogRecord& record = *scope_logs.add_log_records();
+  record.set_severity_number(otlp_logs::SEVERITY_NUMBER_ERROR3);
+  record.mutable_body()->set_string_value("payment failed");
+  opentelemetry::proto::common::v1::KeyValue& order = *record.add_attributes();
+  order.set_key("order");
+  order.mutable_value()->set_int_value(42);
+
+  otlp_collector::ExportLogsServiceResponse response;
+  ASSERT_TRUE(Export(fixture, request, &response).ok());
+  EXPECT_FALSE(response.has_partial_success());
+
+  ASSERT_TRUE(fixture.processor().AwaitRecords(1));
+  const v1::LogRecord mapped = fixture.processor().records()[0];
+  EXPECT_EQ(mapped.level(), v1::LEVEL_ERROR);
+  EXPECT_EQ(mapped.message(), "payment failed");
+  EXPECT_EQ(mapped.logger(), "checkout");
+  EXPECT_NE(mapped.time_unix_nano(), 0u);  // stamped at receipt
+  ASSERT_EQ(mapped.fields_size(), 2);
+  EXPECT_EQ(mapped.fields(0).key(), "service.name");
+  EXPECT_EQ(mapped.fields(0).string_value(), "shop");
+  EXPECT_EQ(mapped.fields(1).key(), "order");
+  EXPECT_EQ(mapped.fields(1).int_value(), 42);
+  EXPECT_EQ(fixture.ledger().Snapshot().received, 1u);
+}
+
+TEST(OtlpLogsServiceTest, InvalidSeverityIsReportedInPartialSuccess) {
+  OtlpFixture fixture(Options{});
+  otlp_collector::ExportLogsServiceRequest request = Request("r", 3);
+  request.mutable_resource_logs(0)
+      ->mutable_scope_logs(0)
+      ->mutable_log_records(1)
+      ->set_severity_number(static_cast<otlp_logs::SeverityNumber>(30));
+  otlp_collector::ExportLogsServiceResponse response;
+  ASSERT_TRUE(Export(fixture, request, &response).ok());
+  EXPECT_EQ(response.partial_success().rejected_log_records(), 1);
+  EXPECT_THAT(response.partial_success().error_message(), HasSubstr("level: 30"));
+
+  ASSERT_TRUE(fixture.processor().AwaitRecords(2));
+  std::vector<std::string> messages;
+  for (const v1::LogRecord& record : fixture.processor().records()) {
+    messages.push_back(record.message());
+  }
+  EXPECT_THAT(messages, ElementsAre("r0", "r2"));
+  EXPECT_EQ(fixture.ledger().Snapshot().rejected, 1u);
+}
+
+TEST(OtlpLogsServiceTest, ClosedIntakeRefusesExportWithUnavailable) {
+  OtlpFixture fixture(Options{});
+  fixture.intake().Close();
+  otlp_collector::ExportLogsServiceResponse response;
+  EXPECT_EQ(Export(fixture, Request("late", 1), &response).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(fixture.ledger().Snapshot().received, 0u);
+}
+
+TEST(OtlpLogsServiceTest, ExportOverMaxConcurrentStreamsIsRefused) {
+  Options options;
+  options.limits.max_concurrent_streams = 0;
+  OtlpFixture fixture(options);
+  otlp_collector::ExportLogsServiceResponse response;
+  const grpc::Status status = Export(fixture, Request("r", 1), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("ingest.max_concurrent_streams"));
+}
+
+TEST(OtlpLogsServiceTest, DropNewestIsReportedInPartialSuccess) {
+  Options options;
+  options.workers = 1;
+  options.channel_capacity = 10;
+  options.overflow = config::OverflowPolicy::kDropNewest;
+  OtlpFixture fixture(options);
+  fixture.processor().Hold();
+  otlp_collector::ExportLogsServiceResponse response;
+  ASSERT_TRUE(Export(fixture, Request("held", 10), &response).ok());
+  ASSERT_TRUE(fixture.processor().AwaitEntered(1));
+  ASSERT_TRUE(Export(fixture, Request("queued", 10), &response).ok());
+  EXPECT_FALSE(response.has_partial_success());
+
+  ASSERT_TRUE(Export(fixture, Request("dropped", 10), &response).ok());
+  EXPECT_EQ(response.partial_success().rejected_log_records(), 10);
+  EXPECT_THAT(response.partial_success().error_message(), HasSubstr("drop_newest"));
+  EXPECT_EQ(fixture.ledger().Snapshot().dropped, 10u);
+}
+
+TEST(OtlpLogsServiceTest, ParkedExportIsAnsweredOnlyOnceTheWorkerFreesRoom) {
+  Options options;
+  options.workers = 1;
+  options.channel_capacity = 10;
+  OtlpFixture fixture(options);
+  fixture.processor().Hold();
+  otlp_collector::ExportLogsServiceResponse response;
+  // The first batch is taken by the (held) worker, the second fills the channel.
+  ASSERT_TRUE(Export(fixture, Request("held", 10), &response).ok());
+  ASSERT_TRUE(fixture.processor().AwaitEntered(1));
+  ASSERT_TRUE(Export(fixture, Request("queued", 10), &response).ok());
+
+  grpc::ClientContext context;
+  otlp_collector::ExportLogsServiceRequest request = Request("parked", 10);
+  otlp_collector::ExportLogsServiceResponse parked_response;
+  std::mutex mu;
+  std::condition_variable answered;
+  bool done = false;
+  grpc::Status status;
+  fixture.stub().async()->Export(&context, &request, &parked_response, [&](grpc::Status s) {
+    std::lock_guard lock(mu);
+    status = std::move(s);
+    done = true;
+    answered.notify_all();
+  });
+  for (int i = 0; i < 3000 && fixture.scheduler().parked_streams() == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(fixture.scheduler().parked_streams(), 1u);
+  {
+    // Parked: nothing but the worker freeing room can answer the call now.
+    std::lock_guard lock(mu);
+    EXPECT_FALSE(done);
+  }
+
+  fixture.processor().Release();
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(answered.wait_for(lock, std::chrono::seconds(30), [&] { return done; }));
+  }
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(parked_response.has_partial_success());
+  EXPECT_TRUE(fixture.processor().AwaitRecords(30));
+}
+
+}  // namespace
+}  // namespace sluice::ingest
