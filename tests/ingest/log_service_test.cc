@@ -1,129 +1,19 @@
 #include "server/ingest/log_service.h"
 
-#include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
-#include "grpcpp/security/server_credentials.h"
-#include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
+#include "tests/ingest/ingest_fixture.h"
 
 namespace sluice::ingest {
 namespace {
 
-// Stands in for the pipeline: records batch sizes, and can hold the worker back.
-class HoldingProcessor : public scheduler::BatchProcessor {
- public:
-  void Process(size_t, RecordBatch& batch) override {
-    std::unique_lock lock(mu_);
-    changed_.wait(lock, [this] { return open_; });
-    batch_sizes_.push_back(batch.size());
-    for (const v1::LogRecord& record : batch.records()) messages_.push_back(record.message());
-    changed_.notify_all();
-  }
-  void Hold() {
-    std::lock_guard lock(mu_);
-    open_ = false;
-  }
-  void Release() {
-    {
-      std::lock_guard lock(mu_);
-      open_ = true;
-    }
-    changed_.notify_all();
-  }
-  bool AwaitRecords(size_t n) {
-    std::unique_lock lock(mu_);
-    return changed_.wait_for(lock, std::chrono::seconds(30),
-                             [this, n] { return messages_.size() >= n; });
-  }
-  std::vector<size_t> batch_sizes() {
-    std::lock_guard lock(mu_);
-    return batch_sizes_;
-  }
-  std::vector<std::string> messages() {
-    std::lock_guard lock(mu_);
-    return messages_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable changed_;
-  bool open_ ABSL_GUARDED_BY(mu_) = true;
-  std::vector<size_t> batch_sizes_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::string> messages_ ABSL_GUARDED_BY(mu_);
-};
-
-struct Options {
-  uint32_t max_batch_records = 512;
-  absl::Duration max_batch_delay = absl::Milliseconds(5);
-  uint32_t workers = 2;
-  uint32_t channel_capacity = 10000;
-  config::OverflowPolicy overflow = config::OverflowPolicy::kBlock;
-  config::IngestConfig limits;  // the ingest.max_* keys; batching comes from the fields above
-};
-
-// A LogService on 127.0.0.1:0 over a real scheduler, with a stub to call it.
-class IngestFixture {
- public:
-  explicit IngestFixture(const Options& options)
-      : ingest_config_(options.limits), levels_(config::LevelsConfig{}), metrics_(registry_) {
-    ingest_config_.max_batch_records = options.max_batch_records;
-    ingest_config_.max_batch_delay = options.max_batch_delay;
-    scheduler_config_.workers = options.workers;
-    scheduler_config_.channel_capacity = options.channel_capacity;
-    scheduler_config_.overflow = options.overflow;
-    scheduler_ =
-        std::make_unique<scheduler::Scheduler>(scheduler_config_, processor_, ledger_, nullptr);
-    scheduler_->Start();
-    context_ = std::unique_ptr<IngestContext>(
-        new IngestContext{ingest_config_, *scheduler_, levels_, ledger_, metrics_, intake_});
-    service_ = std::make_unique<LogService>(*context_);
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.SetMaxReceiveMessageSize(static_cast<int>(ingest_config_.max_message_bytes));
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    stub_ = v1::LogService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
-  }
-  ~IngestFixture() {
-    processor_.Release();
-    server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-    scheduler_->Stop();
-  }
-
-  v1::LogService::Stub& stub() { return *stub_; }
-  HoldingProcessor& processor() { return processor_; }
-  scheduler::Scheduler& scheduler() { return *scheduler_; }
-  admin::LevelTable& levels() { return levels_; }
-  Intake& intake() { return intake_; }
-  Ledger& ledger() { return ledger_; }
-  IngestContext& context() { return *context_; }
-
- private:
-  prometheus::Registry registry_;
-  config::IngestConfig ingest_config_;
-  config::SchedulerConfig scheduler_config_;
-  HoldingProcessor processor_;
-  Ledger ledger_;
-  admin::LevelTable levels_;
-  IngestMetrics metrics_;
-  Intake intake_;
-  std::unique_ptr<scheduler::Scheduler> scheduler_;
-  std::unique_ptr<IngestContext> context_;
-  std::unique_ptr<LogService> service_;
-  std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<v1::LogService::Stub> stub_;
-};
+using Options = FixtureOptions;
+using Fixture = IngestFixture<LogService, v1::LogService>;
 
 v1::LogRecord Record(const std::string& message, v1::Level level = v1::LEVEL_INFO) {
   v1::LogRecord record;
@@ -146,7 +36,7 @@ TEST(LogServiceTest, PushGathersRecordsIntoMicroBatches) {
   Options options;
   options.max_batch_records = 10;
   options.max_batch_delay = absl::Seconds(10);  // only size and half-close cut batches here
-  IngestFixture fixture(options);
+  Fixture fixture(options);
   grpc::ClientContext context;
   v1::PushSummary summary;
   auto writer = fixture.stub().Push(&context, &summary);
@@ -163,7 +53,7 @@ TEST(LogServiceTest, PushGathersRecordsIntoMicroBatches) {
 TEST(LogServiceTest, PushSendsALoneRecordOnceTheBatchDelayPassed) {
   Options options;
   options.max_batch_delay = absl::Milliseconds(20);
-  IngestFixture fixture(options);
+  Fixture fixture(options);
   grpc::ClientContext context;
   v1::PushSummary summary;
   auto writer = fixture.stub().Push(&context, &summary);
@@ -177,7 +67,7 @@ TEST(LogServiceTest, PushSendsALoneRecordOnceTheBatchDelayPassed) {
 }
 
 TEST(LogServiceTest, PushBatchesAcksEveryBatchInOrder) {
-  IngestFixture fixture(Options{});
+  Fixture fixture(Options{});
   grpc::ClientContext context;
   auto stream = fixture.stub().PushBatches(&context);
   for (uint64_t sequence = 1; sequence <= 20; ++sequence) {
@@ -199,7 +89,7 @@ TEST(LogServiceTest, FullChannelParksTheStreamUntilTheWorkerFreesRoom) {
   Options options;
   options.workers = 1;
   options.channel_capacity = 10;
-  IngestFixture fixture(options);
+  Fixture fixture(options);
   fixture.processor().Hold();
   grpc::ClientContext context;
   auto stream = fixture.stub().PushBatches(&context);
@@ -230,7 +120,7 @@ TEST(LogServiceTest, FullChannelParksTheStreamUntilTheWorkerFreesRoom) {
 }
 
 TEST(LogServiceTest, InvalidRecordsAreRejectedAndTheRestOfTheBatchFlows) {
-  IngestFixture fixture(Options{});
+  Fixture fixture(Options{});
   grpc::ClientContext context;
   auto stream = fixture.stub().PushBatches(&context);
   v1::LogBatch batch = Batch(7, 3);
@@ -252,7 +142,7 @@ TEST(LogServiceTest, InvalidRecordsAreRejectedAndTheRestOfTheBatchFlows) {
 }
 
 TEST(LogServiceTest, RecordsBelowTheThresholdAreFilteredAndCounted) {
-  IngestFixture fixture(Options{});
+  Fixture fixture(Options{});
   ASSERT_TRUE(
       fixture.levels().SetRule("demo", Level::kWarn, absl::ZeroDuration(), absl::Now()).ok());
   grpc::ClientContext context;
@@ -273,7 +163,7 @@ TEST(LogServiceTest, DropNewestIsReportedInTheAck) {
   options.workers = 1;
   options.channel_capacity = 10;
   options.overflow = config::OverflowPolicy::kDropNewest;
-  IngestFixture fixture(options);
+  Fixture fixture(options);
   fixture.processor().Hold();
   grpc::ClientContext context;
   auto stream = fixture.stub().PushBatches(&context);
@@ -297,7 +187,7 @@ TEST(LogServiceTest, DropNewestIsReportedInTheAck) {
 }
 
 TEST(LogServiceTest, ClosedIntakeRefusesNewCallsWithUnavailable) {
-  IngestFixture fixture(Options{});
+  Fixture fixture(Options{});
   fixture.intake().Close();
   {
     grpc::ClientContext context;
@@ -318,7 +208,7 @@ TEST(LogServiceTest, ClosedIntakeRefusesNewCallsWithUnavailable) {
 }
 
 TEST(LogServiceTest, StreamInProgressIsToldToStopWhenIntakeCloses) {
-  IngestFixture fixture(Options{});
+  Fixture fixture(Options{});
   grpc::ClientContext context;
   auto stream = fixture.stub().PushBatches(&context);
   ASSERT_TRUE(stream->Write(Batch(1, 5)));
@@ -335,7 +225,7 @@ TEST(LogServiceTest, StreamInProgressIsToldToStopWhenIntakeCloses) {
 TEST(LogServiceTest, RecordOverALimitIsRejectedNamingItAndTheStreamGoesOn) {
   Options options;
   options.limits.max_fields_per_record = 2;
-  IngestFixture fixture(options);
+  Fixture fixture(options);
   grpc::ClientContext context;
   v1::PushSummary summary;
   auto writer = fixture.stub().Push(&context, &summary);
@@ -361,7 +251,7 @@ TEST(LogServiceTest, RecordOverALimitIsRejectedNamingItAndTheStreamGoesOn) {
 TEST(LogServiceTest, MessageOverMaxMessageBytesEndsTheCallWithResourceExhausted) {
   Options options;
   options.limits.max_message_bytes = 4096;
-  IngestFixture fixture(options);
+  Fixture fixture(options);
   grpc::ClientContext context;
   auto stream = fixture.stub().PushBatches(&context);
   v1::LogBatch batch = Batch(1, 1);
@@ -379,7 +269,7 @@ TEST(LogServiceTest, MessageOverMaxMessageBytesEndsTheCallWithResourceExhausted)
 TEST(LogServiceTest, CallsOverMaxConcurrentStreamsAreRefusedUntilOneCloses) {
   Options options;
   options.limits.max_concurrent_streams = 2;
-  IngestFixture fixture(options);
+  Fixture fixture(options);
   // Two streams open, each proven established by an ack.
   grpc::ClientContext first_context;
   grpc::ClientContext second_context;

@@ -8,12 +8,9 @@
 #include <vector>
 
 #include "gmock/gmock.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
-#include "grpcpp/security/server_credentials.h"
-#include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
+#include "tests/ingest/ingest_fixture.h"
 
 namespace sluice::ingest {
 namespace {
@@ -24,107 +21,8 @@ namespace otlp_logs = opentelemetry::proto::logs::v1;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// Stands in for the pipeline: keeps every record it is given, and can hold the worker back.
-class HoldingProcessor : public scheduler::BatchProcessor {
- public:
-  void Process(size_t, RecordBatch& batch) override {
-    std::unique_lock lock(mu_);
-    ++entered_;
-    changed_.notify_all();
-    changed_.wait(lock, [this] { return open_; });
-    for (const v1::LogRecord& record : batch.records()) records_.push_back(record);
-    changed_.notify_all();
-  }
-  void Hold() {
-    std::lock_guard lock(mu_);
-    open_ = false;
-  }
-  void Release() {
-    {
-      std::lock_guard lock(mu_);
-      open_ = true;
-    }
-    changed_.notify_all();
-  }
-  // True once `n` batches have reached the processor (held or not).
-  bool AwaitEntered(int n) {
-    std::unique_lock lock(mu_);
-    return changed_.wait_for(lock, std::chrono::seconds(30), [this, n] { return entered_ >= n; });
-  }
-  bool AwaitRecords(size_t n) {
-    std::unique_lock lock(mu_);
-    return changed_.wait_for(lock, std::chrono::seconds(30),
-                             [this, n] { return records_.size() >= n; });
-  }
-  std::vector<v1::LogRecord> records() {
-    std::lock_guard lock(mu_);
-    return records_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable changed_;
-  bool open_ ABSL_GUARDED_BY(mu_) = true;
-  int entered_ ABSL_GUARDED_BY(mu_) = 0;
-  std::vector<v1::LogRecord> records_ ABSL_GUARDED_BY(mu_);
-};
-
-struct Options {
-  uint32_t workers = 2;
-  uint32_t channel_capacity = 10000;
-  config::OverflowPolicy overflow = config::OverflowPolicy::kBlock;
-  config::IngestConfig limits;
-};
-
-// An OtlpLogsService on 127.0.0.1:0 over a real scheduler, with a stub to call it.
-class OtlpFixture {
- public:
-  explicit OtlpFixture(const Options& options)
-      : ingest_config_(options.limits), levels_(config::LevelsConfig{}), metrics_(registry_) {
-    scheduler_config_.workers = options.workers;
-    scheduler_config_.channel_capacity = options.channel_capacity;
-    scheduler_config_.overflow = options.overflow;
-    scheduler_ =
-        std::make_unique<scheduler::Scheduler>(scheduler_config_, processor_, ledger_, nullptr);
-    scheduler_->Start();
-    context_ = std::unique_ptr<IngestContext>(
-        new IngestContext{ingest_config_, *scheduler_, levels_, ledger_, metrics_, intake_});
-    service_ = std::make_unique<OtlpLogsService>(*context_);
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    stub_ = otlp_collector::LogsService::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
-  }
-  ~OtlpFixture() {
-    processor_.Release();
-    server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
-    scheduler_->Stop();
-  }
-
-  otlp_collector::LogsService::Stub& stub() { return *stub_; }
-  HoldingProcessor& processor() { return processor_; }
-  scheduler::Scheduler& scheduler() { return *scheduler_; }
-  Intake& intake() { return intake_; }
-  Ledger& ledger() { return ledger_; }
-
- private:
-  prometheus::Registry registry_;
-  config::IngestConfig ingest_config_;
-  config::SchedulerConfig scheduler_config_;
-  HoldingProcessor processor_;
-  Ledger ledger_;
-  admin::LevelTable levels_;
-  IngestMetrics metrics_;
-  Intake intake_;
-  std::unique_ptr<scheduler::Scheduler> scheduler_;
-  std::unique_ptr<IngestContext> context_;
-  std::unique_ptr<OtlpLogsService> service_;
-  std::unique_ptr<grpc::Server> server_;
-  std::unique_ptr<otlp_collector::LogsService::Stub> stub_;
-};
+using Options = FixtureOptions;
+using OtlpFixture = IngestFixture<OtlpLogsService, otlp_collector::LogsService>;
 
 // A request of `count` records "<prefix><i>" at severity `severity`, scope "otel.demo".
 otlp_collector::ExportLogsServiceRequest Request(const std::string& prefix, int count,

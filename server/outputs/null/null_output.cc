@@ -18,9 +18,8 @@ absl::StatusOr<std::unique_ptr<Output>> NullOutputFactory::Create(
   absl::StatusOr<OutputOptions> options = OutputOptions::Create(config, {"write_latency"});
   if (!options.ok()) return options.status();
   absl::Duration write_latency = absl::ZeroDuration();
-  if (absl::Status status =
-          options->GetDuration("write_latency", absl::ZeroDuration(), absl::Seconds(10),
-                               &write_latency);
+  if (absl::Status status = options->GetDuration("write_latency", absl::ZeroDuration(),
+                                                 absl::Seconds(10), &write_latency);
       !status.ok()) {
     return status;
   }

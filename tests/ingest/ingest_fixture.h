@@ -1,0 +1,155 @@
+// Test support for the ingest services: a real scheduler whose worker hands batches to a
+// HoldingProcessor, and an ingest service on 127.0.0.1:0 with a stub to call it. Used by
+// log_service_test.cc and otlp_logs_service_test.cc.
+#ifndef SLUICE_TESTS_INGEST_INGEST_FIXTURE_H_
+#define SLUICE_TESTS_INGEST_INGEST_FIXTURE_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+#include "prometheus/registry.h"
+#include "server/admin/level_table.h"
+#include "server/common/ledger.h"
+#include "server/ingest/ingest_context.h"
+#include "server/ingest/ingest_metrics.h"
+#include "server/scheduler/scheduler.h"
+
+namespace sluice::ingest {
+
+// Stands in for the pipeline: keeps what it is given, and can hold the workers back.
+class HoldingProcessor : public scheduler::BatchProcessor {
+ public:
+  void Process(size_t, RecordBatch& batch) override {
+    std::unique_lock lock(mu_);
+    ++entered_;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return open_; });
+    batch_sizes_.push_back(batch.size());
+    for (const v1::LogRecord& record : batch.records()) records_.push_back(record);
+    changed_.notify_all();
+  }
+  void Hold() {
+    std::lock_guard lock(mu_);
+    open_ = false;
+  }
+  void Release() {
+    {
+      std::lock_guard lock(mu_);
+      open_ = true;
+    }
+    changed_.notify_all();
+  }
+  // True once `n` batches have reached the processor, held or not.
+  bool AwaitEntered(int n) {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(30), [this, n] { return entered_ >= n; });
+  }
+  bool AwaitRecords(size_t n) {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(30),
+                             [this, n] { return records_.size() >= n; });
+  }
+  std::vector<size_t> batch_sizes() {
+    std::lock_guard lock(mu_);
+    return batch_sizes_;
+  }
+  std::vector<v1::LogRecord> records() {
+    std::lock_guard lock(mu_);
+    return records_;
+  }
+  std::vector<std::string> messages() {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> messages;
+    for (const v1::LogRecord& record : records_) messages.push_back(record.message());
+    return messages;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool open_ ABSL_GUARDED_BY(mu_) = true;
+  int entered_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<size_t> batch_sizes_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::LogRecord> records_ ABSL_GUARDED_BY(mu_);
+};
+
+struct FixtureOptions {
+  uint32_t max_batch_records = 512;
+  absl::Duration max_batch_delay = absl::Milliseconds(5);
+  uint32_t workers = 2;
+  uint32_t channel_capacity = 10000;
+  config::OverflowPolicy overflow = config::OverflowPolicy::kBlock;
+  config::IngestConfig limits;  // the ingest.max_* keys; batching comes from the fields above
+};
+
+// `Service` (constructed from an IngestContext) on 127.0.0.1:0 over a real scheduler;
+// `Api` is its generated service class, whose Stub the fixture offers.
+template <typename Service, typename Api>
+class IngestFixture {
+ public:
+  explicit IngestFixture(const FixtureOptions& options)
+      : ingest_config_(options.limits), levels_(config::LevelsConfig{}), metrics_(registry_) {
+    ingest_config_.max_batch_records = options.max_batch_records;
+    ingest_config_.max_batch_delay = options.max_batch_delay;
+    scheduler_config_.workers = options.workers;
+    scheduler_config_.channel_capacity = options.channel_capacity;
+    scheduler_config_.overflow = options.overflow;
+    scheduler_ =
+        std::make_unique<scheduler::Scheduler>(scheduler_config_, processor_, ledger_, nullptr);
+    scheduler_->Start();
+    context_ = std::unique_ptr<IngestContext>(
+        new IngestContext{ingest_config_, *scheduler_, levels_, ledger_, metrics_, intake_});
+    service_ = std::make_unique<Service>(*context_);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.SetMaxReceiveMessageSize(static_cast<int>(ingest_config_.max_message_bytes));
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    stub_ = Api::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  }
+  ~IngestFixture() {
+    processor_.Release();
+    server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+    scheduler_->Stop();
+  }
+
+  typename Api::Stub& stub() { return *stub_; }
+  HoldingProcessor& processor() { return processor_; }
+  scheduler::Scheduler& scheduler() { return *scheduler_; }
+  admin::LevelTable& levels() { return levels_; }
+  Intake& intake() { return intake_; }
+  Ledger& ledger() { return ledger_; }
+  IngestContext& context() { return *context_; }
+
+ private:
+  prometheus::Registry registry_;
+  config::IngestConfig ingest_config_;
+  config::SchedulerConfig scheduler_config_;
+  HoldingProcessor processor_;
+  Ledger ledger_;
+  admin::LevelTable levels_;
+  IngestMetrics metrics_;
+  Intake intake_;
+  std::unique_ptr<scheduler::Scheduler> scheduler_;
+  std::unique_ptr<IngestContext> context_;
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<typename Api::Stub> stub_;
+};
+
+}  // namespace sluice::ingest
+
+#endif  // SLUICE_TESTS_INGEST_INGEST_FIXTURE_H_
