@@ -5,14 +5,14 @@
 
 namespace sluice::ingest {
 
-grpc::ServerReadReactor<v1::LogRecord>* LogService::Push(grpc::CallbackServerContext*,
+grpc::ServerReadReactor<v1::LogRecord>* LogService::Push(grpc::CallbackServerContext* call,
                                                          v1::PushSummary* summary) {
-  return new PushReactor(context_, summary);
+  return new PushReactor(context_, call, summary);
 }
 
 grpc::ServerBidiReactor<v1::LogBatch, v1::PushAck>* LogService::PushBatches(
-    grpc::CallbackServerContext*) {
-  return new PushBatchesReactor(context_);
+    grpc::CallbackServerContext* call) {
+  return new PushBatchesReactor(context_, call);
 }
 
 }  // namespace sluice::ingest

@@ -21,16 +21,17 @@ namespace otlp_collector = opentelemetry::proto::collector::logs::v1;
 // Finish, so a parked call's reactor is alive when the callback comes.
 class ExportReactor : public grpc::ServerUnaryReactor {
  public:
-  ExportReactor(IngestContext& context, const otlp_collector::ExportLogsServiceRequest& request,
+  ExportReactor(IngestContext& context, grpc::CallbackServerContext* call,
+                const otlp_collector::ExportLogsServiceRequest& request,
                 otlp_collector::ExportLogsServiceResponse* response)
-      : context_(context) {
+      : context_(context), call_(call) {
     context_.metrics.StreamOpened(Rpc::kExport);
     if (!context_.intake.open()) {
-      Finish(DrainingStatus());
+      Finish(DrainingStatus(*call_));
       return;
     }
     if (!context_.TryOpenStream()) {
-      Finish(TooManyStreamsStatus(context_.config.max_concurrent_streams));
+      Finish(TooManyStreamsStatus(*call_, context_.config.max_concurrent_streams));
       return;
     }
     counted_ = true;
@@ -93,6 +94,7 @@ class ExportReactor : public grpc::ServerUnaryReactor {
   }
 
   IngestContext& context_;
+  grpc::CallbackServerContext* const call_;
   // Set once in the constructor: this call counts against ingest.max_concurrent_streams.
   bool counted_ = false;
 };
@@ -100,9 +102,9 @@ class ExportReactor : public grpc::ServerUnaryReactor {
 }  // namespace
 
 grpc::ServerUnaryReactor* OtlpLogsService::Export(
-    grpc::CallbackServerContext*, const otlp_collector::ExportLogsServiceRequest* request,
+    grpc::CallbackServerContext* call, const otlp_collector::ExportLogsServiceRequest* request,
     otlp_collector::ExportLogsServiceResponse* response) {
-  return new ExportReactor(context_, *request, response);
+  return new ExportReactor(context_, call, *request, response);
 }
 
 }  // namespace sluice::ingest

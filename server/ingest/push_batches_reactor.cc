@@ -6,8 +6,9 @@
 
 namespace sluice::ingest {
 
-PushBatchesReactor::PushBatchesReactor(IngestContext& context)
+PushBatchesReactor::PushBatchesReactor(IngestContext& context, grpc::CallbackServerContext* call)
     : context_(context),
+      call_(call),
       stream_id_(context.NextStreamId()),
       admission_(context.config, context.levels, context.ledger, context.metrics,
                  Rpc::kPushBatches) {
@@ -17,10 +18,10 @@ PushBatchesReactor::PushBatchesReactor(IngestContext& context)
     std::lock_guard lock(mu_);
     if (!context_.intake.open()) {
       read_side_done_ = true;
-      status_ = DrainingStatus();
+      status_ = DrainingStatus(*call_);
     } else if (!context_.TryOpenStream()) {
       read_side_done_ = true;
-      status_ = TooManyStreamsStatus(context_.config.max_concurrent_streams);
+      status_ = TooManyStreamsStatus(*call_, context_.config.max_concurrent_streams);
     } else {
       counted_ = true;
     }
@@ -39,7 +40,7 @@ void PushBatchesReactor::OnReadDone(bool ok) {
     } else if (!context_.intake.open()) {
       // Not acked, so an at-least-once client sends this batch again elsewhere or later.
       read_side_done_ = true;
-      status_ = DrainingStatus();
+      status_ = DrainingStatus(*call_);
     } else {
       SubmitIncomingLocked();
     }

@@ -26,7 +26,7 @@ namespace sluice::ingest {
 
 class PushBatchesReactor : public grpc::ServerBidiReactor<v1::LogBatch, v1::PushAck> {
  public:
-  explicit PushBatchesReactor(IngestContext& context);
+  PushBatchesReactor(IngestContext& context, grpc::CallbackServerContext* call);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -48,6 +48,7 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<v1::LogBatch, v1::Push
   void Act(Actions actions);
 
   IngestContext& context_;
+  grpc::CallbackServerContext* const call_;
   const uint64_t stream_id_;
   // Set once in the constructor: this call counts against ingest.max_concurrent_streams.
   bool counted_ = false;

@@ -6,17 +6,19 @@
 
 namespace sluice::ingest {
 
-PushReactor::PushReactor(IngestContext& context, v1::PushSummary* summary)
+PushReactor::PushReactor(IngestContext& context, grpc::CallbackServerContext* call,
+                         v1::PushSummary* summary)
     : context_(context),
+      call_(call),
       stream_id_(context.NextStreamId()),
       summary_(summary),
       admission_(context.config, context.levels, context.ledger, context.metrics, Rpc::kPush) {
   context_.metrics.StreamOpened(Rpc::kPush);
   grpc::Status refusal;
   if (!context_.intake.open()) {
-    refusal = DrainingStatus();
+    refusal = DrainingStatus(*call_);
   } else if (!context_.TryOpenStream()) {
-    refusal = TooManyStreamsStatus(context_.config.max_concurrent_streams);
+    refusal = TooManyStreamsStatus(*call_, context_.config.max_concurrent_streams);
   } else {
     counted_ = true;
   }
@@ -46,7 +48,7 @@ void PushReactor::OnReadDone(bool ok) {
       if (!context_.intake.open()) {
         // The record already read is kept; the client learns to stop from the status.
         read_side_done_ = true;
-        status_ = DrainingStatus();
+        status_ = DrainingStatus(*call_);
       }
       if (pending_.empty()) {
         pending_.set_received_at(absl::Now());

@@ -29,7 +29,7 @@ namespace sluice::ingest {
 
 class PushReactor : public grpc::ServerReadReactor<v1::LogRecord> {
  public:
-  PushReactor(IngestContext& context, v1::PushSummary* summary);
+  PushReactor(IngestContext& context, grpc::CallbackServerContext* call, v1::PushSummary* summary);
 
   void OnReadDone(bool ok) override;
   void OnDone() override;
@@ -52,6 +52,7 @@ class PushReactor : public grpc::ServerReadReactor<v1::LogRecord> {
   void Act(Actions actions);
 
   IngestContext& context_;
+  grpc::CallbackServerContext* const call_;
   const uint64_t stream_id_;
   // Set once in the constructor: this call counts against ingest.max_concurrent_streams.
   bool counted_ = false;

@@ -7,11 +7,24 @@
 #include <cstdint>
 #include <string>
 
+#include "grpcpp/server_context.h"
 #include "grpcpp/support/status.h"
 
 namespace sluice::ingest {
 
-inline grpc::Status DrainingStatus() {
+// Both refusals carry gRPC's retry pushback (trailing metadata `grpc-retry-pushback-ms`),
+// which gRPC's own retry policy honours: a well-behaved client waits that long instead of
+// retrying at once.
+inline constexpr int kDrainingPushbackMs = 1000;
+inline constexpr int kTooManyStreamsPushbackMs = 250;
+
+inline void AddRetryPushback(grpc::ServerContextBase& call, int milliseconds) {
+  call.AddTrailingMetadata("grpc-retry-pushback-ms", std::to_string(milliseconds));
+}
+
+// Adds the pushback to `call`; returns the status to finish it with.
+inline grpc::Status DrainingStatus(grpc::ServerContextBase& call) {
+  AddRetryPushback(call, kDrainingPushbackMs);
   return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                       "sluice is draining and accepts no records; retry later or elsewhere");
 }
@@ -19,7 +32,8 @@ inline grpc::Status DrainingStatus() {
 // The status a new ingest call gets while `limit` (ingest.max_concurrent_streams) calls
 // are open. RESOURCE_EXHAUSTED, not UNAVAILABLE: the server is up but full, and a client
 // should back off rather than retry at once.
-inline grpc::Status TooManyStreamsStatus(uint32_t limit) {
+inline grpc::Status TooManyStreamsStatus(grpc::ServerContextBase& call, uint32_t limit) {
+  AddRetryPushback(call, kTooManyStreamsPushbackMs);
   return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                       "sluice has " + std::to_string(limit) +
                           " ingest calls open, the limit ingest.max_concurrent_streams; close "

@@ -186,6 +186,13 @@ TEST(LogServiceTest, DropNewestIsReportedInTheAck) {
   EXPECT_EQ(fixture.ledger().Snapshot().dropped, dropped);
 }
 
+// The server's gRPC retry pushback on a finished call, or "" when it sent none.
+std::string RetryPushback(const grpc::ClientContext& context) {
+  const auto& trailers = context.GetServerTrailingMetadata();
+  auto it = trailers.find("grpc-retry-pushback-ms");
+  return it == trailers.end() ? "" : std::string(it->second.data(), it->second.size());
+}
+
 TEST(LogServiceTest, ClosedIntakeRefusesNewCallsWithUnavailable) {
   Fixture fixture(Options{});
   fixture.intake().Close();
@@ -196,6 +203,7 @@ TEST(LogServiceTest, ClosedIntakeRefusesNewCallsWithUnavailable) {
     writer->Write(Record("late"));
     writer->WritesDone();
     EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(RetryPushback(context), "1000");
   }
   grpc::ClientContext context;
   auto stream = fixture.stub().PushBatches(&context);
@@ -204,6 +212,7 @@ TEST(LogServiceTest, ClosedIntakeRefusesNewCallsWithUnavailable) {
   v1::PushAck ack;
   EXPECT_FALSE(stream->Read(&ack));
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(RetryPushback(context), "1000");
   EXPECT_EQ(fixture.ledger().Snapshot().received, 0u);
 }
 
@@ -291,6 +300,7 @@ TEST(LogServiceTest, CallsOverMaxConcurrentStreamsAreRefusedUntilOneCloses) {
     EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
     EXPECT_THAT(status.error_message(), ::testing::HasSubstr("ingest.max_concurrent_streams"));
     EXPECT_THAT(status.error_message(), ::testing::HasSubstr("2"));
+    EXPECT_EQ(RetryPushback(context), "250");
   }
   {
     grpc::ClientContext context;
