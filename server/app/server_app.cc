@@ -124,7 +124,7 @@ absl::Status ServerApp::StartAll() {
                                                            true);
 
   lifecycle_thread_ = std::thread([this] { LifecycleLoop(); });
-  level_expiry_thread_ = std::thread([this] { LevelExpiryLoop(); });
+  housekeeping_thread_ = std::thread([this] { HousekeepingLoop(); });
 
   std::fprintf(stderr,
                "sluiced: ingest listening on %s:%d\n"
@@ -145,7 +145,7 @@ ServerApp::~ServerApp() {
     stopping_ = true;
   }
   if (lifecycle_thread_.joinable()) lifecycle_thread_.join();
-  if (level_expiry_thread_.joinable()) level_expiry_thread_.join();
+  if (housekeeping_thread_.joinable()) housekeeping_thread_.join();
   const absl::Time now = absl::Now();
   if (ingest_server_ != nullptr) {
     ingest_server_->Shutdown(absl::ToChronoTime(now + kIngestStopGrace));
@@ -182,17 +182,30 @@ void ServerApp::LifecycleLoop() {
   }
 }
 
-void ServerApp::LevelExpiryLoop() {
-  // Rule expiries are whole seconds; checking once a second is exact enough.
+void ServerApp::HousekeepingLoop() {
+  // Rule expiries are whole seconds and health probes come every few seconds: once a
+  // second is exact enough for both.
   absl::MutexLock lock(&mu_);
   while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_), absl::Seconds(1))) {
     mu_.Unlock();
     levels_.ExpireDue(absl::Now());
+    const bool full = EveryChannelFull();
     mu_.Lock();
+    // A server whose every channel is full takes nothing until a worker frees room: say so,
+    // so that load balancers and orchestrators send new streams elsewhere meanwhile.
+    if (!draining_ && full == ingest_serving_) SetIngestServing(!full);
   }
 }
 
+bool ServerApp::EveryChannelFull() const {
+  for (const scheduler::WorkerSnapshot& worker : scheduler_->Snapshot()) {
+    if (worker.queue_depth < worker.queue_capacity) return false;
+  }
+  return true;
+}
+
 void ServerApp::SetIngestServing(bool serving) {
+  ingest_serving_ = serving;
   grpc::HealthCheckServiceInterface* health = ingest_server_->GetHealthCheckService();
   health->SetServingStatus("", serving);
   health->SetServingStatus(v1::LogService::service_full_name(), serving);

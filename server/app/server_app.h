@@ -11,7 +11,8 @@
 // opentelemetry.proto.collector.logs.v1.LogsService. Both gRPC servers also carry the
 // standard grpc.health.v1.Health service and server reflection. On the ingest port, health
 // "", "sluice.v1.LogService" and "opentelemetry.proto.collector.logs.v1.LogsService" are
-// SERVING while intake is open and NOT_SERVING from a drain or shutdown until Resume; on
+// SERVING while intake is open and NOT_SERVING from a drain or shutdown until Resume (and,
+// checked once a second, while every channel is full); on
 // the admin port, "" and "sluice.v1.AdminService" are SERVING while the server runs.
 //
 // It is also the admin::ServerControl behind the admin RPCs: drain and shutdown run on
@@ -84,7 +85,10 @@ class ServerApp final : public admin::ServerControl {
   // Runs `task` on the lifecycle thread, after the tasks posted before it.
   void Post(absl::AnyInvocable<void() &&> task);
   void LifecycleLoop();
-  void LevelExpiryLoop();
+  // Once a second: expires level rules, and reports the ingest port NOT_SERVING while every
+  // channel is full.
+  void HousekeepingLoop();
+  bool EveryChannelFull() const;
   // The ingest port's health statuses; called with mu_ held (or before the lifecycle
   // thread starts) so they follow intake in the order of the requests.
   void SetIngestServing(bool serving);
@@ -120,11 +124,13 @@ class ServerApp final : public admin::ServerControl {
   mutable absl::Mutex mu_;
   std::deque<absl::AnyInvocable<void() &&>> tasks_ ABSL_GUARDED_BY(mu_);
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  // What the ingest port's health says now.
+  bool ingest_serving_ ABSL_GUARDED_BY(mu_) = false;
   bool shutdown_started_ ABSL_GUARDED_BY(mu_) = false;
   bool shutdown_drained_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread lifecycle_thread_;
-  std::thread level_expiry_thread_;
+  std::thread housekeeping_thread_;
 };
 
 }  // namespace sluice::app

@@ -14,6 +14,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "sluice/v1/admin.grpc.pb.h"
+#include "sluice/v1/logs.grpc.pb.h"
 #include "tests/e2e/sluiced_process.h"
 
 namespace sluice::e2e {
@@ -152,6 +153,40 @@ TEST(StandardServicesTest, IngestHealthIsServingUntilADrainAndAgainAfterResume) 
   EXPECT_EQ(Check(ingest, "sluice.v1.LogService"), HealthCheckResponse::SERVING);
   EXPECT_EQ(Check(ingest, "opentelemetry.proto.collector.logs.v1.LogsService"),
             HealthCheckResponse::SERVING);
+}
+
+TEST(StandardServicesTest, IngestHealthIsNotServingWhileEveryChannelIsFull) {
+  // One worker, room for one batch of 10, an output that takes 2 s per write: the first
+  // batch occupies the worker, the second fills the channel, the third is parked.
+  absl::StatusOr<std::unique_ptr<SluicedProcess>> server = SluicedProcess::Start(R"(
+scheduler: { workers: 1, channel_capacity: 10 }
+outputs:
+  - { type: "null", write_latency: 2s }
+)");
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string ingest = (*server)->ingest_target();
+  EXPECT_EQ(Check(ingest, ""), HealthCheckResponse::SERVING);
+
+  auto stub = v1::LogService::NewStub(Channel(ingest));
+  grpc::ClientContext context;
+  SetDeadline(context);
+  auto stream = stub->PushBatches(&context);
+  for (uint64_t sequence = 1; sequence <= 3; ++sequence) {
+    v1::LogBatch batch;
+    batch.set_sequence(sequence);
+    for (int i = 0; i < 10; ++i) batch.add_records()->set_message("x");
+    ASSERT_TRUE(stream->Write(batch));
+  }
+  EXPECT_TRUE(Await(
+      [&] { return Check(ingest, "sluice.v1.LogService") == HealthCheckResponse::NOT_SERVING; }));
+
+  stream->WritesDone();
+  v1::PushAck ack;
+  int acks = 0;
+  while (stream->Read(&ack)) ++acks;
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(acks, 3);
+  EXPECT_TRUE(Await([&] { return Check(ingest, "") == HealthCheckResponse::SERVING; }));
 }
 
 TEST(StandardServicesTest, AdminHealthStaysServingWhileTheServerDrains) {
