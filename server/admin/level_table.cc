@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
@@ -16,21 +15,6 @@ bool PrefixMatches(absl::string_view prefix, absl::string_view logger) {
 }
 
 }  // namespace
-
-absl::Status ValidateLoggerPrefix(absl::string_view prefix) {
-  if (prefix.empty()) return absl::InvalidArgumentError("logger prefix must not be empty");
-  for (char c : prefix) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "logger prefix \"", prefix, "\": only letters, digits, '_', '-' and '.' are allowed"));
-    }
-  }
-  if (prefix.front() == '.' || prefix.back() == '.' || absl::StrContains(prefix, "..")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("logger prefix \"", prefix, "\": empty name segment"));
-  }
-  return absl::OkStatus();
-}
 
 LevelSnapshot::LevelSnapshot(Level default_level, std::vector<LevelRule> rules)
     : default_level_(default_level), rules_(std::move(rules)) {

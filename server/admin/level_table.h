@@ -81,9 +81,6 @@ class LevelTable {
   std::atomic<uint64_t> version_{0};
 };
 
-// Prefixes are dotted names: letters, digits, '_', '-', '.', no leading/trailing/double dot.
-absl::Status ValidateLoggerPrefix(absl::string_view prefix);
-
 }  // namespace sluice::admin
 
 #endif  // SLUICE_SERVER_ADMIN_LEVEL_TABLE_H_

@@ -1,6 +1,7 @@
 #include "server/common/level.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace sluice {
@@ -57,6 +58,22 @@ absl::StatusOr<Level> LevelFromProto(int proto_level) {
     return static_cast<Level>(proto_level);
   }
   return absl::InvalidArgumentError(absl::StrCat("invalid level value ", proto_level));
+}
+
+absl::Status ValidateLoggerPrefix(absl::string_view prefix) {
+  if (prefix.empty()) return absl::InvalidArgumentError("a logger prefix must not be empty");
+  for (char c : prefix) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("a logger prefix must be made of letters, digits, '_', '-' and '.'; \"",
+                       prefix, "\" is not"));
+    }
+  }
+  if (prefix.front() == '.' || prefix.back() == '.' || absl::StrContains(prefix, "..")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "a logger prefix must not start or end with '.' or contain \"..\"; \"", prefix, "\" does"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace sluice

@@ -41,6 +41,11 @@ absl::StatusOr<Level> LevelFromProto(int proto_level);
 
 inline v1::Level LevelToProto(Level level) { return static_cast<v1::Level>(level); }
 
+// Level rules are keyed by dotted logger-name prefixes: letters, digits, '_', '-' and '.',
+// with no empty name segment (no leading, trailing or double '.'). One check for the
+// config file and the admin RPC alike; INVALID_ARGUMENT saying which part is wrong.
+absl::Status ValidateLoggerPrefix(absl::string_view prefix);
+
 }  // namespace sluice
 
 #endif  // SLUICE_SERVER_COMMON_LEVEL_H_

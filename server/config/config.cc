@@ -264,20 +264,18 @@ absl::Status ParseScheduler(const YAML::Node& node, SchedulerConfig& out) {
 }
 
 absl::Status ParseLevelRules(const YAML::Node& node, std::vector<LevelRuleConfig>& out) {
-  return ForEachEntry(
-      node, "levels.rules", "rule prefix",
-      [&](const std::string& prefix, const YAML::Node& value,
-          const std::string& path) -> absl::Status {
-        if (!IsName(prefix) || prefix.front() == '.' || prefix.back() == '.') {
-          return KeyError(path,
-                          "a logger prefix must be non-empty, made of letters, digits, '_', '-' "
-                          "and '.', and must not start or end with '.'");
-        }
-        LevelRuleConfig rule{.logger_prefix = prefix};
-        if (absl::Status status = ReadLevel(value, path, rule.level); !status.ok()) return status;
-        out.push_back(std::move(rule));
-        return absl::OkStatus();
-      });
+  return ForEachEntry(node, "levels.rules", "rule prefix",
+                      [&](const std::string& prefix, const YAML::Node& value,
+                          const std::string& path) -> absl::Status {
+                        if (absl::Status valid = ValidateLoggerPrefix(prefix); !valid.ok()) {
+                          return KeyError(path, valid.message());
+                        }
+                        LevelRuleConfig rule{.logger_prefix = prefix};
+                        if (absl::Status status = ReadLevel(value, path, rule.level); !status.ok())
+                          return status;
+                        out.push_back(std::move(rule));
+                        return absl::OkStatus();
+                      });
 }
 
 absl::Status ParseLevels(const YAML::Node& node, LevelsConfig& out) {

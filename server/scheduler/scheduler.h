@@ -89,7 +89,6 @@ class Scheduler {
 
   std::vector<WorkerSnapshot> Snapshot() const;
   size_t parked_streams() const { return parked_count_.load(std::memory_order_relaxed); }
-  size_t worker_count() const { return channels_.size(); }
 
  private:
   struct QueuedBatch {

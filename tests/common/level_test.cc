@@ -33,5 +33,15 @@ TEST(LevelTest, OrderFollowsSeverity) {
   EXPECT_LT(Level::kError, Level::kFatal);
 }
 
+TEST(LevelTest, LoggerPrefixesAreDottedNamesWithoutEmptySegments) {
+  EXPECT_TRUE(ValidateLoggerPrefix("checkout").ok());
+  EXPECT_TRUE(ValidateLoggerPrefix("a-b_c.D9").ok());
+  for (const char* prefix : {"", ".a", "a.", "a..b", "a b", "a/b"}) {
+    absl::Status status = ValidateLoggerPrefix(prefix);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << prefix;
+    EXPECT_EQ(status.message().find("a logger prefix must"), 0u) << prefix;
+  }
+}
+
 }  // namespace
 }  // namespace sluice

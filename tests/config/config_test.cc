@@ -352,6 +352,8 @@ TEST(ConfigTest, LevelRulePrefixesAreValidated) {
               StartsWith("levels.rules[\"check out\"]: a logger prefix must"));
   EXPECT_THAT(ErrorOf("levels: {rules: {\"\": debug}}"),
               StartsWith("levels.rules[\"\"]: a logger prefix must"));
+  EXPECT_THAT(ErrorOf("levels: {rules: {\"checkout..db\": debug}}"),
+              StartsWith("levels.rules[\"checkout..db\"]: a logger prefix must"));
 }
 
 TEST(ConfigTest, DuplicateLevelRulePrefixIsRejected) {
