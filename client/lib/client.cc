@@ -22,14 +22,21 @@ constexpr absl::Duration kMaxBackoff = absl::Seconds(5);
 // before the stream is cancelled.
 constexpr absl::Duration kCloseGrace = absl::Seconds(1);
 
-// gRPC's own reconnect backoff starts at 1s and grows to 120s; without these the channel
-// would refuse our retries long after the server is back.
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
+std::shared_ptr<grpc::Channel> MakeChannel(const ClientOptions& options) {
   grpc::ChannelArguments args;
+  // gRPC's own reconnect backoff starts at 1s and grows to 120s; without these the channel
+  // would refuse our retries long after the server is back.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, absl::ToInt64Milliseconds(kInitialBackoff));
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, absl::ToInt64Milliseconds(kInitialBackoff));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, absl::ToInt64Milliseconds(kMaxBackoff));
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  // As the channel's default service config rather than the lb_policy_name argument: on an
+  // unknown name, gRPC falls back to pick_first there (only logging it), while an invalid
+  // service config fails every call, so a typo cannot pass for a working setup.
+  if (!options.load_balancing_policy.empty()) {
+    args.SetServiceConfigJSON(
+        absl::StrCat(R"({"loadBalancingConfig":[{")", options.load_balancing_policy, R"(":{}}]})"));
+  }
+  return grpc::CreateCustomChannel(options.target, grpc::InsecureChannelCredentials(), args);
 }
 
 absl::Status ToAbslStatus(const grpc::Status& status) {
@@ -55,7 +62,7 @@ class Client::Impl {
  public:
   explicit Impl(ClientOptions options)
       : options_(std::move(options)),
-        channel_(MakeChannel(options_.target)),
+        channel_(MakeChannel(options_)),
         stub_(v1::LogService::NewStub(channel_)),
         sender_([this] { SenderLoop(); }) {}
 
@@ -171,8 +178,9 @@ class Client::Impl {
     }
   }
 
-  // Runs one PushBatches stream until it ends or the client stops. True when the server
-  // acknowledged anything on it: the connection worked, so backoff starts over.
+  // Runs one PushBatches stream until it ends, the client stops, or it is rotated
+  // (batches_per_stream). True when the server acknowledged anything on it: the connection
+  // worked, so backoff starts over and a rotated stream is followed by the next at once.
   bool RunStream() {
     grpc::ClientContext context;
     std::unique_ptr<Stream> stream = stub_->PushBatches(&context);
@@ -180,30 +188,35 @@ class Client::Impl {
       absl::MutexLock lock(&mu_);
       context_ = &context;
       written_on_stream_ = 0;
+      batches_on_stream_ = 0;
       acks_on_stream_ = 0;
       stream_ended_ = false;
+      ++stats_.streams_opened;
     }
     std::thread reader([this, s = stream.get()] { ReadAcks(s); });
 
+    // The client ends the stream itself, at shutdown or to rotate: not a failure.
     bool closing = false;
     while (true) {
       std::shared_ptr<const v1::LogBatch> batch;
       bool resend = false;
       {
         absl::MutexLock lock(&mu_);
-        while (!stream_ended_ && !stop_) {
+        while (!stream_ended_ && !stop_ && !RotationDueLocked()) {
           const absl::Time now = absl::Now();
           batch = NextBatchLocked(now, resend);
           if (batch != nullptr) break;
-          // Only a partly filled batch makes the wait time-bound: it is due at its delay.
-          if (open_batch_ != nullptr && unacked_.size() < options_.max_unacked_batches) {
+          // Only a partly filled batch this stream may still send makes the wait
+          // time-bound: it is due at its delay.
+          if (open_batch_ != nullptr && unacked_.size() < options_.max_unacked_batches &&
+              !StreamFullLocked()) {
             sender_cv_.WaitWithDeadline(&mu_, open_batch_started_ + options_.max_batch_delay);
           } else {
             sender_cv_.Wait(&mu_);
           }
         }
         if (batch == nullptr) {
-          closing = stop_ && !stream_ended_;
+          closing = !stream_ended_;
           break;
         }
         // Counted before the write: its ack may be read before Write even returns.
@@ -269,13 +282,26 @@ class Client::Impl {
     ++acks_on_stream_;
   }
 
+  // This stream has carried batches_per_stream batches and takes no more.
+  bool StreamFullLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return options_.batches_per_stream != 0 && batches_on_stream_ >= options_.batches_per_stream;
+  }
+
+  // The stream is full and every batch written on it was acknowledged: time to end it.
+  // An idle client does not rotate: the next stream opens only when there is work.
+  bool RotationDueLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return StreamFullLocked() && written_on_stream_ == 0;
+  }
+
   // The next batch this stream should write: first every unacknowledged batch an earlier
   // stream wrote (`resend`), then new batches while the ack window has room. Null when none
-  // is due.
+  // is due or the stream is full.
   std::shared_ptr<const v1::LogBatch> NextBatchLocked(absl::Time now, bool& resend)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (StreamFullLocked()) return nullptr;
     if (written_on_stream_ < unacked_.size()) {
       resend = true;
+      ++batches_on_stream_;
       return unacked_[written_on_stream_++].batch;
     }
     if (unacked_.size() >= options_.max_unacked_batches) return nullptr;
@@ -295,6 +321,7 @@ class Client::Impl {
     entry.batch = batch;
     batched_records_ += entry.records;
     ++written_on_stream_;
+    ++batches_on_stream_;
     resend = false;
     return batch;
   }
@@ -342,6 +369,8 @@ class Client::Impl {
   grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
   // Leading entries of unacked_ written on the current stream.
   size_t written_on_stream_ ABSL_GUARDED_BY(mu_) = 0;
+  // Batches written on the current stream in all, acknowledged or not.
+  size_t batches_on_stream_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t acks_on_stream_ ABSL_GUARDED_BY(mu_) = 0;
   bool stream_ended_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;

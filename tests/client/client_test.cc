@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <memory>
 #include <set>
 #include <string>
@@ -24,9 +25,9 @@ using ::testing::HasSubstr;
 
 constexpr absl::Duration kWait = absl::Seconds(20);
 
-// An in-process LogService that records every batch it receives and acks it, counting
-// DEBUG records as filtered. It can hold its acks back, and fail its first stream after
-// the first batch without acking it.
+// An in-process LogService that records every batch it receives (and on which of its
+// streams) and acks it, counting DEBUG records as filtered. It can hold its acks back, and
+// fail its first stream after the first batch without acking it.
 class FakeLogService final : public v1::LogService::Service {
  public:
   grpc::Status PushBatches(grpc::ServerContext* context,
@@ -35,6 +36,7 @@ class FakeLogService final : public v1::LogService::Service {
     {
       absl::MutexLock lock(&mu_);
       stream_index = streams_++;
+      batches_by_stream_.push_back(0);
     }
     v1::LogBatch batch;
     while (stream->Read(&batch)) {
@@ -51,6 +53,7 @@ class FakeLogService final : public v1::LogService::Service {
           }
         }
         sequences_.push_back(batch.sequence());
+        ++batches_by_stream_[stream_index];
         if (fail_first_stream_ && stream_index == 0) {
           return grpc::Status(grpc::StatusCode::UNAVAILABLE, "injected failure");
         }
@@ -103,43 +106,60 @@ class FakeLogService final : public v1::LogService::Service {
     return streams_;
   }
 
+  // How many batches each stream carried, in the order the streams began.
+  std::vector<int> batches_by_stream() {
+    absl::MutexLock lock(&mu_);
+    return batches_by_stream_;
+  }
+
  private:
   absl::Mutex mu_;
   std::vector<v1::LogRecord> received_ ABSL_GUARDED_BY(mu_);
   std::vector<uint64_t> sequences_ ABSL_GUARDED_BY(mu_);
   size_t acked_records_ ABSL_GUARDED_BY(mu_) = 0;
   int streams_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<int> batches_by_stream_ ABSL_GUARDED_BY(mu_);
   bool hold_acks_ ABSL_GUARDED_BY(mu_) = false;
   bool fail_first_stream_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-class ClientTest : public ::testing::Test {
- protected:
-  void SetUp() override {
+// A FakeLogService served on 127.0.0.1 on a port of its own.
+class FakeServer {
+ public:
+  FakeServer() {
     grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(&service_);
     server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    ASSERT_NE(port, 0);
-    target_ = absl::StrCat("127.0.0.1:", port);
+  }
+  ~FakeServer() {
+    service_.HoldAcks(false);
+    if (server_ != nullptr) server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
   }
 
-  void TearDown() override {
-    service_.HoldAcks(false);
-    server_->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
-  }
+  bool ok() const { return server_ != nullptr && port_ != 0; }
+  int port() const { return port_; }
+  std::string target() const { return absl::StrCat("127.0.0.1:", port_); }
+  FakeLogService& service() { return service_; }
+
+ private:
+  FakeLogService service_;
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+class ClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(server_.ok()); }
 
   ClientOptions Options() const {
     ClientOptions options;
-    options.target = target_;
+    options.target = server_.target();
     return options;
   }
 
-  FakeLogService service_;
-  std::unique_ptr<grpc::Server> server_;
-  std::string target_;
+  FakeServer server_;
+  FakeLogService& service_ = server_.service();
 };
 
 // A port nothing listens on and nobody else can take while the socket is open: it is
@@ -288,6 +308,154 @@ TEST_F(ClientTest, ResendsUnackedBatchesAfterTheStreamFails) {
   EXPECT_GE(stats.stream_failures, 1u);
   EXPECT_EQ(stats.last_stream_error.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(stats.acked_records, kRecords);
+}
+
+TEST_F(ClientTest, RotatesToANewStreamAfterBatchesPerStream) {
+  ClientOptions options = Options();
+  options.max_batch_records = 10;
+  // Batches are sealed only when full, so there are exactly kRecords / 10 of them.
+  options.max_batch_delay = absl::Hours(1);
+  options.batches_per_stream = 3;
+  Client client(options);
+  constexpr int kRecords = 300;
+  for (int i = 0; i < kRecords; ++i) client.Log(v1::LEVEL_INFO, "demo", absl::StrCat(i));
+  ASSERT_TRUE(client.Flush(absl::Now() + kWait).ok());
+
+  const std::vector<v1::LogRecord> received = service_.received();
+  ASSERT_EQ(received.size(), kRecords);
+  for (int i = 0; i < kRecords; ++i) EXPECT_EQ(received[i].message(), absl::StrCat(i));
+  EXPECT_THAT(service_.batches_by_stream(), ::testing::Each(3));
+  EXPECT_EQ(service_.streams(), 10);
+  const ClientStats stats = client.stats();
+  EXPECT_EQ(stats.streams_opened, 10u);
+  EXPECT_EQ(stats.sent_batches, 30u);
+  EXPECT_EQ(stats.resent_batches, 0u);
+  EXPECT_EQ(stats.stream_failures, 0u);
+  EXPECT_EQ(stats.acked_records, kRecords);
+}
+
+TEST_F(ClientTest, WritesNothingMoreOnAFullStreamUntilItsBatchesAreAcked) {
+  service_.HoldAcks(true);
+  ClientOptions options = Options();
+  options.max_batch_records = 1;
+  options.batches_per_stream = 3;
+  Client client(options);
+  for (int i = 0; i < 10; ++i) client.Log(v1::LEVEL_INFO, "demo", absl::StrCat(i));
+  ASSERT_TRUE(service_.AwaitReceived(1));
+  // The ack window (8) has room: only the stream's limit holds the sender back. The
+  // failing flush gives it every chance to write more or to open another stream.
+  EXPECT_FALSE(client.Flush(absl::Now() + absl::Milliseconds(200)).ok());
+  EXPECT_EQ(client.stats().sent_batches, 3u);
+  EXPECT_EQ(service_.streams(), 1);
+
+  service_.HoldAcks(false);
+  ASSERT_TRUE(client.Flush(absl::Now() + kWait).ok());
+  EXPECT_EQ(service_.received().size(), 10u);
+  EXPECT_THAT(service_.batches_by_stream(), ::testing::ElementsAre(3, 3, 3, 1));
+  EXPECT_EQ(client.stats().streams_opened, 4u);
+}
+
+TEST_F(ClientTest, ResendsUnackedBatchesOnTheNextStreamWhenARotatingStreamFails) {
+  service_.FailFirstStream();
+  ClientOptions options = Options();
+  options.max_batch_records = 10;
+  options.max_batch_delay = absl::Hours(1);
+  options.batches_per_stream = 2;
+  Client client(options);
+  constexpr int kRecords = 100;
+  for (int i = 0; i < kRecords; ++i) client.Log(v1::LEVEL_INFO, "demo", absl::StrCat(i));
+  ASSERT_TRUE(client.Flush(absl::Now() + kWait).ok());
+
+  std::set<std::string> messages;
+  for (const v1::LogRecord& record : service_.received()) messages.insert(record.message());
+  for (int i = 0; i < kRecords; ++i) EXPECT_TRUE(messages.count(absl::StrCat(i))) << i;
+  // Each stream after the failed one carries at most two batches, resent ones included.
+  const std::vector<int> batches = service_.batches_by_stream();
+  EXPECT_THAT(std::vector<int>(batches.begin() + 1, batches.end()),
+              ::testing::Each(::testing::AllOf(::testing::Ge(1), ::testing::Le(2))));
+  const ClientStats stats = client.stats();
+  EXPECT_EQ(stats.stream_failures, 1u);
+  EXPECT_GE(stats.resent_batches, 1u);
+  EXPECT_EQ(stats.sent_batches, 10u);
+  EXPECT_EQ(stats.streams_opened, static_cast<uint64_t>(service_.streams()));
+  EXPECT_EQ(stats.acked_records, kRecords);
+}
+
+TEST(ClientLoadBalancingTest, RoundRobinSpreadsRotatedStreamsOverEveryAddress) {
+  FakeServer servers[3];
+  for (const FakeServer& server : servers) ASSERT_TRUE(server.ok());
+  ClientOptions options;
+  options.target = absl::StrCat("ipv4:127.0.0.1:", servers[0].port(),
+                                ",127.0.0.1:", servers[1].port(), ",127.0.0.1:", servers[2].port());
+  options.load_balancing_policy = "round_robin";
+  options.max_batch_records = 10;
+  options.batches_per_stream = 1;
+  Client client(options);
+  // round_robin only picks addresses it is connected to, so the first streams may all go
+  // to the first one that answers: log until every server has had some.
+  auto every_server_received = [&] {
+    for (FakeServer& server : servers) {
+      if (server.service().received().empty()) return false;
+    }
+    return true;
+  };
+  constexpr int kMaxRecords = 10000;
+  int logged = 0;
+  while (logged < kMaxRecords && !every_server_received()) {
+    for (int i = 0; i < 10; ++i, ++logged) client.Log(v1::LEVEL_INFO, "demo", absl::StrCat(logged));
+    ASSERT_TRUE(client.Flush(absl::Now() + kWait).ok());
+  }
+  EXPECT_TRUE(every_server_received()) << "after " << logged << " records";
+
+  std::vector<std::string> messages;
+  for (FakeServer& server : servers) {
+    for (const v1::LogRecord& record : server.service().received()) {
+      messages.push_back(record.message());
+    }
+  }
+  std::sort(messages.begin(), messages.end());
+  std::vector<std::string> expected;
+  for (int i = 0; i < logged; ++i) expected.push_back(absl::StrCat(i));
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(messages, expected);
+  EXPECT_EQ(client.stats().streams_opened, static_cast<uint64_t>(logged / 10));
+}
+
+TEST(ClientLoadBalancingTest, WithoutRotationRoundRobinKeepsOneStreamOnOneAddress) {
+  FakeServer servers[2];
+  for (const FakeServer& server : servers) ASSERT_TRUE(server.ok());
+  ClientOptions options;
+  options.target =
+      absl::StrCat("ipv4:127.0.0.1:", servers[0].port(), ",127.0.0.1:", servers[1].port());
+  options.load_balancing_policy = "round_robin";
+  options.max_batch_records = 10;
+  Client client(options);
+  for (int round = 0; round < 10; ++round) {
+    for (int i = 0; i < 10; ++i) client.Log(v1::LEVEL_INFO, "demo", absl::StrCat(round, "-", i));
+    ASSERT_TRUE(client.Flush(absl::Now() + kWait).ok());
+  }
+  EXPECT_EQ(client.stats().streams_opened, 1u);
+  EXPECT_EQ(servers[0].service().received().size() + servers[1].service().received().size(), 100u);
+  EXPECT_EQ(servers[0].service().streams() + servers[1].service().streams(), 1);
+}
+
+TEST(ClientLoadBalancingTest, AnUnknownPolicyFailsEveryStreamRatherThanFallingBack) {
+  FakeServer server;
+  ASSERT_TRUE(server.ok());
+  ClientOptions options;
+  options.target = server.target();
+  options.load_balancing_policy = "no_such_policy";
+  options.close_timeout = absl::ZeroDuration();
+  Client client(options);
+  client.Log(v1::LEVEL_INFO, "demo", "nowhere to go");
+  absl::Status status;
+  const absl::Time give_up = absl::Now() + kWait;
+  do {
+    status = client.Flush(absl::Now() + absl::Milliseconds(50));
+  } while (client.stats().stream_failures == 0 && absl::Now() < give_up);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDeadlineExceeded);
+  EXPECT_EQ(client.stats().last_stream_error.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(server.service().received().empty());
 }
 
 TEST_F(ClientTest, DestructorFlushesOutstandingRecords) {

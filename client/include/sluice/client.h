@@ -20,6 +20,17 @@
 // backoff (100ms..5s, jittered) and resends every unacknowledged batch, so the server may
 // see a batch twice.
 //
+// Scaling out: Sluice servers are stateless replicas, and a client spreads its load over
+// them itself. `target` may name several addresses ("ipv4:10.0.0.1:4317,10.0.0.2:4317", or
+// "dns:///sluice-headless.ns.svc:4317", which resolves to every ready pod), and
+// `load_balancing_policy = "round_robin"` makes gRPC keep a connection to each. gRPC picks
+// a replica per call, and one PushBatches stream is one call, so a client that never ends
+// its stream stays on one replica: `batches_per_stream` makes the sender end each stream
+// after that many batches (once all of them were acknowledged) and open the next one,
+// which round_robin sends to the next replica. When a replica stops, its stream fails and
+// the unacknowledged batches are resent on a new stream, which round_robin sends to a live
+// replica. docs/SCALING.md has the whole story.
+//
 // Lifetime: the destructor flushes for at most `close_timeout`, then closes the stream and
 // joins the sender thread. Records still unacknowledged then are lost.
 //
@@ -44,8 +55,24 @@
 namespace sluice {
 
 struct ClientOptions {
-  // Ingest address of the server, "host:port".
+  // Ingest address of the server: "host:port", or any gRPC target name, such as
+  // "ipv4:127.0.0.1:5001,127.0.0.1:5002" or "dns:///sluice-headless.ns.svc:4317", which
+  // may resolve to several replicas.
   std::string target = "127.0.0.1:4317";
+  // The gRPC load-balancing policy over the addresses `target` resolves to. Empty: gRPC's
+  // default, pick_first (one connection, to the first address that answers).
+  // "round_robin": a connection to every address, each new stream on the next ready one;
+  // use it with `batches_per_stream`, or the client's one stream never moves. Any other
+  // name of a policy registered with gRPC is passed on as is; an unknown one makes every
+  // stream fail with INVALID_ARGUMENT (ClientStats::last_stream_error), and gRPC logs
+  // which name it did not know.
+  std::string load_balancing_policy;
+  // After this many batches (new or resent) were written on one PushBatches stream, the
+  // sender writes no more on it, half-closes it once all of them are acknowledged, and
+  // opens a new stream: a new call, which round_robin gives to the next replica. 0: one
+  // stream for as long as it works. Each rotation costs a round trip with nothing in
+  // flight, so pick a value that lets a stream live for seconds, not milliseconds.
+  size_t batches_per_stream = 0;
   // Records held by the client at most: waiting to be sent plus sent but not acknowledged.
   // Log() drops (and counts) records beyond it. This bounds the client's memory.
   size_t max_buffered_records = 100000;
@@ -80,6 +107,9 @@ struct ClientStats {
   uint64_t server_rejected = 0;
   // Why the server last refused a record (PushAck.rejection); empty if it never did.
   std::string last_rejection;
+  // PushBatches streams (calls) the sender opened: the first one, one per rotation
+  // (batches_per_stream) and one per reconnect after a failure.
+  uint64_t streams_opened = 0;
   // Streams that ended with an error, and the error of the last one (OK if none did).
   uint64_t stream_failures = 0;
   absl::Status last_stream_error;

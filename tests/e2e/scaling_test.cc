@@ -1,0 +1,232 @@
+// Scaling out, end to end: three real sluiced replicas, each writing its own file, and one
+// sluice::Client spreading its records over them with gRPC's round_robin policy and stream
+// rotation (ClientOptions::batches_per_stream), as docs/SCALING.md describes. The records
+// carry a unique `id` field; the union of the three files must hold every id the client
+// logged. Duplicates are allowed (delivery is at-least-once) and counted.
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "rapidjson/document.h"
+#include "sluice/client.h"
+#include "tests/e2e/sluiced_process.h"
+
+namespace sluice::e2e {
+namespace {
+
+constexpr int kReplicas = 3;
+
+// Two workers per replica: three replicas and the client share the 2-core test machine.
+constexpr char kReplicaConfig[] = R"(
+scheduler:
+  workers: 2
+outputs:
+  - { type: file, name: main, path: "$DIR/records.log", format: json, flush_interval: 50ms }
+)";
+
+constexpr char kActivePushBatchesStreams[] = R"(sluice_ingest_streams_active{rpc="PushBatches"})";
+
+#define ASSERT_STARTED(server) ASSERT_TRUE((server).ok()) << (server).status()
+
+// Three replicas, started one after the other.
+class ScalingTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    for (int i = 0; i < kReplicas; ++i) {
+      absl::StatusOr<std::unique_ptr<SluicedProcess>> replica =
+          SluicedProcess::Start(kReplicaConfig);
+      ASSERT_STARTED(replica);
+      replicas_.push_back(std::move(*replica));
+    }
+  }
+
+  // One gRPC target naming every replica, as a headless Service's DNS name would.
+  std::string Target() const {
+    std::vector<std::string> addresses;
+    for (const auto& replica : replicas_) addresses.push_back(replica->ingest_target());
+    return absl::StrCat("ipv4:", absl::StrJoin(addresses, ","));
+  }
+
+  ClientOptions RoundRobinOptions() const {
+    ClientOptions options;
+    options.target = Target();
+    options.load_balancing_policy = "round_robin";
+    options.max_batch_records = 100;
+    // Batches are sealed only when full (or flushed), so the tests know how many there are.
+    options.max_batch_delay = absl::Hours(1);
+    // Never drop: every id logged must arrive.
+    options.max_buffered_records = 1000000;
+    return options;
+  }
+
+  // SIGTERM to replica `i`, once: a second signal would make it exit without draining.
+  void Terminate(int i) {
+    if (terminated_[i]) return;
+    terminated_[i] = true;
+    EXPECT_TRUE(replicas_[i]->Terminate().ok());
+  }
+
+  // The `id` of every record in replica `i`'s file; a line without one fails the test.
+  std::vector<int64_t> Ids(int i) const {
+    std::vector<int64_t> ids;
+    for (const std::string& line : ReadLines(replicas_[i]->path("records.log"))) {
+      rapidjson::Document record;
+      record.Parse(line.data(), line.size());
+      if (record.HasParseError() || !record.IsObject() || !record.HasMember("id") ||
+          !record["id"].IsInt64()) {
+        ADD_FAILURE() << "not a JSON record with an integer id: " << line;
+        continue;
+      }
+      ids.push_back(record["id"].GetInt64());
+    }
+    return ids;
+  }
+
+  // Stops every replica still running, then checks that the union of their files holds
+  // each id in [0, logged); returns how many records each replica wrote.
+  std::vector<size_t> StopAllAndCheckEveryIdArrived(int64_t logged) {
+    // All at once: each takes a moment to exit after draining.
+    for (int i = 0; i < kReplicas; ++i) Terminate(i);
+    for (const auto& replica : replicas_) {
+      const absl::StatusOr<int> exit_code = replica->WaitForExit();
+      EXPECT_TRUE(exit_code.ok()) << exit_code.status() << "\n" << replica->Stderr();
+      if (exit_code.ok()) {
+        EXPECT_EQ(*exit_code, 0) << replica->Stderr();
+      }
+    }
+    absl::flat_hash_map<int64_t, int> seen;
+    std::vector<size_t> shares;
+    for (int i = 0; i < kReplicas; ++i) {
+      const std::vector<int64_t> ids = Ids(i);
+      shares.push_back(ids.size());
+      for (int64_t id : ids) ++seen[id];
+    }
+    size_t missing = 0;
+    size_t duplicates = 0;
+    for (int64_t id = 0; id < logged; ++id) {
+      auto it = seen.find(id);
+      if (it == seen.end()) {
+        if (++missing <= 5) ADD_FAILURE() << "id " << id << " is in no replica's file";
+        continue;
+      }
+      duplicates += static_cast<size_t>(it->second - 1);
+    }
+    EXPECT_EQ(missing, 0u) << "of " << logged << " ids";
+    EXPECT_EQ(seen.size(), static_cast<size_t>(logged)) << "ids nobody logged were written";
+    RecordProperty("duplicates", static_cast<int>(duplicates));
+    std::printf("records per replica: %s; duplicates: %zu\n", absl::StrJoin(shares, ", ").c_str(),
+                duplicates);
+    return shares;
+  }
+
+  static void LogIds(Client& client, int64_t first, int64_t end) {
+    for (int64_t id = first; id < end; ++id) {
+      client.Log(v1::LEVEL_INFO, "scale", absl::StrCat("record ", id), {{"id", id}});
+    }
+  }
+
+  std::vector<std::unique_ptr<SluicedProcess>> replicas_;
+  bool terminated_[kReplicas] = {};
+};
+
+TEST_F(ScalingTest, RoundRobinWithStreamRotationGivesEveryReplicaAShare) {
+  constexpr int64_t kRecords = 30000;
+  ClientOptions options = RoundRobinOptions();
+  // 300 batches, 60 streams.
+  options.batches_per_stream = 5;
+  ClientStats stats;
+  {
+    Client client(options);
+    LogIds(client, 0, kRecords);
+    const absl::Status flushed = client.Flush(absl::Now() + kAwaitTimeout);
+    ASSERT_TRUE(flushed.ok()) << flushed;
+    stats = client.stats();
+  }
+  EXPECT_EQ(stats.logged, static_cast<uint64_t>(kRecords));
+  EXPECT_EQ(stats.dropped_buffer_full, 0u);
+  EXPECT_EQ(stats.acked_records, static_cast<uint64_t>(kRecords));
+  EXPECT_GE(stats.streams_opened, 60u);
+
+  const std::vector<size_t> shares = StopAllAndCheckEveryIdArrived(kRecords);
+  for (int i = 0; i < kReplicas; ++i) EXPECT_GT(shares[i], 0u) << "replica " << i;
+}
+
+TEST_F(ScalingTest, StoppingAReplicaMidRunLosesNoRecord) {
+  ClientOptions options = RoundRobinOptions();
+  // Long enough that the stream on the stopped replica cannot rotate away cleanly before
+  // the replica stops (phase 2 below stays under it), so it must fail.
+  options.batches_per_stream = 1000;
+  Client client(options);
+
+  // Phase 1: 50 batches, all acknowledged, on one stream, which stays open.
+  constexpr int64_t kPhase1 = 5000;
+  LogIds(client, 0, kPhase1);
+  const absl::Status phase1 = client.Flush(absl::Now() + kAwaitTimeout);
+  ASSERT_TRUE(phase1.ok()) << phase1;
+  ASSERT_EQ(client.stats().stream_failures, 0u);
+  ASSERT_EQ(client.stats().streams_opened, 1u);
+
+  // The replica that holds the client's stream.
+  int victim = -1;
+  ASSERT_TRUE(Await([&] {
+    int holders = 0;
+    for (int i = 0; i < kReplicas; ++i) {
+      absl::StatusOr<std::string> metrics = replicas_[i]->ScrapeMetrics();
+      if (metrics.ok() && MetricValue(*metrics, kActivePushBatchesStreams) == 1) {
+        victim = i;
+        ++holders;
+      }
+    }
+    return holders == 1;
+  })) << "no single replica has the client's stream";
+
+  // Phase 2: stop that replica while logging goes on, until the client has seen its stream
+  // fail, staying under the 950 batches the stream still has room for. The client logs
+  // faster than it sends, so its backlog keeps the stream busy while the replica drains: a
+  // batch the replica reads after closing intake is not acked, and is resent.
+  Terminate(victim);
+  constexpr int64_t kPhase2Cap = kPhase1 + 94900;
+  int64_t logged = kPhase1;
+  while (logged < kPhase2Cap && client.stats().stream_failures == 0) {
+    LogIds(client, logged, logged + 100);
+    logged += 100;
+  }
+  ASSERT_TRUE(Await([&] { return client.stats().stream_failures > 0; }))
+      << "the stopped replica's stream never failed";
+
+  // Phase 3: logging goes on; round_robin sends it, and the resent batches, to the others.
+  constexpr int64_t kPhase3 = 5000;
+  LogIds(client, logged, logged + kPhase3);
+  logged += kPhase3;
+  const absl::Status flushed = client.Flush(absl::Now() + kAwaitTimeout);
+  ASSERT_TRUE(flushed.ok()) << flushed;
+
+  const ClientStats stats = client.stats();
+  EXPECT_EQ(stats.logged, static_cast<uint64_t>(logged));
+  EXPECT_EQ(stats.dropped_buffer_full, 0u);
+  EXPECT_EQ(stats.acked_records, static_cast<uint64_t>(logged));
+  EXPECT_GE(stats.stream_failures, 1u);
+  EXPECT_GE(stats.resent_batches, 1u);
+  EXPECT_GE(stats.streams_opened, 2u);
+  RecordProperty("resent_batches", static_cast<int>(stats.resent_batches));
+  std::printf(
+      "stopped replica %d after %lld records; stream failures: %llu (last: %s); resent "
+      "batches: %llu\n",
+      victim, static_cast<long long>(kPhase1),
+      static_cast<unsigned long long>(stats.stream_failures),
+      stats.last_stream_error.ToString().c_str(),
+      static_cast<unsigned long long>(stats.resent_batches));
+
+  const std::vector<size_t> shares = StopAllAndCheckEveryIdArrived(logged);
+  EXPECT_GE(shares[victim], static_cast<size_t>(kPhase1)) << "the acked phase 1 is on disk";
+}
+
+}  // namespace
+}  // namespace sluice::e2e
