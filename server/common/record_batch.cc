@@ -15,6 +15,13 @@ const RecordBatch::Records& RecordBatch::records() const {
   return request_ == nullptr ? *kEmpty : request_->records();
 }
 
+void RecordBatch::Deliver(const Delivery& delivery) {
+  if (on_delivered_ == nullptr) return;
+  DeliveryCallback callback = std::move(on_delivered_);
+  on_delivered_ = nullptr;
+  std::move(callback)(delivery);
+}
+
 v1::LogBatch* RecordBatch::request() {
   if (request_ == nullptr) request_ = LogBatchPool::Shared().Get();
   return request_.get();

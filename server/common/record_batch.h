@@ -8,15 +8,22 @@
 // the batch is destroyed (on the worker that wrote it) the message goes back to the pool.
 // Created by ingest (and by tests), owned by the scheduler while queued, read by the
 // pipeline and the outputs on a worker. Move-only; moving keeps the records where they are.
+//
+// A batch may carry a delivery callback (delivery.h): the ingest call waiting to learn how
+// far the batch got. Whoever finishes with the batch calls Deliver() once. A batch that
+// Scheduler::Submit drops (drop_newest) is destroyed without reporting: the submitter
+// learns it from the outcome.
 #ifndef SLUICE_SERVER_COMMON_RECORD_BATCH_H_
 #define SLUICE_SERVER_COMMON_RECORD_BATCH_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 
 #include "absl/time/time.h"
 #include "google/protobuf/repeated_ptr_field.h"
+#include "server/common/delivery.h"
 #include "server/common/log_batch_pool.h"
 #include "sluice/v1/logs.pb.h"
 
@@ -47,12 +54,26 @@ class RecordBatch {
   absl::Time received_at() const { return received_at_; }
   void set_received_at(absl::Time at) { received_at_ = at; }
 
+  // The stage the sender waits for, and the callback to report it; ingest sets both.
+  void set_delivery(DeliveryStage stage, DeliveryCallback on_delivered) {
+    delivery_stage_ = stage;
+    on_delivered_ = std::move(on_delivered);
+  }
+  DeliveryStage delivery_stage() const { return delivery_stage_; }
+  bool awaits_delivery() const { return on_delivered_ != nullptr; }
+  // Hands the callback over to whoever reports later (the pipeline, waiting for a flush).
+  DeliveryCallback TakeDeliveryCallback() { return std::move(on_delivered_); }
+  // Reports `delivery` to the sender, if one waits; at most once.
+  void Deliver(const Delivery& delivery);
+
  private:
   v1::LogBatch* request();
 
   LogBatchPool::Handle request_;
   uint64_t stream_id_ = 0;
   absl::Time received_at_ = absl::UnixEpoch();
+  DeliveryStage delivery_stage_ = DeliveryStage::kAccepted;
+  DeliveryCallback on_delivered_;
 };
 
 }  // namespace sluice

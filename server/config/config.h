@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/common/delivery.h"
 #include "server/common/level.h"
 #include "yaml-cpp/yaml.h"
 
@@ -56,6 +57,10 @@ struct IngestConfig {
   // Ingest calls open at once across the whole server; one more is refused with
   // RESOURCE_EXHAUSTED.
   uint32_t max_concurrent_streams = 1024;
+  // When a PushBatches ack (and a Push summary, an OTLP Export response) is sent: once the
+  // batch is queued (accepted), once the outputs wrote it (written), or once they flushed
+  // it (flushed). Later stages cost latency, not throughput.
+  DeliveryStage ack_on = DeliveryStage::kWritten;
 };
 
 struct AdminConfig {

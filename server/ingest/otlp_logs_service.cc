@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "server/common/record_batch.h"
+#include "server/ingest/ack_stage.h"
 #include "server/ingest/admission.h"
 #include "server/ingest/otlp_mapping.h"
 #include "server/ingest/unavailable.h"
@@ -16,15 +17,16 @@ namespace {
 
 namespace otlp_collector = opentelemetry::proto::collector::logs::v1;
 
-// One Export call. Finishes in its constructor, or, when the batch is parked, from the
-// scheduler's resume callback; deletes itself in OnDone, which gRPC runs only after
-// Finish, so a parked call's reactor is alive when the callback comes.
+// One Export call. Finishes in its constructor, or once its batch reached ingest.ack_on:
+// from the scheduler's resume callback when the batch was parked (accepted), or from the
+// batch's delivery callback (written, flushed). Deletes itself in OnDone, which gRPC runs
+// only after Finish, so the reactor is alive when either callback comes.
 class ExportReactor : public grpc::ServerUnaryReactor {
  public:
   ExportReactor(IngestContext& context, grpc::CallbackServerContext* call,
                 const otlp_collector::ExportLogsServiceRequest& request,
                 otlp_collector::ExportLogsServiceResponse* response)
-      : context_(context), call_(call) {
+      : context_(context), call_(call), response_(*response) {
     context_.metrics.StreamOpened(Rpc::kExport);
     if (!context_.intake.open()) {
       Finish(DrainingStatus(*call_));
@@ -35,7 +37,7 @@ class ExportReactor : public grpc::ServerUnaryReactor {
       return;
     }
     counted_ = true;
-    Submit(request, *response);
+    Submit(request);
   }
 
   void OnDone() override {
@@ -45,19 +47,18 @@ class ExportReactor : public grpc::ServerUnaryReactor {
   }
 
  private:
-  void Submit(const otlp_collector::ExportLogsServiceRequest& request,
-              otlp_collector::ExportLogsServiceResponse& response) {
+  void Submit(const otlp_collector::ExportLogsServiceRequest& request) {
     const absl::Time now = absl::Now();
     RecordBatch batch;
     AppendOtlpRecords(request, batch.records());
     Admission admission(context_.config, context_.levels, context_.ledger, context_.metrics,
                         Rpc::kExport);
     const AdmissionResult admitted = admission.Admit(batch.records(), now);
+    rejected_ = admitted.rejected;
+    first_rejection_ = admitted.first_rejection;
     // Written before Submit: once the batch is parked, the resume callback may finish the
     // call (and gRPC then read the response) before Submit has even returned here.
-    if (admitted.rejected > 0) {
-      SetPartialSuccess(admitted.rejected, admitted.first_rejection, response);
-    }
+    if (admitted.rejected > 0) SetPartialSuccess(Delivery{});
     if (batch.empty()) {
       Finish(grpc::Status::OK);
       return;
@@ -65,36 +66,49 @@ class ExportReactor : public grpc::ServerUnaryReactor {
     batch.set_stream_id(context_.NextStreamId());
     batch.set_received_at(now);
     const uint32_t records = static_cast<uint32_t>(batch.size());
-    switch (context_.scheduler.Submit(std::move(batch), [this] { Finish(grpc::Status::OK); })) {
+    const bool on_queue = context_.config.ack_on == DeliveryStage::kAccepted;
+    if (!on_queue) {
+      batch.set_delivery(context_.config.ack_on, [this](const Delivery& delivery) {
+        if (delivery.dropped > 0) SetPartialSuccess(delivery);
+        Finish(grpc::Status::OK);
+      });
+    }
+    switch (context_.scheduler.Submit(std::move(batch), [this, on_queue] {
+      if (on_queue) Finish(grpc::Status::OK);
+    })) {
       case scheduler::SubmitOutcome::kAccepted:
       case scheduler::SubmitOutcome::kAcceptedEvictedOldest:
+        if (on_queue) Finish(grpc::Status::OK);
+        break;
+      case scheduler::SubmitOutcome::kDroppedNewest:
+        SetPartialSuccess(Delivery{.dropped = records, .reason = DropReason::kOverflowDropNewest});
         Finish(grpc::Status::OK);
         break;
-      case scheduler::SubmitOutcome::kDroppedNewest: {
-        std::string why = absl::StrCat(
-            records, " records dropped: every scheduler channel was full (scheduler.overflow: ",
-            "drop_newest)");
-        if (admitted.rejected > 0)
-          absl::StrAppend(&why, "; first rejection: ", admitted.first_rejection);
-        SetPartialSuccess(admitted.rejected + records, why, response);
-        Finish(grpc::Status::OK);
-        break;
-      }
       case scheduler::SubmitOutcome::kParked:
-        // The resume callback finishes the call once a worker has queued the batch.
+        // A callback finishes the call: the resume callback or the delivery callback.
         break;
     }
   }
 
-  static void SetPartialSuccess(uint32_t refused, const std::string& why,
-                                otlp_collector::ExportLogsServiceResponse& response) {
-    otlp_collector::ExportLogsPartialSuccess& partial = *response.mutable_partial_success();
-    partial.set_rejected_log_records(refused);
+  // Reports the admission's rejections plus `lost` records in partial_success.
+  void SetPartialSuccess(const Delivery& lost) {
+    otlp_collector::ExportLogsPartialSuccess& partial = *response_.mutable_partial_success();
+    partial.set_rejected_log_records(rejected_ + lost.dropped);
+    std::string why;
+    if (lost.dropped > 0) {
+      why = absl::StrCat(lost.dropped, " records dropped: ", DropReasonText(lost.reason));
+    }
+    if (rejected_ > 0) {
+      absl::StrAppend(&why, why.empty() ? "" : "; ", "first rejection: ", first_rejection_);
+    }
     partial.set_error_message(why);
   }
 
   IngestContext& context_;
   grpc::CallbackServerContext* const call_;
+  otlp_collector::ExportLogsServiceResponse& response_;
+  uint32_t rejected_ = 0;
+  std::string first_rejection_;
   // Set once in the constructor: this call counts against ingest.max_concurrent_streams.
   bool counted_ = false;
 };

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "server/ingest/ack_stage.h"
 #include "server/ingest/unavailable.h"
 
 namespace sluice::ingest {
@@ -52,44 +53,85 @@ void PushBatchesReactor::OnReadDone(bool ok) {
 void PushBatchesReactor::SubmitIncomingLocked() {
   const absl::Time now = absl::Now();
   const AdmissionResult admitted = admission_.Admit(*incoming_->mutable_records(), now);
+  const DeliveryStage stage = context_.config.ack_on;
   v1::PushAck ack;
   ack.set_sequence(incoming_->sequence());
   ack.set_filtered(admitted.filtered);
   ack.set_rejected(admitted.rejected);
   ack.set_rejection(admitted.first_rejection);
+  ack.set_stage(AckStageOf(stage));
 
   RecordBatch batch = RecordBatch::FromRequest(std::move(incoming_));
   batch.set_stream_id(stream_id_);
   batch.set_received_at(now);
   if (batch.empty()) {
-    acks_.push_back(std::move(ack));
+    AwaitLocked(std::move(ack), /*settled=*/true);
     return;
   }
   const uint32_t records = static_cast<uint32_t>(batch.size());
-  switch (context_.scheduler.Submit(std::move(batch), [this] { OnQueued(); })) {
+  const bool on_queue = stage == DeliveryStage::kAccepted;
+  if (on_queue) ack.set_accepted(records);
+  const uint64_t ticket = AwaitLocked(std::move(ack), /*settled=*/false);
+  if (!on_queue) {
+    batch.set_delivery(stage,
+                       [this, ticket](const Delivery& delivery) { OnDelivered(ticket, delivery); });
+  }
+  switch (context_.scheduler.Submit(std::move(batch), [this, ticket] { OnQueued(ticket); })) {
     case scheduler::SubmitOutcome::kAccepted:
     case scheduler::SubmitOutcome::kAcceptedEvictedOldest:
-      ack.set_accepted(records);
-      acks_.push_back(std::move(ack));
+      if (on_queue) SettleLocked(ticket, Delivery{.delivered = records});
       break;
     case scheduler::SubmitOutcome::kDroppedNewest:
-      ack.set_dropped(records);
-      acks_.push_back(std::move(ack));
+      SettleLocked(ticket, Delivery{.dropped = records, .reason = DropReason::kOverflowDropNewest});
       break;
     case scheduler::SubmitOutcome::kParked:
-      ack.set_accepted(records);
-      parked_ack_ = std::move(ack);
       parked_ = true;
       break;
   }
 }
 
-void PushBatchesReactor::OnQueued() {
+uint64_t PushBatchesReactor::AwaitLocked(v1::PushAck ack, bool settled) {
+  const uint64_t ticket = first_awaited_ticket_ + awaited_.size();
+  awaited_.push_back(AwaitedAck{std::move(ack), settled});
+  if (settled) SettleLocked(ticket, Delivery{});
+  return ticket;
+}
+
+void PushBatchesReactor::SettleLocked(uint64_t ticket, const Delivery& delivery) {
+  AwaitedAck& awaited = awaited_[ticket - first_awaited_ticket_];
+  awaited.settled = true;
+  if (delivery.delivered > 0) awaited.ack.set_accepted(delivery.delivered);
+  if (delivery.dropped > 0) {
+    awaited.ack.set_accepted(delivery.delivered);
+    awaited.ack.set_dropped(delivery.dropped);
+    awaited.ack.set_drop_reason(DropReasonOf(delivery.reason));
+  }
+  while (!awaited_.empty() && awaited_.front().settled) {
+    if (!write_failed_) acks_.push_back(std::move(awaited_.front().ack));
+    awaited_.pop_front();
+    ++first_awaited_ticket_;
+  }
+}
+
+void PushBatchesReactor::OnQueued(uint64_t ticket) {
   Actions actions;
   {
     std::lock_guard lock(mu_);
     parked_ = false;
-    acks_.push_back(std::move(parked_ack_));
+    if (context_.config.ack_on == DeliveryStage::kAccepted) {
+      const uint32_t records = awaited_[ticket - first_awaited_ticket_].ack.accepted();
+      SettleLocked(ticket, Delivery{.delivered = records});
+    }
+    actions = AdvanceLocked();
+  }
+  Act(actions);
+}
+
+void PushBatchesReactor::OnDelivered(uint64_t ticket, const Delivery& delivery) {
+  Actions actions;
+  {
+    std::lock_guard lock(mu_);
+    SettleLocked(ticket, delivery);
     actions = AdvanceLocked();
   }
   Act(actions);
@@ -102,8 +144,10 @@ void PushBatchesReactor::OnWriteDone(bool ok) {
     writing_ = false;
     acks_.pop_front();
     if (!ok) {
-      // The client is gone; what it did not see acked it will resend.
+      // The client is gone; what it did not see acked it will resend. Deliveries still
+      // to come are awaited (they call back into this reactor) but not written.
       acks_.clear();
+      write_failed_ = true;
       read_side_done_ = true;
     }
     actions = AdvanceLocked();
@@ -119,13 +163,13 @@ PushBatchesReactor::Actions PushBatchesReactor::AdvanceLocked() {
     actions.write = &acks_.front();
   }
   if (read_side_done_) {
-    if (!parked_ && !writing_ && acks_.empty() && !reading_) {
+    if (!parked_ && !writing_ && acks_.empty() && awaited_.empty() && !reading_) {
       finished_ = true;
       actions.finish = true;
     }
     return actions;
   }
-  if (!reading_ && !parked_ && acks_.size() < kMaxQueuedAcks) {
+  if (!reading_ && !parked_ && acks_.size() + awaited_.size() < kMaxOutstandingAcks) {
     reading_ = true;
     // Each request is parsed into a recycled message, which becomes its batch.
     incoming_ = LogBatchPool::Shared().Get();

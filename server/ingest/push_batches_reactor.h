@@ -2,11 +2,14 @@
 // out, in order.
 //
 // Each LogBatch read is admitted (validation, level gate) and handed to the scheduler as
-// one RecordBatch; its ack is queued once the scheduler has taken it. The next read starts
-// only then: with the batch parked, the reactor stops reading and HTTP/2 flow control
-// pushes back on the client. Reading also pauses while too many acks wait to be written
-// (a client that does not read its acks is paced the same way). Nothing blocks a gRPC
-// thread; the reactor deletes itself in OnDone and never finishes while a batch is parked.
+// one RecordBatch. Its ack waits for the stage ingest.ack_on names: queued (the scheduler
+// took it), written or flushed (the batch's delivery callback, run by a worker). Acks are
+// sent in the order the batches came, so an ack for a later batch waits for the earlier
+// ones. The next read starts once the batch is queued: with the batch parked, the reactor
+// stops reading and HTTP/2 flow control pushes back on the client. Reading also pauses
+// while too many acks are outstanding (a client that does not read its acks is paced the
+// same way). Nothing blocks a gRPC thread; the reactor deletes itself in OnDone and never
+// finishes while a batch is parked or a delivery is still to come.
 #ifndef SLUICE_SERVER_INGEST_PUSH_BATCHES_REACTOR_H_
 #define SLUICE_SERVER_INGEST_PUSH_BATCHES_REACTOR_H_
 
@@ -17,6 +20,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "grpcpp/support/server_callback.h"
+#include "server/common/delivery.h"
 #include "server/common/log_batch_pool.h"
 #include "server/ingest/admission.h"
 #include "server/ingest/ingest_context.h"
@@ -33,8 +37,15 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<v1::LogBatch, v1::Push
   void OnDone() override;
 
  private:
-  // Acks queued beyond this pause reading until the client takes some.
-  static constexpr size_t kMaxQueuedAcks = 64;
+  // Acks outstanding (awaiting delivery or waiting to be written) beyond this pause
+  // reading until some are sent.
+  static constexpr size_t kMaxOutstandingAcks = 64;
+
+  // An ack in the order of its batch, waiting for the batch to reach the ack stage.
+  struct AwaitedAck {
+    v1::PushAck ack;
+    bool settled = false;
+  };
 
   struct Actions {
     v1::LogBatch* read = nullptr;
@@ -44,7 +55,12 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<v1::LogBatch, v1::Push
 
   Actions AdvanceLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SubmitIncomingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void OnQueued();
+  // Starts awaiting an ack; returns its ticket for Settle.
+  uint64_t AwaitLocked(v1::PushAck ack, bool settled) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Completes the ack of `ticket` and moves settled acks at the front to the write queue.
+  void SettleLocked(uint64_t ticket, const Delivery& delivery) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnQueued(uint64_t ticket);
+  void OnDelivered(uint64_t ticket, const Delivery& delivery);
   void Act(Actions actions);
 
   IngestContext& context_;
@@ -57,11 +73,16 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<v1::LogBatch, v1::Push
   Admission admission_ ABSL_GUARDED_BY(mu_);
   // The outstanding read's target, from the pool; it becomes the batch.
   LogBatchPool::Handle incoming_ ABSL_GUARDED_BY(mu_);
-  // Acks not yet written; the front one is being written when writing_ is set. A deque
+  // Acks of batches not yet at the ack stage, in batch order; awaited_.front() has ticket
+  // first_awaited_ticket_.
+  std::deque<AwaitedAck> awaited_ ABSL_GUARDED_BY(mu_);
+  uint64_t first_awaited_ticket_ ABSL_GUARDED_BY(mu_) = 0;
+  // Acks ready to be written; the front one is being written when writing_ is set. A deque
   // keeps the front's address stable while more are queued.
   std::deque<v1::PushAck> acks_ ABSL_GUARDED_BY(mu_);
-  v1::PushAck parked_ack_ ABSL_GUARDED_BY(mu_);
   bool parked_ ABSL_GUARDED_BY(mu_) = false;
+  // The client stopped taking acks; later ones are discarded.
+  bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool read_side_done_ ABSL_GUARDED_BY(mu_) = false;

@@ -94,12 +94,24 @@ void PushReactor::OnBatchAlarm(bool fired) {
   Act(actions);
 }
 
-void PushReactor::OnQueued(uint32_t records) {
+void PushReactor::OnQueued(uint32_t accepted) {
   Actions actions;
   {
     std::lock_guard lock(mu_);
     parked_ = false;
-    summary_->set_accepted(summary_->accepted() + records);
+    summary_->set_accepted(summary_->accepted() + accepted);
+    actions = AdvanceLocked();
+  }
+  Act(actions);
+}
+
+void PushReactor::OnDelivered(const Delivery& delivery) {
+  Actions actions;
+  {
+    std::lock_guard lock(mu_);
+    --awaiting_delivery_;
+    summary_->set_accepted(summary_->accepted() + delivery.delivered);
+    summary_->set_dropped(summary_->dropped() + delivery.dropped);
     actions = AdvanceLocked();
   }
   Act(actions);
@@ -120,13 +132,23 @@ void PushReactor::SubmitPendingLocked() {
 
   batch.set_stream_id(stream_id_);
   const uint32_t records = static_cast<uint32_t>(batch.size());
-  switch (context_.scheduler.Submit(std::move(batch), [this, records] { OnQueued(records); })) {
+  // Accepted records count once queued (ack_on: accepted), else once delivered.
+  const bool on_queue = context_.config.ack_on == DeliveryStage::kAccepted;
+  if (!on_queue) {
+    ++awaiting_delivery_;
+    batch.set_delivery(context_.config.ack_on,
+                       [this](const Delivery& delivery) { OnDelivered(delivery); });
+  }
+  const uint32_t accepted_when_queued = on_queue ? records : 0;
+  switch (context_.scheduler.Submit(
+      std::move(batch), [this, accepted_when_queued] { OnQueued(accepted_when_queued); })) {
     case scheduler::SubmitOutcome::kAccepted:
     case scheduler::SubmitOutcome::kAcceptedEvictedOldest:
-      summary_->set_accepted(summary_->accepted() + records);
+      summary_->set_accepted(summary_->accepted() + accepted_when_queued);
       break;
     case scheduler::SubmitOutcome::kDroppedNewest:
       summary_->set_dropped(summary_->dropped() + records);
+      if (!on_queue) --awaiting_delivery_;
       break;
     case scheduler::SubmitOutcome::kParked:
       parked_ = true;
@@ -141,7 +163,7 @@ PushReactor::Actions PushReactor::AdvanceLocked() {
   const bool send_now = read_side_done_ || context_.config.max_batch_delay <= absl::ZeroDuration();
   if (!parked_ && (batch_full || (!pending_.empty() && send_now))) SubmitPendingLocked();
   if (read_side_done_) {
-    if (!parked_ && pending_.empty()) {
+    if (!parked_ && pending_.empty() && awaiting_delivery_ == 0) {
       finished_ = true;
       actions.finish = true;
     }

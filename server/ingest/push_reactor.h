@@ -7,9 +7,12 @@
 // batch, and once that one is full too it stops reading — gRPC then stops granting HTTP/2
 // window and the client's writes slow down. Nothing here ever blocks a gRPC thread.
 //
+// The summary is sent once the client half-closed and every batch reached the stage
+// ingest.ack_on names; its `accepted` counts the records that reached it.
+//
 // The reactor deletes itself in OnDone (or, if the batch alarm is still pending, when the
-// alarm's cancellation arrives). It never finishes while a batch is parked, so the
-// scheduler's resume callback always finds it alive.
+// alarm's cancellation arrives). It never finishes while a batch is parked or a delivery
+// is still to come, so the scheduler's callbacks always find it alive.
 #ifndef SLUICE_SERVER_INGEST_PUSH_REACTOR_H_
 #define SLUICE_SERVER_INGEST_PUSH_REACTOR_H_
 
@@ -20,6 +23,7 @@
 #include "absl/base/thread_annotations.h"
 #include "grpcpp/alarm.h"
 #include "grpcpp/support/server_callback.h"
+#include "server/common/delivery.h"
 #include "server/common/record_batch.h"
 #include "server/ingest/admission.h"
 #include "server/ingest/ingest_context.h"
@@ -48,7 +52,9 @@ class PushReactor : public grpc::ServerReadReactor<v1::LogRecord> {
   void SubmitPendingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ArmBatchAlarmLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnBatchAlarm(bool fired);
-  void OnQueued(uint32_t records);
+  // A parked batch was queued; `accepted` records count as accepted now.
+  void OnQueued(uint32_t accepted);
+  void OnDelivered(const Delivery& delivery);
   void Act(Actions actions);
 
   IngestContext& context_;
@@ -65,6 +71,8 @@ class PushReactor : public grpc::ServerReadReactor<v1::LogRecord> {
   std::unique_ptr<grpc::Alarm> batch_alarm_ ABSL_GUARDED_BY(mu_);
   bool alarm_armed_ ABSL_GUARDED_BY(mu_) = false;
   bool parked_ ABSL_GUARDED_BY(mu_) = false;
+  // Batches handed to the scheduler whose delivery has not been reported yet.
+  uint32_t awaiting_delivery_ ABSL_GUARDED_BY(mu_) = 0;
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
   bool read_side_done_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;

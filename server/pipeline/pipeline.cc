@@ -29,6 +29,7 @@ Pipeline::Pipeline(const config::PipelineConfig& config, std::vector<Destination
   for (size_t i = 0; i < workers; ++i) {
     formatters_.push_back(std::make_unique<RecordFormatter>(composer_));
   }
+  awaiting_flush_.resize(workers);
 }
 
 absl::Status Pipeline::Start() {
@@ -42,15 +43,50 @@ absl::Status Pipeline::Start() {
 
 void Pipeline::Process(size_t worker, RecordBatch& batch) {
   FormattedBatch formatted(batch, *formatters_[worker]);
+  size_t undelivered = 0;
   for (size_t i = 0; i < destinations_.size(); ++i) {
     if (formatted.CountAtLeast(destinations_[i].min_level) == 0) continue;
-    WriteWithRetry(i, formatted);
+    undelivered = std::max(undelivered, WriteWithRetry(i, formatted));
   }
   ledger_.AddWritten(batch.size());
   if (metrics_ != nullptr) metrics_->OnBatchDone(absl::Now() - batch.received_at());
+  if (!batch.awaits_delivery()) return;
+
+  const Delivery delivery{
+      .delivered = static_cast<uint32_t>(batch.size() - undelivered),
+      .dropped = static_cast<uint32_t>(undelivered),
+      .reason = undelivered > 0 ? DropReason::kOutputFailed : DropReason::kNone};
+  if (batch.delivery_stage() != DeliveryStage::kFlushed) {
+    batch.Deliver(delivery);
+    return;
+  }
+  std::vector<AwaitingFlush>& awaiting = awaiting_flush_[worker];
+  awaiting.push_back(AwaitingFlush{batch.TakeDeliveryCallback(), delivery});
+  if (awaiting.size() >= kMaxBatchesAwaitingFlush) SettleFlushes(worker);
 }
 
-void Pipeline::WriteWithRetry(size_t index, outputs::OutputBatch& batch) {
+void Pipeline::OnIdle(size_t worker) {
+  if (!awaiting_flush_[worker].empty()) SettleFlushes(worker);
+}
+
+void Pipeline::SettleFlushes(size_t worker) {
+  const bool flushed = Flush(absl::Now() + kDeliveryFlushTimeout).ok();
+  std::vector<AwaitingFlush> awaiting = std::move(awaiting_flush_[worker]);
+  awaiting_flush_[worker].clear();
+  for (AwaitingFlush& entry : awaiting) {
+    Delivery delivery = entry.delivery;
+    if (!flushed) {
+      // Which records of a failed flush reached the destination is unknown, so none is
+      // claimed: the sender hears of a possible loss rather than of safety.
+      delivery.dropped += delivery.delivered;
+      delivery.delivered = 0;
+      delivery.reason = DropReason::kOutputFailed;
+    }
+    std::move(entry.on_delivered)(delivery);
+  }
+}
+
+size_t Pipeline::WriteWithRetry(size_t index, outputs::OutputBatch& batch) {
   Destination& destination = destinations_[index];
   const size_t records = batch.CountAtLeast(destination.min_level);
   absl::Duration backoff = retry_.initial_backoff;
@@ -59,7 +95,7 @@ void Pipeline::WriteWithRetry(size_t index, outputs::OutputBatch& batch) {
     const absl::Status status = destination.output->Write(batch, destination.min_level);
     if (status.ok()) {
       if (metrics_ != nullptr) metrics_->OnWritten(index, records, absl::Now() - start);
-      return;
+      return 0;
     }
     if (metrics_ != nullptr) metrics_->OnFailedAttempt(index, records);
     const bool transient = IsTransient(status);
@@ -70,7 +106,7 @@ void Pipeline::WriteWithRetry(size_t index, outputs::OutputBatch& batch) {
             transient ? OutputDropReason::kRetriesExhausted : OutputDropReason::kPermanentError,
             records);
       }
-      return;
+      return records;
     }
     // The worker waits on purpose: its channel filling up is how the slowdown reaches
     // the clients.

@@ -8,6 +8,12 @@
 // or on any other error, the batch is dropped for that output and counted; the other
 // outputs are not affected. Post-hooks will run here, before formatting.
 //
+// Delivery: a batch whose sender waits for `written` is reported once every output took
+// it (records an output dropped are reported dropped). One that waits for `flushed` is
+// held by its worker until the outputs are flushed: when the worker runs out of work
+// (OnIdle) or holds kMaxBatchesAwaitingFlush batches, whichever comes first. One flush
+// thus covers many batches under load, and an idle server acks at once.
+//
 // Owns the outputs. Start() before the scheduler starts; Flush() on drain; Shutdown() after
 // the scheduler stopped.
 #ifndef SLUICE_SERVER_PIPELINE_PIPELINE_H_
@@ -52,6 +58,7 @@ class Pipeline : public scheduler::BatchProcessor {
   absl::Status Start();
 
   void Process(size_t worker, RecordBatch& batch) override;
+  void OnIdle(size_t worker) override;
 
   // Flushes every output; the first error is returned, the others still flush.
   absl::Status Flush(absl::Time deadline);
@@ -59,12 +66,26 @@ class Pipeline : public scheduler::BatchProcessor {
   absl::Status Shutdown(absl::Time deadline);
 
  private:
-  void WriteWithRetry(size_t index, outputs::OutputBatch& batch);
+  static constexpr size_t kMaxBatchesAwaitingFlush = 64;
+  // How long one flush for `flushed` deliveries may take before it counts as failed.
+  static constexpr absl::Duration kDeliveryFlushTimeout = absl::Seconds(5);
+
+  struct AwaitingFlush {
+    DeliveryCallback on_delivered;
+    Delivery delivery;
+  };
+
+  // Returns how many of the batch's records the output did not take.
+  size_t WriteWithRetry(size_t index, outputs::OutputBatch& batch);
+  // Flushes the outputs and reports the worker's batches awaiting that flush.
+  void SettleFlushes(size_t worker);
 
   FieldComposer composer_;
   std::vector<Destination> destinations_;
   // One formatter per worker: formatters keep scratch state and are not thread-safe.
   std::vector<std::unique_ptr<RecordFormatter>> formatters_;
+  // Per worker, touched only by that worker's thread.
+  std::vector<std::vector<AwaitingFlush>> awaiting_flush_;
   Ledger& ledger_;
   OutputMetrics* const metrics_;
   const RetryPolicy retry_;

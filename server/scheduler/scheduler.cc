@@ -114,7 +114,12 @@ SubmitOutcome Scheduler::ApplyPolicyLocked(Channel& channel, RecordBatch&& batch
       return SubmitOutcome::kDroppedNewest;
     case OverflowPolicy::kDropOldest:
       while (!channel.queue.empty() && !Fits(channel, records)) {
-        const size_t n = channel.queue.front().batch.size();
+        RecordBatch& evicted = channel.queue.front().batch;
+        const size_t n = evicted.size();
+        if (evicted.awaits_delivery()) {
+          channel.evictions.push_back(
+              Eviction{evicted.TakeDeliveryCallback(), static_cast<uint32_t>(n)});
+        }
         channel.depth -= n;
         *evicted_records += n;
         channel.queue.pop_front();
@@ -127,27 +132,40 @@ SubmitOutcome Scheduler::ApplyPolicyLocked(Channel& channel, RecordBatch&& batch
 
 void Scheduler::WorkerLoop(Channel& channel) {
   std::vector<ParkedBatch> resumed;
+  std::vector<Eviction> evicted;
   for (;;) {
     QueuedBatch item;
+    bool has_item = false;
     {
       std::unique_lock lock(channel.mu);
+      if (channel.queue.empty() && channel.evictions.empty()) {
+        // About to sleep: a processor holding deliveries (waiting for a flush) settles them.
+        lock.unlock();
+        processor_.OnIdle(channel.index);
+        lock.lock();
+      }
       channel.worker_waiting = true;
-      channel.work_ready.wait(lock,
-                              [&channel] { return !channel.queue.empty() || channel.stopping; });
+      channel.work_ready.wait(lock, [&channel] {
+        return !channel.queue.empty() || !channel.evictions.empty() || channel.stopping;
+      });
       channel.worker_waiting = false;
-      if (channel.queue.empty()) return;  // stopping, and nothing is left
-      item = std::move(channel.queue.front());
-      channel.queue.pop_front();
-      channel.depth -= item.batch.size();
-      const absl::Time now = absl::Now();
-      while (!channel.parked.empty() && Fits(channel, channel.parked.front().batch.size())) {
-        ParkedBatch& parked = channel.parked.front();
-        (void)Enqueue(channel, std::move(parked.batch), now);  // this worker is awake
-        resumed.push_back(std::move(parked));
-        channel.parked.pop_front();
+      evicted.swap(channel.evictions);
+      if (channel.queue.empty() && evicted.empty()) return;  // stopping, and nothing is left
+      if (!channel.queue.empty()) {
+        has_item = true;
+        item = std::move(channel.queue.front());
+        channel.queue.pop_front();
+        channel.depth -= item.batch.size();
+        const absl::Time now = absl::Now();
+        while (!channel.parked.empty() && Fits(channel, channel.parked.front().batch.size())) {
+          ParkedBatch& parked = channel.parked.front();
+          (void)Enqueue(channel, std::move(parked.batch), now);  // this worker is awake
+          resumed.push_back(std::move(parked));
+          channel.parked.pop_front();
+        }
       }
     }
-    // Resume callbacks run outside the channel lock: they start gRPC reads.
+    // Callbacks run outside the channel lock: they start gRPC reads and writes.
     const absl::Time now = absl::Now();
     for (ParkedBatch& parked : resumed) {
       parked_count_.fetch_sub(1, std::memory_order_relaxed);
@@ -155,9 +173,16 @@ void Scheduler::WorkerLoop(Channel& channel) {
       std::move(parked.on_queued)();
     }
     resumed.clear();
+    for (Eviction& eviction : evicted) {
+      std::move(eviction.on_delivered)(Delivery{
+          .delivered = 0, .dropped = eviction.records, .reason = DropReason::kOverflowDropOldest});
+    }
+    evicted.clear();
+    if (!has_item) continue;
 
     const size_t records = item.batch.size();
     processor_.Process(channel.index, item.batch);
+    item.batch.Deliver(Delivery{.delivered = static_cast<uint32_t>(records)});
     AddPending(-static_cast<int64_t>(records));
   }
 }

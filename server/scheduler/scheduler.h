@@ -11,7 +11,9 @@
 //                queues it and runs the callback. Ingest stops reading the stream until
 //                then, so HTTP/2 flow control pushes back on the client. Default.
 //   drop_newest  the incoming batch is dropped and counted.
-//   drop_oldest  the oldest queued batches of the channel are evicted and counted.
+//   drop_oldest  the oldest queued batches of the channel are evicted and counted; their
+//                senders learn it through the batches' delivery callbacks, which that
+//                channel's worker runs (never Submit, whose caller may hold its own lock).
 // Memory is bounded by workers × channel_capacity plus one parked batch per stream.
 //
 // Parking is folded into Submit (rather than a separate NotifyWhenWritable) so the check
@@ -95,6 +97,10 @@ class Scheduler {
     RecordBatch batch;
     absl::Time enqueued_at;
   };
+  struct Eviction {
+    DeliveryCallback on_delivered;
+    uint32_t records = 0;
+  };
   struct ParkedBatch {
     RecordBatch batch;
     ResumeCallback on_queued;
@@ -109,6 +115,8 @@ class Scheduler {
     bool worker_waiting ABSL_GUARDED_BY(mu) = false;
     std::deque<QueuedBatch> queue ABSL_GUARDED_BY(mu);
     std::deque<ParkedBatch> parked ABSL_GUARDED_BY(mu);
+    // Evicted batches whose senders wait for a delivery report; the worker reports.
+    std::vector<Eviction> evictions ABSL_GUARDED_BY(mu);
     size_t depth ABSL_GUARDED_BY(mu) = 0;  // records in `queue`
     bool stopping ABSL_GUARDED_BY(mu) = false;
   };

@@ -50,6 +50,7 @@ void ExpectDefaults(const Config& config) {
   EXPECT_EQ(config.ingest.max_field_key_bytes, 128u);
   EXPECT_EQ(config.ingest.max_field_value_bytes, 32u * 1024);
   EXPECT_EQ(config.ingest.max_concurrent_streams, 1024u);
+  EXPECT_EQ(config.ingest.ack_on, DeliveryStage::kWritten);
   EXPECT_EQ(config.admin.listen, "127.0.0.1:4319");
   EXPECT_EQ(config.metrics.listen, "0.0.0.0:9464");
   EXPECT_EQ(config.scheduler.workers, 4u);
@@ -138,6 +139,14 @@ TEST(ConfigTest, OtherPoliciesParse) {
             OverflowPolicy::kDropNewest);
   EXPECT_EQ(ParseOk("scheduler: {overflow: block, dispatch: round_robin}").scheduler.dispatch,
             DispatchPolicy::kRoundRobin);
+}
+
+TEST(ConfigTest, EveryAckStageParses) {
+  EXPECT_EQ(ParseOk("ingest: {ack_on: accepted}").ingest.ack_on, DeliveryStage::kAccepted);
+  EXPECT_EQ(ParseOk("ingest: {ack_on: written}").ingest.ack_on, DeliveryStage::kWritten);
+  EXPECT_EQ(ParseOk("ingest: {ack_on: flushed}").ingest.ack_on, DeliveryStage::kFlushed);
+  EXPECT_EQ(ErrorOf("ingest: {ack_on: synced}"),
+            "ingest.ack_on: expected one of accepted, written, flushed, got \"synced\"");
 }
 
 TEST(ConfigTest, UnknownTopLevelKeyIsRejectedListingTheKnownOnes) {

@@ -65,8 +65,10 @@ outputs:
   - { type: file, name: main, path: "$DIR/records.log", format: json, flush_interval: 50ms }
 )";
 
-// Batches a PushBatches client keeps unacknowledged at most, like sluice::Client.
-constexpr size_t kAckWindow = 8;
+// Batches a PushBatches client keeps unacknowledged at most. Acks wait until the outputs
+// wrote the batch (ingest.ack_on: written), so a stream parks only if the client has more
+// batches in flight than the channel holds: 10 in the slow-output test.
+constexpr size_t kAckWindow = 16;
 // No call of these tests should take nearly this long; it only stops a hang.
 constexpr absl::Duration kCallDeadline = absl::Seconds(90);
 

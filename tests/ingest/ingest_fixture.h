@@ -20,6 +20,7 @@
 #include "grpcpp/server_builder.h"
 #include "prometheus/registry.h"
 #include "server/admin/level_table.h"
+#include "server/common/delivery.h"
 #include "server/common/ledger.h"
 #include "server/ingest/ingest_context.h"
 #include "server/ingest/ingest_metrics.h"
@@ -27,7 +28,8 @@
 
 namespace sluice::ingest {
 
-// Stands in for the pipeline: keeps what it is given, and can hold the workers back.
+// Stands in for the pipeline: keeps what it is given, can hold the workers back, and can
+// report batches lost the way the pipeline reports a failed output.
 class HoldingProcessor : public scheduler::BatchProcessor {
  public:
   void Process(size_t, RecordBatch& batch) override {
@@ -38,6 +40,16 @@ class HoldingProcessor : public scheduler::BatchProcessor {
     batch_sizes_.push_back(batch.size());
     for (const v1::LogRecord& record : batch.records()) records_.push_back(record);
     changed_.notify_all();
+    if (fail_outputs_) {
+      const auto records = static_cast<uint32_t>(batch.size());
+      lock.unlock();
+      batch.Deliver(Delivery{.dropped = records, .reason = DropReason::kOutputFailed});
+    }
+  }
+  // From now on every batch is reported dropped by a failed output.
+  void FailOutputs() {
+    std::lock_guard lock(mu_);
+    fail_outputs_ = true;
   }
   void Hold() {
     std::lock_guard lock(mu_);
@@ -79,6 +91,7 @@ class HoldingProcessor : public scheduler::BatchProcessor {
   std::mutex mu_;
   std::condition_variable changed_;
   bool open_ ABSL_GUARDED_BY(mu_) = true;
+  bool fail_outputs_ ABSL_GUARDED_BY(mu_) = false;
   int entered_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<size_t> batch_sizes_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::LogRecord> records_ ABSL_GUARDED_BY(mu_);
@@ -90,7 +103,8 @@ struct FixtureOptions {
   uint32_t workers = 2;
   uint32_t channel_capacity = 10000;
   config::OverflowPolicy overflow = config::OverflowPolicy::kBlock;
-  config::IngestConfig limits;  // the ingest.max_* keys; batching comes from the fields above
+  // The ingest.max_* keys and ingest.ack_on; batching comes from the fields above.
+  config::IngestConfig limits;
 };
 
 // `Service` (constructed from an IngestContext) on 127.0.0.1:0 over a real scheduler;

@@ -1,5 +1,6 @@
 #include "server/ingest/log_service.h"
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -89,6 +90,7 @@ TEST(LogServiceTest, FullChannelParksTheStreamUntilTheWorkerFreesRoom) {
   Options options;
   options.workers = 1;
   options.channel_capacity = 10;
+  options.limits.ack_on = DeliveryStage::kAccepted;  // acks tell what the queue took
   Fixture fixture(options);
   fixture.processor().Hold();
   grpc::ClientContext context;
@@ -100,6 +102,7 @@ TEST(LogServiceTest, FullChannelParksTheStreamUntilTheWorkerFreesRoom) {
   v1::PushAck ack;
   ASSERT_TRUE(stream->Read(&ack));
   EXPECT_EQ(ack.sequence(), 1u);
+  EXPECT_EQ(ack.stage(), v1::ACK_STAGE_ACCEPTED);
   ASSERT_TRUE(stream->Read(&ack));
   EXPECT_EQ(ack.sequence(), 2u);
   for (int i = 0; i < 3000 && fixture.scheduler().parked_streams() == 0; ++i) {
@@ -163,6 +166,7 @@ TEST(LogServiceTest, DropNewestIsReportedInTheAck) {
   options.workers = 1;
   options.channel_capacity = 10;
   options.overflow = config::OverflowPolicy::kDropNewest;
+  options.limits.ack_on = DeliveryStage::kAccepted;  // the worker stays held throughout
   Fixture fixture(options);
   fixture.processor().Hold();
   grpc::ClientContext context;
@@ -179,11 +183,122 @@ TEST(LogServiceTest, DropNewestIsReportedInTheAck) {
   while (stream->Read(&ack)) {
     accepted += ack.accepted();
     dropped += ack.dropped();
+    if (ack.dropped() > 0) {
+      EXPECT_EQ(ack.drop_reason(), v1::DROP_REASON_OVERFLOW_DROP_NEWEST);
+    }
   }
   EXPECT_TRUE(stream->Finish().ok());
   EXPECT_EQ(accepted + dropped, 30u);
   EXPECT_GE(dropped, 10u);
   EXPECT_EQ(fixture.ledger().Snapshot().dropped, dropped);
+}
+
+// Waits, within a bounded time, until `condition` holds.
+bool Eventually(const std::function<bool()>& condition) {
+  for (int i = 0; i < 3000; ++i) {
+    if (condition()) return true;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return condition();
+}
+
+TEST(LogServiceTest, AckWaitsForTheOutputsAndReportsWhatTheyLost) {
+  Fixture fixture(Options{});  // ingest.ack_on defaults to written
+  fixture.processor().FailOutputs();
+  grpc::ClientContext context;
+  auto stream = fixture.stub().PushBatches(&context);
+  ASSERT_TRUE(stream->Write(Batch(1, 5)));
+  stream->WritesDone();
+  v1::PushAck ack;
+  ASSERT_TRUE(stream->Read(&ack));
+  EXPECT_EQ(ack.sequence(), 1u);
+  EXPECT_EQ(ack.stage(), v1::ACK_STAGE_WRITTEN);
+  // Queued, the batch would have been acked accepted; only the processor knew of the loss.
+  EXPECT_EQ(ack.accepted(), 0u);
+  EXPECT_EQ(ack.dropped(), 5u);
+  EXPECT_EQ(ack.drop_reason(), v1::DROP_REASON_OUTPUT_FAILED);
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+TEST(LogServiceTest, AckOfADroppedBatchWaitsForTheAcksBeforeIt) {
+  Options options;
+  options.workers = 1;
+  options.channel_capacity = 10;
+  options.overflow = config::OverflowPolicy::kDropNewest;
+  options.limits.ack_on = DeliveryStage::kFlushed;
+  Fixture fixture(options);
+  fixture.processor().Hold();
+  grpc::ClientContext context;
+  auto stream = fixture.stub().PushBatches(&context);
+  for (uint64_t sequence = 1; sequence <= 3; ++sequence) {
+    ASSERT_TRUE(stream->Write(Batch(sequence, 10)));
+  }
+  stream->WritesDone();
+  // A later batch was dropped (settled at once) while batch 1 is still with the worker.
+  ASSERT_TRUE(Eventually([&] { return fixture.ledger().Snapshot().dropped >= 10; }));
+  fixture.processor().Release();
+  std::vector<uint64_t> sequences;
+  uint32_t accepted = 0;
+  uint32_t dropped = 0;
+  v1::PushAck ack;
+  while (stream->Read(&ack)) {
+    sequences.push_back(ack.sequence());
+    EXPECT_EQ(ack.stage(), v1::ACK_STAGE_FLUSHED);
+    accepted += ack.accepted();
+    dropped += ack.dropped();
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_THAT(sequences, ::testing::ElementsAre(1, 2, 3));
+  EXPECT_EQ(accepted + dropped, 30u);
+  EXPECT_EQ(dropped, fixture.ledger().Snapshot().dropped);
+}
+
+TEST(LogServiceTest, DropOldestIsReportedInTheAckOfTheEvictedBatch) {
+  Options options;
+  options.workers = 1;
+  options.channel_capacity = 10;
+  options.overflow = config::OverflowPolicy::kDropOldest;
+  Fixture fixture(options);
+  fixture.processor().Hold();
+  grpc::ClientContext context;
+  auto stream = fixture.stub().PushBatches(&context);
+  ASSERT_TRUE(stream->Write(Batch(1, 10)));
+  ASSERT_TRUE(fixture.processor().AwaitEntered(1));
+  // Batch 2 fills the channel; batch 3 evicts it.
+  ASSERT_TRUE(stream->Write(Batch(2, 10)));
+  ASSERT_TRUE(stream->Write(Batch(3, 10)));
+  stream->WritesDone();
+  ASSERT_TRUE(Eventually([&] { return fixture.ledger().Snapshot().dropped == 10; }));
+  fixture.processor().Release();
+  std::vector<v1::PushAck> acks;
+  v1::PushAck ack;
+  while (stream->Read(&ack)) acks.push_back(ack);
+  EXPECT_TRUE(stream->Finish().ok());
+  ASSERT_EQ(acks.size(), 3u);
+  EXPECT_EQ(acks[0].accepted(), 10u);
+  EXPECT_EQ(acks[1].sequence(), 2u);
+  EXPECT_EQ(acks[1].accepted(), 0u);
+  EXPECT_EQ(acks[1].dropped(), 10u);
+  EXPECT_EQ(acks[1].drop_reason(), v1::DROP_REASON_OVERFLOW_DROP_OLDEST);
+  EXPECT_EQ(acks[2].accepted(), 10u);
+  EXPECT_EQ(acks[2].dropped(), 0u);
+  ASSERT_TRUE(fixture.processor().AwaitRecords(20));
+}
+
+TEST(LogServiceTest, PushSummaryCountsWhatTheOutputsLost) {
+  Options options;
+  options.max_batch_records = 4;
+  Fixture fixture(options);
+  fixture.processor().FailOutputs();
+  grpc::ClientContext context;
+  v1::PushSummary summary;
+  auto writer = fixture.stub().Push(&context, &summary);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(writer->Write(Record(std::to_string(i))));
+  writer->WritesDone();
+  ASSERT_TRUE(writer->Finish().ok());
+  EXPECT_EQ(summary.received(), 10u);
+  EXPECT_EQ(summary.accepted(), 0u);
+  EXPECT_EQ(summary.dropped(), 10u);
 }
 
 // The server's gRPC retry pushback on a finished call, or "" when it sent none.

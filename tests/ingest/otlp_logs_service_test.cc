@@ -125,6 +125,7 @@ TEST(OtlpLogsServiceTest, DropNewestIsReportedInPartialSuccess) {
   options.workers = 1;
   options.channel_capacity = 10;
   options.overflow = config::OverflowPolicy::kDropNewest;
+  options.limits.ack_on = DeliveryStage::kAccepted;  // answered once queued
   OtlpFixture fixture(options);
   fixture.processor().Hold();
   otlp_collector::ExportLogsServiceResponse response;
@@ -143,6 +144,7 @@ TEST(OtlpLogsServiceTest, ParkedExportIsAnsweredOnlyOnceTheWorkerFreesRoom) {
   Options options;
   options.workers = 1;
   options.channel_capacity = 10;
+  options.limits.ack_on = DeliveryStage::kAccepted;  // answered once queued
   OtlpFixture fixture(options);
   fixture.processor().Hold();
   otlp_collector::ExportLogsServiceResponse response;
@@ -182,6 +184,15 @@ TEST(OtlpLogsServiceTest, ParkedExportIsAnsweredOnlyOnceTheWorkerFreesRoom) {
   EXPECT_TRUE(status.ok()) << status.error_message();
   EXPECT_FALSE(parked_response.has_partial_success());
   EXPECT_TRUE(fixture.processor().AwaitRecords(30));
+}
+
+TEST(OtlpLogsServiceTest, RecordsAnOutputLostAreReportedInPartialSuccess) {
+  OtlpFixture fixture(Options{});  // ingest.ack_on defaults to written
+  fixture.processor().FailOutputs();
+  otlp_collector::ExportLogsServiceResponse response;
+  ASSERT_TRUE(Export(fixture, Request("lost", 7), &response).ok());
+  EXPECT_EQ(response.partial_success().rejected_log_records(), 7);
+  EXPECT_THAT(response.partial_success().error_message(), HasSubstr("output"));
 }
 
 }  // namespace

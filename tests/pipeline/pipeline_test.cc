@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,11 +32,16 @@ class ScriptedOutput : public outputs::Output {
     lines += std::string(batch.Lines(outputs::Format::kJson, min_level));
     return absl::OkStatus();
   }
-  absl::Status Flush(absl::Time) override { return absl::OkStatus(); }
+  absl::Status Flush(absl::Time) override {
+    ++flushes;
+    return flush_status;
+  }
   absl::Status Shutdown(absl::Time) override { return absl::OkStatus(); }
 
   absl::Status start_status;
+  absl::Status flush_status;
   int attempts = 0;
+  int flushes = 0;
   std::string lines;
 
  private:
@@ -147,6 +153,109 @@ TEST(PipelineTest, PermanentErrorsAreNotRetried) {
   EXPECT_THAT(prometheus::TextSerializer().Serialize(registry.Collect()),
               ::testing::HasSubstr("sluice_output_records_dropped_total{output=\"broken/x\","
                                    "reason=\"permanent_error\"} 1"));
+}
+
+// Attaches a delivery callback for `stage` to `batch` that stores its report in `report`.
+void AwaitDelivery(RecordBatch& batch, DeliveryStage stage, std::optional<Delivery>& report) {
+  batch.set_delivery(stage, [&report](const Delivery& delivery) { report = delivery; });
+}
+
+TEST(PipelineTest, WrittenDeliveryIsReportedOnceEveryOutputTookTheBatch) {
+  Ledger ledger;
+  std::vector<std::pair<std::unique_ptr<ScriptedOutput>, Level>> outputs;
+  outputs.emplace_back(std::make_unique<ScriptedOutput>("all/x"), Level::kTrace);
+  Built built = Build(std::move(outputs), ledger);
+  RecordBatch batch = MakeBatch({v1::LEVEL_INFO, v1::LEVEL_ERROR});
+  std::optional<Delivery> report;
+  AwaitDelivery(batch, DeliveryStage::kWritten, report);
+  built.pipeline->Process(0, batch);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->delivered, 2u);
+  EXPECT_EQ(report->dropped, 0u);
+  EXPECT_EQ(built.outputs[0]->flushes, 0);
+}
+
+TEST(PipelineTest, RecordsAFailedOutputDroppedAreReportedDropped) {
+  Ledger ledger;
+  std::vector<std::pair<std::unique_ptr<ScriptedOutput>, Level>> outputs;
+  outputs.emplace_back(std::make_unique<ScriptedOutput>("fine/x"), Level::kTrace);
+  outputs.emplace_back(
+      std::make_unique<ScriptedOutput>(
+          "errors/x", std::deque<absl::Status>{absl::InvalidArgumentError("schema mismatch")}),
+      Level::kError);
+  Built built = Build(std::move(outputs), ledger);
+  RecordBatch batch = MakeBatch({v1::LEVEL_INFO, v1::LEVEL_ERROR, v1::LEVEL_INFO});
+  std::optional<Delivery> report;
+  AwaitDelivery(batch, DeliveryStage::kWritten, report);
+  built.pipeline->Process(0, batch);
+  ASSERT_TRUE(report.has_value());
+  // The error output takes only the ERROR record, and lost it.
+  EXPECT_EQ(report->delivered, 2u);
+  EXPECT_EQ(report->dropped, 1u);
+  EXPECT_EQ(report->reason, DropReason::kOutputFailed);
+}
+
+TEST(PipelineTest, FlushedDeliveryWaitsForTheFlushThatRunsWhenTheWorkerIsIdle) {
+  Ledger ledger;
+  std::vector<std::pair<std::unique_ptr<ScriptedOutput>, Level>> outputs;
+  outputs.emplace_back(std::make_unique<ScriptedOutput>("all/x"), Level::kTrace);
+  Built built = Build(std::move(outputs), ledger);
+  std::optional<Delivery> first;
+  std::optional<Delivery> second;
+  RecordBatch batch1 = MakeBatch({v1::LEVEL_INFO});
+  RecordBatch batch2 = MakeBatch({v1::LEVEL_INFO, v1::LEVEL_WARN});
+  AwaitDelivery(batch1, DeliveryStage::kFlushed, first);
+  AwaitDelivery(batch2, DeliveryStage::kFlushed, second);
+  built.pipeline->Process(0, batch1);
+  built.pipeline->Process(0, batch2);
+  EXPECT_FALSE(first.has_value());
+  EXPECT_FALSE(second.has_value());
+  EXPECT_EQ(built.outputs[0]->flushes, 0);
+
+  built.pipeline->OnIdle(0);
+  EXPECT_EQ(built.outputs[0]->flushes, 1);  // one flush for both batches
+  ASSERT_TRUE(first.has_value());
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(first->delivered, 1u);
+  EXPECT_EQ(second->delivered, 2u);
+  built.pipeline->OnIdle(0);
+  EXPECT_EQ(built.outputs[0]->flushes, 1) << "nothing held, nothing to flush";
+}
+
+TEST(PipelineTest, HeldBatchesAreSettledWithoutWaitingForIdleOnceThereAreManyOfThem) {
+  Ledger ledger;
+  std::vector<std::pair<std::unique_ptr<ScriptedOutput>, Level>> outputs;
+  outputs.emplace_back(std::make_unique<ScriptedOutput>("all/x"), Level::kTrace);
+  Built built = Build(std::move(outputs), ledger);
+  constexpr int kHeldAtMost = 64;  // Pipeline::kMaxBatchesAwaitingFlush
+  std::vector<std::optional<Delivery>> reports(kHeldAtMost);
+  for (int i = 0; i < kHeldAtMost; ++i) {
+    RecordBatch batch = MakeBatch({v1::LEVEL_INFO});
+    AwaitDelivery(batch, DeliveryStage::kFlushed, reports[i]);
+    built.pipeline->Process(0, batch);
+    EXPECT_EQ(built.outputs[0]->flushes, i + 1 < kHeldAtMost ? 0 : 1);
+  }
+  for (const std::optional<Delivery>& report : reports) {
+    ASSERT_TRUE(report.has_value());
+    EXPECT_EQ(report->delivered, 1u);
+  }
+}
+
+TEST(PipelineTest, AFailedFlushReportsEveryHeldRecordDropped) {
+  Ledger ledger;
+  std::vector<std::pair<std::unique_ptr<ScriptedOutput>, Level>> outputs;
+  outputs.emplace_back(std::make_unique<ScriptedOutput>("full/x"), Level::kTrace);
+  outputs[0].first->flush_status = absl::ResourceExhaustedError("No space left on device");
+  Built built = Build(std::move(outputs), ledger);
+  RecordBatch batch = MakeBatch({v1::LEVEL_INFO, v1::LEVEL_INFO});
+  std::optional<Delivery> report;
+  AwaitDelivery(batch, DeliveryStage::kFlushed, report);
+  built.pipeline->Process(0, batch);
+  built.pipeline->OnIdle(0);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->delivered, 0u);
+  EXPECT_EQ(report->dropped, 2u);
+  EXPECT_EQ(report->reason, DropReason::kOutputFailed);
 }
 
 TEST(PipelineTest, StartFailureNamesTheOutput) {

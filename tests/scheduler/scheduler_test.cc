@@ -198,6 +198,115 @@ TEST(SchedulerTest, DropOldestEvictsQueuedBatchesUntilTheNewOneFits) {
   EXPECT_EQ(processed[1].stream_id, 3u);
 }
 
+// Collects delivery reports, from whichever thread runs them.
+class DeliveryLog {
+ public:
+  DeliveryCallback Callback(uint64_t stream_id) {
+    return [this, stream_id](const Delivery& delivery) {
+      std::lock_guard lock(mu_);
+      reports_.push_back({stream_id, delivery});
+      changed_.notify_all();
+    };
+  }
+  bool AwaitReports(size_t n) {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, std::chrono::seconds(30), [&] { return reports_.size() >= n; });
+  }
+  struct Report {
+    uint64_t stream_id;
+    Delivery delivery;
+  };
+  std::vector<Report> reports() {
+    std::lock_guard lock(mu_);
+    return reports_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  std::vector<Report> reports_ ABSL_GUARDED_BY(mu_);
+};
+
+RecordBatch AwaitingBatch(size_t records, uint64_t stream_id, DeliveryLog& log) {
+  RecordBatch batch = MakeBatch(records, stream_id);
+  batch.set_delivery(DeliveryStage::kWritten, log.Callback(stream_id));
+  return batch;
+}
+
+TEST(SchedulerTest, EvictedBatchIsReportedDroppedByTheWorkerAndTheRestDelivered) {
+  RecordingProcessor processor;
+  Ledger ledger;
+  DeliveryLog log;
+  Scheduler scheduler(Config(1, 10, OverflowPolicy::kDropOldest), processor, ledger, nullptr);
+  EXPECT_EQ(scheduler.Submit(AwaitingBatch(4, 1, log), NoResume), SubmitOutcome::kAccepted);
+  EXPECT_EQ(scheduler.Submit(AwaitingBatch(8, 2, log), NoResume),
+            SubmitOutcome::kAcceptedEvictedOldest);
+  // Submit's caller may hold its own lock: the report waits for the worker.
+  EXPECT_TRUE(log.reports().empty());
+
+  scheduler.Start();
+  ASSERT_TRUE(log.AwaitReports(2));
+  const std::vector<DeliveryLog::Report> reports = log.reports();
+  ASSERT_EQ(reports.size(), 2u);
+  EXPECT_EQ(reports[0].stream_id, 1u);
+  EXPECT_EQ(reports[0].delivery.delivered, 0u);
+  EXPECT_EQ(reports[0].delivery.dropped, 4u);
+  EXPECT_EQ(reports[0].delivery.reason, DropReason::kOverflowDropOldest);
+  // The processor did not report batch 2 itself, so the scheduler reports it written.
+  EXPECT_EQ(reports[1].stream_id, 2u);
+  EXPECT_EQ(reports[1].delivery.delivered, 8u);
+  EXPECT_EQ(reports[1].delivery.dropped, 0u);
+}
+
+// Takes every batch's delivery callback and reports only when its worker goes idle, as the
+// pipeline does for ingest.ack_on: flushed.
+class SettleWhenIdleProcessor : public BatchProcessor {
+ public:
+  void Process(size_t, RecordBatch& batch) override {
+    std::lock_guard lock(mu_);
+    held_.push_back({batch.TakeDeliveryCallback(), static_cast<uint32_t>(batch.size())});
+  }
+  void OnIdle(size_t) override {
+    std::vector<Held> held;
+    {
+      std::lock_guard lock(mu_);
+      held.swap(held_);
+      if (!held.empty()) settled_per_idle_.push_back(held.size());
+    }
+    for (Held& entry : held) std::move(entry.callback)(Delivery{.delivered = entry.records});
+  }
+  std::vector<size_t> settled_per_idle() {
+    std::lock_guard lock(mu_);
+    return settled_per_idle_;
+  }
+
+ private:
+  struct Held {
+    DeliveryCallback callback;
+    uint32_t records;
+  };
+  std::mutex mu_;
+  std::vector<Held> held_ ABSL_GUARDED_BY(mu_);
+  std::vector<size_t> settled_per_idle_ ABSL_GUARDED_BY(mu_);
+};
+
+TEST(SchedulerTest, WorkerCallsOnIdleOnceItsQueueIsEmpty) {
+  SettleWhenIdleProcessor processor;
+  Ledger ledger;
+  DeliveryLog log;
+  Scheduler scheduler(Config(1, 100), processor, ledger, nullptr);
+  for (uint64_t stream = 1; stream <= 3; ++stream) {
+    scheduler.Submit(AwaitingBatch(5, stream, log), NoResume);
+  }
+  scheduler.Start();
+  ASSERT_TRUE(log.AwaitReports(3));
+  // All three were queued before the worker started: it went idle once, after the third.
+  EXPECT_THAT(processor.settled_per_idle(), ElementsAre(3));
+  for (const DeliveryLog::Report& report : log.reports()) {
+    EXPECT_EQ(report.delivery.delivered, 5u);
+  }
+}
+
 TEST(SchedulerTest, DrainReportsDeadlineWhileWorkersAreStuckAndSucceedsOnceTheyFinish) {
   RecordingProcessor processor;
   processor.Hold();
