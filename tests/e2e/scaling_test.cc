@@ -2,7 +2,9 @@
 // sluice::Client spreading its records over them with gRPC's round_robin policy and stream
 // rotation (ClientOptions::batches_per_stream), as docs/SCALING.md describes. The records
 // carry a unique `id` field; the union of the three files must hold every id the client
-// logged. Duplicates are allowed (delivery is at-least-once) and counted.
+// logged. Duplicates are allowed (delivery is at-least-once) and counted. A replica is
+// stopped mid-run with SIGTERM (it drains) and, with acks that wait for the flush, with
+// SIGKILL (it does not).
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -31,6 +33,17 @@ outputs:
   - { type: file, name: main, path: "$DIR/records.log", format: json, flush_interval: 50ms }
 )";
 
+// Acks wait until the file output handed the records to the kernel; the output itself
+// would hold them for an hour (or until 256 KiB gathered).
+constexpr char kFlushedAckConfig[] = R"(
+ingest:
+  ack_on: flushed
+scheduler:
+  workers: 2
+outputs:
+  - { type: file, name: main, path: "$DIR/records.log", format: json, flush_interval: 1h }
+)";
+
 constexpr char kActivePushBatchesStreams[] = R"(sluice_ingest_streams_active{rpc="PushBatches"})";
 
 #define ASSERT_STARTED(server) ASSERT_TRUE((server).ok()) << (server).status()
@@ -38,10 +51,12 @@ constexpr char kActivePushBatchesStreams[] = R"(sluice_ingest_streams_active{rpc
 // Three replicas, started one after the other.
 class ScalingTest : public ::testing::Test {
  protected:
+  virtual const char* ReplicaConfig() const { return kReplicaConfig; }
+
   void SetUp() override {
     for (int i = 0; i < kReplicas; ++i) {
       absl::StatusOr<std::unique_ptr<SluicedProcess>> replica =
-          SluicedProcess::Start(kReplicaConfig);
+          SluicedProcess::Start(ReplicaConfig());
       ASSERT_STARTED(replica);
       replicas_.push_back(std::move(*replica));
     }
@@ -73,6 +88,31 @@ class ScalingTest : public ::testing::Test {
     EXPECT_TRUE(replicas_[i]->Terminate().ok());
   }
 
+  // SIGKILL to replica `i`, which is then reaped; it is not stopped again.
+  void Kill(int i) {
+    terminated_[i] = true;
+    killed_[i] = true;
+    EXPECT_TRUE(replicas_[i]->Kill().ok());
+    EXPECT_FALSE(replicas_[i]->WaitForExit().ok()) << "a signal ends it";
+  }
+
+  // The replica that holds the client's only open stream, or -1.
+  int StreamHolder() const {
+    int holder = -1;
+    const bool found = Await([&] {
+      int holders = 0;
+      for (int i = 0; i < kReplicas; ++i) {
+        absl::StatusOr<std::string> metrics = replicas_[i]->ScrapeMetrics();
+        if (metrics.ok() && MetricValue(*metrics, kActivePushBatchesStreams) == 1) {
+          holder = i;
+          ++holders;
+        }
+      }
+      return holders == 1;
+    });
+    return found ? holder : -1;
+  }
+
   // The `id` of every record in replica `i`'s file; a line without one fails the test.
   std::vector<int64_t> Ids(int i) const {
     std::vector<int64_t> ids;
@@ -94,7 +134,9 @@ class ScalingTest : public ::testing::Test {
   std::vector<size_t> StopAllAndCheckEveryIdArrived(int64_t logged) {
     // All at once: each takes a moment to exit after draining.
     for (int i = 0; i < kReplicas; ++i) Terminate(i);
-    for (const auto& replica : replicas_) {
+    for (int i = 0; i < kReplicas; ++i) {
+      if (killed_[i]) continue;
+      const auto& replica = replicas_[i];
       const absl::StatusOr<int> exit_code = replica->WaitForExit();
       EXPECT_TRUE(exit_code.ok()) << exit_code.status() << "\n" << replica->Stderr();
       if (exit_code.ok()) {
@@ -134,6 +176,12 @@ class ScalingTest : public ::testing::Test {
 
   std::vector<std::unique_ptr<SluicedProcess>> replicas_;
   bool terminated_[kReplicas] = {};
+  bool killed_[kReplicas] = {};
+};
+
+class FlushedAckScalingTest : public ScalingTest {
+ protected:
+  const char* ReplicaConfig() const override { return kFlushedAckConfig; }
 };
 
 TEST_F(ScalingTest, RoundRobinWithStreamRotationGivesEveryReplicaAShare) {
@@ -174,18 +222,8 @@ TEST_F(ScalingTest, StoppingAReplicaMidRunLosesNoRecord) {
   ASSERT_EQ(client.stats().streams_opened, 1u);
 
   // The replica that holds the client's stream.
-  int victim = -1;
-  ASSERT_TRUE(Await([&] {
-    int holders = 0;
-    for (int i = 0; i < kReplicas; ++i) {
-      absl::StatusOr<std::string> metrics = replicas_[i]->ScrapeMetrics();
-      if (metrics.ok() && MetricValue(*metrics, kActivePushBatchesStreams) == 1) {
-        victim = i;
-        ++holders;
-      }
-    }
-    return holders == 1;
-  })) << "no single replica has the client's stream";
+  const int victim = StreamHolder();
+  ASSERT_GE(victim, 0) << "no single replica has the client's stream";
 
   // Phase 2: stop that replica while logging goes on, until the client has seen its stream
   // fail, staying under the 950 batches the stream still has room for. The client logs
@@ -226,6 +264,39 @@ TEST_F(ScalingTest, StoppingAReplicaMidRunLosesNoRecord) {
 
   const std::vector<size_t> shares = StopAllAndCheckEveryIdArrived(logged);
   EXPECT_GE(shares[victim], static_cast<size_t>(kPhase1)) << "the acked phase 1 is on disk";
+}
+
+TEST_F(FlushedAckScalingTest, AKilledReplicaLosesNothingItAcked) {
+  ClientOptions options = RoundRobinOptions();
+  options.batches_per_stream = 1000;  // one stream, which stays on the replica killed
+  Client client(options);
+  constexpr int64_t kAcked = 5000;
+  LogIds(client, 0, kAcked);
+  const absl::Status acked = client.Flush(absl::Now() + kAwaitTimeout);
+  ASSERT_TRUE(acked.ok()) << acked;
+  ASSERT_EQ(client.stats().streams_opened, 1u);
+  const int victim = StreamHolder();
+  ASSERT_GE(victim, 0) << "no single replica has the client's stream";
+
+  Kill(victim);
+  // No drain, no flush at exit: only what the acks waited for is in the file.
+  absl::flat_hash_map<int64_t, int> on_victim;
+  for (int64_t id : Ids(victim)) ++on_victim[id];
+  size_t missing = 0;
+  for (int64_t id = 0; id < kAcked; ++id) {
+    if (!on_victim.contains(id) && ++missing <= 5) {
+      ADD_FAILURE() << "acked id " << id << " is not in the killed replica's file";
+    }
+  }
+  EXPECT_EQ(missing, 0u) << "of " << kAcked << " acked ids";
+
+  // The client's stream fails at its next batch; the rest goes to the live replicas.
+  constexpr int64_t kAfterKill = 5000;
+  LogIds(client, kAcked, kAcked + kAfterKill);
+  const absl::Status flushed = client.Flush(absl::Now() + kAwaitTimeout);
+  ASSERT_TRUE(flushed.ok()) << flushed;
+  EXPECT_GE(client.stats().stream_failures, 1u);
+  StopAllAndCheckEveryIdArrived(kAcked + kAfterKill);
 }
 
 }  // namespace

@@ -27,6 +27,7 @@
 
 #include <sys/types.h>
 
+#include <csignal>
 #include <memory>
 #include <optional>
 #include <string>
@@ -168,6 +169,8 @@ class SluicedProcess {
 
   // SIGTERM: the server drains, flushes and exits 0.
   absl::Status Terminate();
+  // SIGKILL, as in a crash or an OOM kill: nothing is drained or flushed.
+  absl::Status Kill() { return process_->Signal(SIGKILL); }
   // See ChildProcess::WaitForExit.
   absl::StatusOr<int> WaitForExit(absl::Duration timeout = kAwaitTimeout) {
     return process_->WaitForExit(timeout);
