@@ -4,6 +4,7 @@
 #include <deque>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/random/random.h"
@@ -79,12 +80,7 @@ class Client::Impl {
   }
 
   void Enqueue(std::unique_ptr<v1::LogRecord> record) {
-    if (record->time_unix_nano() == 0) record->set_time_unix_nano(absl::ToUnixNanos(absl::Now()));
-    if (!options_.base_logger.empty()) {
-      record->set_logger(record->logger().empty()
-                             ? options_.base_logger
-                             : absl::StrCat(options_.base_logger, ".", record->logger()));
-    }
+    Prepare(*record);
     const size_t bytes = record->ByteSizeLong();
     bool wake = false;
     {
@@ -93,26 +89,28 @@ class Client::Impl {
         ++stats_.dropped_buffer_full;
         return;
       }
-      if (open_batch_ != nullptr && open_batch_bytes_ + bytes > options_.max_batch_bytes) {
-        SealOpenBatchLocked();
-        wake = true;
-      }
-      if (open_batch_ == nullptr) {
-        open_batch_ = std::make_unique<v1::LogBatch>();
-        open_batch_bytes_ = 0;
-        open_batch_started_ = absl::Now();
-        wake = true;
-      }
-      open_batch_->mutable_records()->AddAllocated(record.release());
-      open_batch_bytes_ += bytes;
-      ++held_records_;
-      ++stats_.logged;
-      if (static_cast<size_t>(open_batch_->records_size()) >= options_.max_batch_records) {
-        SealOpenBatchLocked();
-        wake = true;
+      AppendLocked(std::move(record), bytes, wake);
+    }
+    if (wake) sender_cv_.Signal();
+  }
+
+  bool EnqueueAll(std::vector<v1::LogRecord>& records) {
+    std::vector<size_t> bytes;
+    bytes.reserve(records.size());
+    for (v1::LogRecord& record : records) {
+      Prepare(record);
+      bytes.push_back(record.ByteSizeLong());
+    }
+    bool wake = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (held_records_ + records.size() > options_.max_buffered_records) return false;
+      for (size_t i = 0; i < records.size(); ++i) {
+        AppendLocked(std::make_unique<v1::LogRecord>(std::move(records[i])), bytes[i], wake);
       }
     }
     if (wake) sender_cv_.Signal();
+    return true;
   }
 
   absl::Status Flush(absl::Time deadline) {
@@ -326,6 +324,40 @@ class Client::Impl {
     return batch;
   }
 
+  // Stamps a missing time and applies base_logger.
+  void Prepare(v1::LogRecord& record) const {
+    if (record.time_unix_nano() == 0) record.set_time_unix_nano(absl::ToUnixNanos(absl::Now()));
+    if (!options_.base_logger.empty()) {
+      record.set_logger(record.logger().empty()
+                            ? options_.base_logger
+                            : absl::StrCat(options_.base_logger, ".", record.logger()));
+    }
+  }
+
+  // Adds a record of `bytes` encoded bytes to the open batch, sealing batches as they fill;
+  // sets `wake` when the sender has something new to do.
+  void AppendLocked(std::unique_ptr<v1::LogRecord> record, size_t bytes, bool& wake)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (open_batch_ != nullptr && open_batch_bytes_ + bytes > options_.max_batch_bytes) {
+      SealOpenBatchLocked();
+      wake = true;
+    }
+    if (open_batch_ == nullptr) {
+      open_batch_ = std::make_unique<v1::LogBatch>();
+      open_batch_bytes_ = 0;
+      open_batch_started_ = absl::Now();
+      wake = true;
+    }
+    open_batch_->mutable_records()->AddAllocated(record.release());
+    open_batch_bytes_ += bytes;
+    ++held_records_;
+    ++stats_.logged;
+    if (static_cast<size_t>(open_batch_->records_size()) >= options_.max_batch_records) {
+      SealOpenBatchLocked();
+      wake = true;
+    }
+  }
+
   void SealOpenBatchLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     sealed_batches_.push_back(std::move(open_batch_));
     open_batch_bytes_ = 0;
@@ -398,6 +430,8 @@ void Client::Log(v1::Level level, absl::string_view logger, absl::string_view me
 void Client::Log(v1::LogRecord&& record) {
   impl_->Enqueue(std::make_unique<v1::LogRecord>(std::move(record)));
 }
+
+bool Client::TryLogAll(std::vector<v1::LogRecord>& records) { return impl_->EnqueueAll(records); }
 
 absl::Status Client::Flush(absl::Time deadline) { return impl_->Flush(deadline); }
 

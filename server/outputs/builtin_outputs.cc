@@ -4,6 +4,7 @@
 
 #include "server/outputs/console/console_output.h"
 #include "server/outputs/file/file_output.h"
+#include "server/outputs/forward/forward_output.h"
 #include "server/outputs/null/null_output.h"
 
 namespace sluice::outputs {
@@ -11,6 +12,7 @@ namespace sluice::outputs {
 void RegisterBuiltinOutputs(OutputRegistry& registry) {
   registry.Register(std::make_unique<ConsoleOutputFactory>());
   registry.Register(std::make_unique<FileOutputFactory>());
+  registry.Register(std::make_unique<ForwardOutputFactory>());
   registry.Register(std::make_unique<NullOutputFactory>());
 }
 

@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
@@ -297,6 +298,68 @@ TEST_F(FlushedAckScalingTest, AKilledReplicaLosesNothingItAcked) {
   ASSERT_TRUE(flushed.ok()) << flushed;
   EXPECT_GE(client.stats().stream_failures, 1u);
   StopAllAndCheckEveryIdArrived(kAcked + kAfterKill);
+}
+
+// The aggregator tier: writes what it is sent.
+constexpr char kAggregatorConfig[] = R"(
+outputs:
+  - { type: file, name: main, path: "$DIR/records.log", format: json, flush_interval: 50ms }
+)";
+
+// The agent tier: forwards everything, and acks its clients once the aggregator acked.
+constexpr char kAgentConfig[] = R"(
+ingest:
+  ack_on: flushed
+outputs:
+  - { type: forward, name: aggregator, target: "$AGGREGATOR", max_batch_records: 500 }
+)";
+
+TEST(TierTest, AnAgentForwardsEveryRecordWithItsFieldsToTheAggregator) {
+  absl::StatusOr<std::unique_ptr<SluicedProcess>> aggregator =
+      SluicedProcess::Start(kAggregatorConfig);
+  ASSERT_STARTED(aggregator);
+  absl::StatusOr<std::unique_ptr<SluicedProcess>> agent = SluicedProcess::Start(
+      absl::StrReplaceAll(kAgentConfig, {{"$AGGREGATOR", (*aggregator)->ingest_target()}}));
+  ASSERT_STARTED(agent);
+
+  constexpr int64_t kRecords = 3000;
+  ClientOptions options;
+  options.target = (*agent)->ingest_target();
+  {
+    Client client(options);
+    for (int64_t id = 0; id < kRecords; ++id) {
+      client.Log(v1::LEVEL_WARN, "tier.app", absl::StrCat("record ", id),
+                 {{"id", id}, {"user", "ann"}});
+    }
+    const absl::Status flushed = client.Flush(absl::Now() + kAwaitTimeout);
+    ASSERT_TRUE(flushed.ok()) << flushed;
+    EXPECT_EQ(client.stats().server_accepted, static_cast<uint64_t>(kRecords));
+  }
+  // Acked by the agent with ack_on: flushed, so the aggregator has acked them all.
+  EXPECT_TRUE(
+      (*aggregator)
+          ->AwaitMetric(R"(sluice_ingest_records_received_total{rpc="PushBatches"})", kRecords));
+
+  EXPECT_TRUE((*agent)->Terminate().ok());
+  EXPECT_EQ((*agent)->WaitForExit().value_or(-1), 0) << (*agent)->Stderr();
+  EXPECT_TRUE((*aggregator)->Terminate().ok());
+  EXPECT_EQ((*aggregator)->WaitForExit().value_or(-1), 0) << (*aggregator)->Stderr();
+
+  absl::flat_hash_map<int64_t, int> seen;
+  for (const std::string& line : ReadLines((*aggregator)->path("records.log"))) {
+    rapidjson::Document record;
+    record.Parse(line.data(), line.size());
+    ASSERT_FALSE(record.HasParseError()) << line;
+    ASSERT_TRUE(record.HasMember("id") && record["id"].IsInt64()) << line;
+    const int64_t id = record["id"].GetInt64();
+    ++seen[id];
+    EXPECT_EQ(std::string(record["logger"].GetString()), "tier.app") << line;
+    EXPECT_EQ(std::string(record["level"].GetString()), "WARN") << line;
+    EXPECT_EQ(std::string(record["message"].GetString()), absl::StrCat("record ", id)) << line;
+    EXPECT_EQ(std::string(record["user"].GetString()), "ann") << line;
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kRecords));
+  for (const auto& [id, count] : seen) EXPECT_EQ(count, 1) << "id " << id;
 }
 
 }  // namespace

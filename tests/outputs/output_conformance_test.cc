@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "server/outputs/builtin_outputs.h"
 #include "server/outputs/output_registry.h"
+#include "tests/outputs/forward/next_tier.h"
 #include "tests/outputs/output_test_util.h"
 
 namespace sluice::outputs {
@@ -27,6 +28,7 @@ class OutputConformanceTest : public ::testing::TestWithParam<std::string> {
         {"console", "{type: console, name: conformance, stream: stderr}"},
         {"file", "{type: file, name: conformance, path: '" + dir_.Path("out.log") + "'}"},
         {"null", "{type: null, name: conformance}"},
+        {"forward", "{type: forward, name: conformance, target: '" + next_tier_.target() + "'}"},
     };
     auto it = configs.find(type);
     return it == configs.end() ? "" : it->second;
@@ -46,6 +48,7 @@ class OutputConformanceTest : public ::testing::TestWithParam<std::string> {
   }
 
   TempDir dir_;
+  NextTier next_tier_;  // where the forward output sends
 };
 
 TEST_P(OutputConformanceTest, ShutdownWithoutStartIsOk) {

@@ -23,7 +23,7 @@ OutputRegistry BuiltinRegistry() {
 }
 
 TEST(OutputRegistryTest, ListsTheBuiltinTypesSorted) {
-  EXPECT_THAT(BuiltinRegistry().types(), ElementsAre("console", "file", "null"));
+  EXPECT_THAT(BuiltinRegistry().types(), ElementsAre("console", "file", "forward", "null"));
 }
 
 TEST(OutputRegistryTest, UnknownTypeIsAnErrorListingTheKnownTypes) {
@@ -32,7 +32,7 @@ TEST(OutputRegistryTest, UnknownTypeIsAnErrorListingTheKnownTypes) {
   ASSERT_FALSE(output.ok());
   EXPECT_EQ(output.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(output.status().message(),
-            "outputs.kafka/main.type: unknown output type \"kafka\" (known: console, file, null)");
+            "outputs.kafka/main.type: unknown output type \"kafka\" (known: console, file, forward, null)");
 }
 
 TEST(OutputRegistryTest, UnknownKeyIsAnErrorNamingItsPathAndTheKnownKeys) {

@@ -34,9 +34,13 @@ inline config::OutputConfig OutputConfigFromYaml(const std::string& yaml) {
 }
 
 // An OutputBatch whose lines are given: "<LEVEL> <text>\n" in text, {"m":"<text>"} in JSON.
+// Its records() hold one record per line, with that level and `text` as the message.
 class FakeOutputBatch : public OutputBatch {
  public:
   FakeOutputBatch& Add(Level level, std::string text) {
+    v1::LogRecord& record = *batch_.records().Add();
+    record.set_level(LevelToProto(level));
+    record.set_message(text);
     records_.emplace_back(level, std::move(text));
     return *this;
   }

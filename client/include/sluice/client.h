@@ -46,6 +46,7 @@
 #include <string>
 #include <type_traits>
 #include <variant>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -153,6 +154,11 @@ class Client {
   // Records a ready-made record; a zero time_unix_nano is stamped with the current time.
   // base_logger applies to it as well.
   void Log(v1::LogRecord&& record);
+
+  // Takes every record of `records` (moving them out), or none: false, with nothing
+  // counted as dropped, when the buffer has no room for all of them. For callers that keep
+  // the records and try again later, such as the server's forward output.
+  bool TryLogAll(std::vector<v1::LogRecord>& records);
 
   // OK once every record logged before the call has been acknowledged by the server;
   // DEADLINE_EXCEEDED (with the counts and the last stream error) if `deadline` comes first.

@@ -1,0 +1,94 @@
+// The forward output: sends records on to another Sluice — the next tier, such as an
+// aggregator behind the agents — over LogService.PushBatches, with the C++ client library
+// (sluice::Client): batching, a bounded buffer, at-least-once resend after a reconnect,
+// backoff with jitter, and gRPC load balancing over the next tier's replicas.
+//
+//   outputs:
+//     - type: forward
+//       name: aggregator
+//       target: "dns:///sluice-aggregator.logging.svc:4317"  # required; any gRPC target
+//       load_balancing_policy: round_robin  # pick_first (default) | round_robin
+//       batches_per_stream: 1000             # 0 (default): never rotate the stream
+//       max_buffered_records: 100000         # taken and not yet acknowledged, at most
+//       max_batch_records: 1000
+//       max_batch_delay: 5ms
+//
+// Records go on as they arrived (logger, level, time, message, trace ids, ad-hoc fields);
+// the next tier composes and formats them, so this server's pipeline.base_fields are not
+// added.
+//
+// Write() copies the records at or above the output's level into the client's buffer: all
+// of them, or none when the buffer has no room for all — then UNAVAILABLE, and the
+// pipeline retries with backoff. So a slow or absent next tier fills this server's
+// channels and slows its clients down; past the retries the batch is dropped for this
+// output and counted. Flush() waits until the next tier acknowledged everything taken so
+// far, at the stage its own ingest.ack_on names: with `ack_on: flushed` here, a client's
+// ack means the next tier acknowledged the records too. Shutdown() flushes; what the next
+// tier has not acknowledged by the deadline is lost, and the error says how much.
+//
+// A stream to the next tier that fails is logged on stderr (at most every 10 s) with the
+// gRPC status; the client reconnects by itself. Thread-safe: the client takes its own lock.
+#ifndef SLUICE_SERVER_OUTPUTS_FORWARD_FORWARD_OUTPUT_H_
+#define SLUICE_SERVER_OUTPUTS_FORWARD_FORWARD_OUTPUT_H_
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "server/config/config.h"
+#include "server/outputs/output.h"
+#include "server/outputs/output_registry.h"
+#include "sluice/client.h"
+
+namespace sluice::outputs {
+
+struct ForwardOutputConfig {
+  static constexpr uint64_t kMaxBufferedRecords = uint64_t{1} << 24;
+
+  // target, load_balancing_policy, batches_per_stream, max_buffered_records,
+  // max_batch_records and max_batch_delay; the rest keeps the client's defaults.
+  ClientOptions client;
+
+  // Reads and validates the `forward` block; errors name the key path.
+  static absl::StatusOr<ForwardOutputConfig> Parse(const config::OutputConfig& config);
+};
+
+class ForwardOutput final : public Output {
+ public:
+  ForwardOutput(std::string id, ForwardOutputConfig config);
+
+  absl::string_view id() const override { return id_; }
+  // Creates the client; connecting is lazy, so a next tier that is not up yet is no error.
+  absl::Status Start() override;
+  absl::Status Write(OutputBatch& batch, Level min_level) override;
+  absl::Status Flush(absl::Time deadline) override;
+  absl::Status Shutdown(absl::Time deadline) override;
+
+ private:
+  // Logs stream failures the client saw since the last report, at most every 10 s.
+  void ReportStreamFailures(const ClientStats& stats);
+
+  const std::string id_;
+  const ForwardOutputConfig config_;
+  // Created by Start(), destroyed by Shutdown(); Write is not called outside that window.
+  std::unique_ptr<Client> client_;
+
+  std::mutex report_mu_;
+  uint64_t reported_failures_ ABSL_GUARDED_BY(report_mu_) = 0;
+  absl::Time last_report_ ABSL_GUARDED_BY(report_mu_) = absl::InfinitePast();
+};
+
+class ForwardOutputFactory final : public OutputFactory {
+ public:
+  absl::string_view type() const override { return "forward"; }
+  absl::StatusOr<std::unique_ptr<Output>> Create(const config::OutputConfig& config) const override;
+};
+
+}  // namespace sluice::outputs
+
+#endif  // SLUICE_SERVER_OUTPUTS_FORWARD_FORWARD_OUTPUT_H_
