@@ -5,7 +5,8 @@ For every load (Push with 1 and 4 streams, PushBatches of 100 and 1,000 records 
 streams) it runs the ceiling (noop_sink) and sluiced with the null and the file (JSON lines)
 output, each --runs times, and keeps the median records/s with the ack latency, peak RSS and
 CPU seconds per million records of that run. Then an overload run (an output 10x too slow)
-and a latency run at half the maximum rate. Everything listens on 127.0.0.1, port 0.
+a latency run at half the maximum rate, and, for each ingest.ack_on stage, the file output at
+full speed and at half its maximum rate. Everything listens on 127.0.0.1, port 0.
 """
 import argparse
 import json
@@ -33,6 +34,11 @@ SERVER_CONFIG = {
                 '  - {{ type: "null", write_latency: {latency} }}\n',
 }
 OVERLOAD_CAPACITY = 20000  # records per worker
+ACK_STAGES = ("accepted", "written", "flushed")
+
+
+def with_ack_stage(config_text, stage):
+    return "ingest: {{ ack_on: " + stage + " }}\n" + config_text
 
 
 class Server:
@@ -184,6 +190,19 @@ def main():
     half = median_run(options.bin, "sluiced", batched + ["--rate", str(int(best / 2))],
                       options.duration, options.runs, SERVER_CONFIG["null"])
     overload = measure(options.bin, "sluiced", batched, "10s", SERVER_CONFIG["overload"])
+    stage_rows = []
+    for stage in ACK_STAGES:
+        config_text = with_ack_stage(SERVER_CONFIG["file"], stage)
+        full = median_run(options.bin, "sluiced", batched, options.duration, options.runs,
+                          config_text)
+        paced = median_run(options.bin, "sluiced",
+                           batched + ["--rate", str(int(full["records_per_s"] / 2))],
+                           options.duration, options.runs, config_text)
+        stage_rows.append(
+            f"| `{stage}` | {full['records_per_s']:,.0f} | {full['ack_p99_ms']:.2f} | "
+            f"{paced['records_per_s']:,.0f} | {paced['ack_p50_ms']:.2f} | "
+            f"{paced['ack_p99_ms']:.2f} | {paced['ack_p999_ms']:.2f} |")
+        print(f"ack_on {stage}: done", flush=True)
     client_result = client_bench(options.bin)
     scheduler_rows = scheduler_bench(options.bin)
 
@@ -203,9 +222,18 @@ def main():
         "the args of each row: " + "; ".join(f"{l}: `{' '.join(a)}`" for l, a in LOADS) + ".",
         "",
         f"**Ack latency at half the maximum rate** (PushBatches 100, 4 streams, "
-        f"`--rate {int(best / 2)}`, null output, default window of 8): "
+        f"`--rate {int(best / 2)}`, null output, default `ack_on: written`, window of 8): "
         f"p50 {half['ack_p50_ms']:.2f} ms, p99 {half['ack_p99_ms']:.2f} ms, "
         f"p99.9 {half['ack_p999_ms']:.2f} ms at {half['records_per_s']:,.0f} records/s.",
+        "",
+        "**Ack stages** (`ingest.ack_on`; PushBatches 100, 4 streams, default window of 8, "
+        "file output with its default 1 s `flush_interval` and 256 KiB buffer): at full "
+        "speed, and paced to half of that speed with `--rate`.",
+        "",
+        "| ack_on | full speed records/s | ack p99 ms | paced records/s | ack p50 ms "
+        "| ack p99 ms | ack p99.9 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ] + stage_rows + [
         "",
         f"**Overload** (PushBatches 100, 4 streams, 10 s, null output with "
         f"`write_latency: 2ms` per batch, 2 workers x {OVERLOAD_CAPACITY:,} records, "

@@ -7,8 +7,8 @@
 //
 // Delivery (server/common/delivery.h): Process reports the batch's delivery with
 // RecordBatch::Deliver, or takes its callback to report later — then OnIdle, which the
-// worker calls before it waits for more work and before it exits, is the processor's
-// chance to settle what it holds. A batch whose callback is still there after Process is
+// worker calls before it waits for more work and before it exits (once it processed a
+// batch that carried a callback), is the processor's chance to settle what it holds. A batch whose callback is still there after Process is
 // reported as delivered in full by the scheduler.
 #ifndef SLUICE_SERVER_SCHEDULER_BATCH_PROCESSOR_H_
 #define SLUICE_SERVER_SCHEDULER_BATCH_PROCESSOR_H_

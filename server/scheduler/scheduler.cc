@@ -133,15 +133,19 @@ SubmitOutcome Scheduler::ApplyPolicyLocked(Channel& channel, RecordBatch&& batch
 void Scheduler::WorkerLoop(Channel& channel) {
   std::vector<ParkedBatch> resumed;
   std::vector<Eviction> evicted;
+  // A batch with a delivery callback went through Process since the last OnIdle: the
+  // processor may hold its delivery. Without one, going idle costs no extra lock round.
+  bool may_hold_deliveries = false;
   for (;;) {
     QueuedBatch item;
     bool has_item = false;
     {
       std::unique_lock lock(channel.mu);
-      if (channel.queue.empty() && channel.evictions.empty()) {
+      if (may_hold_deliveries && channel.queue.empty() && channel.evictions.empty()) {
         // About to sleep: a processor holding deliveries (waiting for a flush) settles them.
         lock.unlock();
         processor_.OnIdle(channel.index);
+        may_hold_deliveries = false;
         lock.lock();
       }
       channel.worker_waiting = true;
@@ -181,6 +185,7 @@ void Scheduler::WorkerLoop(Channel& channel) {
     if (!has_item) continue;
 
     const size_t records = item.batch.size();
+    may_hold_deliveries |= item.batch.awaits_delivery();
     processor_.Process(channel.index, item.batch);
     item.batch.Deliver(Delivery{.delivered = static_cast<uint32_t>(records)});
     AddPending(-static_cast<int64_t>(records));

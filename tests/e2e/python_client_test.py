@@ -155,6 +155,8 @@ class PythonClientTest(unittest.TestCase):
         acks = list(self.logs.PushBatches(iter(batches), timeout=CALL_TIMEOUT_SECONDS))
         self.assertEqual([ack.sequence for ack in acks], list(range(1, 21)))
         self.assertEqual(sum(ack.accepted for ack in acks), 5000)
+        # The default ingest.ack_on: each ack stands for records every output wrote.
+        self.assertEqual({ack.stage for ack in acks}, {logs_pb2.ACK_STAGE_WRITTEN})
 
         counts = self.shutdown()
         self.assertEqual(counts.received, 10000)

@@ -178,6 +178,8 @@ test('Push and PushBatches records reach the file', async (t) => {
   const acks = await pushBatches(server, batches);
   assert.deepEqual(acks.map((ack) => ack.sequence), batches.map((batch) => batch.sequence));
   assert.equal(acks.reduce((sum, ack) => sum + ack.accepted, 0), 3000);
+  // The default ingest.ack_on: each ack stands for records every output wrote.
+  assert.deepEqual([...new Set(acks.map((ack) => ack.stage))], ['ACK_STAGE_WRITTEN']);
 
   const counts = await server.shutdown();
   assert.equal(counts.received, 6000);
