@@ -1,6 +1,7 @@
 #include "sluice/client.h"
 
 #include <algorithm>
+#include <cstddef>
 #include <deque>
 #include <thread>
 #include <utility>
@@ -9,6 +10,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/random/random.h"
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
@@ -163,11 +165,15 @@ class Client::Impl {
         while (!stop_ && !HasPendingLocked()) sender_cv_.Wait(&mu_);
         if (stop_) return;
       }
-      if (RunStream()) {
+      const StreamOutcome outcome = RunStream();
+      if (outcome.acked && !outcome.overloaded) {
         backoff = kInitialBackoff;
         continue;
       }
-      const absl::Time retry_at = absl::Now() + backoff * absl::Uniform(random, 0.8, 1.2);
+      // The server's retry pushback, if it sent one, is the least it asks for.
+      const absl::Duration wait =
+          std::max(backoff * absl::Uniform(random, 0.8, 1.2), outcome.pushback);
+      const absl::Time retry_at = absl::Now() + wait;
       backoff = std::min(backoff * 2, kMaxBackoff);
       absl::MutexLock lock(&mu_);
       while (!stop_ && !sender_cv_.WaitWithDeadline(&mu_, retry_at)) {
@@ -176,10 +182,19 @@ class Client::Impl {
     }
   }
 
-  // Runs one PushBatches stream until it ends, the client stops, or it is rotated
-  // (batches_per_stream). True when the server acknowledged anything on it: the connection
-  // worked, so backoff starts over and a rotated stream is followed by the next at once.
-  bool RunStream() {
+  struct StreamOutcome {
+    // The server acknowledged something: the connection worked, so backoff starts over and
+    // a rotated stream is followed by the next at once...
+    bool acked = false;
+    // ...unless the server dropped a batch under overload: then the client backs off.
+    bool overloaded = false;
+    // The server's grpc-retry-pushback-ms, zero without one.
+    absl::Duration pushback;
+  };
+
+  // Runs one PushBatches stream until it ends, the client stops, it is rotated
+  // (batches_per_stream), or the server dropped a batch under overload.
+  StreamOutcome RunStream() {
     grpc::ClientContext context;
     std::unique_ptr<Stream> stream = stub_->PushBatches(&context);
     {
@@ -188,6 +203,7 @@ class Client::Impl {
       written_on_stream_ = 0;
       batches_on_stream_ = 0;
       acks_on_stream_ = 0;
+      overloaded_on_stream_ = false;
       stream_ended_ = false;
       ++stats_.streams_opened;
     }
@@ -200,7 +216,7 @@ class Client::Impl {
       bool resend = false;
       {
         absl::MutexLock lock(&mu_);
-        while (!stream_ended_ && !stop_ && !RotationDueLocked()) {
+        while (!stream_ended_ && !stop_ && !RotationDueLocked() && !overloaded_on_stream_) {
           const absl::Time now = absl::Now();
           batch = NextBatchLocked(now, resend);
           if (batch != nullptr) break;
@@ -239,11 +255,25 @@ class Client::Impl {
 
     absl::MutexLock lock(&mu_);
     context_ = nullptr;
-    if (!status.ok() && !closing) {
+    if (!status.ok() && !(closing && !overloaded_on_stream_)) {
       ++stats_.stream_failures;
       stats_.last_stream_error = ToAbslStatus(status);
     }
-    return acks_on_stream_ > 0;
+    return StreamOutcome{.acked = acks_on_stream_ > 0,
+                         .overloaded = overloaded_on_stream_,
+                         .pushback = RetryPushback(context)};
+  }
+
+  static absl::Duration RetryPushback(const grpc::ClientContext& context) {
+    const auto& trailers = context.GetServerTrailingMetadata();
+    const auto it = trailers.find("grpc-retry-pushback-ms");
+    int64_t milliseconds = 0;
+    if (it == trailers.end() ||
+        !absl::SimpleAtoi(absl::string_view(it->second.data(), it->second.size()), &milliseconds) ||
+        milliseconds < 0) {
+      return absl::ZeroDuration();
+    }
+    return std::min(absl::Milliseconds(milliseconds), kMaxBackoff);
   }
 
   void ReadAcks(Stream* stream) {
@@ -263,11 +293,22 @@ class Client::Impl {
     sender_cv_.Signal();
   }
 
-  // The server acks in order, so an ack can only be for the oldest batch written on this
-  // stream; anything else is ignored and the batch stays for resending.
+  // The server acks in order, so an ack is for the oldest batch written on this stream
+  // that is not kept for resending; one for no such batch is ignored. A batch the server
+  // dropped under overload (scheduler.overflow) was not taken: it stays, and the sender
+  // ends the stream, backs off and sends it again.
   void HandleAckLocked(const v1::PushAck& ack) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (written_on_stream_ == 0 || unacked_.front().sequence != ack.sequence()) return;
-    const Unacked& acked = unacked_.front();
+    size_t index = 0;
+    while (index < written_on_stream_ && unacked_[index].sequence != ack.sequence()) ++index;
+    if (index == written_on_stream_) return;
+    ++acks_on_stream_;
+    if (ack.drop_reason() == v1::DROP_REASON_OVERFLOW_DROP_NEWEST ||
+        ack.drop_reason() == v1::DROP_REASON_OVERFLOW_DROP_OLDEST) {
+      ++stats_.overloaded_batches;
+      overloaded_on_stream_ = true;
+      return;
+    }
+    const Unacked& acked = unacked_[index];
     held_records_ -= acked.records;
     stats_.acked_records += acked.records;
     stats_.server_accepted += ack.accepted();
@@ -275,9 +316,8 @@ class Client::Impl {
     stats_.server_dropped += ack.dropped();
     stats_.server_rejected += ack.rejected();
     if (!ack.rejection().empty()) stats_.last_rejection = ack.rejection();
-    unacked_.pop_front();
+    unacked_.erase(unacked_.begin() + static_cast<std::ptrdiff_t>(index));
     --written_on_stream_;
-    ++acks_on_stream_;
   }
 
   // This stream has carried batches_per_stream batches and takes no more.
@@ -405,6 +445,8 @@ class Client::Impl {
   size_t batches_on_stream_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t acks_on_stream_ ABSL_GUARDED_BY(mu_) = 0;
   bool stream_ended_ ABSL_GUARDED_BY(mu_) = false;
+  // The server dropped a batch of this stream under overload: write no more on it.
+  bool overloaded_on_stream_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
 
   ClientStats stats_ ABSL_GUARDED_BY(mu_);

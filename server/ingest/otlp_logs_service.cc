@@ -65,10 +65,13 @@ class ExportReactor : public grpc::ServerUnaryReactor {
     }
     batch.set_stream_id(context_.NextStreamId());
     batch.set_received_at(now);
-    const uint32_t records = static_cast<uint32_t>(batch.size());
     const bool on_queue = context_.config.ack_on == DeliveryStage::kAccepted;
     if (!on_queue) {
       batch.set_delivery(context_.config.ack_on, [this](const Delivery& delivery) {
+        if (delivery.reason == DropReason::kOverflowDropOldest) {
+          Finish(OverloadedStatus(*call_, DropReasonText(delivery.reason)));
+          return;
+        }
         if (delivery.dropped > 0) SetPartialSuccess(delivery);
         Finish(grpc::Status::OK);
       });
@@ -81,8 +84,8 @@ class ExportReactor : public grpc::ServerUnaryReactor {
         if (on_queue) Finish(grpc::Status::OK);
         break;
       case scheduler::SubmitOutcome::kDroppedNewest:
-        SetPartialSuccess(Delivery{.dropped = records, .reason = DropReason::kOverflowDropNewest});
-        Finish(grpc::Status::OK);
+        // Nothing of the request was taken: the exporter retries it, after the pushback.
+        Finish(OverloadedStatus(*call_, DropReasonText(DropReason::kOverflowDropNewest)));
         break;
       case scheduler::SubmitOutcome::kParked:
         // A callback finishes the call: the resume callback or the delivery callback.

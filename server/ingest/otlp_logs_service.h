@@ -8,11 +8,13 @@
 // the batch is queued: the exporter's own in-flight limit paces it, and the call counts
 // against ingest.max_concurrent_streams meanwhile. Nothing blocks a gRPC thread.
 //
-// The answer: OK with partial_success counting the records refused as invalid and those
-// dropped by the overflow policy (drop_newest), error_message naming the first reason;
-// records filtered by the level gate are discarded on purpose and not reported. Refused
-// calls: UNAVAILABLE while intake is closed (drain), RESOURCE_EXHAUSTED at
-// ingest.max_concurrent_streams. Docs: docs/ERRORS.md.
+// The answer comes once the batch reached the ingest.ack_on stage: OK with
+// partial_success counting the records refused as invalid and those an output lost,
+// error_message naming the first reason; records filtered by the level gate are discarded
+// on purpose and not reported. Refused calls, with retry pushback: UNAVAILABLE while
+// intake is closed (drain), RESOURCE_EXHAUSTED at ingest.max_concurrent_streams or when
+// the overflow policy dropped the batch (drop_newest, or drop_oldest before the ack
+// stage) — the exporter retries those. Docs: docs/ERRORS.md.
 //
 // Registered on the ingest port by server/app; `context` must outlive the gRPC server.
 #ifndef SLUICE_SERVER_INGEST_OTLP_LOGS_SERVICE_H_

@@ -83,6 +83,10 @@ void PushBatchesReactor::SubmitIncomingLocked() {
       break;
     case scheduler::SubmitOutcome::kDroppedNewest:
       SettleLocked(ticket, Delivery{.dropped = records, .reason = DropReason::kOverflowDropNewest});
+      // The ack says what was dropped; the status tells the client to back off before it
+      // sends more. Nothing more is read: what the client sent after this batch it resends.
+      read_side_done_ = true;
+      status_ = OverloadedStatus(*call_, DropReasonText(DropReason::kOverflowDropNewest));
       break;
     case scheduler::SubmitOutcome::kParked:
       parked_ = true;

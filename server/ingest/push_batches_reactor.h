@@ -6,7 +6,9 @@
 // took it), written or flushed (the batch's delivery callback, run by a worker). Acks are
 // sent in the order the batches came, so an ack for a later batch waits for the earlier
 // ones. The next read starts once the batch is queued: with the batch parked, the reactor
-// stops reading and HTTP/2 flow control pushes back on the client. Reading also pauses
+// stops reading and HTTP/2 flow control pushes back on the client. A batch that
+// scheduler.overflow: drop_newest drops is acked as dropped, and the call then ends with
+// RESOURCE_EXHAUSTED and retry pushback once the earlier acks are out. Reading also pauses
 // while too many acks are outstanding (a client that does not read its acks is paced the
 // same way). Nothing blocks a gRPC thread; the reactor deletes itself in OnDone and never
 // finishes while a batch is parked or a delivery is still to come.

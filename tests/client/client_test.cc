@@ -26,8 +26,9 @@ using ::testing::HasSubstr;
 constexpr absl::Duration kWait = absl::Seconds(20);
 
 // An in-process LogService that records every batch it receives (and on which of its
-// streams) and acks it, counting DEBUG records as filtered. It can hold its acks back, and
-// fail its first stream after the first batch without acking it.
+// streams) and acks it, counting DEBUG records as filtered. It can hold its acks back,
+// fail its first stream after the first batch without acking it, or answer that batch as
+// sluiced does under overload: acked as dropped, then RESOURCE_EXHAUSTED with pushback.
 class FakeLogService final : public v1::LogService::Service {
  public:
   grpc::Status PushBatches(grpc::ServerContext* context,
@@ -37,6 +38,7 @@ class FakeLogService final : public v1::LogService::Service {
       absl::MutexLock lock(&mu_);
       stream_index = streams_++;
       batches_by_stream_.push_back(0);
+      stream_starts_.push_back(absl::Now());
     }
     v1::LogBatch batch;
     while (stream->Read(&batch)) {
@@ -57,6 +59,15 @@ class FakeLogService final : public v1::LogService::Service {
         if (fail_first_stream_ && stream_index == 0) {
           return grpc::Status(grpc::StatusCode::UNAVAILABLE, "injected failure");
         }
+        if (overload_first_stream_ && stream_index == 0) {
+          v1::PushAck dropped;
+          dropped.set_sequence(batch.sequence());
+          dropped.set_dropped(static_cast<uint32_t>(batch.records_size()));
+          dropped.set_drop_reason(v1::DROP_REASON_OVERFLOW_DROP_NEWEST);
+          stream->Write(dropped);
+          context->AddTrailingMetadata("grpc-retry-pushback-ms", "300");
+          return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "injected overload");
+        }
         auto may_ack = [this, context]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
           return !hold_acks_ || context->IsCancelled();
         };
@@ -76,6 +87,16 @@ class FakeLogService final : public v1::LogService::Service {
   void FailFirstStream() {
     absl::MutexLock lock(&mu_);
     fail_first_stream_ = true;
+  }
+
+  void OverloadFirstStream() {
+    absl::MutexLock lock(&mu_);
+    overload_first_stream_ = true;
+  }
+
+  std::vector<absl::Time> stream_starts() {
+    absl::MutexLock lock(&mu_);
+    return stream_starts_;
   }
 
   // Waits until at least `count` records arrived; false after kWait.
@@ -121,6 +142,8 @@ class FakeLogService final : public v1::LogService::Service {
   std::vector<int> batches_by_stream_ ABSL_GUARDED_BY(mu_);
   bool hold_acks_ ABSL_GUARDED_BY(mu_) = false;
   bool fail_first_stream_ ABSL_GUARDED_BY(mu_) = false;
+  bool overload_first_stream_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<absl::Time> stream_starts_ ABSL_GUARDED_BY(mu_);
 };
 
 // A FakeLogService served on 127.0.0.1 on a port of its own.
@@ -308,6 +331,30 @@ TEST_F(ClientTest, ResendsUnackedBatchesAfterTheStreamFails) {
   EXPECT_GE(stats.stream_failures, 1u);
   EXPECT_EQ(stats.last_stream_error.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(stats.acked_records, kRecords);
+}
+
+TEST_F(ClientTest, ABatchDroppedUnderOverloadIsSentAgainAfterThePushback) {
+  service_.OverloadFirstStream();
+  ClientOptions options = Options();
+  options.max_batch_records = 10;
+  options.max_batch_delay = absl::Hours(1);
+  Client client(options);
+  for (int i = 0; i < 10; ++i) client.Log(v1::LEVEL_INFO, "demo", absl::StrCat(i));
+  ASSERT_TRUE(client.Flush(absl::Now() + kWait).ok());
+
+  // The batch went out twice: dropped by the overloaded stream, taken by the next one.
+  EXPECT_EQ(service_.received().size(), 20u);
+  EXPECT_EQ(service_.acked_records(), 10u);
+  const ClientStats stats = client.stats();
+  EXPECT_EQ(stats.overloaded_batches, 1u);
+  EXPECT_EQ(stats.resent_batches, 1u);
+  EXPECT_EQ(stats.server_dropped, 0u) << "not lost: sent again";
+  EXPECT_EQ(stats.acked_records, 10u);
+  EXPECT_EQ(stats.last_stream_error.code(), absl::StatusCode::kResourceExhausted);
+  // The first backoff is 80..120 ms; the server asked for 300.
+  const std::vector<absl::Time> starts = service_.stream_starts();
+  ASSERT_EQ(starts.size(), 2u);
+  EXPECT_GE(starts[1] - starts[0], absl::Milliseconds(300));
 }
 
 TEST_F(ClientTest, RotatesToANewStreamAfterBatchesPerStream) {

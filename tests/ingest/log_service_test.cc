@@ -161,7 +161,14 @@ TEST(LogServiceTest, RecordsBelowTheThresholdAreFilteredAndCounted) {
   EXPECT_THAT(fixture.processor().messages(), ::testing::ElementsAre("error"));
 }
 
-TEST(LogServiceTest, DropNewestIsReportedInTheAck) {
+// The server's gRPC retry pushback on a finished call, or "" when it sent none.
+std::string RetryPushback(const grpc::ClientContext& context) {
+  const auto& trailers = context.GetServerTrailingMetadata();
+  auto it = trailers.find("grpc-retry-pushback-ms");
+  return it == trailers.end() ? "" : std::string(it->second.data(), it->second.size());
+}
+
+TEST(LogServiceTest, DropNewestIsReportedInTheAckAndEndsTheCallWithPushback) {
   Options options;
   options.workers = 1;
   options.channel_capacity = 10;
@@ -171,26 +178,27 @@ TEST(LogServiceTest, DropNewestIsReportedInTheAck) {
   fixture.processor().Hold();
   grpc::ClientContext context;
   auto stream = fixture.stub().PushBatches(&context);
-  for (uint64_t sequence = 1; sequence <= 3; ++sequence) {
-    ASSERT_TRUE(stream->Write(Batch(sequence, 10)));
-  }
+  ASSERT_TRUE(stream->Write(Batch(1, 10)));
+  ASSERT_TRUE(fixture.processor().AwaitEntered(1));
+  // Batch 2 fills the channel, batch 3 finds no room; batch 4 is not read.
+  for (uint64_t sequence = 2; sequence <= 4; ++sequence) stream->Write(Batch(sequence, 10));
   stream->WritesDone();
-  // Batch 1 may still be queued or already with the held worker, so batch 2 or 3 is the
-  // first that finds no room; exactly the records of the batches without room are dropped.
-  uint32_t accepted = 0;
-  uint32_t dropped = 0;
+  std::vector<v1::PushAck> acks;
   v1::PushAck ack;
-  while (stream->Read(&ack)) {
-    accepted += ack.accepted();
-    dropped += ack.dropped();
-    if (ack.dropped() > 0) {
-      EXPECT_EQ(ack.drop_reason(), v1::DROP_REASON_OVERFLOW_DROP_NEWEST);
-    }
-  }
-  EXPECT_TRUE(stream->Finish().ok());
-  EXPECT_EQ(accepted + dropped, 30u);
-  EXPECT_GE(dropped, 10u);
-  EXPECT_EQ(fixture.ledger().Snapshot().dropped, dropped);
+  while (stream->Read(&ack)) acks.push_back(ack);
+  const grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("drop_newest"));
+  EXPECT_EQ(RetryPushback(context), "500");
+  ASSERT_EQ(acks.size(), 3u);
+  EXPECT_EQ(acks[0].accepted(), 10u);
+  EXPECT_EQ(acks[1].accepted(), 10u);
+  EXPECT_EQ(acks[2].sequence(), 3u);
+  EXPECT_EQ(acks[2].accepted(), 0u);
+  EXPECT_EQ(acks[2].dropped(), 10u);
+  EXPECT_EQ(acks[2].drop_reason(), v1::DROP_REASON_OVERFLOW_DROP_NEWEST);
+  EXPECT_EQ(fixture.ledger().Snapshot().dropped, 10u);
+  EXPECT_EQ(fixture.ledger().Snapshot().received, 30u) << "batch 4 was never read";
 }
 
 // Waits, within a bounded time, until `condition` holds.
@@ -230,27 +238,22 @@ TEST(LogServiceTest, AckOfADroppedBatchWaitsForTheAcksBeforeIt) {
   fixture.processor().Hold();
   grpc::ClientContext context;
   auto stream = fixture.stub().PushBatches(&context);
-  for (uint64_t sequence = 1; sequence <= 3; ++sequence) {
-    ASSERT_TRUE(stream->Write(Batch(sequence, 10)));
-  }
+  ASSERT_TRUE(stream->Write(Batch(1, 10)));
+  ASSERT_TRUE(fixture.processor().AwaitEntered(1));
+  ASSERT_TRUE(stream->Write(Batch(2, 10)));  // queued
+  ASSERT_TRUE(stream->Write(Batch(3, 10)));  // dropped, settled at once
   stream->WritesDone();
-  // A later batch was dropped (settled at once) while batch 1 is still with the worker.
-  ASSERT_TRUE(Eventually([&] { return fixture.ledger().Snapshot().dropped >= 10; }));
+  ASSERT_TRUE(Eventually([&] { return fixture.ledger().Snapshot().dropped == 10; }));
+  // Batches 1 and 2 are still to be written: the ack of batch 3 must wait for theirs.
   fixture.processor().Release();
   std::vector<uint64_t> sequences;
-  uint32_t accepted = 0;
-  uint32_t dropped = 0;
   v1::PushAck ack;
   while (stream->Read(&ack)) {
     sequences.push_back(ack.sequence());
     EXPECT_EQ(ack.stage(), v1::ACK_STAGE_FLUSHED);
-    accepted += ack.accepted();
-    dropped += ack.dropped();
   }
-  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(sequences, ::testing::ElementsAre(1, 2, 3));
-  EXPECT_EQ(accepted + dropped, 30u);
-  EXPECT_EQ(dropped, fixture.ledger().Snapshot().dropped);
 }
 
 TEST(LogServiceTest, DropOldestIsReportedInTheAckOfTheEvictedBatch) {
@@ -299,13 +302,6 @@ TEST(LogServiceTest, PushSummaryCountsWhatTheOutputsLost) {
   EXPECT_EQ(summary.received(), 10u);
   EXPECT_EQ(summary.accepted(), 0u);
   EXPECT_EQ(summary.dropped(), 10u);
-}
-
-// The server's gRPC retry pushback on a finished call, or "" when it sent none.
-std::string RetryPushback(const grpc::ClientContext& context) {
-  const auto& trailers = context.GetServerTrailingMetadata();
-  auto it = trailers.find("grpc-retry-pushback-ms");
-  return it == trailers.end() ? "" : std::string(it->second.data(), it->second.size());
 }
 
 TEST(LogServiceTest, ClosedIntakeRefusesNewCallsWithUnavailable) {

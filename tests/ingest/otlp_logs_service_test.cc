@@ -120,7 +120,7 @@ TEST(OtlpLogsServiceTest, ExportOverMaxConcurrentStreamsIsRefused) {
   EXPECT_THAT(status.error_message(), HasSubstr("ingest.max_concurrent_streams"));
 }
 
-TEST(OtlpLogsServiceTest, DropNewestIsReportedInPartialSuccess) {
+TEST(OtlpLogsServiceTest, ExportDroppedByDropNewestGetsResourceExhaustedAndPushback) {
   Options options;
   options.workers = 1;
   options.channel_capacity = 10;
@@ -134,9 +134,15 @@ TEST(OtlpLogsServiceTest, DropNewestIsReportedInPartialSuccess) {
   ASSERT_TRUE(Export(fixture, Request("queued", 10), &response).ok());
   EXPECT_FALSE(response.has_partial_success());
 
-  ASSERT_TRUE(Export(fixture, Request("dropped", 10), &response).ok());
-  EXPECT_EQ(response.partial_success().rejected_log_records(), 10);
-  EXPECT_THAT(response.partial_success().error_message(), HasSubstr("drop_newest"));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  const grpc::Status dropped = fixture.stub().Export(&context, Request("dropped", 10), &response);
+  EXPECT_EQ(dropped.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(dropped.error_message(), HasSubstr("drop_newest"));
+  const auto& trailers = context.GetServerTrailingMetadata();
+  const auto pushback = trailers.find("grpc-retry-pushback-ms");
+  ASSERT_NE(pushback, trailers.end());
+  EXPECT_EQ(std::string(pushback->second.data(), pushback->second.size()), "500");
   EXPECT_EQ(fixture.ledger().Snapshot().dropped, 10u);
 }
 

@@ -17,8 +17,11 @@
 // memory until the server acknowledges it. At most `max_unacked_batches` batches are on the
 // wire unacknowledged; beyond that the sender waits for acks (so HTTP/2 buffering cannot
 // grow without bound). When the stream fails, the sender reconnects with exponential
-// backoff (100ms..5s, jittered) and resends every unacknowledged batch, so the server may
-// see a batch twice.
+// backoff (100ms..5s, jittered, and at least the server's grpc-retry-pushback-ms) and
+// resends every unacknowledged batch, so the server may see a batch twice. A batch the
+// server acks as dropped under overload (DROP_REASON_OVERFLOW_*) counts as not taken: the
+// sender ends the stream, backs off and sends it again; only the client's own full buffer
+// makes it drop records.
 //
 // Scaling out: Sluice servers are stateless replicas, and a client spreads its load over
 // them itself. `target` may name several addresses ("ipv4:10.0.0.1:4317,10.0.0.2:4317", or
@@ -100,6 +103,9 @@ struct ClientStats {
   // Batches written to a stream for the first time, and written again after a reconnect.
   uint64_t sent_batches = 0;
   uint64_t resent_batches = 0;
+  // Batches the server dropped under overload (its scheduler.overflow policy) and the
+  // client kept to send again after backing off.
+  uint64_t overloaded_batches = 0;
   // Records in batches the server acknowledged, and how the server accounted for them.
   uint64_t acked_records = 0;
   uint64_t server_accepted = 0;
