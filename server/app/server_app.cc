@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "grpc/grpc.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -26,12 +28,28 @@ namespace {
 constexpr absl::Duration kIngestStopGrace = absl::ZeroDuration();
 constexpr absl::Duration kAdminStopGrace = absl::Milliseconds(500);
 
+// What a gRPC server is told about its connections; zero ages leave gRPC's defaults.
+struct ConnectionOptions {
+  int max_message_bytes = 0;
+  absl::Duration max_connection_age = absl::ZeroDuration();
+  absl::Duration max_connection_age_grace = absl::ZeroDuration();
+};
+
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
     const std::string& listen, const char* key, const std::vector<grpc::Service*>& services,
-    int max_message_bytes, int* port) {
+    const ConnectionOptions& options, int* port) {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), port);
-  builder.SetMaxReceiveMessageSize(max_message_bytes);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  if (options.max_connection_age > absl::ZeroDuration()) {
+    // Both fit an int: the config allows at most 24 hours.
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_AGE_MS,
+        static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_age)));
+    builder.AddChannelArgument(
+        GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+        static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_age_grace)));
+  }
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || *port == 0) {
@@ -108,15 +126,18 @@ absl::Status ServerApp::StartAll() {
   otlp_logs_service_ = std::make_unique<ingest::OtlpLogsService>(*ingest_context_);
   admin_service_ = std::make_unique<admin::AdminService>(levels_, *this, *registry_);
 
+  const int max_message_bytes = static_cast<int>(config_.ingest.max_message_bytes);
   absl::StatusOr<std::unique_ptr<grpc::Server>> ingest = StartGrpcServer(
       config_.ingest.listen, "ingest.listen", {log_service_.get(), otlp_logs_service_.get()},
-      static_cast<int>(config_.ingest.max_message_bytes), &ingest_port_);
+      {max_message_bytes, config_.ingest.max_connection_age,
+       config_.ingest.max_connection_age_grace},
+      &ingest_port_);
   if (!ingest.ok()) return ingest.status();
   ingest_server_ = std::move(*ingest);
   SetIngestServing(true);
   absl::StatusOr<std::unique_ptr<grpc::Server>> admin =
       StartGrpcServer(config_.admin.listen, "admin.listen", {admin_service_.get()},
-                      static_cast<int>(config_.ingest.max_message_bytes), &admin_port_);
+                      {.max_message_bytes = max_message_bytes}, &admin_port_);
   if (!admin.ok()) return admin.status();
   admin_server_ = std::move(*admin);
   // The admin services answer for as long as the server runs, draining or not.

@@ -203,7 +203,7 @@ absl::Status ParseIngest(const YAML::Node& node, IngestConfig& out) {
       node, "ingest",
       {"listen", "max_batch_records", "max_batch_delay", "max_message_bytes", "max_record_bytes",
        "max_fields_per_record", "max_field_key_bytes", "max_field_value_bytes",
-       "max_concurrent_streams", "ack_on"},
+       "max_concurrent_streams", "ack_on", "max_connection_age", "max_connection_age_grace"},
       [&](const std::string& key, const YAML::Node& value,
           const std::string& path) -> absl::Status {
         if (key == "listen") return ReadListen(value, path, out.listen);
@@ -230,6 +230,14 @@ absl::Status ParseIngest(const YAML::Node& node, IngestConfig& out) {
         }
         if (key == "max_concurrent_streams") {
           return ReadInteger(value, path, 1, 1048576, out.max_concurrent_streams);
+        }
+        if (key == "max_connection_age") {
+          return ReadDuration(value, path, absl::ZeroDuration(), absl::Hours(24),
+                              out.max_connection_age);
+        }
+        if (key == "max_connection_age_grace") {
+          return ReadDuration(value, path, absl::ZeroDuration(), absl::Hours(24),
+                              out.max_connection_age_grace);
         }
         return ReadKeyword(value, path,
                            {{"accepted", DeliveryStage::kAccepted},

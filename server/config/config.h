@@ -61,6 +61,13 @@ struct IngestConfig {
   // batch is queued (accepted), once the outputs wrote it (written), or once they flushed
   // it (flushed). Later stages cost latency, not throughput.
   DeliveryStage ack_on = DeliveryStage::kWritten;
+  // A connection older than this is asked to close (HTTP/2 GOAWAY), so that clients
+  // reconnect and re-resolve the service name: replicas added since get their share and
+  // removed ones drop out. Zero: connections live as long as their clients keep them.
+  absl::Duration max_connection_age = absl::ZeroDuration();
+  // Calls still open on a connection asked to close get this long to finish; then the
+  // connection is cut and they end with UNAVAILABLE (clients resend what was not acked).
+  absl::Duration max_connection_age_grace = absl::Seconds(30);
 };
 
 struct AdminConfig {

@@ -51,6 +51,8 @@ void ExpectDefaults(const Config& config) {
   EXPECT_EQ(config.ingest.max_field_value_bytes, 32u * 1024);
   EXPECT_EQ(config.ingest.max_concurrent_streams, 1024u);
   EXPECT_EQ(config.ingest.ack_on, DeliveryStage::kWritten);
+  EXPECT_EQ(config.ingest.max_connection_age, absl::ZeroDuration());
+  EXPECT_EQ(config.ingest.max_connection_age_grace, absl::Seconds(30));
   EXPECT_EQ(config.admin.listen, "127.0.0.1:4319");
   EXPECT_EQ(config.metrics.listen, "0.0.0.0:9464");
   EXPECT_EQ(config.scheduler.workers, 4u);
@@ -147,6 +149,18 @@ TEST(ConfigTest, EveryAckStageParses) {
   EXPECT_EQ(ParseOk("ingest: {ack_on: flushed}").ingest.ack_on, DeliveryStage::kFlushed);
   EXPECT_EQ(ErrorOf("ingest: {ack_on: synced}"),
             "ingest.ack_on: expected one of accepted, written, flushed, got \"synced\"");
+}
+
+TEST(ConfigTest, ConnectionAgeAndGraceAreDurationsUpToADay) {
+  const Config config = ParseOk("ingest: {max_connection_age: 5m, max_connection_age_grace: 10s}");
+  EXPECT_EQ(config.ingest.max_connection_age, absl::Minutes(5));
+  EXPECT_EQ(config.ingest.max_connection_age_grace, absl::Seconds(10));
+  EXPECT_EQ(ParseOk("ingest: {max_connection_age: 0s}").ingest.max_connection_age,
+            absl::ZeroDuration());
+  EXPECT_EQ(ErrorOf("ingest: {max_connection_age: 25h}"),
+            "ingest.max_connection_age: must be between 0 and 24h, got 25h");
+  EXPECT_EQ(ErrorOf("ingest: {max_connection_age_grace: -1s}"),
+            "ingest.max_connection_age_grace: must be between 0 and 24h, got -1s");
 }
 
 TEST(ConfigTest, UnknownTopLevelKeyIsRejectedListingTheKnownOnes) {

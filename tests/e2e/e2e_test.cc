@@ -421,6 +421,103 @@ TEST(E2eTest, TheClientLibraryDeliversEveryRecordWithItsFields) {
   }
 }
 
+// Connections are asked to close (GOAWAY) once a second old; open calls may finish for
+// an hour.
+constexpr char kConnectionAgeConfig[] = R"(
+ingest:
+  max_connection_age: 1s
+  max_connection_age_grace: 1h
+outputs:
+  - { type: file, name: main, path: "$DIR/records.log", format: json, flush_interval: 50ms }
+)";
+
+TEST(E2eTest, AConnectionPastItsMaxAgeClosesAfterItsOpenCallsAndNothingIsLost) {
+  absl::StatusOr<std::unique_ptr<SluicedProcess>> server =
+      SluicedProcess::Start(kConnectionAgeConfig);
+  ASSERT_STARTED(server);
+  std::shared_ptr<grpc::Channel> channel = Channel((*server)->ingest_target());
+  std::unique_ptr<v1::LogService::Stub> stub = v1::LogService::NewStub(channel);
+  LockstepStream stream(*stub);
+  const std::optional<v1::PushAck> first = stream.Send(Batch(1, InfoRecords("age-", 0, 100)));
+  ASSERT_TRUE(first.has_value());
+  EXPECT_EQ(first->accepted(), 100u);
+
+  // The server's GOAWAY takes the channel out of READY: its next call needs a new
+  // connection, for which a client re-resolves the target.
+  ASSERT_EQ(channel->GetState(false), GRPC_CHANNEL_READY);
+  ASSERT_TRUE(channel->WaitForStateChange(GRPC_CHANNEL_READY,
+                                          absl::ToChronoTime(absl::Now() + kAwaitTimeout)))
+      << "the connection was never asked to close";
+
+  // The call already open goes on during the grace...
+  const std::optional<v1::PushAck> second = stream.Send(Batch(2, InfoRecords("age-", 100, 100)));
+  ASSERT_TRUE(second.has_value()) << "the open call was cut";
+  EXPECT_EQ(second->accepted(), 100u);
+  const grpc::Status closed = stream.Close();
+  EXPECT_TRUE(closed.ok()) << closed.error_message();
+  // ...and a new one goes over a new connection.
+  const StreamResult after = StreamBatches(*stub, {Batch(1, InfoRecords("age-", 200, 100))});
+  ASSERT_TRUE(after.status.ok()) << after.status.error_message();
+  EXPECT_EQ(TotalAccepted(after.acks), 100u);
+
+  std::vector<std::string> expected;
+  for (int i = 0; i < 300; ++i) expected.push_back(absl::StrCat("age-", i));
+  ExpectExactlyOnce(TerminateAndReadMessages(**server), expected);
+}
+
+// Connections are asked to close once a second old and cut a second later.
+constexpr char kConnectionCutConfig[] = R"(
+ingest:
+  max_connection_age: 1s
+  max_connection_age_grace: 1s
+outputs:
+  - { type: file, name: main, path: "$DIR/records.log", format: json, flush_interval: 50ms }
+)";
+
+TEST(E2eTest, TheClientLibraryReconnectsWhenTheGraceCutsItsStreamAndLosesNothing) {
+  absl::StatusOr<std::unique_ptr<SluicedProcess>> server =
+      SluicedProcess::Start(kConnectionCutConfig);
+  ASSERT_STARTED(server);
+  constexpr int kPhase = 5000;
+  ClientStats stats;
+  {
+    ClientOptions options;
+    options.target = (*server)->ingest_target();
+    // One stream for as long as it lasts: only the server ends it.
+    options.batches_per_stream = 1000000;
+    Client client(options);
+    auto log_phase = [&client](int first) {
+      for (int i = first; i < first + kPhase; ++i) {
+        client.Log(v1::LEVEL_INFO, "demo", absl::StrCat("cut-", i));
+      }
+      return client.Flush(absl::Now() + kAwaitTimeout);
+    };
+    const absl::Status phase1 = log_phase(0);
+    ASSERT_TRUE(phase1.ok()) << phase1;
+    ASSERT_TRUE(Await([&] { return client.stats().stream_failures > 0; }))
+        << "the server never cut the connection";
+    EXPECT_EQ(client.stats().last_stream_error.code(), absl::StatusCode::kUnavailable)
+        << client.stats().last_stream_error;
+    const absl::Status phase2 = log_phase(kPhase);
+    ASSERT_TRUE(phase2.ok()) << phase2;
+    stats = client.stats();
+  }
+  EXPECT_GE(stats.streams_opened, 2u);
+  EXPECT_EQ(stats.acked_records, 2u * kPhase);
+
+  // At least once: a batch in flight when a connection is cut is sent again.
+  absl::flat_hash_map<std::string, int> seen;
+  for (const std::string& message : TerminateAndReadMessages(**server)) ++seen[message];
+  size_t missing = 0;
+  for (int i = 0; i < 2 * kPhase; ++i) {
+    if (!seen.contains(absl::StrCat("cut-", i)) && ++missing <= 5) {
+      ADD_FAILURE() << "missing: cut-" << i;
+    }
+  }
+  EXPECT_EQ(missing, 0u);
+  EXPECT_EQ(seen.size(), 2u * kPhase) << "messages nobody logged were written";
+}
+
 TEST(E2eTest, StreamAffinityWritesEachStreamInOrder) {
   absl::StatusOr<std::unique_ptr<SluicedProcess>> server =
       SluicedProcess::Start(kStreamAffinityConfig);
