@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <deque>
+#include <string>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -36,8 +37,14 @@ std::shared_ptr<grpc::Channel> MakeChannel(const ClientOptions& options) {
   // unknown name, gRPC falls back to pick_first there (only logging it), while an invalid
   // service config fails every call, so a typo cannot pass for a working setup.
   if (!options.load_balancing_policy.empty()) {
-    args.SetServiceConfigJSON(
-        absl::StrCat(R"({"loadBalancingConfig":[{")", options.load_balancing_policy, R"(":{}}]})"));
+    std::string health_check;
+    if (!options.health_check_service_name.empty()) {
+      health_check = absl::StrCat(R"(,"healthCheckConfig":{"serviceName":")",
+                                  options.health_check_service_name, R"("})");
+    }
+    args.SetServiceConfigJSON(absl::StrCat(R"({"loadBalancingConfig":[{")",
+                                           options.load_balancing_policy, R"(":{}}])", health_check,
+                                           "}"));
   }
   return grpc::CreateCustomChannel(options.target, grpc::InsecureChannelCredentials(), args);
 }

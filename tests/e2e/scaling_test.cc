@@ -4,7 +4,7 @@
 // carry a unique `id` field; the union of the three files must hold every id the client
 // logged. Duplicates are allowed (delivery is at-least-once) and counted. A replica is
 // stopped mid-run with SIGTERM (it drains) and, with acks that wait for the flush, with
-// SIGKILL (it does not).
+// SIGKILL (it does not); a draining replica is skipped through gRPC health checking.
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -16,9 +16,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
 #include "sluice/client.h"
+#include "sluice/v1/admin.grpc.pb.h"
 #include "tests/e2e/sluiced_process.h"
 
 namespace sluice::e2e {
@@ -87,6 +89,20 @@ class ScalingTest : public ::testing::Test {
     if (terminated_[i]) return;
     terminated_[i] = true;
     EXPECT_TRUE(replicas_[i]->Terminate().ok());
+  }
+
+  // Drains replica `i` through its AdminService: it closes intake and its health for
+  // sluice.v1.LogService turns NOT_SERVING before the call returns.
+  void Drain(int i) {
+    auto admin = v1::AdminService::NewStub(
+        grpc::CreateChannel(replicas_[i]->admin_target(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + kAwaitTimeout));
+    v1::DrainRequest request;
+    request.set_timeout_ms(10000);
+    v1::DrainResponse response;
+    const grpc::Status status = admin->Drain(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
   }
 
   // SIGKILL to replica `i`, which is then reaped; it is not stopped again.
@@ -205,6 +221,31 @@ TEST_F(ScalingTest, RoundRobinWithStreamRotationGivesEveryReplicaAShare) {
 
   const std::vector<size_t> shares = StopAllAndCheckEveryIdArrived(kRecords);
   for (int i = 0; i < kReplicas; ++i) EXPECT_GT(shares[i], 0u) << "replica " << i;
+}
+
+TEST_F(ScalingTest, RoundRobinGivesADrainingReplicaNoStreams) {
+  // Replica 0 still accepts connections, but refuses every call with UNAVAILABLE; only its
+  // health status tells a client beforehand.
+  Drain(0);
+  constexpr int64_t kRecords = 30000;
+  ClientOptions options = RoundRobinOptions();
+  options.batches_per_stream = 5;
+  ClientStats stats;
+  {
+    Client client(options);
+    LogIds(client, 0, kRecords);
+    const absl::Status flushed = client.Flush(absl::Now() + kAwaitTimeout);
+    ASSERT_TRUE(flushed.ok()) << flushed;
+    stats = client.stats();
+  }
+  EXPECT_EQ(stats.stream_failures, 0u) << stats.last_stream_error;
+  EXPECT_EQ(stats.acked_records, static_cast<uint64_t>(kRecords));
+  EXPECT_GE(stats.streams_opened, 60u);
+
+  const std::vector<size_t> shares = StopAllAndCheckEveryIdArrived(kRecords);
+  EXPECT_EQ(shares[0], 0u) << "the draining replica wrote records";
+  EXPECT_GT(shares[1], 0u);
+  EXPECT_GT(shares[2], 0u);
 }
 
 TEST_F(ScalingTest, StoppingAReplicaMidRunLosesNoRecord) {

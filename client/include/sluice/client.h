@@ -71,6 +71,13 @@ struct ClientOptions {
   // stream fail with INVALID_ARGUMENT (ClientStats::last_stream_error), and gRPC logs
   // which name it did not know.
   std::string load_balancing_policy;
+  // With a load_balancing_policy such as round_robin: the service whose grpc.health.v1
+  // status gRPC watches on every replica's connection (gRPC's client-side health
+  // checking). A replica that reports anything but SERVING — sluiced while it drains, or
+  // while every scheduler channel is full — gets no new streams until it serves again;
+  // streams already open on it are not touched. A server without the health service
+  // counts as serving. Empty: no health checking, every connected replica gets streams.
+  std::string health_check_service_name = "sluice.v1.LogService";
   // After this many batches (new or resent) were written on one PushBatches stream, the
   // sender writes no more on it, half-closes it once all of them are acknowledged, and
   // opens a new stream: a new call, which round_robin gives to the next replica. 0: one
