@@ -5,8 +5,9 @@ For every load (Push with 1 and 4 streams, PushBatches of 100 and 1,000 records 
 streams) it runs the ceiling (noop_sink) and sluiced with the null and the file (JSON lines)
 output, each --runs times, and keeps the median records/s with the ack latency, peak RSS and
 CPU seconds per million records of that run. Then an overload run (an output 10x too slow)
-a latency run at half the maximum rate, and, for each ingest.ack_on stage, the file output at
-full speed and at half its maximum rate. Everything listens on 127.0.0.1, port 0.
+a latency run at half the maximum rate, for each ingest.ack_on stage the file output at
+full speed and at half its maximum rate, and two tiers (an agent with the forward output in
+front of a second sluiced). Everything listens on 127.0.0.1, port 0.
 """
 import argparse
 import json
@@ -18,6 +19,7 @@ import signal
 import subprocess
 import tempfile
 import time
+import urllib.request
 
 LOADS = [
     ("Push, 1 stream", ["--rpc", "push", "--streams", "1"]),
@@ -33,6 +35,13 @@ SERVER_CONFIG = {
     "overload": "scheduler: {{ workers: 2, channel_capacity: {capacity} }}\noutputs:\n"
                 '  - {{ type: "null", write_latency: {latency} }}\n',
 }
+# The agent tier of a two-tier run: everything goes on to the next sluiced (null output).
+FORWARD_CONFIG = ("ingest: {{ ack_on: {stage} }}\nscheduler: {{ workers: 2 }}\noutputs:\n"
+                  '  - {{ type: forward, target: "127.0.0.1:{next_port}" }}\n')
+FORWARD_LOADS = (("PushBatches 100, 4 streams", "written"),
+                 ("PushBatches 1000, 4 streams", "written"),
+                 ("PushBatches 100, 4 streams", "flushed"))
+RECEIVED_METRIC = 'sluice_ingest_records_received_total{rpc="PushBatches"}'
 OVERLOAD_CAPACITY = 20000  # records per worker
 ACK_STAGES = ("accepted", "written", "flushed")
 
@@ -62,11 +71,15 @@ class Server:
         self.argv = argv
         self.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=stderr)
         self.port = None
+        self.metrics_port = None
         for _ in range(300):
             with open(self.stderr_path) as f:
-                match = re.search(pattern, f.read())
+                text = f.read()
+            match = re.search(pattern, text)
             if match:
                 self.port = int(match.group(1))
+                metrics = re.search(r"metrics listening on http://127\.0\.0\.1:(\d+)", text)
+                self.metrics_port = int(metrics.group(1)) if metrics else None
                 break
             if self.process.poll() is not None:
                 break
@@ -85,6 +98,15 @@ class Server:
             for line in f:
                 if line.startswith("VmHWM:"):
                     return int(line.split()[1]) / 1024
+        return 0.0
+
+    def metric(self, name):
+        """The value of one sample on sluiced's /metrics (0 when absent)."""
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            for line in response.read().decode().splitlines():
+                if line.startswith(name + " "):
+                    return float(line.split()[1])
         return 0.0
 
     def stop(self):
@@ -124,6 +146,34 @@ def measure(bin_dir, kind, load_args, duration, config_text=None):
                                         for a in server.argv)
         finally:
             server.stop()
+        return result
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def measure_forward(bin_dir, load_args, duration, stage):
+    """loadgen -> agent sluiced (forward output) -> next-tier sluiced (null output)."""
+    workdir = tempfile.mkdtemp(prefix="sluice-bench-")
+    try:
+        next_dir, agent_dir = os.path.join(workdir, "next"), os.path.join(workdir, "agent")
+        os.mkdir(next_dir)
+        os.mkdir(agent_dir)
+        next_tier = Server(bin_dir, "sluiced", next_dir, SERVER_CONFIG["null"].format())
+        try:
+            agent = Server(bin_dir, "sluiced", agent_dir,
+                           FORWARD_CONFIG.format(stage=stage, next_port=next_tier.port))
+            try:
+                cpu_before = agent.cpu_seconds() + next_tier.cpu_seconds()
+                result, command = loadgen(bin_dir, agent.port, load_args, duration)
+                result["cpu_s"] = agent.cpu_seconds() + next_tier.cpu_seconds() - cpu_before
+                result["rss_mib"] = agent.peak_rss_mib()
+                result["command"] = command
+            finally:
+                # Drains the agent: the forward output flushes to the next tier first.
+                agent.stop()
+            result["delivered"] = next_tier.metric(RECEIVED_METRIC)
+        finally:
+            next_tier.stop()
         return result
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -203,6 +253,17 @@ def main():
             f"{paced['records_per_s']:,.0f} | {paced['ack_p50_ms']:.2f} | "
             f"{paced['ack_p99_ms']:.2f} | {paced['ack_p999_ms']:.2f} |")
         print(f"ack_on {stage}: done", flush=True)
+    forward_rows = []
+    for load, stage in FORWARD_LOADS:
+        results = sorted((measure_forward(options.bin, dict(LOADS)[load], options.duration, stage)
+                          for _ in range(options.runs)), key=lambda r: r["records_per_s"])
+        forward = results[len(results) // 2]
+        forward_rows.append(
+            f"| {load} | `{stage}` | {forward['records_per_s']:,.0f} | "
+            f"{forward['records_per_s'] / ceilings[load]:.0%} | {forward['ack_p99_ms']:.2f} | "
+            f"{forward['records']:,} | {forward['delivered']:,.0f} | "
+            f"{cpu_per_million(forward):.2f} |")
+        print(f"forward {load} {stage}: done", flush=True)
     client_result = client_bench(options.bin)
     scheduler_rows = scheduler_bench(options.bin)
 
@@ -241,6 +302,17 @@ def main():
         f"records/s with {overload['failed_streams']} failed streams; peak RSS "
         f"{overload['rss_mib']:.0f} MiB against about {channel_mib:.0f} MiB of channel "
         f"capacity (+ 64 MiB allowed); ack p99 {overload['ack_p99_ms']:.1f} ms.",
+        "",
+        "**Forward** (two tiers on this machine: `loadgen` → a sluiced with `scheduler: "
+        "{ workers: 2 }` and one `type: forward` output, defaults otherwise → a second "
+        "sluiced with the null output; the ratio is to the single-tier ceiling of the same "
+        "load; *acked* is what loadgen had acknowledged, *delivered* what the next tier "
+        "received once the agent drained; CPU counts both servers):",
+        "",
+        "| Load | agent ack_on | records/s | ratio to ceiling | ack p99 ms | acked "
+        "| delivered | CPU s / M records |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ] + forward_rows + [
         "",
         f"**Client library** (`client_bench`, one application thread, 2,000,000 `Log()` "
         f"calls with four fields, default buffer of 100,000 records, null output): "
