@@ -42,6 +42,11 @@ void PushBatchesReactor::OnReadDone(bool ok) {
       // Not acked, so an at-least-once client sends this batch again elsewhere or later.
       read_side_done_ = true;
       status_ = DrainingStatus(*call_);
+    } else if (evicted_) {
+      // drop_oldest evicted a batch of this call: like a dropped newest batch, that tells
+      // the client to back off. This batch is not taken, so it is resent after the pushback.
+      read_side_done_ = true;
+      status_ = OverloadedStatus(*call_, DropReasonText(DropReason::kOverflowDropOldest));
     } else {
       SubmitIncomingLocked();
     }
@@ -106,6 +111,7 @@ void PushBatchesReactor::SettleLocked(uint64_t ticket, const Delivery& delivery)
   awaited.settled = true;
   if (delivery.delivered > 0) awaited.ack.set_accepted(delivery.delivered);
   if (delivery.dropped > 0) {
+    if (delivery.reason == DropReason::kOverflowDropOldest) evicted_ = true;
     awaited.ack.set_accepted(delivery.delivered);
     awaited.ack.set_dropped(delivery.dropped);
     awaited.ack.set_drop_reason(DropReasonOf(delivery.reason));

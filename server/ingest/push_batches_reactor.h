@@ -8,7 +8,9 @@
 // ones. The next read starts once the batch is queued: with the batch parked, the reactor
 // stops reading and HTTP/2 flow control pushes back on the client. A batch that
 // scheduler.overflow: drop_newest drops is acked as dropped, and the call then ends with
-// RESOURCE_EXHAUSTED and retry pushback once the earlier acks are out. Reading also pauses
+// RESOURCE_EXHAUSTED and retry pushback once the earlier acks are out; one that drop_oldest
+// evicts is acked as dropped when the eviction is reported, and the call ends the same way
+// at its next message, which is not taken. Reading also pauses
 // while too many acks are outstanding (a client that does not read its acks is paced the
 // same way). Nothing blocks a gRPC thread; the reactor deletes itself in OnDone and never
 // finishes while a batch is parked or a delivery is still to come.
@@ -85,6 +87,8 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<v1::LogBatch, v1::Push
   bool parked_ ABSL_GUARDED_BY(mu_) = false;
   // The client stopped taking acks; later ones are discarded.
   bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
+  // drop_oldest evicted one of this call's batches: the next message ends the call.
+  bool evicted_ ABSL_GUARDED_BY(mu_) = false;
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool read_side_done_ ABSL_GUARDED_BY(mu_) = false;

@@ -288,6 +288,42 @@ TEST(LogServiceTest, DropOldestIsReportedInTheAckOfTheEvictedBatch) {
   ASSERT_TRUE(fixture.processor().AwaitRecords(20));
 }
 
+TEST(LogServiceTest, AfterADropOldestEvictionTheNextMessageEndsTheCallWithPushback) {
+  Options options;
+  options.workers = 1;
+  options.channel_capacity = 10;
+  options.overflow = config::OverflowPolicy::kDropOldest;
+  Fixture fixture(options);
+  fixture.processor().Hold();
+  grpc::ClientContext context;
+  auto stream = fixture.stub().PushBatches(&context);
+  ASSERT_TRUE(stream->Write(Batch(1, 10)));
+  ASSERT_TRUE(fixture.processor().AwaitEntered(1));
+  // Batch 2 fills the channel; batch 3 evicts it.
+  ASSERT_TRUE(stream->Write(Batch(2, 10)));
+  ASSERT_TRUE(stream->Write(Batch(3, 10)));
+  ASSERT_TRUE(Eventually([&] { return fixture.ledger().Snapshot().dropped == 10; }));
+  fixture.processor().Release();
+  v1::PushAck ack;
+  ASSERT_TRUE(stream->Read(&ack));
+  EXPECT_EQ(ack.sequence(), 1u);
+  ASSERT_TRUE(stream->Read(&ack));
+  EXPECT_EQ(ack.sequence(), 2u);
+  EXPECT_EQ(ack.drop_reason(), v1::DROP_REASON_OVERFLOW_DROP_OLDEST);
+
+  // The eviction was reported: the next batch is not taken, and the call ends.
+  stream->Write(Batch(4, 10));
+  stream->WritesDone();
+  std::vector<uint64_t> later;
+  while (stream->Read(&ack)) later.push_back(ack.sequence());
+  const grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(status.error_message(), ::testing::HasSubstr("drop_oldest"));
+  EXPECT_EQ(RetryPushback(context), "500");
+  EXPECT_THAT(later, ::testing::ElementsAre(3)) << "batch 3 was taken, batch 4 not";
+  EXPECT_EQ(fixture.ledger().Snapshot().received, 30u) << "batch 4 was not taken";
+}
+
 TEST(LogServiceTest, PushSummaryCountsWhatTheOutputsLost) {
   Options options;
   options.max_batch_records = 4;
