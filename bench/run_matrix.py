@@ -179,10 +179,14 @@ def measure_forward(bin_dir, load_args, duration, stage):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def median_by_rate(results):
+    """The result with the median records/s."""
+    return sorted(results, key=lambda r: r["records_per_s"])[len(results) // 2]
+
+
 def median_run(bin_dir, kind, load_args, duration, runs, config_text=None):
-    results = [measure(bin_dir, kind, load_args, duration, config_text) for _ in range(runs)]
-    results.sort(key=lambda r: r["records_per_s"])
-    return results[len(results) // 2]
+    return median_by_rate(
+        [measure(bin_dir, kind, load_args, duration, config_text) for _ in range(runs)])
 
 
 def cpu_per_million(result):
@@ -255,9 +259,9 @@ def main():
         print(f"ack_on {stage}: done", flush=True)
     forward_rows = []
     for load, stage in FORWARD_LOADS:
-        results = sorted((measure_forward(options.bin, dict(LOADS)[load], options.duration, stage)
-                          for _ in range(options.runs)), key=lambda r: r["records_per_s"])
-        forward = results[len(results) // 2]
+        forward = median_by_rate(
+            [measure_forward(options.bin, dict(LOADS)[load], options.duration, stage)
+             for _ in range(options.runs)])
         forward_rows.append(
             f"| {load} | `{stage}` | {forward['records_per_s']:,.0f} | "
             f"{forward['records_per_s'] / ceilings[load]:.0%} | {forward['ack_p99_ms']:.2f} | "

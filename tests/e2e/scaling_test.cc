@@ -185,6 +185,15 @@ class ScalingTest : public ::testing::Test {
     return shares;
   }
 
+  // One client logs ids [0, records), flushes and is closed; `stats` are its last counters.
+  static void LogIdsAndFlush(const ClientOptions& options, int64_t records, ClientStats& stats) {
+    Client client(options);
+    LogIds(client, 0, records);
+    const absl::Status flushed = client.Flush(absl::Now() + kAwaitTimeout);
+    ASSERT_TRUE(flushed.ok()) << flushed;
+    stats = client.stats();
+  }
+
   static void LogIds(Client& client, int64_t first, int64_t end) {
     for (int64_t id = first; id < end; ++id) {
       client.Log(v1::LEVEL_INFO, "scale", absl::StrCat("record ", id), {{"id", id}});
@@ -207,13 +216,7 @@ TEST_F(ScalingTest, RoundRobinWithStreamRotationGivesEveryReplicaAShare) {
   // 300 batches, 60 streams.
   options.batches_per_stream = 5;
   ClientStats stats;
-  {
-    Client client(options);
-    LogIds(client, 0, kRecords);
-    const absl::Status flushed = client.Flush(absl::Now() + kAwaitTimeout);
-    ASSERT_TRUE(flushed.ok()) << flushed;
-    stats = client.stats();
-  }
+  ASSERT_NO_FATAL_FAILURE(LogIdsAndFlush(options, kRecords, stats));
   EXPECT_EQ(stats.logged, static_cast<uint64_t>(kRecords));
   EXPECT_EQ(stats.dropped_buffer_full, 0u);
   EXPECT_EQ(stats.acked_records, static_cast<uint64_t>(kRecords));
@@ -231,13 +234,7 @@ TEST_F(ScalingTest, RoundRobinGivesADrainingReplicaNoStreams) {
   ClientOptions options = RoundRobinOptions();
   options.batches_per_stream = 5;
   ClientStats stats;
-  {
-    Client client(options);
-    LogIds(client, 0, kRecords);
-    const absl::Status flushed = client.Flush(absl::Now() + kAwaitTimeout);
-    ASSERT_TRUE(flushed.ok()) << flushed;
-    stats = client.stats();
-  }
+  ASSERT_NO_FATAL_FAILURE(LogIdsAndFlush(options, kRecords, stats));
   EXPECT_EQ(stats.stream_failures, 0u) << stats.last_stream_error;
   EXPECT_EQ(stats.acked_records, static_cast<uint64_t>(kRecords));
   EXPECT_GE(stats.streams_opened, 60u);

@@ -256,22 +256,32 @@ TEST(LogServiceTest, AckOfADroppedBatchWaitsForTheAcksBeforeIt) {
   EXPECT_THAT(sequences, ::testing::ElementsAre(1, 2, 3));
 }
 
-TEST(LogServiceTest, DropOldestIsReportedInTheAckOfTheEvictedBatch) {
+// One worker, whose channel holds one batch of 10 records, under scheduler.overflow:
+// drop_oldest.
+Options DropOldestOneBatchChannel() {
   Options options;
   options.workers = 1;
   options.channel_capacity = 10;
   options.overflow = config::OverflowPolicy::kDropOldest;
-  Fixture fixture(options);
+  return options;
+}
+
+// With the worker held on batch 1, batch 2 fills the channel and batch 3 evicts it; true
+// once the eviction is counted.
+bool WriteBatchesEvictingTheSecond(Fixture& fixture,
+                                   grpc::ClientReaderWriter<v1::LogBatch, v1::PushAck>& stream) {
   fixture.processor().Hold();
+  if (!stream.Write(Batch(1, 10)) || !fixture.processor().AwaitEntered(1)) return false;
+  if (!stream.Write(Batch(2, 10)) || !stream.Write(Batch(3, 10))) return false;
+  return Eventually([&] { return fixture.ledger().Snapshot().dropped == 10; });
+}
+
+TEST(LogServiceTest, DropOldestIsReportedInTheAckOfTheEvictedBatch) {
+  Fixture fixture(DropOldestOneBatchChannel());
   grpc::ClientContext context;
   auto stream = fixture.stub().PushBatches(&context);
-  ASSERT_TRUE(stream->Write(Batch(1, 10)));
-  ASSERT_TRUE(fixture.processor().AwaitEntered(1));
-  // Batch 2 fills the channel; batch 3 evicts it.
-  ASSERT_TRUE(stream->Write(Batch(2, 10)));
-  ASSERT_TRUE(stream->Write(Batch(3, 10)));
+  ASSERT_TRUE(WriteBatchesEvictingTheSecond(fixture, *stream));
   stream->WritesDone();
-  ASSERT_TRUE(Eventually([&] { return fixture.ledger().Snapshot().dropped == 10; }));
   fixture.processor().Release();
   std::vector<v1::PushAck> acks;
   v1::PushAck ack;
@@ -289,20 +299,10 @@ TEST(LogServiceTest, DropOldestIsReportedInTheAckOfTheEvictedBatch) {
 }
 
 TEST(LogServiceTest, AfterADropOldestEvictionTheNextMessageEndsTheCallWithPushback) {
-  Options options;
-  options.workers = 1;
-  options.channel_capacity = 10;
-  options.overflow = config::OverflowPolicy::kDropOldest;
-  Fixture fixture(options);
-  fixture.processor().Hold();
+  Fixture fixture(DropOldestOneBatchChannel());
   grpc::ClientContext context;
   auto stream = fixture.stub().PushBatches(&context);
-  ASSERT_TRUE(stream->Write(Batch(1, 10)));
-  ASSERT_TRUE(fixture.processor().AwaitEntered(1));
-  // Batch 2 fills the channel; batch 3 evicts it.
-  ASSERT_TRUE(stream->Write(Batch(2, 10)));
-  ASSERT_TRUE(stream->Write(Batch(3, 10)));
-  ASSERT_TRUE(Eventually([&] { return fixture.ledger().Snapshot().dropped == 10; }));
+  ASSERT_TRUE(WriteBatchesEvictingTheSecond(fixture, *stream));
   fixture.processor().Release();
   v1::PushAck ack;
   ASSERT_TRUE(stream->Read(&ack));
