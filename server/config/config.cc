@@ -203,7 +203,8 @@ absl::Status ParseIngest(const YAML::Node& node, IngestConfig& out) {
       node, "ingest",
       {"listen", "max_batch_records", "max_batch_delay", "max_message_bytes", "max_record_bytes",
        "max_fields_per_record", "max_field_key_bytes", "max_field_value_bytes",
-       "max_concurrent_streams", "ack_on", "max_connection_age", "max_connection_age_grace"},
+       "max_concurrent_streams", "ack_on", "max_connection_age", "max_connection_age_grace",
+       "max_streams_per_peer", "stream_idle_timeout", "max_connection_idle", "invalid_utf8"},
       [&](const std::string& key, const YAML::Node& value,
           const std::string& path) -> absl::Status {
         if (key == "listen") return ReadListen(value, path, out.listen);
@@ -239,6 +240,23 @@ absl::Status ParseIngest(const YAML::Node& node, IngestConfig& out) {
           return ReadDuration(value, path, absl::ZeroDuration(), absl::Hours(24),
                               out.max_connection_age_grace);
         }
+        if (key == "max_streams_per_peer") {
+          return ReadInteger(value, path, 1, 1048576, out.max_streams_per_peer);
+        }
+        if (key == "stream_idle_timeout") {
+          return ReadDuration(value, path, absl::ZeroDuration(), absl::Hours(24),
+                              out.stream_idle_timeout);
+        }
+        if (key == "max_connection_idle") {
+          return ReadDuration(value, path, absl::ZeroDuration(), absl::Hours(24),
+                              out.max_connection_idle);
+        }
+        if (key == "invalid_utf8") {
+          return ReadKeyword(value, path,
+                             {{"replace", InvalidUtf8Policy::kReplace},
+                              {"reject", InvalidUtf8Policy::kReject}},
+                             out.invalid_utf8);
+        }
         return ReadKeyword(value, path,
                            {{"accepted", DeliveryStage::kAccepted},
                             {"written", DeliveryStage::kWritten},
@@ -257,12 +275,16 @@ absl::Status ParseListenOnly(const YAML::Node& node, absl::string_view section,
 
 absl::Status ParseScheduler(const YAML::Node& node, SchedulerConfig& out) {
   return ForEachKnownKey(
-      node, "scheduler", {"workers", "channel_capacity", "overflow", "dispatch"},
+      node, "scheduler", {"workers", "channel_capacity", "channel_capacity_bytes", "overflow", "dispatch"},
       [&](const std::string& key, const YAML::Node& value,
           const std::string& path) -> absl::Status {
         if (key == "workers") return ReadInteger(value, path, 1, 256, out.workers);
         if (key == "channel_capacity") {
           return ReadInteger(value, path, 1, int64_t{1} << 24, out.channel_capacity);
+        }
+        if (key == "channel_capacity_bytes") {
+          return ReadInteger(value, path, int64_t{64} * 1024, int64_t{1} << 40,
+                             out.channel_capacity_bytes);
         }
         if (key == "overflow") {
           return ReadKeyword(value, path,
@@ -409,7 +431,7 @@ absl::Status ParseRoot(const YAML::Node& root, absl::string_view document_prefix
     return absl::InvalidArgumentError(absl::StrCat(
         document_prefix, "the document must be a map of sections, got ", Describe(root)));
   }
-  return ForEachKnownKey(
+  absl::Status status = ForEachKnownKey(
       root, "",
       {"ingest", "admin", "metrics", "scheduler", "levels", "pipeline", "outputs", "shutdown"},
       [&](const std::string& key, const YAML::Node& value, const std::string&) -> absl::Status {
@@ -427,6 +449,11 @@ absl::Status ParseRoot(const YAML::Node& root, absl::string_view document_prefix
                                   config.shutdown.drain_timeout);
             });
       });
+  if (!status.ok()) return status;
+  if (config.ingest.max_streams_per_peer > config.ingest.max_concurrent_streams) {
+    config.ingest.max_streams_per_peer = config.ingest.max_concurrent_streams;
+  }
+  return absl::OkStatus();
 }
 
 // yaml-cpp reports syntax errors by exception; this is the edge where they become statuses.

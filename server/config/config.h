@@ -38,10 +38,18 @@ enum class DispatchPolicy {
   kStreamAffinity,  // worker = stream id mod workers: each stream's records stay in order
 };
 
+// What ingest does with a record whose strings are not valid UTF-8 (ingest.invalid_utf8).
+enum class InvalidUtf8Policy {
+  kReplace,  // each invalid sequence becomes U+FFFD; the record goes on, counted (default)
+  kReject,   // the record is rejected with reason invalid_utf8; the rest of its batch goes on
+};
+
 struct IngestConfig {
   std::string listen = "0.0.0.0:4317";
-  // Push records of one stream are gathered into batches of at most this many records...
-  uint32_t max_batch_records = 512;
+  // Records in one message: a PushBatches batch or an OTLP Export request with more is
+  // refused as a whole (INVALID_ARGUMENT) before its records are built. Push gathers the
+  // records of a stream into batches of at most this many...
+  uint32_t max_batch_records = 8192;
   // ...and a record is not held back longer than this waiting for more.
   absl::Duration max_batch_delay = absl::Milliseconds(5);
   // Largest gRPC message accepted, in bytes; gRPC refuses larger ones with RESOURCE_EXHAUSTED.
@@ -68,6 +76,16 @@ struct IngestConfig {
   // Calls still open on a connection asked to close get this long to finish; then the
   // connection is cut and they end with UNAVAILABLE (clients resend what was not acked).
   absl::Duration max_connection_age_grace = absl::Seconds(30);
+  // Ingest calls open at once from one peer (client IP address), so that one client cannot
+  // take the whole max_concurrent_streams budget.
+  uint32_t max_streams_per_peer = 256;
+  // A call that sends nothing for this long is ended (acks still owed are sent first), so
+  // idle streams cannot hold stream slots forever. Zero: no limit.
+  absl::Duration stream_idle_timeout = absl::Minutes(5);
+  // A connection with no call open for this long is closed (HTTP/2 GOAWAY). Zero: no limit.
+  absl::Duration max_connection_idle = absl::Minutes(5);
+  // Strings that are not valid UTF-8: replaced with U+FFFD or the record rejected.
+  InvalidUtf8Policy invalid_utf8 = InvalidUtf8Policy::kReplace;
 };
 
 struct AdminConfig {
@@ -82,6 +100,9 @@ struct SchedulerConfig {
   uint32_t workers = 4;
   // Records each worker's channel holds at most.
   uint32_t channel_capacity = 65536;
+  // In-memory bytes of the records each worker's channel holds at most (not their wire
+  // size): whichever of the two capacities is reached first makes the channel full.
+  uint64_t channel_capacity_bytes = 32 * 1024 * 1024;
   OverflowPolicy overflow = OverflowPolicy::kBlock;
   DispatchPolicy dispatch = DispatchPolicy::kRoundRobin;
 };

@@ -42,7 +42,7 @@ std::string WriteTempFile(absl::string_view name, absl::string_view text) {
 
 void ExpectDefaults(const Config& config) {
   EXPECT_EQ(config.ingest.listen, "0.0.0.0:4317");
-  EXPECT_EQ(config.ingest.max_batch_records, 512u);
+  EXPECT_EQ(config.ingest.max_batch_records, 8192u);
   EXPECT_EQ(config.ingest.max_batch_delay, absl::Milliseconds(5));
   EXPECT_EQ(config.ingest.max_message_bytes, 4u * 1024 * 1024);
   EXPECT_EQ(config.ingest.max_record_bytes, 64u * 1024);
@@ -171,7 +171,8 @@ TEST(ConfigTest, UnknownTopLevelKeyIsRejectedListingTheKnownOnes) {
 
 TEST(ConfigTest, UnknownKeyInEachSectionIsRejectedWithItsPath) {
   EXPECT_EQ(ErrorOf("scheduler: {worker: 4}"),
-            "scheduler.worker: unknown key (known: workers, channel_capacity, overflow, dispatch)");
+            "scheduler.worker: unknown key (known: workers, channel_capacity, channel_capacity_bytes, "
+            "overflow, dispatch)");
   EXPECT_THAT(ErrorOf("ingest: {port: 4317}"), StartsWith("ingest.port: unknown key"));
   EXPECT_EQ(ErrorOf("admin: {listen: \"127.0.0.1:1\", tls: true}"),
             "admin.tls: unknown key (known: listen)");
