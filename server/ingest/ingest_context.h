@@ -1,14 +1,23 @@
 // IngestContext: what every ingest reactor needs, owned by server/app and outliving the
 // gRPC server. Also the intake switch that Drain closes and Resume opens again, and the
-// server-wide count of open ingest calls that enforces ingest.max_concurrent_streams
-// (gRPC's own GRPC_ARG_MAX_CONCURRENT_STREAMS is per connection, so it cannot bound a
-// server with many clients).
+// count of open ingest calls that enforces ingest.max_concurrent_streams server-wide and
+// ingest.max_streams_per_peer per client address (gRPC's own
+// GRPC_ARG_MAX_CONCURRENT_STREAMS is per connection, so it cannot bound a server with many
+// clients, nor one client with many connections).
 #ifndef SLUICE_SERVER_INGEST_INGEST_CONTEXT_H_
 #define SLUICE_SERVER_INGEST_INGEST_CONTEXT_H_
 
 #include <atomic>
 #include <cstdint>
+#include <mutex>
+#include <string>
+#include <utility>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/string_view.h"
+#include "grpcpp/server_context.h"
+#include "grpcpp/support/status.h"
 #include "server/admin/level_table.h"
 #include "server/common/ledger.h"
 #include "server/config/config.h"
@@ -29,6 +38,69 @@ class Intake {
   std::atomic<bool> open_{true};
 };
 
+// Why a new ingest call was not counted in.
+enum class StreamRefusal { kNone, kServerFull, kPeerFull };
+
+class StreamLimiter;
+
+// One ingest call counted against ingest.max_concurrent_streams and
+// ingest.max_streams_per_peer; counted out when destroyed. Move-only. A reactor keeps its
+// slot as a member, so the slot is freed with the reactor whatever ended the call (a
+// refusal, a parse failure, a failed allocation, the client going away).
+class StreamSlot {
+ public:
+  StreamSlot() = default;
+  StreamSlot(StreamSlot&& other) noexcept
+      : limiter_(std::exchange(other.limiter_, nullptr)), peer_(std::move(other.peer_)) {}
+  StreamSlot& operator=(StreamSlot&& other) noexcept {
+    std::swap(limiter_, other.limiter_);
+    std::swap(peer_, other.peer_);
+    return *this;
+  }
+  ~StreamSlot();
+
+  bool held() const { return limiter_ != nullptr; }
+
+ private:
+  friend class StreamLimiter;
+  StreamSlot(StreamLimiter* limiter, std::string peer)
+      : limiter_(limiter), peer_(std::move(peer)) {}
+
+  StreamLimiter* limiter_ = nullptr;
+  std::string peer_;
+};
+
+// Counts open ingest calls, server-wide and per peer (client IP address). Opening and
+// closing a call take a lock; the messages of a call never do.
+class StreamLimiter {
+ public:
+  StreamLimiter(uint32_t max_streams, uint32_t max_streams_per_peer)
+      : max_streams_(max_streams), max_streams_per_peer_(max_streams_per_peer) {}
+
+  // A held slot, or an empty one and why, when a limit is reached already. `peer` is
+  // grpc::ServerContext::peer() ("ipv4:10.0.0.7:51234").
+  StreamSlot TryOpen(absl::string_view peer, StreamRefusal& refusal);
+
+  uint32_t open_streams() const;
+
+  // The peer's address without its port: streams from one client host count together.
+  static absl::string_view PeerHost(absl::string_view peer);
+
+ private:
+  friend class StreamSlot;
+  void Close(const std::string& host);
+
+  const uint32_t max_streams_;
+  const uint32_t max_streams_per_peer_;
+  mutable std::mutex mu_;
+  uint32_t open_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_map<std::string, uint32_t> open_by_host_ ABSL_GUARDED_BY(mu_);
+};
+
+inline StreamSlot::~StreamSlot() {
+  if (limiter_ != nullptr) limiter_->Close(peer_);
+}
+
 struct IngestContext {
   const config::IngestConfig& config;
   scheduler::Scheduler& scheduler;
@@ -39,19 +111,12 @@ struct IngestContext {
 
   uint64_t NextStreamId() { return next_stream_id.fetch_add(1, std::memory_order_relaxed); }
 
-  // Counts a new ingest call in; false, and nothing counted, when max_concurrent_streams
-  // calls are open already. A call counted in is counted out by CloseStream in its OnDone.
-  bool TryOpenStream() {
-    uint32_t open = open_streams.load(std::memory_order_relaxed);
-    do {
-      if (open >= config.max_concurrent_streams) return false;
-    } while (!open_streams.compare_exchange_weak(open, open + 1, std::memory_order_relaxed));
-    return true;
-  }
-  void CloseStream() { open_streams.fetch_sub(1, std::memory_order_relaxed); }
+  // Lets a new call in: OK with `slot` held, or the status to refuse the call with
+  // (intake closed, a stream limit reached; counted).
+  grpc::Status OpenCall(grpc::ServerContextBase& call, Rpc rpc, StreamSlot& slot);
 
   std::atomic<uint64_t> next_stream_id{1};
-  std::atomic<uint32_t> open_streams{0};
+  StreamLimiter streams{config.max_concurrent_streams, config.max_streams_per_peer};
 };
 
 }  // namespace sluice::ingest

@@ -6,6 +6,8 @@ namespace sluice::ingest {
 namespace {
 
 constexpr const char* kRpcNames[kRpcCount] = {"Push", "PushBatches", "Export"};
+constexpr const char* kCallRefusalNames[kCallRefusalCount] = {"draining", "too_many_streams",
+                                                              "too_many_peer_streams"};
 
 }  // namespace
 
@@ -61,6 +63,20 @@ IngestMetrics::IngestMetrics(prometheus::Registry& registry) {
   for (Level level : kAllLevels) {
     filtered_[static_cast<size_t>(level) - 1] =
         &filtered.Add({{"level", std::string(LevelName(level))}});
+  }
+  auto& refused = prometheus::BuildCounter()
+                      .Name("sluice_ingest_calls_refused_total")
+                      .Help("Ingest calls refused at their start, by reason")
+                      .Register(registry);
+  auto& idle_closed = prometheus::BuildCounter()
+                          .Name("sluice_ingest_streams_idle_closed_total")
+                          .Help("Ingest streams ended after ingest.stream_idle_timeout")
+                          .Register(registry);
+  for (size_t i = 0; i < kRpcCount; ++i) {
+    for (size_t j = 0; j < kCallRefusalCount; ++j) {
+      refused_[i][j] = &refused.Add({{"rpc", kRpcNames[i]}, {"reason", kCallRefusalNames[j]}});
+    }
+    idle_closed_[i] = &idle_closed.Add({{"rpc", kRpcNames[i]}});
   }
 }
 

@@ -5,6 +5,8 @@
 //   sluice_ingest_records_rejected_total{reason}  invalid records refused (the stream goes on)
 //   sluice_ingest_records_filtered_total{level}   records below their logger's threshold
 //   sluice_ingest_streams_active{rpc}             ingest calls open now
+//   sluice_ingest_calls_refused_total{rpc,reason} calls refused at their start
+//   sluice_ingest_streams_idle_closed_total{rpc}  streams ended by stream_idle_timeout
 //
 // Reactors add per batch, not per record (see Admission), so the hot path touches these
 // atomics a few times per batch.
@@ -39,6 +41,14 @@ enum class RejectReason : uint8_t {
 inline constexpr size_t kRejectReasonCount = 7;
 const char* RejectReasonName(RejectReason reason);
 
+// Why a whole call was refused at its start; the `reason` label.
+enum class CallRefusal : uint8_t {
+  kDraining = 0,        // intake closed (drain, shutdown)
+  kTooManyStreams,      // ingest.max_concurrent_streams
+  kTooManyPeerStreams,  // ingest.max_streams_per_peer
+};
+inline constexpr size_t kCallRefusalCount = 3;
+
 class IngestMetrics {
  public:
   explicit IngestMetrics(prometheus::Registry& registry);
@@ -55,6 +65,10 @@ class IngestMetrics {
   }
   void StreamOpened(Rpc rpc) { active_[Index(rpc)]->Increment(); }
   void StreamClosed(Rpc rpc) { active_[Index(rpc)]->Decrement(); }
+  void AddCallRefused(Rpc rpc, CallRefusal reason) {
+    refused_[Index(rpc)][static_cast<size_t>(reason)]->Increment();
+  }
+  void AddIdleClosed(Rpc rpc) { idle_closed_[Index(rpc)]->Increment(); }
 
  private:
   static size_t Index(Rpc rpc) { return static_cast<size_t>(rpc); }
@@ -64,6 +78,8 @@ class IngestMetrics {
   std::array<prometheus::Counter*, kRejectReasonCount> rejected_;
   std::array<prometheus::Counter*, 6> filtered_;
   std::array<prometheus::Gauge*, kRpcCount> active_;
+  std::array<std::array<prometheus::Counter*, kCallRefusalCount>, kRpcCount> refused_;
+  std::array<prometheus::Counter*, kRpcCount> idle_closed_;
 };
 
 }  // namespace sluice::ingest

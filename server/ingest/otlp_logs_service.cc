@@ -10,6 +10,7 @@
 #include "server/ingest/ack_stage.h"
 #include "server/ingest/admission.h"
 #include "server/ingest/otlp_mapping.h"
+#include "server/ingest/reactor_lifetime.h"
 #include "server/ingest/unavailable.h"
 
 namespace sluice::ingest {
@@ -19,31 +20,25 @@ namespace otlp_collector = opentelemetry::proto::collector::logs::v1;
 
 // One Export call. Finishes in its constructor, or once its batch reached ingest.ack_on:
 // from the scheduler's resume callback when the batch was parked (accepted), or from the
-// batch's delivery callback (written, flushed). Deletes itself in OnDone, which gRPC runs
-// only after Finish, so the reactor is alive when either callback comes.
-class ExportReactor : public grpc::ServerUnaryReactor {
+// batch's delivery callback (written, flushed). Deleted once gRPC (OnDone) and both
+// callbacks are done with it (ReactorLifetime).
+class ExportReactor : public grpc::ServerUnaryReactor, public ReactorLifetime {
  public:
   ExportReactor(IngestContext& context, grpc::CallbackServerContext* call,
                 const otlp_collector::ExportLogsServiceRequest& request,
                 otlp_collector::ExportLogsServiceResponse* response)
       : context_(context), call_(call), response_(*response) {
     context_.metrics.StreamOpened(Rpc::kExport);
-    if (!context_.intake.open()) {
-      Finish(DrainingStatus(*call_));
+    if (grpc::Status opened = context_.OpenCall(*call_, Rpc::kExport, slot_); !opened.ok()) {
+      Finish(opened);
       return;
     }
-    if (!context_.TryOpenStream()) {
-      Finish(TooManyStreamsStatus(*call_, context_.config.max_concurrent_streams));
-      return;
-    }
-    counted_ = true;
     Submit(request);
   }
 
   void OnDone() override {
     context_.metrics.StreamClosed(Rpc::kExport);
-    if (counted_) context_.CloseStream();
-    delete this;
+    ReleaseGrpcRef();
   }
 
  private:
@@ -67,7 +62,7 @@ class ExportReactor : public grpc::ServerUnaryReactor {
     batch.set_received_at(now);
     const bool on_queue = context_.config.ack_on == DeliveryStage::kAccepted;
     if (!on_queue) {
-      batch.set_delivery(context_.config.ack_on, [this](const Delivery& delivery) {
+      batch.set_delivery(context_.config.ack_on, [this, ref = Ref()](const Delivery& delivery) {
         if (delivery.reason == DropReason::kOverflowDropOldest) {
           Finish(OverloadedStatus(*call_, DropReasonText(delivery.reason)));
           return;
@@ -76,7 +71,7 @@ class ExportReactor : public grpc::ServerUnaryReactor {
         Finish(grpc::Status::OK);
       });
     }
-    switch (context_.scheduler.Submit(std::move(batch), [this, on_queue] {
+    switch (context_.scheduler.Submit(std::move(batch), [this, on_queue, ref = Ref()] {
       if (on_queue) Finish(grpc::Status::OK);
     })) {
       case scheduler::SubmitOutcome::kAccepted:
@@ -112,8 +107,8 @@ class ExportReactor : public grpc::ServerUnaryReactor {
   otlp_collector::ExportLogsServiceResponse& response_;
   uint32_t rejected_ = 0;
   std::string first_rejection_;
-  // Set once in the constructor: this call counts against ingest.max_concurrent_streams.
-  bool counted_ = false;
+  // Held from the constructor: this call counts against the stream limits until deleted.
+  StreamSlot slot_;
 };
 
 }  // namespace

@@ -12,19 +12,43 @@ PushBatchesReactor::PushBatchesReactor(IngestContext& context, grpc::CallbackSer
       call_(call),
       stream_id_(context.NextStreamId()),
       admission_(context.config, context.levels, context.ledger, context.metrics,
-                 Rpc::kPushBatches) {
+                 Rpc::kPushBatches),
+      idle_(context.config.stream_idle_timeout) {
   context_.metrics.StreamOpened(Rpc::kPushBatches);
   Actions actions;
   {
     std::lock_guard lock(mu_);
-    if (!context_.intake.open()) {
+    if (grpc::Status opened = context_.OpenCall(*call_, Rpc::kPushBatches, slot_); !opened.ok()) {
       read_side_done_ = true;
-      status_ = DrainingStatus(*call_);
-    } else if (!context_.TryOpenStream()) {
+      status_ = std::move(opened);
+    } else if (idle_.enabled()) {
+      ArmIdleAlarmLocked(absl::Now());
+    }
+    actions = AdvanceLocked();
+  }
+  Act(actions);
+}
+
+void PushBatchesReactor::ArmIdleAlarmLocked(absl::Time now) {
+  idle_.Arm(now, reading_, [this, ref = Ref()](bool fired) mutable {
+    const ReactorRef keep = std::move(ref);  // released once the callback returns
+    OnIdleAlarm(fired);
+  });
+}
+
+void PushBatchesReactor::OnIdleAlarm(bool fired) {
+  Actions actions;
+  {
+    std::lock_guard lock(mu_);
+    if (!fired || done_ || finished_ || read_side_done_) return;
+    const absl::Time now = absl::Now();
+    if (reading_ && idle_.Expired(now)) {
+      idle_expired_ = true;
       read_side_done_ = true;
-      status_ = TooManyStreamsStatus(*call_, context_.config.max_concurrent_streams);
+      status_ = IdleStatus(idle_.timeout());
+      context_.metrics.AddIdleClosed(Rpc::kPushBatches);
     } else {
-      counted_ = true;
+      ArmIdleAlarmLocked(now);
     }
     actions = AdvanceLocked();
   }
@@ -78,10 +102,12 @@ void PushBatchesReactor::SubmitIncomingLocked() {
   if (on_queue) ack.set_accepted(records);
   const uint64_t ticket = AwaitLocked(std::move(ack), /*settled=*/false);
   if (!on_queue) {
-    batch.set_delivery(stage,
-                       [this, ticket](const Delivery& delivery) { OnDelivered(ticket, delivery); });
+    batch.set_delivery(stage, [this, ticket, ref = Ref()](const Delivery& delivery) {
+      OnDelivered(ticket, delivery);
+    });
   }
-  switch (context_.scheduler.Submit(std::move(batch), [this, ticket] { OnQueued(ticket); })) {
+  switch (context_.scheduler.Submit(std::move(batch),
+                                    [this, ticket, ref = Ref()] { OnQueued(ticket); })) {
     case scheduler::SubmitOutcome::kAccepted:
     case scheduler::SubmitOutcome::kAcceptedEvictedOldest:
       if (on_queue) SettleLocked(ticket, Delivery{.delivered = records});
@@ -173,7 +199,8 @@ PushBatchesReactor::Actions PushBatchesReactor::AdvanceLocked() {
     actions.write = &acks_.front();
   }
   if (read_side_done_) {
-    if (!parked_ && !writing_ && acks_.empty() && awaited_.empty() && !reading_) {
+    if (!parked_ && !writing_ && acks_.empty() && awaited_.empty() &&
+        (!reading_ || idle_expired_)) {
       finished_ = true;
       actions.finish = true;
     }
@@ -181,6 +208,7 @@ PushBatchesReactor::Actions PushBatchesReactor::AdvanceLocked() {
   }
   if (!reading_ && !parked_ && acks_.size() + awaited_.size() < kMaxOutstandingAcks) {
     reading_ = true;
+    if (idle_.enabled()) idle_.StartWaiting(absl::Now());
     // Each request is parsed into a recycled message, which becomes its batch.
     incoming_ = LogBatchPool::Shared().Get();
     actions.read = incoming_.get();
@@ -203,8 +231,12 @@ void PushBatchesReactor::Act(Actions actions) {
 
 void PushBatchesReactor::OnDone() {
   context_.metrics.StreamClosed(Rpc::kPushBatches);
-  if (counted_) context_.CloseStream();
-  delete this;
+  {
+    std::lock_guard lock(mu_);
+    done_ = true;
+    idle_.Cancel();
+  }
+  ReleaseGrpcRef();
 }
 
 }  // namespace sluice::ingest

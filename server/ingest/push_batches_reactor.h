@@ -12,8 +12,12 @@
 // evicts is acked as dropped when the eviction is reported, and the call ends the same way
 // at its next message, which is not taken. Reading also pauses
 // while too many acks are outstanding (a client that does not read its acks is paced the
-// same way). Nothing blocks a gRPC thread; the reactor deletes itself in OnDone and never
-// finishes while a batch is parked or a delivery is still to come.
+// same way). A stream that sends nothing for ingest.stream_idle_timeout while the reactor
+// waits for it is ended with UNAVAILABLE, once the acks it is owed are written.
+//
+// Nothing blocks a gRPC thread. The reactor never finishes while a batch is parked or a
+// delivery is still to come, and it is deleted only once gRPC (OnDone) and every callback
+// that can reach it (resume, delivery, idle alarm) are done with it (ReactorLifetime).
 #ifndef SLUICE_SERVER_INGEST_PUSH_BATCHES_REACTOR_H_
 #define SLUICE_SERVER_INGEST_PUSH_BATCHES_REACTOR_H_
 
@@ -27,12 +31,15 @@
 #include "server/common/delivery.h"
 #include "server/common/log_batch_pool.h"
 #include "server/ingest/admission.h"
+#include "server/ingest/idle_timer.h"
 #include "server/ingest/ingest_context.h"
+#include "server/ingest/reactor_lifetime.h"
 #include "sluice/v1/logs.pb.h"
 
 namespace sluice::ingest {
 
-class PushBatchesReactor : public grpc::ServerBidiReactor<v1::LogBatch, v1::PushAck> {
+class PushBatchesReactor : public grpc::ServerBidiReactor<v1::LogBatch, v1::PushAck>,
+                           public ReactorLifetime {
  public:
   PushBatchesReactor(IngestContext& context, grpc::CallbackServerContext* call);
 
@@ -65,13 +72,15 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<v1::LogBatch, v1::Push
   void SettleLocked(uint64_t ticket, const Delivery& delivery) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnQueued(uint64_t ticket);
   void OnDelivered(uint64_t ticket, const Delivery& delivery);
+  void ArmIdleAlarmLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnIdleAlarm(bool fired);
   void Act(Actions actions);
 
   IngestContext& context_;
   grpc::CallbackServerContext* const call_;
   const uint64_t stream_id_;
-  // Set once in the constructor: this call counts against ingest.max_concurrent_streams.
-  bool counted_ = false;
+  // Held from the constructor: this call counts against the stream limits until deleted.
+  StreamSlot slot_;
 
   std::mutex mu_;
   Admission admission_ ABSL_GUARDED_BY(mu_);
@@ -92,7 +101,12 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<v1::LogBatch, v1::Push
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool read_side_done_ ABSL_GUARDED_BY(mu_) = false;
+  // The client sent nothing for stream_idle_timeout: finish although a read is outstanding
+  // (it completes with ok == false once the call is finished).
+  bool idle_expired_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  IdleTimer idle_ ABSL_GUARDED_BY(mu_);
   grpc::Status status_ ABSL_GUARDED_BY(mu_);
 };
 

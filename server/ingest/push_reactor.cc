@@ -12,29 +12,52 @@ PushReactor::PushReactor(IngestContext& context, grpc::CallbackServerContext* ca
       call_(call),
       stream_id_(context.NextStreamId()),
       summary_(summary),
-      admission_(context.config, context.levels, context.ledger, context.metrics, Rpc::kPush) {
+      admission_(context.config, context.levels, context.ledger, context.metrics, Rpc::kPush),
+      idle_(context.config.stream_idle_timeout) {
   context_.metrics.StreamOpened(Rpc::kPush);
-  grpc::Status refusal;
-  if (!context_.intake.open()) {
-    refusal = DrainingStatus(*call_);
-  } else if (!context_.TryOpenStream()) {
-    refusal = TooManyStreamsStatus(*call_, context_.config.max_concurrent_streams);
-  } else {
-    counted_ = true;
-  }
-  if (!refusal.ok()) {
+  if (grpc::Status opened = context_.OpenCall(*call_, Rpc::kPush, slot_); !opened.ok()) {
     {
       std::lock_guard lock(mu_);
       finished_ = true;
     }
-    Finish(refusal);
+    Finish(opened);
     return;
   }
   {
     std::lock_guard lock(mu_);
     reading_ = true;
+    if (idle_.enabled()) {
+      const absl::Time now = absl::Now();
+      idle_.StartWaiting(now);
+      ArmIdleAlarmLocked(now);
+    }
   }
   StartRead(&incoming_);
+}
+
+void PushReactor::ArmIdleAlarmLocked(absl::Time now) {
+  idle_.Arm(now, reading_, [this, ref = Ref()](bool fired) mutable {
+    const ReactorRef keep = std::move(ref);  // released once the callback returns
+    OnIdleAlarm(fired);
+  });
+}
+
+void PushReactor::OnIdleAlarm(bool fired) {
+  Actions actions;
+  {
+    std::lock_guard lock(mu_);
+    if (!fired || done_ || finished_ || read_side_done_) return;
+    const absl::Time now = absl::Now();
+    if (reading_ && idle_.Expired(now)) {
+      idle_expired_ = true;
+      read_side_done_ = true;
+      context_.metrics.AddIdleClosed(Rpc::kPush);
+    } else {
+      ArmIdleAlarmLocked(now);
+    }
+    actions = AdvanceLocked();
+  }
+  Act(actions);
 }
 
 void PushReactor::OnReadDone(bool ok) {
@@ -71,25 +94,20 @@ void PushReactor::ArmBatchAlarmLocked() {
   // while its callback is still returning.
   batch_alarm_ = std::make_unique<grpc::Alarm>();
   batch_alarm_->Set(absl::ToChronoTime(absl::Now() + context_.config.max_batch_delay),
-                    [this](bool fired) { OnBatchAlarm(fired); });
+                    [this, ref = Ref()](bool fired) mutable {
+                      const ReactorRef keep = std::move(ref);  // released once it returns
+                      OnBatchAlarm(fired);
+                    });
 }
 
 void PushReactor::OnBatchAlarm(bool fired) {
   Actions actions;
-  bool delete_self = false;
   {
     std::lock_guard lock(mu_);
     alarm_armed_ = false;
-    if (done_) {
-      delete_self = true;
-    } else {
-      if (fired && !parked_ && !finished_ && !pending_.empty()) SubmitPendingLocked();
-      actions = AdvanceLocked();
-    }
-  }
-  if (delete_self) {
-    delete this;
-    return;
+    if (done_) return;
+    if (fired && !parked_ && !finished_ && !pending_.empty()) SubmitPendingLocked();
+    actions = AdvanceLocked();
   }
   Act(actions);
 }
@@ -137,11 +155,12 @@ void PushReactor::SubmitPendingLocked() {
   if (!on_queue) {
     ++awaiting_delivery_;
     batch.set_delivery(context_.config.ack_on,
-                       [this](const Delivery& delivery) { OnDelivered(delivery); });
+                       [this, ref = Ref()](const Delivery& delivery) { OnDelivered(delivery); });
   }
   const uint32_t accepted_when_queued = on_queue ? records : 0;
-  switch (context_.scheduler.Submit(
-      std::move(batch), [this, accepted_when_queued] { OnQueued(accepted_when_queued); })) {
+  switch (context_.scheduler.Submit(std::move(batch), [this, accepted_when_queued, ref = Ref()] {
+    OnQueued(accepted_when_queued);
+  })) {
     case scheduler::SubmitOutcome::kAccepted:
     case scheduler::SubmitOutcome::kAcceptedEvictedOldest:
       summary_->set_accepted(summary_->accepted() + accepted_when_queued);
@@ -163,7 +182,7 @@ PushReactor::Actions PushReactor::AdvanceLocked() {
   const bool send_now = read_side_done_ || context_.config.max_batch_delay <= absl::ZeroDuration();
   if (!parked_ && (batch_full || (!pending_.empty() && send_now))) SubmitPendingLocked();
   if (read_side_done_) {
-    if (!parked_ && pending_.empty() && awaiting_delivery_ == 0) {
+    if (!parked_ && pending_.empty() && awaiting_delivery_ == 0 && (!reading_ || idle_expired_)) {
       finished_ = true;
       actions.finish = true;
     }
@@ -172,6 +191,7 @@ PushReactor::Actions PushReactor::AdvanceLocked() {
   // While a batch is parked, keep reading only until the next one is full.
   if (!reading_ && pending_.size() < context_.config.max_batch_records) {
     reading_ = true;
+    if (idle_.enabled()) idle_.StartWaiting(absl::Now());
     actions.read = true;
   }
   return actions;
@@ -191,15 +211,13 @@ void PushReactor::Act(Actions actions) {
 
 void PushReactor::OnDone() {
   context_.metrics.StreamClosed(Rpc::kPush);
-  if (counted_) context_.CloseStream();
-  bool wait_for_alarm;
   {
     std::lock_guard lock(mu_);
     done_ = true;
-    wait_for_alarm = alarm_armed_;
-    if (wait_for_alarm) batch_alarm_->Cancel();
+    if (alarm_armed_) batch_alarm_->Cancel();
+    idle_.Cancel();
   }
-  if (!wait_for_alarm) delete this;
+  ReleaseGrpcRef();
 }
 
 }  // namespace sluice::ingest

@@ -10,9 +10,13 @@
 // The summary is sent once the client half-closed and every batch reached the stage
 // ingest.ack_on names; its `accepted` counts the records that reached it.
 //
-// The reactor deletes itself in OnDone (or, if the batch alarm is still pending, when the
-// alarm's cancellation arrives). It never finishes while a batch is parked or a delivery
-// is still to come, so the scheduler's callbacks always find it alive.
+// A stream that sends nothing for ingest.stream_idle_timeout while the reactor waits for
+// it is ended once its batches reached the ack stage: OK, with the summary of what it
+// sent (a status other than OK would withhold the summary from the client).
+//
+// The reactor never finishes while a batch is parked or a delivery is still to come, and
+// it is deleted only once gRPC (OnDone) and every callback that can reach it (resume,
+// delivery, batch and idle alarms) are done with it (ReactorLifetime).
 #ifndef SLUICE_SERVER_INGEST_PUSH_REACTOR_H_
 #define SLUICE_SERVER_INGEST_PUSH_REACTOR_H_
 
@@ -26,12 +30,14 @@
 #include "server/common/delivery.h"
 #include "server/common/record_batch.h"
 #include "server/ingest/admission.h"
+#include "server/ingest/idle_timer.h"
 #include "server/ingest/ingest_context.h"
+#include "server/ingest/reactor_lifetime.h"
 #include "sluice/v1/logs.pb.h"
 
 namespace sluice::ingest {
 
-class PushReactor : public grpc::ServerReadReactor<v1::LogRecord> {
+class PushReactor : public grpc::ServerReadReactor<v1::LogRecord>, public ReactorLifetime {
  public:
   PushReactor(IngestContext& context, grpc::CallbackServerContext* call, v1::PushSummary* summary);
 
@@ -55,13 +61,15 @@ class PushReactor : public grpc::ServerReadReactor<v1::LogRecord> {
   // A parked batch was queued; `accepted` records count as accepted now.
   void OnQueued(uint32_t accepted);
   void OnDelivered(const Delivery& delivery);
+  void ArmIdleAlarmLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void OnIdleAlarm(bool fired);
   void Act(Actions actions);
 
   IngestContext& context_;
   grpc::CallbackServerContext* const call_;
   const uint64_t stream_id_;
-  // Set once in the constructor: this call counts against ingest.max_concurrent_streams.
-  bool counted_ = false;
+  // Held from the constructor: this call counts against the stream limits until deleted.
+  StreamSlot slot_;
 
   std::mutex mu_;
   v1::PushSummary* const summary_ ABSL_GUARDED_BY(mu_);
@@ -75,8 +83,12 @@ class PushReactor : public grpc::ServerReadReactor<v1::LogRecord> {
   uint32_t awaiting_delivery_ ABSL_GUARDED_BY(mu_) = 0;
   bool reading_ ABSL_GUARDED_BY(mu_) = false;
   bool read_side_done_ ABSL_GUARDED_BY(mu_) = false;
+  // The client sent nothing for stream_idle_timeout: finish although a read is outstanding
+  // (it completes with ok == false once the call is finished).
+  bool idle_expired_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   bool done_ ABSL_GUARDED_BY(mu_) = false;
+  IdleTimer idle_ ABSL_GUARDED_BY(mu_);
   grpc::Status status_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -1,58 +1,56 @@
-// The statuses ingest refuses a whole call with. While the server drains or shuts down:
-// UNAVAILABLE, which clients retry on their own (it is gRPC's retryable code), ideally on
-// another replica. At the stream limit, or when the overflow policy dropped the call's
-// batch: RESOURCE_EXHAUSTED. Docs: docs/ERRORS.md.
+// The statuses ingest refuses or ends a whole call with. While the server drains or shuts
+// down: UNAVAILABLE, which clients retry on their own (it is gRPC's retryable code),
+// ideally on another replica. At a stream limit, or when the overflow policy dropped the
+// call's batch: RESOURCE_EXHAUSTED. A stream idle past ingest.stream_idle_timeout:
+// UNAVAILABLE. Docs: docs/ERRORS.md.
+//
+// Every refusal that asks the client to come back later says when, twice: gRPC's retry
+// pushback (trailing metadata `grpc-retry-pushback-ms`), which gRPC's own retry policy
+// honours, and a google.rpc.RetryInfo in the status details (`grpc-status-details-bin`),
+// which OTLP exporters need before they retry RESOURCE_EXHAUSTED at all.
 #ifndef SLUICE_SERVER_INGEST_UNAVAILABLE_H_
 #define SLUICE_SERVER_INGEST_UNAVAILABLE_H_
 
 #include <cstdint>
 #include <string>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/status.h"
 
 namespace sluice::ingest {
 
-// Every refusal carries gRPC's retry pushback (trailing metadata `grpc-retry-pushback-ms`),
-// which gRPC's own retry policy honours: a well-behaved client waits that long instead of
-// retrying at once.
 inline constexpr int kDrainingPushbackMs = 1000;
 inline constexpr int kTooManyStreamsPushbackMs = 250;
 inline constexpr int kOverloadedPushbackMs = 500;
 
-inline void AddRetryPushback(grpc::ServerContextBase& call, int milliseconds) {
-  call.AddTrailingMetadata("grpc-retry-pushback-ms", std::to_string(milliseconds));
-}
+// `code` and `message` with the retry delay of `pushback_ms` in both forms (see above);
+// the pushback trailer is added to `call`.
+grpc::Status RetryLaterStatus(grpc::ServerContextBase& call, grpc::StatusCode code,
+                              std::string message, int pushback_ms);
 
 // Adds the pushback to `call`; returns the status to finish it with.
-inline grpc::Status DrainingStatus(grpc::ServerContextBase& call) {
-  AddRetryPushback(call, kDrainingPushbackMs);
-  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                      "sluice is draining and accepts no records; retry later or elsewhere");
-}
+grpc::Status DrainingStatus(grpc::ServerContextBase& call);
 
 // The status a new ingest call gets while `limit` (ingest.max_concurrent_streams) calls
 // are open. RESOURCE_EXHAUSTED, not UNAVAILABLE: the server is up but full, and a client
 // should back off rather than retry at once.
-inline grpc::Status TooManyStreamsStatus(grpc::ServerContextBase& call, uint32_t limit) {
-  AddRetryPushback(call, kTooManyStreamsPushbackMs);
-  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                      "sluice has " + std::to_string(limit) +
-                          " ingest calls open, the limit ingest.max_concurrent_streams; close "
-                          "a stream or retry later");
-}
+grpc::Status TooManyStreamsStatus(grpc::ServerContextBase& call, uint32_t limit);
+
+// Like TooManyStreamsStatus, when the calling peer has `limit`
+// (ingest.max_streams_per_peer) calls open.
+grpc::Status TooManyPeerStreamsStatus(grpc::ServerContextBase& call, uint32_t limit);
 
 // The status a call ends with once scheduler.overflow (drop_newest or drop_oldest) dropped
 // one of its batches: the server is over capacity, and a client that resends the batch
 // should first back off. `why` says which policy dropped it.
-inline grpc::Status OverloadedStatus(grpc::ServerContextBase& call, absl::string_view why) {
-  AddRetryPushback(call, kOverloadedPushbackMs);
-  return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                      absl::StrCat("sluice is over capacity, a batch was dropped: ", why,
-                                   "; back off and resend it"));
-}
+grpc::Status OverloadedStatus(grpc::ServerContextBase& call, absl::string_view why);
+
+// The status a stream ends with after sending nothing for `timeout`
+// (ingest.stream_idle_timeout). No pushback: the client may open a new stream at once
+// when it has records.
+grpc::Status IdleStatus(absl::Duration timeout);
 
 }  // namespace sluice::ingest
 

@@ -14,10 +14,12 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "prometheus/metric_family.h"
 #include "prometheus/registry.h"
 #include "server/admin/level_table.h"
 #include "server/common/delivery.h"
@@ -147,6 +149,7 @@ class IngestFixture {
   Intake& intake() { return intake_; }
   Ledger& ledger() { return ledger_; }
   IngestContext& context() { return *context_; }
+  prometheus::Registry& registry() { return registry_; }
 
  private:
   prometheus::Registry registry_;
@@ -165,5 +168,30 @@ class IngestFixture {
 };
 
 }  // namespace sluice::ingest
+
+// The sum of counter `name` over its label sets with `label_name`="label_value" in
+// `registry`; -1 if there is none.
+inline double CounterValue(prometheus::Registry& registry, const std::string& name,
+                           const std::string& label_name, const std::string& label_value) {
+  double sum = -1;
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name != name) continue;
+    for (const prometheus::ClientMetric& metric : family.metric) {
+      for (const prometheus::ClientMetric::Label& label : metric.label) {
+        if (label.name == label_name && label.value == label_value) {
+          sum = (sum < 0 ? 0 : sum) + metric.counter.value;
+        }
+      }
+    }
+  }
+  return sum;
+}
+
+// The grpc-retry-pushback-ms trailer of a finished call; empty if there is none.
+inline std::string RetryPushback(const grpc::ClientContext& context) {
+  const auto& trailers = context.GetServerTrailingMetadata();
+  auto it = trailers.find("grpc-retry-pushback-ms");
+  return it == trailers.end() ? "" : std::string(it->second.data(), it->second.size());
+}
 
 #endif  // SLUICE_TESTS_INGEST_INGEST_FIXTURE_H_

@@ -162,12 +162,6 @@ TEST(LogServiceTest, RecordsBelowTheThresholdAreFilteredAndCounted) {
 }
 
 // The server's gRPC retry pushback on a finished call, or "" when it sent none.
-std::string RetryPushback(const grpc::ClientContext& context) {
-  const auto& trailers = context.GetServerTrailingMetadata();
-  auto it = trailers.find("grpc-retry-pushback-ms");
-  return it == trailers.end() ? "" : std::string(it->second.data(), it->second.size());
-}
-
 TEST(LogServiceTest, DropNewestIsReportedInTheAckAndEndsTheCallWithPushback) {
   Options options;
   options.workers = 1;
@@ -457,16 +451,16 @@ TEST(LogServiceTest, CallsOverMaxConcurrentStreamsAreRefusedUntilOneCloses) {
     EXPECT_FALSE(third->Read(&ack));
     EXPECT_EQ(third->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   }
-  EXPECT_EQ(fixture.context().open_streams.load(), 2u);
+  EXPECT_EQ(fixture.context().streams.open_streams(), 2u);
 
   first->WritesDone();
   EXPECT_FALSE(first->Read(&ack));
   ASSERT_TRUE(first->Finish().ok());
   // The server counts the stream out in its OnDone, just after the client saw the status.
-  for (int i = 0; i < 3000 && fixture.context().open_streams.load() != 1; ++i) {
+  for (int i = 0; i < 3000 && fixture.context().streams.open_streams() != 1; ++i) {
     absl::SleepFor(absl::Milliseconds(10));
   }
-  ASSERT_EQ(fixture.context().open_streams.load(), 1u);
+  ASSERT_EQ(fixture.context().streams.open_streams(), 1u);
   grpc::ClientContext context;
   v1::PushSummary summary;
   auto writer = fixture.stub().Push(&context, &summary);
@@ -478,10 +472,10 @@ TEST(LogServiceTest, CallsOverMaxConcurrentStreamsAreRefusedUntilOneCloses) {
   second->WritesDone();
   EXPECT_FALSE(second->Read(&ack));
   EXPECT_TRUE(second->Finish().ok());
-  for (int i = 0; i < 3000 && fixture.context().open_streams.load() != 0; ++i) {
+  for (int i = 0; i < 3000 && fixture.context().streams.open_streams() != 0; ++i) {
     absl::SleepFor(absl::Milliseconds(10));
   }
-  EXPECT_EQ(fixture.context().open_streams.load(), 0u);
+  EXPECT_EQ(fixture.context().streams.open_streams(), 0u);
 }
 
 }  // namespace
