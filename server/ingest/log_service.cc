@@ -5,12 +5,12 @@
 
 namespace sluice::ingest {
 
-grpc::ServerReadReactor<v1::LogRecord>* LogService::Push(grpc::CallbackServerContext* call,
-                                                         v1::PushSummary* summary) {
+grpc::ServerReadReactor<grpc::ByteBuffer>* LogService::Push(grpc::CallbackServerContext* call,
+                                                            grpc::ByteBuffer* summary) {
   return new PushReactor(context_, call, summary);
 }
 
-grpc::ServerBidiReactor<v1::LogBatch, v1::PushAck>* LogService::PushBatches(
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* LogService::PushBatches(
     grpc::CallbackServerContext* call) {
   return new PushBatchesReactor(context_, call);
 }

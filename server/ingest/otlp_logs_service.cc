@@ -9,8 +9,10 @@
 #include "server/common/record_batch.h"
 #include "server/ingest/ack_stage.h"
 #include "server/ingest/admission.h"
+#include "server/ingest/message_codec.h"
 #include "server/ingest/otlp_mapping.h"
 #include "server/ingest/reactor_lifetime.h"
+#include "server/ingest/request_decoder.h"
 #include "server/ingest/unavailable.h"
 
 namespace sluice::ingest {
@@ -25,8 +27,7 @@ namespace otlp_collector = opentelemetry::proto::collector::logs::v1;
 class ExportReactor : public grpc::ServerUnaryReactor, public ReactorLifetime {
  public:
   ExportReactor(IngestContext& context, grpc::CallbackServerContext* call,
-                const otlp_collector::ExportLogsServiceRequest& request,
-                otlp_collector::ExportLogsServiceResponse* response)
+                const grpc::ByteBuffer& request, grpc::ByteBuffer* response)
       : context_(context), call_(call), response_(*response) {
     context_.metrics.StreamOpened(Rpc::kExport);
     if (grpc::Status opened = context_.OpenCall(*call_, Rpc::kExport, slot_); !opened.ok()) {
@@ -42,10 +43,19 @@ class ExportReactor : public grpc::ServerUnaryReactor, public ReactorLifetime {
   }
 
  private:
-  void Submit(const otlp_collector::ExportLogsServiceRequest& request) {
+  void Submit(const grpc::ByteBuffer& request) {
     const absl::Time now = absl::Now();
     RecordBatch batch;
-    AppendOtlpRecords(request, batch.records());
+    // A copy of the ByteBuffer shares its slices: no bytes are copied.
+    grpc::ByteBuffer bytes(request);
+    RequestDecoder decoder(context_.config);
+    DecodeResult decoded;
+    const absl::Status status =
+        DecodeOrOutOfMemory([&] { return decoder.DecodeExport(bytes, batch.records(), decoded); });
+    if (!status.ok()) {
+      Finish(RefusedMessageStatus(status));
+      return;
+    }
     Admission admission(context_.config, context_.levels, context_.ledger, context_.metrics,
                         Rpc::kExport);
     const AdmissionResult admitted = admission.Admit(batch.records(), now);
@@ -55,7 +65,7 @@ class ExportReactor : public grpc::ServerUnaryReactor, public ReactorLifetime {
     // call (and gRPC then read the response) before Submit has even returned here.
     if (admitted.rejected > 0) SetPartialSuccess(Delivery{});
     if (batch.empty()) {
-      Finish(grpc::Status::OK);
+      FinishOk();
       return;
     }
     batch.set_stream_id(context_.NextStreamId());
@@ -68,15 +78,15 @@ class ExportReactor : public grpc::ServerUnaryReactor, public ReactorLifetime {
           return;
         }
         if (delivery.dropped > 0) SetPartialSuccess(delivery);
-        Finish(grpc::Status::OK);
+        FinishOk();
       });
     }
     switch (context_.scheduler.Submit(std::move(batch), [this, on_queue, ref = Ref()] {
-      if (on_queue) Finish(grpc::Status::OK);
+      if (on_queue) FinishOk();
     })) {
       case scheduler::SubmitOutcome::kAccepted:
       case scheduler::SubmitOutcome::kAcceptedEvictedOldest:
-        if (on_queue) Finish(grpc::Status::OK);
+        if (on_queue) FinishOk();
         break;
       case scheduler::SubmitOutcome::kDroppedNewest:
         // Nothing of the request was taken: the exporter retries it, after the pushback.
@@ -88,9 +98,14 @@ class ExportReactor : public grpc::ServerUnaryReactor, public ReactorLifetime {
     }
   }
 
+  void FinishOk() {
+    SerializeMessage(answer_, response_);
+    Finish(grpc::Status::OK);
+  }
+
   // Reports the admission's rejections plus `lost` records in partial_success.
   void SetPartialSuccess(const Delivery& lost) {
-    otlp_collector::ExportLogsPartialSuccess& partial = *response_.mutable_partial_success();
+    otlp_collector::ExportLogsPartialSuccess& partial = *answer_.mutable_partial_success();
     partial.set_rejected_log_records(rejected_ + lost.dropped);
     std::string why;
     if (lost.dropped > 0) {
@@ -104,7 +119,10 @@ class ExportReactor : public grpc::ServerUnaryReactor, public ReactorLifetime {
 
   IngestContext& context_;
   grpc::CallbackServerContext* const call_;
-  otlp_collector::ExportLogsServiceResponse& response_;
+  grpc::ByteBuffer& response_;
+  // Written before Submit hands the batch on (see there), serialized into response_ when
+  // the call finishes OK.
+  otlp_collector::ExportLogsServiceResponse answer_;
   uint32_t rejected_ = 0;
   std::string first_rejection_;
   // Held from the constructor: this call counts against the stream limits until deleted.
@@ -113,9 +131,9 @@ class ExportReactor : public grpc::ServerUnaryReactor, public ReactorLifetime {
 
 }  // namespace
 
-grpc::ServerUnaryReactor* OtlpLogsService::Export(
-    grpc::CallbackServerContext* call, const otlp_collector::ExportLogsServiceRequest* request,
-    otlp_collector::ExportLogsServiceResponse* response) {
+grpc::ServerUnaryReactor* OtlpLogsService::Export(grpc::CallbackServerContext* call,
+                                                  const grpc::ByteBuffer* request,
+                                                  grpc::ByteBuffer* response) {
   return new ExportReactor(context_, call, *request, response);
 }
 

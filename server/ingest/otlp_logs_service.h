@@ -25,15 +25,17 @@
 
 namespace sluice::ingest {
 
+// Raw: the request is decoded by Sluice (request_decoder.h), not by gRPC's generated code,
+// so a malformed request gets INVALID_ARGUMENT rather than UNIMPLEMENTED.
 class OtlpLogsService final
-    : public opentelemetry::proto::collector::logs::v1::LogsService::CallbackService {
+    : public opentelemetry::proto::collector::logs::v1::LogsService::WithRawCallbackMethod_Export<
+          opentelemetry::proto::collector::logs::v1::LogsService::Service> {
  public:
   explicit OtlpLogsService(IngestContext& context) : context_(context) {}
 
-  grpc::ServerUnaryReactor* Export(
-      grpc::CallbackServerContext* context,
-      const opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest* request,
-      opentelemetry::proto::collector::logs::v1::ExportLogsServiceResponse* response) override;
+  grpc::ServerUnaryReactor* Export(grpc::CallbackServerContext* context,
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) override;
 
  private:
   IngestContext& context_;

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "server/ingest/ack_stage.h"
+#include "server/ingest/message_codec.h"
 #include "server/ingest/unavailable.h"
 
 namespace sluice::ingest {
@@ -13,6 +14,7 @@ PushBatchesReactor::PushBatchesReactor(IngestContext& context, grpc::CallbackSer
       stream_id_(context.NextStreamId()),
       admission_(context.config, context.levels, context.ledger, context.metrics,
                  Rpc::kPushBatches),
+      decoder_(context.config),
       idle_(context.config.stream_idle_timeout) {
   context_.metrics.StreamOpened(Rpc::kPushBatches);
   Actions actions;
@@ -71,12 +73,30 @@ void PushBatchesReactor::OnReadDone(bool ok) {
       // the client to back off. This batch is not taken, so it is resent after the pushback.
       read_side_done_ = true;
       status_ = OverloadedStatus(*call_, DropReasonText(DropReason::kOverflowDropOldest));
+    } else if (grpc::Status decoded = DecodeIncomingLocked(); !decoded.ok()) {
+      // The acks of the batches before it are still sent; this one is not taken.
+      read_side_done_ = true;
+      status_ = std::move(decoded);
     } else {
       SubmitIncomingLocked();
     }
     actions = AdvanceLocked();
   }
   Act(actions);
+}
+
+grpc::Status PushBatchesReactor::DecodeIncomingLocked() {
+  // Each request is decoded into a recycled message, which becomes its batch.
+  incoming_ = LogBatchPool::Shared().Get();
+  DecodeResult decoded;
+  const absl::Status status = DecodeOrOutOfMemory(
+      [&] { return decoder_.DecodeLogBatch(incoming_bytes_, *incoming_, decoded); });
+  incoming_bytes_.Clear();
+  if (!status.ok()) {
+    incoming_.reset();
+    return RefusedMessageStatus(status);
+  }
+  return grpc::Status::OK;
 }
 
 void PushBatchesReactor::SubmitIncomingLocked() {
@@ -196,7 +216,8 @@ PushBatchesReactor::Actions PushBatchesReactor::AdvanceLocked() {
   if (finished_) return actions;
   if (!writing_ && !acks_.empty()) {
     writing_ = true;
-    actions.write = &acks_.front();
+    SerializeMessage(acks_.front(), write_bytes_);
+    actions.write = &write_bytes_;
   }
   if (read_side_done_) {
     if (!parked_ && !writing_ && acks_.empty() && awaited_.empty() &&
@@ -209,9 +230,7 @@ PushBatchesReactor::Actions PushBatchesReactor::AdvanceLocked() {
   if (!reading_ && !parked_ && acks_.size() + awaited_.size() < kMaxOutstandingAcks) {
     reading_ = true;
     if (idle_.enabled()) idle_.StartWaiting(absl::Now());
-    // Each request is parsed into a recycled message, which becomes its batch.
-    incoming_ = LogBatchPool::Shared().Get();
-    actions.read = incoming_.get();
+    actions.read = &incoming_bytes_;
   }
   return actions;
 }

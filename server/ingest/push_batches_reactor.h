@@ -27,6 +27,7 @@
 #include <mutex>
 
 #include "absl/base/thread_annotations.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/common/delivery.h"
 #include "server/common/log_batch_pool.h"
@@ -34,11 +35,12 @@
 #include "server/ingest/idle_timer.h"
 #include "server/ingest/ingest_context.h"
 #include "server/ingest/reactor_lifetime.h"
+#include "server/ingest/request_decoder.h"
 #include "sluice/v1/logs.pb.h"
 
 namespace sluice::ingest {
 
-class PushBatchesReactor : public grpc::ServerBidiReactor<v1::LogBatch, v1::PushAck>,
+class PushBatchesReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
                            public ReactorLifetime {
  public:
   PushBatchesReactor(IngestContext& context, grpc::CallbackServerContext* call);
@@ -59,12 +61,15 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<v1::LogBatch, v1::Push
   };
 
   struct Actions {
-    v1::LogBatch* read = nullptr;
-    const v1::PushAck* write = nullptr;
+    grpc::ByteBuffer* read = nullptr;
+    const grpc::ByteBuffer* write = nullptr;
     bool finish = false;
   };
 
   Actions AdvanceLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Decodes the message just read into incoming_; a status to end the call with if it
+  // cannot be taken (malformed, over a limit).
+  grpc::Status DecodeIncomingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SubmitIncomingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Starts awaiting an ack; returns its ticket for Settle.
   uint64_t AwaitLocked(v1::PushAck ack, bool settled) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -84,15 +89,20 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<v1::LogBatch, v1::Push
 
   std::mutex mu_;
   Admission admission_ ABSL_GUARDED_BY(mu_);
-  // The outstanding read's target, from the pool; it becomes the batch.
+  RequestDecoder decoder_ ABSL_GUARDED_BY(mu_);
+  // The outstanding read's target: the message as it came off the wire.
+  grpc::ByteBuffer incoming_bytes_;
+  // The message decoded into a recycled request message from the pool; it becomes the
+  // batch.
   LogBatchPool::Handle incoming_ ABSL_GUARDED_BY(mu_);
   // Acks of batches not yet at the ack stage, in batch order; awaited_.front() has ticket
   // first_awaited_ticket_.
   std::deque<AwaitedAck> awaited_ ABSL_GUARDED_BY(mu_);
   uint64_t first_awaited_ticket_ ABSL_GUARDED_BY(mu_) = 0;
-  // Acks ready to be written; the front one is being written when writing_ is set. A deque
-  // keeps the front's address stable while more are queued.
+  // Acks ready to be written; the front one is being written (serialized in
+  // write_bytes_) when writing_ is set.
   std::deque<v1::PushAck> acks_ ABSL_GUARDED_BY(mu_);
+  grpc::ByteBuffer write_bytes_ ABSL_GUARDED_BY(mu_);
   bool parked_ ABSL_GUARDED_BY(mu_) = false;
   // The client stopped taking acks; later ones are discarded.
   bool write_failed_ ABSL_GUARDED_BY(mu_) = false;

@@ -2,17 +2,19 @@
 
 #include <utility>
 
+#include "server/ingest/message_codec.h"
 #include "server/ingest/unavailable.h"
 
 namespace sluice::ingest {
 
 PushReactor::PushReactor(IngestContext& context, grpc::CallbackServerContext* call,
-                         v1::PushSummary* summary)
+                         grpc::ByteBuffer* response)
     : context_(context),
       call_(call),
       stream_id_(context.NextStreamId()),
-      summary_(summary),
+      response_(response),
       admission_(context.config, context.levels, context.ledger, context.metrics, Rpc::kPush),
+      decoder_(context.config),
       idle_(context.config.stream_idle_timeout) {
   context_.metrics.StreamOpened(Rpc::kPush);
   if (grpc::Status opened = context_.OpenCall(*call_, Rpc::kPush, slot_); !opened.ok()) {
@@ -32,7 +34,7 @@ PushReactor::PushReactor(IngestContext& context, grpc::CallbackServerContext* ca
       ArmIdleAlarmLocked(now);
     }
   }
-  StartRead(&incoming_);
+  StartRead(&incoming_bytes_);
 }
 
 void PushReactor::ArmIdleAlarmLocked(absl::Time now) {
@@ -68,19 +70,27 @@ void PushReactor::OnReadDone(bool ok) {
     if (!ok) {
       read_side_done_ = true;
     } else {
-      if (!context_.intake.open()) {
-        // The record already read is kept; the client learns to stop from the status.
+      v1::LogRecord* record = pending_.records().Add();
+      DecodeResult decoded;
+      const absl::Status status = DecodeOrOutOfMemory(
+          [&] { return decoder_.DecodeLogRecord(incoming_bytes_, *record, decoded); });
+      incoming_bytes_.Clear();
+      if (!status.ok()) {
+        // The records before it are taken and summarized; this one is not.
+        pending_.records().RemoveLast();
         read_side_done_ = true;
-        status_ = DrainingStatus(*call_);
+        status_ = RefusedMessageStatus(status);
+      } else {
+        if (!context_.intake.open()) {
+          // The record already read is kept; the client learns to stop from the status.
+          read_side_done_ = true;
+          status_ = DrainingStatus(*call_);
+        }
+        if (pending_.size() == 1) {
+          pending_.set_received_at(absl::Now());
+          ArmBatchAlarmLocked();
+        }
       }
-      if (pending_.empty()) {
-        pending_.set_received_at(absl::Now());
-        ArmBatchAlarmLocked();
-      }
-      // The read target stays with the reactor (a parked or alarm-sent batch must not be
-      // written into); copying into the batch's recycled records reuses their buffers.
-      *pending_.records().Add() = incoming_;
-      incoming_.Clear();
     }
     actions = AdvanceLocked();
   }
@@ -117,7 +127,7 @@ void PushReactor::OnQueued(uint32_t accepted) {
   {
     std::lock_guard lock(mu_);
     parked_ = false;
-    summary_->set_accepted(summary_->accepted() + accepted);
+    summary_.set_accepted(summary_.accepted() + accepted);
     actions = AdvanceLocked();
   }
   Act(actions);
@@ -128,8 +138,8 @@ void PushReactor::OnDelivered(const Delivery& delivery) {
   {
     std::lock_guard lock(mu_);
     --awaiting_delivery_;
-    summary_->set_accepted(summary_->accepted() + delivery.delivered);
-    summary_->set_dropped(summary_->dropped() + delivery.dropped);
+    summary_.set_accepted(summary_.accepted() + delivery.delivered);
+    summary_.set_dropped(summary_.dropped() + delivery.dropped);
     actions = AdvanceLocked();
   }
   Act(actions);
@@ -137,12 +147,12 @@ void PushReactor::OnDelivered(const Delivery& delivery) {
 
 void PushReactor::SubmitPendingLocked() {
   const AdmissionResult admitted = admission_.Admit(pending_.records(), absl::Now());
-  summary_->set_received(summary_->received() + admitted.admitted + admitted.filtered +
-                         admitted.rejected);
-  summary_->set_filtered(summary_->filtered() + admitted.filtered);
-  summary_->set_rejected(summary_->rejected() + admitted.rejected);
-  if (summary_->rejection().empty() && !admitted.first_rejection.empty()) {
-    summary_->set_rejection(admitted.first_rejection);
+  summary_.set_received(summary_.received() + admitted.admitted + admitted.filtered +
+                        admitted.rejected);
+  summary_.set_filtered(summary_.filtered() + admitted.filtered);
+  summary_.set_rejected(summary_.rejected() + admitted.rejected);
+  if (summary_.rejection().empty() && !admitted.first_rejection.empty()) {
+    summary_.set_rejection(admitted.first_rejection);
   }
   RecordBatch batch = std::move(pending_);
   pending_ = RecordBatch();
@@ -163,10 +173,10 @@ void PushReactor::SubmitPendingLocked() {
   })) {
     case scheduler::SubmitOutcome::kAccepted:
     case scheduler::SubmitOutcome::kAcceptedEvictedOldest:
-      summary_->set_accepted(summary_->accepted() + accepted_when_queued);
+      summary_.set_accepted(summary_.accepted() + accepted_when_queued);
       break;
     case scheduler::SubmitOutcome::kDroppedNewest:
-      summary_->set_dropped(summary_->dropped() + records);
+      summary_.set_dropped(summary_.dropped() + records);
       if (!on_queue) --awaiting_delivery_;
       break;
     case scheduler::SubmitOutcome::kParked:
@@ -198,12 +208,13 @@ PushReactor::Actions PushReactor::AdvanceLocked() {
 }
 
 void PushReactor::Act(Actions actions) {
-  if (actions.read) StartRead(&incoming_);
+  if (actions.read) StartRead(&incoming_bytes_);
   if (actions.finish) {
     grpc::Status status;
     {
       std::lock_guard lock(mu_);
       status = status_;
+      SerializeMessage(summary_, *response_);
     }
     Finish(status);
   }

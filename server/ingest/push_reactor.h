@@ -26,6 +26,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "grpcpp/alarm.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/server_callback.h"
 #include "server/common/delivery.h"
 #include "server/common/record_batch.h"
@@ -33,13 +34,16 @@
 #include "server/ingest/idle_timer.h"
 #include "server/ingest/ingest_context.h"
 #include "server/ingest/reactor_lifetime.h"
+#include "server/ingest/request_decoder.h"
 #include "sluice/v1/logs.pb.h"
 
 namespace sluice::ingest {
 
-class PushReactor : public grpc::ServerReadReactor<v1::LogRecord>, public ReactorLifetime {
+class PushReactor : public grpc::ServerReadReactor<grpc::ByteBuffer>, public ReactorLifetime {
  public:
-  PushReactor(IngestContext& context, grpc::CallbackServerContext* call, v1::PushSummary* summary);
+  // `response` receives the serialized PushSummary when the call finishes.
+  PushReactor(IngestContext& context, grpc::CallbackServerContext* call,
+              grpc::ByteBuffer* response);
 
   void OnReadDone(bool ok) override;
   void OnDone() override;
@@ -72,9 +76,11 @@ class PushReactor : public grpc::ServerReadReactor<v1::LogRecord>, public Reacto
   StreamSlot slot_;
 
   std::mutex mu_;
-  v1::PushSummary* const summary_ ABSL_GUARDED_BY(mu_);
+  grpc::ByteBuffer* const response_;
+  v1::PushSummary summary_ ABSL_GUARDED_BY(mu_);
   Admission admission_ ABSL_GUARDED_BY(mu_);
-  v1::LogRecord incoming_;  // owned by the outstanding read
+  RequestDecoder decoder_ ABSL_GUARDED_BY(mu_);
+  grpc::ByteBuffer incoming_bytes_;  // owned by the outstanding read
   RecordBatch pending_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<grpc::Alarm> batch_alarm_ ABSL_GUARDED_BY(mu_);
   bool alarm_armed_ ABSL_GUARDED_BY(mu_) = false;

@@ -1,0 +1,19 @@
+// The ingest services read and write raw gRPC messages (grpc::ByteBuffer) so that Sluice,
+// not gRPC's generated code, decides what a request that fails to parse gets: gRPC's
+// callback API ends such a call with OK or UNIMPLEMENTED (grpc/grpc#30454). These are the
+// two conversions the reactors need between ByteBuffers and protobuf messages.
+#ifndef SLUICE_SERVER_INGEST_MESSAGE_CODEC_H_
+#define SLUICE_SERVER_INGEST_MESSAGE_CODEC_H_
+
+#include "google/protobuf/message_lite.h"
+#include "grpcpp/support/byte_buffer.h"
+
+namespace sluice::ingest {
+
+// Serializes `message` into `bytes` (replacing what it held), for StartWrite or a unary
+// response.
+void SerializeMessage(const google::protobuf::MessageLite& message, grpc::ByteBuffer& bytes);
+
+}  // namespace sluice::ingest
+
+#endif  // SLUICE_SERVER_INGEST_MESSAGE_CODEC_H_
