@@ -112,7 +112,7 @@ class ExportReactor : public grpc::ServerUnaryReactor, public ReactorLifetime {
       why = absl::StrCat(lost.dropped, " records dropped: ", DropReasonText(lost.reason));
     }
     if (rejected_ > 0) {
-      absl::StrAppend(&why, why.empty() ? "" : "; ", "first rejection: ", first_rejection_);
+      absl::StrAppend(&why, why.empty() ? "" : "; ", first_rejection_);
     }
     partial.set_error_message(why);
   }
