@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "rapidjson/document.h"
@@ -43,6 +44,8 @@ outputs:
   - { type: file, name: main, path: "$DIR/records.log", format: json, flush_interval: 50ms }
 shutdown: { drain_timeout: 30s }
 )";
+
+using ::grpc::health::v1::HealthCheckResponse;
 
 #define ASSERT_STARTED(server) ASSERT_TRUE((server).ok()) << (server).status()
 
@@ -247,6 +250,18 @@ TEST(FileDescriptorLimitTest, IngestAcceptsCallsAgainAfterTheDescriptorsRanOut) 
   ASSERT_STARTED(server);
   EXPECT_THAT((*server)->Stderr(), ::testing::HasSubstr("open file limit 128"));
   ASSERT_TRUE(PushOneRecord((*server)->ingest_target()).ok()) << (*server)->Stderr();
+  // A health watch on a connection made before the storm sees the dead listener reported.
+  std::unique_ptr<grpc::health::v1::Health::Stub> health = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel((*server)->ingest_target(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext watch_context;
+  watch_context.set_deadline(absl::ToChronoTime(absl::Now() + kAwaitTimeout));
+  grpc::health::v1::HealthCheckRequest watch_request;
+  watch_request.set_service("sluice.v1.LogService");
+  std::unique_ptr<grpc::ClientReader<HealthCheckResponse>> watch =
+      health->Watch(&watch_context, watch_request);
+  HealthCheckResponse status;
+  ASSERT_TRUE(watch->Read(&status));
+  ASSERT_EQ(status.status(), HealthCheckResponse::SERVING);
 
   std::vector<int> sockets;
   for (int i = 0; i < kConnections; ++i) {
@@ -258,6 +273,10 @@ TEST(FileDescriptorLimitTest, IngestAcceptsCallsAgainAfterTheDescriptorsRanOut) 
   const bool exhausted = AwaitStderr(**server, "Failed accept4");
   for (int fd : sockets) ::close(fd);
   ASSERT_TRUE(exhausted) << (*server)->Stderr();
+  ASSERT_TRUE(watch->Read(&status)) << (*server)->Stderr();
+  EXPECT_EQ(status.status(), HealthCheckResponse::NOT_SERVING);
+  watch_context.TryCancel();
+  watch->Finish();
 
   grpc::Status last;
   const bool recovered = Await(
