@@ -1,6 +1,9 @@
 #include "server/app/grpc_log.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -14,6 +17,10 @@ constexpr absl::string_view kPrefix = "sluiced: grpc: ";
 
 struct GrpcLogState {
   GrpcLogLimiter limiter{GrpcLogLimiter::Options{}};
+  // What the operator asked gRPC to print (GRPC_VERBOSITY); gRPC itself is set to pass
+  // ERROR lines at least, so that a failed accept is seen even with GRPC_VERBOSITY=NONE.
+  // Written once by InstallGrpcLog, before the log function is installed.
+  std::atomic<int> min_severity_to_print{GPR_LOG_SEVERITY_ERROR};
   absl::Mutex mu;
   std::function<void()> on_accept_failure ABSL_GUARDED_BY(mu);
 };
@@ -46,6 +53,7 @@ void LogFunction(gpr_log_func_args* args) {
     absl::MutexLock lock(&state.mu);
     if (state.on_accept_failure) state.on_accept_failure();
   }
+  if (static_cast<int>(args->severity) < state.min_severity_to_print.load()) return;
   const std::string site =
       absl::StrCat(Basename(args->file != nullptr ? args->file : "?"), ":", args->line);
   Print(state.limiter.Admit(
@@ -94,8 +102,26 @@ std::string GrpcLogLimiter::Summary(absl::string_view site, size_t suppressed) c
                       absl::FormatDuration(options_.window), ")");
 }
 
+namespace {
+
+// GRPC_VERBOSITY as gRPC reads it: DEBUG, INFO, ERROR (the default) or NONE.
+int SeverityFromEnvironment() {
+  const char* verbosity = std::getenv("GRPC_VERBOSITY");
+  if (verbosity == nullptr) return GPR_LOG_SEVERITY_ERROR;
+  if (absl::EqualsIgnoreCase(verbosity, "DEBUG")) return GPR_LOG_SEVERITY_DEBUG;
+  if (absl::EqualsIgnoreCase(verbosity, "INFO")) return GPR_LOG_SEVERITY_INFO;
+  if (absl::EqualsIgnoreCase(verbosity, "NONE")) return GPR_LOG_SEVERITY_ERROR + 1;
+  return GPR_LOG_SEVERITY_ERROR;
+}
+
+}  // namespace
+
 void InstallGrpcLog() {
-  State();
+  GrpcLogState& state = State();
+  const int wanted = SeverityFromEnvironment();
+  state.min_severity_to_print.store(wanted);
+  gpr_set_log_verbosity(
+      static_cast<gpr_log_severity>(std::min<int>(wanted, GPR_LOG_SEVERITY_ERROR)));
   gpr_set_log_function(&LogFunction);
 }
 

@@ -70,7 +70,9 @@ class GrpcLogLimiter {
 };
 
 // Routes gRPC's log lines (gpr_set_log_function) through a process-wide GrpcLogLimiter
-// with the default options, to stderr. Idempotent.
+// with the default options, to stderr. Idempotent. GRPC_VERBOSITY still chooses what is
+// printed, but gRPC is told to pass its ERROR lines at least, so that a failed accept is
+// noticed even with GRPC_VERBOSITY=NONE.
 void InstallGrpcLog();
 
 // Prints the summaries of quiet sites (GrpcLogLimiter::TakeExpiredSummaries).
