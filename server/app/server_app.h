@@ -12,8 +12,9 @@
 // standard grpc.health.v1.Health service and server reflection. On the ingest port, health
 // "", "sluice.v1.LogService" and "opentelemetry.proto.collector.logs.v1.LogsService" are
 // SERVING while intake is open and NOT_SERVING from a drain or shutdown until Resume (and,
-// checked once a second, while every channel is full); on
-// the admin port, "" and "sluice.v1.AdminService" are SERVING while the server runs.
+// checked once a second, while every channel is full or the ingest listener is being
+// rebuilt); on the admin port, "" and "sluice.v1.AdminService" are SERVING while the
+// server runs.
 //
 // The ingest listener is rebuilt when gRPC reports that accept failed on it (grpc_log.h:
 // gRPC 1.51 then stops accepting on it for good, e.g. after EMFILE): the ingest health is

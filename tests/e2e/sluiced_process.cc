@@ -105,7 +105,7 @@ absl::StatusOr<pid_t> ForkWithFileLimit(std::vector<char*>& args, const std::str
   ::dup2(out, STDOUT_FILENO);
   ::dup2(err, STDERR_FILENO);
   // Every other descriptor of the test binary would count against the child's limit.
-  for (int fd = STDERR_FILENO + 1; fd < 1024; ++fd) ::close(fd);
+  ::closefrom(STDERR_FILENO + 1);
   for (int signal_number : kDefaultSignals) ::signal(signal_number, SIG_DFL);
   sigset_t empty;
   sigemptyset(&empty);
