@@ -1,5 +1,6 @@
 #include "server/app/server_app.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <utility>
@@ -11,9 +12,11 @@
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
+#include "server/app/grpc_log.h"
 #include "server/outputs/builtin_outputs.h"
 #include "server/outputs/output_registry.h"
 #include "sluice/v1/admin.grpc.pb.h"
@@ -27,12 +30,41 @@ namespace {
 // reaches its client.
 constexpr absl::Duration kIngestStopGrace = absl::ZeroDuration();
 constexpr absl::Duration kAdminStopGrace = absl::Milliseconds(500);
+// A dead ingest listener's server is replaced after this long: the calls still open on
+// its connections get a moment to finish what they were doing; the rest is resent.
+constexpr absl::Duration kIngestRestartGrace = absl::Seconds(1);
+
+// A connection must finish its handshake in this long (gRPC's default is 120 s), so one
+// that connects and sends nothing holds its descriptor briefly.
+constexpr absl::Duration kHandshakeTimeout = absl::Seconds(10);
+// The server pings a connection after this long without traffic, and closes it when the
+// ping is not answered within kKeepaliveTimeout: peers that vanished, or that only sent
+// the HTTP/2 preface, stop holding a descriptor. Pings are sent without open calls too.
+constexpr absl::Duration kKeepaliveTime = absl::Minutes(1);
+constexpr absl::Duration kKeepaliveTimeout = absl::Seconds(20);
+// Client keepalive pings at least this far apart are welcome, with or without open calls
+// (gRPC's default, 5 minutes without calls, makes the server close the connection of a
+// client that pings every 10 or 30 s, as gRPC clients are commonly set up to).
+constexpr absl::Duration kMinClientPingInterval = absl::Seconds(10);
+// gRPC's memory on the ingest port (transport buffers, read buffers of every connection,
+// and what is parsed before the services see it). Under pressure gRPC shrinks its flow
+// control windows and refuses new connections, instead of growing without bound.
+constexpr int64_t kIngestGrpcMemoryBytes = int64_t{1} << 30;
+
+int Milliseconds(absl::Duration duration) {
+  // Every duration here fits an int: the config allows at most 24 hours.
+  return static_cast<int>(absl::ToInt64Milliseconds(duration));
+}
 
 // What a gRPC server is told about its connections; zero ages leave gRPC's defaults.
 struct ConnectionOptions {
   int max_message_bytes = 0;
   absl::Duration max_connection_age = absl::ZeroDuration();
   absl::Duration max_connection_age_grace = absl::ZeroDuration();
+  // GOAWAY to a connection without calls for this long; zero: never.
+  absl::Duration max_connection_idle = absl::ZeroDuration();
+  // Bounds gRPC's memory for this server; null: gRPC's process-wide default quota.
+  const grpc::ResourceQuota* resource_quota = nullptr;
 };
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
@@ -41,14 +73,22 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  if (options.resource_quota != nullptr) builder.SetResourceQuota(*options.resource_quota);
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, Milliseconds(kHandshakeTimeout));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, Milliseconds(kKeepaliveTime));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, Milliseconds(kKeepaliveTimeout));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             Milliseconds(kMinClientPingInterval));
+  if (options.max_connection_idle > absl::ZeroDuration()) {
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                               Milliseconds(options.max_connection_idle));
+  }
   if (options.max_connection_age > absl::ZeroDuration()) {
-    // Both fit an int: the config allows at most 24 hours.
-    builder.AddChannelArgument(
-        GRPC_ARG_MAX_CONNECTION_AGE_MS,
-        static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_age)));
-    builder.AddChannelArgument(
-        GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
-        static_cast<int>(absl::ToInt64Milliseconds(options.max_connection_age_grace)));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_MS,
+                               Milliseconds(options.max_connection_age));
+    builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
+                               Milliseconds(options.max_connection_age_grace));
   }
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -103,6 +143,19 @@ absl::Status ServerApp::StartAll() {
                          .Help("1 while intake is closed for a drain or shutdown")
                          .Register(*registry_)
                          .Add({});
+  ingest_listener_up_ = &prometheus::BuildGauge()
+                             .Name("sluice_ingest_listener_up")
+                             .Help(
+                                 "1 while the ingest port accepts connections, 0 from a failed "
+                                 "accept until its listener is rebuilt")
+                             .Register(*registry_)
+                             .Add({});
+  ingest_listener_restarts_ =
+      &prometheus::BuildCounter()
+           .Name("sluice_ingest_listener_restarts_total")
+           .Help("Times the ingest gRPC server was rebuilt after its listener stopped accepting")
+           .Register(*registry_)
+           .Add({});
   absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> metrics =
       metrics::MetricsServer::Start(config_.metrics.listen, registry_);
   if (!metrics.ok()) return metrics.status();
@@ -112,6 +165,9 @@ absl::Status ServerApp::StartAll() {
   metrics_->AddCollectable(scheduler_collector_);
   metrics_->AddCollectable(level_collector_);
 
+  // gRPC's own log lines from here on are rate-limited, and a failed accept is noticed.
+  InstallGrpcLog();
+  SetGrpcAcceptFailureCallback([this] { accept_failed_.store(true); });
   // Every gRPC server built from here on gets grpc.health.v1.Health and server reflection
   // (both process-wide switches of gRPC).
   grpc::EnableDefaultHealthCheckService(true);
@@ -122,19 +178,19 @@ absl::Status ServerApp::StartAll() {
   ingest_metrics_ = std::make_unique<ingest::IngestMetrics>(*registry_);
   ingest_context_.reset(new ingest::IngestContext{config_.ingest, *scheduler_, levels_, ledger_,
                                                   *ingest_metrics_, intake_});
-  log_service_ = std::make_unique<ingest::LogService>(*ingest_context_);
-  otlp_logs_service_ = std::make_unique<ingest::OtlpLogsService>(*ingest_context_);
   admin_service_ = std::make_unique<admin::AdminService>(levels_, *this, *registry_);
 
   const int max_message_bytes = static_cast<int>(config_.ingest.max_message_bytes);
-  absl::StatusOr<std::unique_ptr<grpc::Server>> ingest = StartGrpcServer(
-      config_.ingest.listen, "ingest.listen", {log_service_.get(), otlp_logs_service_.get()},
-      {max_message_bytes, config_.ingest.max_connection_age,
-       config_.ingest.max_connection_age_grace},
-      &ingest_port_);
-  if (!ingest.ok()) return ingest.status();
-  ingest_server_ = std::move(*ingest);
-  SetIngestServing(true);
+  if (absl::Status started =
+          StartIngestServer(config_.ingest.listen, &ingest_server_, &ingest_port_);
+      !started.ok()) {
+    return started;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    SetIngestServing(true);
+  }
+  ingest_listener_up_->Set(1);
   absl::StatusOr<std::unique_ptr<grpc::Server>> admin =
       StartGrpcServer(config_.admin.listen, "admin.listen", {admin_service_.get()},
                       {.max_message_bytes = max_message_bytes}, &admin_port_);
@@ -160,7 +216,84 @@ absl::Status ServerApp::StartAll() {
   return absl::OkStatus();
 }
 
+absl::Status ServerApp::StartIngestServer(const std::string& listen,
+                                          std::unique_ptr<grpc::Server>* server, int* port) {
+  // A grpc::Service registers with one server only: a new server needs new services.
+  auto log_service = std::make_unique<ingest::LogService>(*ingest_context_);
+  auto otlp_logs_service = std::make_unique<ingest::OtlpLogsService>(*ingest_context_);
+  grpc::ResourceQuota quota("sluice-ingest");
+  quota.Resize(kIngestGrpcMemoryBytes);
+  ConnectionOptions options;
+  options.max_message_bytes = static_cast<int>(config_.ingest.max_message_bytes);
+  options.max_connection_age = config_.ingest.max_connection_age;
+  options.max_connection_age_grace = config_.ingest.max_connection_age_grace;
+  options.max_connection_idle = config_.ingest.max_connection_idle;
+  options.resource_quota = &quota;
+  absl::StatusOr<std::unique_ptr<grpc::Server>> built = StartGrpcServer(
+      listen, "ingest.listen", {log_service.get(), otlp_logs_service.get()}, options, port);
+  if (!built.ok()) return built.status();
+  log_service_ = std::move(log_service);
+  otlp_logs_service_ = std::move(otlp_logs_service);
+  *server = *std::move(built);
+  return absl::OkStatus();
+}
+
+void ServerApp::RestartIngestListener() {
+  std::unique_ptr<grpc::Server> old_server;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!ingest_listener_dead_) {
+      ingest_listener_dead_ = true;
+      ingest_listener_up_->Set(0);
+      std::fprintf(stderr, "sluiced: the ingest listener stopped accepting; rebuilding it\n");
+      if (ingest_serving_) SetIngestServing(false);
+    }
+    old_server = std::move(ingest_server_);
+  }
+  // Shutting the old server down closes its listening socket, which would otherwise keep
+  // taking connections into a backlog that nobody reads.
+  if (old_server != nullptr) {
+    old_server->Shutdown(absl::ToChronoTime(absl::Now() + kIngestRestartGrace));
+    old_server.reset();
+  }
+  std::unique_ptr<grpc::Server> server;
+  int port = 0;
+  const std::string listen = absl::StrCat(HostOf(config_.ingest.listen), ":", ingest_port_);
+  if (absl::Status started = StartIngestServer(listen, &server, &port);
+      !started.ok() || port != ingest_port_) {
+    // Most likely the descriptors are still exhausted; the next tick tries again.
+    std::fprintf(stderr, "sluiced: rebuilding the ingest listener on %s: %s; retrying\n",
+                 listen.c_str(),
+                 started.ok() ? "bound another port" : std::string(started.message()).c_str());
+    std::fflush(stderr);
+    if (server != nullptr) server->Shutdown(absl::ToChronoTime(absl::Now()));
+    return;
+  }
+  absl::MutexLock lock(&mu_);
+  ingest_server_ = std::move(server);
+  ingest_listener_dead_ = false;
+  ingest_listener_up_->Set(1);
+  ingest_listener_restarts_->Increment();
+  // A new server's health starts from gRPC's defaults; say what holds now.
+  SetIngestServing(!draining_);
+  std::fprintf(stderr, "sluiced: ingest listening again on %s\n", listen.c_str());
+  std::fflush(stderr);
+}
+
+void ServerApp::ReopenOutputs() {
+  Post([this] {
+    if (absl::Status reopened = pipeline_->Reopen(); !reopened.ok()) {
+      std::fprintf(stderr, "sluiced: reopening outputs: %s\n",
+                   std::string(reopened.message()).c_str());
+    } else {
+      std::fprintf(stderr, "sluiced: outputs reopened\n");
+    }
+    std::fflush(stderr);
+  });
+}
+
 ServerApp::~ServerApp() {
+  SetGrpcAcceptFailureCallback(nullptr);
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
@@ -211,10 +344,18 @@ void ServerApp::HousekeepingLoop() {
     mu_.Unlock();
     levels_.ExpireDue(absl::Now());
     const bool full = EveryChannelFull();
+    FlushGrpcLogSummaries();
+    bool dead = accept_failed_.exchange(false);
+    {
+      absl::MutexLock lock(&mu_);
+      dead = dead || ingest_listener_dead_;
+    }
+    if (dead) RestartIngestListener();
     mu_.Lock();
     // A server whose every channel is full takes nothing until a worker frees room: say so,
     // so that load balancers and orchestrators send new streams elsewhere meanwhile.
-    if (!draining_ && full == ingest_serving_) SetIngestServing(!full);
+    const bool serving = !full && !ingest_listener_dead_;
+    if (!draining_ && serving != ingest_serving_) SetIngestServing(serving);
   }
 }
 
@@ -227,6 +368,7 @@ bool ServerApp::EveryChannelFull() const {
 
 void ServerApp::SetIngestServing(bool serving) {
   ingest_serving_ = serving;
+  if (ingest_server_ == nullptr) return;
   grpc::HealthCheckServiceInterface* health = ingest_server_->GetHealthCheckService();
   health->SetServingStatus("", serving);
   health->SetServingStatus(v1::LogService::service_full_name(), serving);
@@ -270,7 +412,7 @@ void ServerApp::Resume() {
   if (shutdown_started_) return;  // a shutdown keeps intake closed
   draining_ = false;
   intake_.Open();
-  SetIngestServing(true);
+  SetIngestServing(!ingest_listener_dead_);
   draining_gauge_->Set(0);
 }
 

@@ -12,8 +12,20 @@
 // standard grpc.health.v1.Health service and server reflection. On the ingest port, health
 // "", "sluice.v1.LogService" and "opentelemetry.proto.collector.logs.v1.LogsService" are
 // SERVING while intake is open and NOT_SERVING from a drain or shutdown until Resume (and,
-// checked once a second, while every channel is full); on
-// the admin port, "" and "sluice.v1.AdminService" are SERVING while the server runs.
+// checked once a second, while every channel is full or the ingest listener is being
+// rebuilt); on the admin port, "" and "sluice.v1.AdminService" are SERVING while the
+// server runs.
+//
+// The ingest listener is rebuilt when gRPC reports that accept failed on it (grpc_log.h:
+// gRPC 1.51 then stops accepting on it for good, e.g. after EMFILE): the ingest health is
+// NOT_SERVING meanwhile, the old gRPC server is shut down (closing the dead socket, and
+// cutting the ingest calls still open on it; clients resend what was not acknowledged),
+// and a new one with new service objects listens on the same port, retried once a second
+// until it can. sluice_ingest_listener_up and sluice_ingest_listener_restarts_total show
+// it. gRPC's own log lines are rate-limited (grpc_log.h).
+//
+// SIGHUP reaches ReopenOutputs(): the outputs reopen their destinations on the lifecycle
+// thread, after the drain or shutdown steps posted before it.
 //
 // It is also the admin::ServerControl behind the admin RPCs: drain and shutdown run on
 // the app's own lifecycle thread, never on a gRPC thread. Shutdown order: close intake,
@@ -22,6 +34,7 @@
 #ifndef SLUICE_SERVER_APP_SERVER_APP_H_
 #define SLUICE_SERVER_APP_SERVER_APP_H_
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <thread>
@@ -32,6 +45,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
+#include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "server/admin/admin_service.h"
@@ -71,6 +85,11 @@ class ServerApp final : public admin::ServerControl {
   // Starts a shutdown with the configured drain timeout; safe from any thread.
   void RequestShutdown();
 
+  // Reopens every output's destination (a file renamed by logrotate) on the lifecycle
+  // thread; errors are logged, and the outputs keep what they had open. Safe from any
+  // thread; returns at once.
+  void ReopenOutputs();
+
   // admin::ServerControl
   void Drain(absl::Duration timeout, DrainDone done) override;
   void Resume() override;
@@ -82,6 +101,12 @@ class ServerApp final : public admin::ServerControl {
   explicit ServerApp(config::Config config);
 
   absl::Status StartAll();
+  // Builds the ingest services and gRPC server on `listen`; on success they replace
+  // log_service_, otlp_logs_service_ and `*server`, and `*port` holds the port.
+  absl::Status StartIngestServer(const std::string& listen, std::unique_ptr<grpc::Server>* server,
+                                 int* port);
+  // Replaces a dead ingest listener (see the class comment); on the housekeeping thread.
+  void RestartIngestListener();
   // Runs `task` on the lifecycle thread, after the tasks posted before it.
   void Post(absl::AnyInvocable<void() &&> task);
   void LifecycleLoop();
@@ -90,8 +115,9 @@ class ServerApp final : public admin::ServerControl {
   void HousekeepingLoop();
   bool EveryChannelFull() const;
   // The ingest port's health statuses; called with mu_ held (or before the lifecycle
-  // thread starts) so they follow intake in the order of the requests.
-  void SetIngestServing(bool serving);
+  // thread starts) so they follow intake in the order of the requests. Only recorded
+  // while there is no ingest server (between a dead one and its replacement).
+  void SetIngestServing(bool serving) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Closes intake and marks the server draining.
   void CloseIntake();
   // Waits (at most `timeout`) for the channels to empty, then flushes the outputs.
@@ -116,6 +142,12 @@ class ServerApp final : public admin::ServerControl {
   std::shared_ptr<scheduler::SchedulerCollector> scheduler_collector_;
   std::shared_ptr<admin::LevelCollector> level_collector_;
   prometheus::Gauge* draining_gauge_ = nullptr;
+  prometheus::Gauge* ingest_listener_up_ = nullptr;
+  prometheus::Counter* ingest_listener_restarts_ = nullptr;
+  // Set from a gRPC thread when gRPC logs that accept failed; taken by housekeeping.
+  std::atomic<bool> accept_failed_{false};
+  // Replaced by RestartIngestListener (housekeeping thread) under mu_; read under mu_ by
+  // SetIngestServing, and by the destructor once housekeeping has stopped.
   std::unique_ptr<grpc::Server> ingest_server_;
   std::unique_ptr<grpc::Server> admin_server_;
   int ingest_port_ = 0;
@@ -126,6 +158,8 @@ class ServerApp final : public admin::ServerControl {
   bool draining_ ABSL_GUARDED_BY(mu_) = false;
   // What the ingest port's health says now.
   bool ingest_serving_ ABSL_GUARDED_BY(mu_) = false;
+  // From a reported accept failure until a new ingest server listens.
+  bool ingest_listener_dead_ ABSL_GUARDED_BY(mu_) = false;
   bool shutdown_started_ ABSL_GUARDED_BY(mu_) = false;
   bool shutdown_drained_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

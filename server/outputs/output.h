@@ -7,6 +7,7 @@
 //
 // Lifecycle: Start() once before the first Write (an error aborts start-up); Flush() at
 // drain; Shutdown() last — it flushes, and is safe twice and safe without Start().
+// Reopen() may come at any time between them (SIGHUP, after logrotate renamed the file).
 #ifndef SLUICE_SERVER_OUTPUTS_OUTPUT_H_
 #define SLUICE_SERVER_OUTPUTS_OUTPUT_H_
 
@@ -60,6 +61,12 @@ class Output {
   virtual absl::Status Flush(absl::Time deadline) = 0;
 
   virtual absl::Status Shutdown(absl::Time deadline) = 0;
+
+  // Lets go of the destination and opens it again by its configured name, so that a
+  // file renamed by logrotate is followed by a new one at the configured path. Called by
+  // the server on SIGHUP, from its lifecycle thread; safe before Start and after
+  // Shutdown. Outputs without such a destination keep this default: nothing to do.
+  virtual absl::Status Reopen() { return absl::OkStatus(); }
 };
 
 }  // namespace sluice::outputs

@@ -39,4 +39,10 @@ absl::Status SerializedOutput::Shutdown(absl::Time deadline) {
   return ShutdownLocked(deadline);
 }
 
+absl::Status SerializedOutput::Reopen() {
+  absl::MutexLock lock(&mu_);
+  if (state_ != State::kStarted) return absl::OkStatus();
+  return ReopenLocked();
+}
+
 }  // namespace sluice::outputs

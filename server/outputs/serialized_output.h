@@ -10,6 +10,7 @@
 //   * FlushLocked runs only while started; Flush() is OK (nothing to push) otherwise.
 //   * ShutdownLocked runs once, only after a successful Start. Shutdown() is OK when
 //     called again or without Start().
+//   * ReopenLocked runs only while started; Reopen() is OK (nothing open) otherwise.
 // Work that needs no exclusive access, such as formatting the lines, belongs in
 // PrepareBatch(), which runs before the lock is taken so workers do it in parallel.
 //
@@ -42,6 +43,7 @@ class SerializedOutput : public Output {
   absl::Status Write(OutputBatch& batch, Level min_level) final;
   absl::Status Flush(absl::Time deadline) final;
   absl::Status Shutdown(absl::Time deadline) final;
+  absl::Status Reopen() final;
 
  protected:
   explicit SerializedOutput(std::string id) : id_(std::move(id)) {}
@@ -55,6 +57,10 @@ class SerializedOutput : public Output {
   virtual absl::Status FlushLocked(absl::Time deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) = 0;
   // Flushes and releases the destination.
   virtual absl::Status ShutdownLocked(absl::Time deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) = 0;
+  // Opens the destination again by name (see Output::Reopen); by default nothing to do.
+  virtual absl::Status ReopenLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return absl::OkStatus();
+  }
 
   // The lock the *Locked hooks run under; for a derived class's own thread.
   absl::Mutex& mutex() ABSL_LOCK_RETURNED(mu_) { return mu_; }

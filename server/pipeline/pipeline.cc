@@ -133,4 +133,13 @@ absl::Status Pipeline::Shutdown(absl::Time deadline) {
   return first;
 }
 
+absl::Status Pipeline::Reopen() {
+  absl::Status first;
+  for (Destination& destination : destinations_) {
+    absl::Status reopened = destination.output->Reopen();
+    if (!reopened.ok() && first.ok()) first = Annotated(reopened, destination.output->id());
+  }
+  return first;
+}
+
 }  // namespace sluice::pipeline

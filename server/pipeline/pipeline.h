@@ -64,6 +64,10 @@ class Pipeline : public scheduler::BatchProcessor {
   absl::Status Flush(absl::Time deadline);
   // Shuts every output down (flushing). Safe twice.
   absl::Status Shutdown(absl::Time deadline);
+  // Reopens every output's destination (Output::Reopen; SIGHUP); the first error is
+  // returned naming the output, the others still reopen. Safe from any thread while the
+  // workers write: each output serializes it with its writes.
+  absl::Status Reopen();
 
  private:
   static constexpr size_t kMaxBatchesAwaitingFlush = 64;

@@ -678,7 +678,9 @@ TEST(E2eTest, DrainEmptiesTheQueuesRefusesNewCallsAndResumeReopens) {
   ExpectExactlyOnce(TerminateAndReadMessages(**server), expected);
 }
 
-TEST(E2eTest, SigtermUnderLoadKeepsEveryAcknowledgedRecord) {
+// SIGTERM, SIGINT or SIGQUIT under load: the server drains, and every record it acked is
+// in the file.
+void ExpectADrainSignalUnderLoadKeepsEveryAcknowledgedRecord(int signal_number) {
   absl::StatusOr<std::unique_ptr<SluicedProcess>> server = SluicedProcess::Start(kFileConfig);
   ASSERT_STARTED(server);
   constexpr int kBatchSize = 100;
@@ -698,7 +700,7 @@ TEST(E2eTest, SigtermUnderLoadKeepsEveryAcknowledgedRecord) {
   });
   const bool loaded = Await([&] { return acked.load() >= 50; });
   EXPECT_TRUE(loaded) << "the stream never got 50 acks";
-  EXPECT_TRUE((*server)->Terminate().ok());
+  EXPECT_TRUE((*server)->Signal(signal_number).ok());
   const absl::StatusOr<int> exit_code = (*server)->WaitForExit();
   client.join();
   ASSERT_TRUE(exit_code.ok()) << exit_code.status() << "\n" << (*server)->Stderr();
@@ -719,6 +721,18 @@ TEST(E2eTest, SigtermUnderLoadKeepsEveryAcknowledgedRecord) {
     }
   }
   EXPECT_GE(messages.size(), acked_records);
+}
+
+TEST(E2eTest, SigtermUnderLoadKeepsEveryAcknowledgedRecord) {
+  ExpectADrainSignalUnderLoadKeepsEveryAcknowledgedRecord(SIGTERM);
+}
+
+TEST(E2eTest, SigintUnderLoadKeepsEveryAcknowledgedRecord) {
+  ExpectADrainSignalUnderLoadKeepsEveryAcknowledgedRecord(SIGINT);
+}
+
+TEST(E2eTest, SigquitUnderLoadKeepsEveryAcknowledgedRecord) {
+  ExpectADrainSignalUnderLoadKeepsEveryAcknowledgedRecord(SIGQUIT);
 }
 
 TEST(E2eTest, TheBooksBalanceAfterAMixedRun) {

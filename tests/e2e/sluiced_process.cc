@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -82,9 +83,52 @@ TempDir::~TempDir() {
 
 std::string TempDir::file(absl::string_view name) const { return absl::StrCat(path_, "/", name); }
 
+namespace {
+
+// Signals the child starts with the default action for, whatever the test binary blocked
+// or ignored, so that each reaches sluiced's own signal handling.
+constexpr int kDefaultSignals[] = {SIGTERM, SIGINT,  SIGPIPE,   SIGHUP,  SIGQUIT, SIGUSR1,
+                                   SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGXCPU};
+
+// fork + exec, for what posix_spawn cannot do: a resource limit set in the child. Only
+// async-signal-safe calls between fork and exec, since the test binary has threads.
+absl::StatusOr<pid_t> ForkWithFileLimit(std::vector<char*>& args, const std::string& stdout_path,
+                                        const std::string& stderr_path, uint64_t max_open_files) {
+  const pid_t pid = ::fork();
+  if (pid < 0) return ErrnoError("fork");
+  if (pid > 0) return pid;
+  const int in = ::open("/dev/null", O_RDONLY);
+  const int out = ::open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  const int err = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (in < 0 || out < 0 || err < 0) ::_exit(127);
+  ::dup2(in, STDIN_FILENO);
+  ::dup2(out, STDOUT_FILENO);
+  ::dup2(err, STDERR_FILENO);
+  // Every other descriptor of the test binary would count against the child's limit.
+  ::closefrom(STDERR_FILENO + 1);
+  for (int signal_number : kDefaultSignals) ::signal(signal_number, SIG_DFL);
+  sigset_t empty;
+  sigemptyset(&empty);
+  ::sigprocmask(SIG_SETMASK, &empty, nullptr);
+  const rlimit limit{static_cast<rlim_t>(max_open_files), static_cast<rlim_t>(max_open_files)};
+  if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) ::_exit(127);
+  ::execve(args[0], args.data(), environ);
+  ::_exit(127);
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(
     const std::vector<std::string>& argv, const std::string& stdout_path,
-    const std::string& stderr_path) {
+    const std::string& stderr_path, uint64_t max_open_files) {
+  if (max_open_files > 0) {
+    std::vector<char*> args;
+    for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    absl::StatusOr<pid_t> pid = ForkWithFileLimit(args, stdout_path, stderr_path, max_open_files);
+    if (!pid.ok()) return pid.status();
+    return std::unique_ptr<ChildProcess>(new ChildProcess(*pid));
+  }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
@@ -92,8 +136,6 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(
                                    O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  // The child starts with default signal handling whatever the test binary blocked or
-  // ignored, so SIGTERM reaches sluiced's own signal handling.
   posix_spawnattr_t attributes;
   posix_spawnattr_init(&attributes);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
@@ -102,7 +144,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(
   posix_spawnattr_setsigmask(&attributes, &empty);
   sigset_t defaults;
   sigemptyset(&defaults);
-  for (int signal_number : {SIGTERM, SIGINT, SIGPIPE}) sigaddset(&defaults, signal_number);
+  for (int signal_number : kDefaultSignals) sigaddset(&defaults, signal_number);
   posix_spawnattr_setsigdefault(&attributes, &defaults);
 
   std::vector<char*> args;
@@ -248,7 +290,8 @@ const char* SluicedProcess::BinaryPath() { return SLUICED_PATH; }
 const char* SluicedProcess::CliPath() { return SLUICE_CLI_PATH; }
 
 absl::StatusOr<std::unique_ptr<SluicedProcess>> SluicedProcess::Spawn(
-    absl::string_view config_yaml, const std::vector<std::string>& extra_args) {
+    absl::string_view config_yaml, const std::vector<std::string>& extra_args,
+    const SpawnOptions& options) {
   std::unique_ptr<SluicedProcess> server(new SluicedProcess());
   const std::string config_path = server->path("sluiced.yaml");
   {
@@ -260,16 +303,17 @@ absl::StatusOr<std::unique_ptr<SluicedProcess>> SluicedProcess::Spawn(
                                    "--ingest_listen", "127.0.0.1:0",      "--admin_listen",
                                    "127.0.0.1:0",     "--metrics_listen", "127.0.0.1:0"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  absl::StatusOr<std::unique_ptr<ChildProcess>> process =
-      ChildProcess::Spawn(argv, server->path("stdout.log"), server->path("stderr.log"));
+  absl::StatusOr<std::unique_ptr<ChildProcess>> process = ChildProcess::Spawn(
+      argv, server->path("stdout.log"), server->path("stderr.log"), options.max_open_files);
   if (!process.ok()) return process.status();
   server->process_ = std::move(*process);
   return server;
 }
 
 absl::StatusOr<std::unique_ptr<SluicedProcess>> SluicedProcess::Start(
-    absl::string_view config_yaml, const std::vector<std::string>& extra_args) {
-  absl::StatusOr<std::unique_ptr<SluicedProcess>> server = Spawn(config_yaml, extra_args);
+    absl::string_view config_yaml, const std::vector<std::string>& extra_args,
+    const SpawnOptions& options) {
+  absl::StatusOr<std::unique_ptr<SluicedProcess>> server = Spawn(config_yaml, extra_args, options);
   if (!server.ok()) return server.status();
   if (absl::Status listening = (*server)->AwaitListening(); !listening.ok()) return listening;
   return server;

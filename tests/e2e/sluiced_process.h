@@ -28,6 +28,7 @@
 #include <sys/types.h>
 
 #include <csignal>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,10 +70,12 @@ class TempDir {
 // into files.
 class ChildProcess {
  public:
-  // Starts `argv[0]` (an absolute path) with `argv`.
+  // Starts `argv[0]` (an absolute path) with `argv`. A nonzero `max_open_files` sets the
+  // child's RLIMIT_NOFILE, soft and hard, before it runs (the child cannot raise it).
   static absl::StatusOr<std::unique_ptr<ChildProcess>> Spawn(const std::vector<std::string>& argv,
                                                              const std::string& stdout_path,
-                                                             const std::string& stderr_path);
+                                                             const std::string& stderr_path,
+                                                             uint64_t max_open_files = 0);
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
   // Kills and reaps the child if it is still running.
@@ -125,6 +128,12 @@ absl::StatusOr<std::string> HttpGet(int port, absl::string_view path);
 // Prometheus text exposition; nullopt when there is no such sample.
 std::optional<double> MetricValue(absl::string_view exposition, absl::string_view name_and_labels);
 
+// How a sluiced is started beyond its config and flags.
+struct SpawnOptions {
+  // RLIMIT_NOFILE (soft and hard) of the server; 0 leaves the test's own.
+  uint64_t max_open_files = 0;
+};
+
 class SluicedProcess {
  public:
   // The sluiced binary this harness runs.
@@ -136,10 +145,12 @@ class SluicedProcess {
   // starts sluiced on it with port-0 listen flags followed by `extra_args`, and returns
   // at once, before the server listens (see AwaitListening).
   static absl::StatusOr<std::unique_ptr<SluicedProcess>> Spawn(
-      absl::string_view config_yaml, const std::vector<std::string>& extra_args = {});
+      absl::string_view config_yaml, const std::vector<std::string>& extra_args = {},
+      const SpawnOptions& options = {});
   // Spawn() then AwaitListening().
   static absl::StatusOr<std::unique_ptr<SluicedProcess>> Start(
-      absl::string_view config_yaml, const std::vector<std::string>& extra_args = {});
+      absl::string_view config_yaml, const std::vector<std::string>& extra_args = {},
+      const SpawnOptions& options = {});
 
   SluicedProcess(const SluicedProcess&) = delete;
   SluicedProcess& operator=(const SluicedProcess&) = delete;
@@ -169,6 +180,10 @@ class SluicedProcess {
 
   // SIGTERM: the server drains, flushes and exits 0.
   absl::Status Terminate();
+  // Sends `signal_number` to the server.
+  absl::Status Signal(int signal_number) { return process_->Signal(signal_number); }
+  // The server's pid, e.g. for /proc/<pid>/fd.
+  pid_t pid() const { return process_->pid(); }
   // SIGKILL, as in a crash or an OOM kill: nothing is drained or flushed.
   absl::Status Kill() { return process_->Signal(SIGKILL); }
   // See ChildProcess::WaitForExit.

@@ -46,7 +46,7 @@ void FileOutput::PrepareBatch(OutputBatch& batch, Level min_level) {
   batch.Lines(config_.format, min_level);
 }
 
-absl::Status FileOutput::StartLocked() {
+absl::StatusOr<int> FileOutput::OpenPath() const {
   const std::filesystem::path parent = std::filesystem::path(config_.path).parent_path();
   if (!parent.empty()) {
     std::error_code error;
@@ -56,10 +56,17 @@ absl::Status FileOutput::StartLocked() {
           error.value(), absl::StrCat(id(), ": cannot create directory \"", parent.string(), "\""));
     }
   }
-  fd_ = ::open(config_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) {
+  const int fd = ::open(config_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
     return absl::ErrnoToStatus(errno, absl::StrCat(id(), ": cannot open \"", config_.path, "\""));
   }
+  return fd;
+}
+
+absl::Status FileOutput::StartLocked() {
+  absl::StatusOr<int> fd = OpenPath();
+  if (!fd.ok()) return fd.status();
+  fd_ = *fd;
   if (config_.buffer_bytes > 0) {
     buffer_.reserve(config_.buffer_bytes);
     flusher_ = std::thread([this] { FlushPeriodically(); });
@@ -98,6 +105,21 @@ absl::Status FileOutput::ShutdownLocked(absl::Time /*deadline*/) {
     status = ErrnoStatus(errno, absl::StrCat(id(), ": close \"", config_.path, "\""));
   }
   fd_ = -1;
+  return status;
+}
+
+absl::Status FileOutput::ReopenLocked() {
+  // What was buffered before the signal belongs to the file that was open then. If that
+  // write fails, the rest stays buffered and goes to the new file: late, but not lost.
+  absl::Status status = WriteBufferLocked();
+  absl::StatusOr<int> fd = OpenPath();
+  if (!fd.ok()) return fd.status();
+  // The old file's lines are all written or kept in the buffer; a close error cannot
+  // lose any of them, so it only fails the call.
+  if (::close(fd_) != 0 && status.ok()) {
+    status = ErrnoStatus(errno, absl::StrCat(id(), ": close \"", config_.path, "\""));
+  }
+  fd_ = *fd;
   return status;
 }
 

@@ -16,6 +16,12 @@
 // fsynced. The file is opened O_APPEND, so other writers (logrotate's copytruncate
 // included) do not make lines overlap.
 //
+// Rotation. Reopen() (sluiced calls it on SIGHUP, logrotate's postrotate) writes the
+// buffer to the file open now, then opens `path` again, creating it: after logrotate
+// renamed the file, the lines up to the signal are in the renamed file and the later ones
+// in a new file at `path`. If `path` cannot be opened, the old file stays in use and the
+// error is returned.
+//
 // Errors. A failed write (disk full, quota, I/O error: UNAVAILABLE) keeps whatever was not
 // written at the head of the buffer; the next write, flush or tick retries it, so lines
 // stay in order and none is repeated. While the disk is failing and the buffer cannot take
@@ -71,8 +77,11 @@ class FileOutput final : public SerializedOutput {
   // deadline is not enforced.
   absl::Status FlushLocked(absl::Time deadline) override;
   absl::Status ShutdownLocked(absl::Time deadline) override;
+  absl::Status ReopenLocked() override;
 
  private:
+  // Creates the parent directory and opens `path` for appending; errors name the path.
+  absl::StatusOr<int> OpenPath() const;
   // Body of the flusher thread: writes the buffer every flush_interval until shutdown.
   void FlushPeriodically();
   // Writes the buffer to the file, keeping the unwritten rest on error.

@@ -1,5 +1,6 @@
 #include "server/outputs/file/file_output.h"
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -214,6 +215,59 @@ TEST(FileOutputTest, StartFailsWhenThePathIsADirectory) {
   absl::Status status = output.Start();
   ASSERT_FALSE(status.ok());
   EXPECT_THAT(status.message(), HasSubstr("cannot open \"" + dir.Path("") + "\""));
+}
+
+TEST(FileOutputTest, ReopenAfterARenameSendsLaterLinesToANewFileAtThePath) {
+  TempDir dir;
+  FileOutput output("file/test", Config(dir.Path("out.log")));
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_TRUE(WriteText(output, "before").ok());
+  // logrotate: rename, then the postrotate signal.
+  std::filesystem::rename(dir.Path("out.log"), dir.Path("out.log.1"));
+  ASSERT_TRUE(output.Reopen().ok());
+  ASSERT_TRUE(WriteText(output, "after").ok());
+  ASSERT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+  EXPECT_EQ(ReadFile(dir.Path("out.log.1")), "INFO before\n");
+  EXPECT_EQ(ReadFile(dir.Path("out.log")), "INFO after\n");
+}
+
+TEST(FileOutputTest, ReopenWithoutARenameAppendsToTheSameFile) {
+  TempDir dir;
+  FileOutput output("file/test", Config(dir.Path("out.log")));
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_TRUE(WriteText(output, "one").ok());
+  ASSERT_TRUE(output.Reopen().ok());
+  ASSERT_TRUE(WriteText(output, "two").ok());
+  ASSERT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+  EXPECT_EQ(ReadFile(dir.Path("out.log")), "INFO one\nINFO two\n");
+}
+
+TEST(FileOutputTest, AReopenThatCannotOpenThePathKeepsWritingToTheOpenFile) {
+  TempDir dir;
+  FileOutput output("file/test", Config(dir.Path("out.log")));
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_TRUE(WriteText(output, "one").ok());
+  std::filesystem::rename(dir.Path("out.log"), dir.Path("out.log.1"));
+  // A directory where the file should be: open(2) fails whatever the privileges.
+  std::filesystem::create_directory(dir.Path("out.log"));
+  const absl::Status reopened = output.Reopen();
+  EXPECT_FALSE(reopened.ok());
+  EXPECT_THAT(reopened.message(), HasSubstr("cannot open \"" + dir.Path("out.log") + "\""));
+  ASSERT_TRUE(WriteText(output, "two").ok());
+  ASSERT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+  EXPECT_EQ(ReadFile(dir.Path("out.log.1")), "INFO one\nINFO two\n");
+}
+
+TEST(FileOutputTest, ReopenBeforeStartAndAfterShutdownIsOkAndOpensNothing) {
+  TempDir dir;
+  FileOutput output("file/test", Config(dir.Path("out.log")));
+  EXPECT_TRUE(output.Reopen().ok());
+  EXPECT_FALSE(std::filesystem::exists(dir.Path("out.log")));
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+  std::filesystem::remove(dir.Path("out.log"));
+  EXPECT_TRUE(output.Reopen().ok());
+  EXPECT_FALSE(std::filesystem::exists(dir.Path("out.log")));
 }
 
 TEST(FileOutputTest, ShutdownTwiceIsOk) {
