@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "grpcpp/support/slice.h"
@@ -429,6 +430,77 @@ TEST_F(RequestDecoderTest, TruncatedExportIsMalformedNamingTheNestedRecord) {
                  "resource_logs[0] (field 1) at byte 0: "));
   EXPECT_EQ(result.request_rejection, RequestRejectReason::kMalformed);
   EXPECT_EQ(out.size(), 0);
+}
+
+// Every truncation and many corruptions of a valid message: each decodes, or is refused
+// as malformed with the error located (the walk finds what the parser refused).
+std::vector<std::string> Damaged(const std::string& valid) {
+  std::vector<std::string> damaged;
+  for (size_t size = 0; size < valid.size(); ++size) damaged.push_back(valid.substr(0, size));
+  for (size_t i = 0; i < valid.size(); ++i) {
+    for (const char byte : {'\x00', '\x07', '\x80', '\xFF'}) {
+      std::string corrupted = valid;
+      corrupted[i] = byte;
+      damaged.push_back(std::move(corrupted));
+    }
+  }
+  return damaged;
+}
+
+void ExpectDecodedOrLocated(const absl::Status& status, const std::string& type) {
+  if (status.ok()) return;
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), StartsWith("malformed " + type + ": "));
+  EXPECT_THAT(std::string(status.message()), HasSubstr(" at byte "));
+}
+
+TEST_F(RequestDecoderTest, DamagedBatchesDecodeOrAreMalformedWithTheErrorLocated) {
+  wire::LogBatch sent;
+  sent.set_sequence(300);
+  wire::LogRecord* record = AddRecord(sent, "caf\xE9");
+  record->set_time_unix_nano(1700000000000000000);
+  record->set_trace_id(std::string(16, 't'));
+  record->add_fields()->set_double_value(1.5);
+  record->add_fields()->set_bool_value(true);
+  record->add_fields()->set_bytes_value("\x01\x02");
+  AddRecord(sent, "second");
+  const RequestDecoder decoder(config_);
+  for (const std::string& bytes : Damaged(sent.SerializeAsString())) {
+    grpc::ByteBuffer buffer = Buffer(bytes, 3);
+    v1::LogBatch out;
+    DecodeResult result;
+    ExpectDecodedOrLocated(decoder.DecodeLogBatch(buffer, out, result), "sluice.v1.LogBatch");
+    if (HasFailure()) {
+      FAIL() << "for bytes " << absl::CHexEscape(bytes);
+    }
+  }
+}
+
+TEST_F(RequestDecoderTest, DamagedExportsDecodeOrAreMalformedWithTheErrorLocated) {
+  ExportBuilder builder;
+  builder.AddResourceAttribute("service.name", "shop");
+  wire_otlp::LogRecord& record = builder.AddRecord("body");
+  record.set_time_unix_nano(1700000000000000000);
+  record.set_flags(1);
+  wire_otlp::KeyValue& attribute = *record.add_attributes();
+  attribute.set_key("nested");
+  attribute.mutable_value()->mutable_kvlist_value()->add_values()->set_key("k");
+  builder.AddRecord("two");
+  const RequestDecoder decoder(config_);
+  for (const std::string& bytes : Damaged(builder.Serialize())) {
+    grpc::ByteBuffer buffer = Buffer(bytes, 3);
+    RecordBatch::Records out;
+    DecodeResult result;
+    const absl::Status status = decoder.DecodeExport(buffer, out, result);
+    ExpectDecodedOrLocated(status,
+                           "opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest");
+    if (!status.ok()) {
+      EXPECT_EQ(out.size(), 0);
+    }
+    if (HasFailure()) {
+      FAIL() << "for bytes " << absl::CHexEscape(bytes);
+    }
+  }
 }
 
 TEST(RawMessageTest, DeserializeTakesTheBytesOverUnparsed) {
