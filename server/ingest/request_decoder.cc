@@ -423,4 +423,11 @@ absl::Status RequestDecoder::DecodeExport(grpc::ByteBuffer& bytes, RecordBatch::
   return absl::OkStatus();
 }
 
+grpc::Status RefuseRequest(const absl::Status& status, const DecodeResult& result, Rpc rpc,
+                           IngestMetrics& metrics) {
+  metrics.AddRequestRejected(rpc, result.request_rejection);
+  // absl::StatusCode and grpc::StatusCode share their numbers.
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
 }  // namespace sluice::ingest

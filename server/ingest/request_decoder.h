@@ -42,6 +42,7 @@
 
 #include "absl/status/status.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/status.h"
 #include "server/common/record_batch.h"
 #include "server/config/config.h"
 #include "server/ingest/ingest_metrics.h"
@@ -94,6 +95,13 @@ class RequestDecoder {
  private:
   const config::IngestConfig& config_;
 };
+
+// For a reactor whose message a Decode call refused (`status` not OK): counts the refusal
+// in sluice_ingest_requests_rejected_total{rpc, reason} and returns the status that ends
+// the call, with the decoder's code and message. The message's records are not counted as
+// received: none was built.
+grpc::Status RefuseRequest(const absl::Status& status, const DecodeResult& result, Rpc rpc,
+                           IngestMetrics& metrics);
 
 }  // namespace sluice::ingest
 

@@ -253,6 +253,29 @@ TEST_F(RequestDecoderTest, BatchOfExactlyMaxBatchRecordsIsDecoded) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(RequestDecoderTest, RefuseRequestCountsTheReasonAndKeepsTheCodeAndMessage) {
+  grpc::ByteBuffer bytes = Buffer("\xFF");
+  v1::LogBatch out;
+  DecodeResult result;
+  const absl::Status status = RequestDecoder(config_).DecodeLogBatch(bytes, out, result);
+  ASSERT_FALSE(status.ok());
+  const grpc::Status refused = RefuseRequest(status, result, Rpc::kPushBatches, metrics_);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(refused.error_message(), std::string(status.message()));
+  double count = -1;
+  for (const prometheus::MetricFamily& family : registry_.Collect()) {
+    if (family.name != "sluice_ingest_requests_rejected_total") continue;
+    for (const prometheus::ClientMetric& metric : family.metric) {
+      // Labels come sorted by name: reason, rpc.
+      if (metric.label[0].value == "malformed" && metric.label[1].value == "PushBatches") {
+        count = metric.counter.value;
+      }
+    }
+  }
+  EXPECT_EQ(count, 1.0);
+  EXPECT_EQ(ledger_.Snapshot().received, 0u);
+}
+
 // An Export request with one resource and one scope.
 class ExportBuilder {
  public:
