@@ -8,12 +8,14 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/stubs/logging.h"
 #include "grpc/support/log.h"
 
 namespace sluice::app {
 namespace {
 
 constexpr absl::string_view kPrefix = "sluiced: grpc: ";
+constexpr absl::string_view kProtobufPrefix = "sluiced: protobuf: ";
 
 struct GrpcLogState {
   GrpcLogLimiter limiter{GrpcLogLimiter::Options{}};
@@ -31,10 +33,9 @@ GrpcLogState& State() {
   return *state;
 }
 
-void Print(const std::vector<std::string>& lines) {
+void Print(const std::vector<std::string>& lines, absl::string_view prefix = kPrefix) {
   for (const std::string& line : lines) {
-    std::fprintf(stderr, "%.*s%s\n", static_cast<int>(kPrefix.size()), kPrefix.data(),
-                 line.c_str());
+    std::fprintf(stderr, "%.*s%s\n", static_cast<int>(prefix.size()), prefix.data(), line.c_str());
   }
   if (!lines.empty()) std::fflush(stderr);
 }
@@ -114,9 +115,23 @@ int SeverityFromEnvironment() {
   return GPR_LOG_SEVERITY_ERROR;
 }
 
+// protobuf logs an ERROR line for every string that is not UTF-8 it parses or
+// serializes; ingest expects such strings (ingest.invalid_utf8), so a client could
+// otherwise write a line to stderr per record.
+void ProtobufLogHandler(google::protobuf::LogLevel level, const char* filename, int line,
+                        const std::string& message) {
+  static constexpr const char* kLevelNames[] = {"INFO", "WARNING", "ERROR", "FATAL"};
+  const std::string site = absl::StrCat(Basename(filename != nullptr ? filename : "?"), ":", line);
+  Print(State().limiter.Admit(absl::StrCat("protobuf/", site),
+                              absl::StrCat(kLevelNames[std::clamp(static_cast<int>(level), 0, 3)],
+                                           " ", site, "] ", message)),
+        kProtobufPrefix);
+}
+
 }  // namespace
 
 void InstallGrpcLog() {
+  google::protobuf::SetLogHandler(&ProtobufLogHandler);
   GrpcLogState& state = State();
   const int wanted = SeverityFromEnvironment();
   state.min_severity_to_print.store(wanted);

@@ -1,5 +1,7 @@
 // gRPC's own log lines in sluiced: rate-limited per call site, prefixed "sluiced: grpc:",
-// and watched for the one line that means a listener stopped for good.
+// and watched for the one line that means a listener stopped for good. protobuf's log
+// lines (one per invalid UTF-8 string it meets) are limited the same way, prefixed
+// "sluiced: protobuf:".
 //
 // Who calls it: ServerApp installs the log function when it starts (InstallGrpcLog) and
 // flushes the summaries from its housekeeping thread once a second; gRPC calls the log
@@ -69,7 +71,8 @@ class GrpcLogLimiter {
   absl::flat_hash_map<std::string, Site> sites_ ABSL_GUARDED_BY(mu_);
 };
 
-// Routes gRPC's log lines (gpr_set_log_function) through a process-wide GrpcLogLimiter
+// Routes gRPC's log lines (gpr_set_log_function), and protobuf's (SetLogHandler), through
+// a process-wide GrpcLogLimiter
 // with the default options, to stderr. Idempotent. GRPC_VERBOSITY still chooses what is
 // printed, but gRPC is told to pass its ERROR lines at least, so that a failed accept is
 // noticed even with GRPC_VERBOSITY=NONE.

@@ -4,6 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "server/common/utf8.h"
 
 namespace sluice::ingest {
 namespace {
@@ -11,7 +12,41 @@ namespace {
 constexpr size_t kTraceIdBytes = 16;
 constexpr size_t kSpanIdBytes = 8;
 
+// "<what>: invalid UTF-8 at byte N" when `text` is not valid UTF-8, else empty.
+std::string Utf8Error(absl::string_view what, absl::string_view text) {
+  const size_t valid = ValidUtf8Prefix(text);
+  if (valid == text.size()) return std::string();
+  return absl::StrCat(what, ": invalid UTF-8 at byte ", valid);
+}
+
 }  // namespace
+
+bool Admission::ApplyUtf8Policy(v1::LogRecord& record, bool& replaced, AdmissionResult& result) {
+  replaced = false;
+  if (limits_.invalid_utf8 == config::InvalidUtf8Policy::kReplace) {
+    size_t count = ReplaceInvalidUtf8(*record.mutable_logger()) +
+                   ReplaceInvalidUtf8(*record.mutable_message());
+    for (v1::Field& field : *record.mutable_fields()) {
+      count += ReplaceInvalidUtf8(*field.mutable_key());
+      if (field.has_string_value()) count += ReplaceInvalidUtf8(*field.mutable_string_value());
+    }
+    replaced = count > 0;
+    return true;
+  }
+  std::string why = Utf8Error("logger", record.logger());
+  if (why.empty()) why = Utf8Error("message", record.message());
+  for (int i = 0; why.empty() && i < record.fields_size(); ++i) {
+    const v1::Field& field = record.fields(i);
+    why = Utf8Error(absl::StrCat("fields[", i, "].key"), field.key());
+    if (why.empty() && field.has_string_value()) {
+      why = Utf8Error(absl::StrCat("fields[", i, "] \"", absl::CHexEscape(field.key()), "\""),
+                      field.string_value());
+    }
+  }
+  if (why.empty()) return true;
+  Reject(RejectReason::kInvalidUtf8, std::move(why), result);
+  return false;
+}
 
 void Admission::Reject(RejectReason reason, std::string why, AdmissionResult& result) {
   ++rejected_by_reason_[static_cast<size_t>(reason)];
@@ -90,23 +125,47 @@ Admission::Verdict Admission::Check(v1::LogRecord& record, size_t bytes, uint64_
 
 AdmissionResult Admission::Admit(google::protobuf::RepeatedPtrField<v1::LogRecord>& records,
                                  absl::Time now) {
+  return Admit(records, now, DecodeResult{});
+}
+
+AdmissionResult Admission::Admit(google::protobuf::RepeatedPtrField<v1::LogRecord>& records,
+                                 absl::Time now, const DecodeResult& decoded) {
   AdmissionResult result;
+  // The decoder's refusals come first: they are counted before anything else is looked at.
+  if (decoded.refused > 0) {
+    rejected_by_reason_[static_cast<size_t>(decoded.refused_reason)] += decoded.refused;
+    result.rejected = decoded.refused;
+    result.first_rejection = decoded.first_refusal;
+  }
   const uint64_t now_nanos = static_cast<uint64_t>(absl::ToUnixNanos(now));
   const int size = records.size();
-  uint64_t total_bytes = 0;
+  uint64_t total_bytes = decoded.refused_bytes;
   int kept = 0;
   for (int i = 0; i < size; ++i) {
-    const size_t bytes = records[i].ByteSizeLong();
+    size_t bytes = records[i].ByteSizeLong();
     total_bytes += bytes;
-    if (Check(records[i], bytes, now_nanos, result) != Verdict::kAdmit) continue;
+    if (decoded.utf8_unverified) {
+      bool replaced;
+      if (!ApplyUtf8Policy(records[i], replaced, result)) continue;
+      // Each replaced byte may have grown to three: the limits apply to what is kept.
+      if (replaced) {
+        ++result.utf8_replaced;
+        bytes = records[i].ByteSizeLong();
+      }
+      if (Check(records[i], bytes, now_nanos, result) != Verdict::kAdmit) continue;
+    } else if (Check(records[i], bytes, now_nanos, result) != Verdict::kAdmit) {
+      continue;
+    }
     if (kept != i) records.SwapElements(kept, i);
     ++kept;
   }
   if (kept != size) records.DeleteSubrange(kept, size - kept);
   result.admitted = static_cast<uint32_t>(kept);
 
-  ledger_.AddReceived(static_cast<uint64_t>(size));
-  metrics_.AddReceived(rpc_, static_cast<uint64_t>(size), total_bytes);
+  const uint64_t received = static_cast<uint64_t>(size) + decoded.refused;
+  ledger_.AddReceived(received);
+  metrics_.AddReceived(rpc_, received, total_bytes);
+  if (result.utf8_replaced > 0) metrics_.AddUtf8Replaced(rpc_, result.utf8_replaced);
   if (result.filtered > 0) {
     ledger_.AddFiltered(result.filtered);
     for (size_t i = 0; i < filtered_by_level_.size(); ++i) {

@@ -7,6 +7,13 @@
 // filtered by level — in the ledger and the ingest metrics. Only cheap checks belong here;
 // the expensive work happens on the workers.
 //
+// Records decoded by a RequestDecoder (request_decoder.h) come with a DecodeResult: when
+// it says their strings are unverified, each record's logger, message, field keys and
+// string values are checked for UTF-8 first and ingest.invalid_utf8 applied to that
+// record alone (replace: each invalid sequence becomes U+FFFD, counted in
+// sluice_ingest_utf8_replaced_total; reject: reason invalid_utf8). Records the decoder
+// refused before building them count as received and rejected here, so the books balance.
+//
 // One Admission per stream, used by one thread at a time (the stream's reactor holds its
 // lock). Pre-hooks (peer address, tenant, sequence numbers) will run here too.
 #ifndef SLUICE_SERVER_INGEST_ADMISSION_H_
@@ -22,6 +29,7 @@
 #include "server/common/ledger.h"
 #include "server/config/config.h"
 #include "server/ingest/ingest_metrics.h"
+#include "server/ingest/request_decoder.h"
 #include "sluice/v1/logs.pb.h"
 
 namespace sluice::ingest {
@@ -30,7 +38,10 @@ namespace sluice::ingest {
 struct AdmissionResult {
   uint32_t admitted = 0;
   uint32_t filtered = 0;
+  // Includes the records the decoder refused before building them.
   uint32_t rejected = 0;
+  // Records with at least one invalid UTF-8 sequence replaced (admitted or not).
+  uint32_t utf8_replaced = 0;
   // Why the first refused record was refused; empty when none was.
   std::string first_rejection;
 };
@@ -44,7 +55,12 @@ class Admission {
 
   // Admits the records of `records` in place. Each record's serialized size is computed
   // once, here: for the max_record_bytes limit and for sluice_ingest_bytes_received_total.
+  // The strings of `records` must be valid UTF-8 (a strict parse checked them).
   AdmissionResult Admit(google::protobuf::RepeatedPtrField<v1::LogRecord>& records, absl::Time now);
+  // Admits records a RequestDecoder decoded, as `decoded` describes them: checks their
+  // strings when they are unverified, and counts the records it refused.
+  AdmissionResult Admit(google::protobuf::RepeatedPtrField<v1::LogRecord>& records, absl::Time now,
+                        const DecodeResult& decoded);
 
  private:
   enum class Verdict { kAdmit, kFilter, kReject };
@@ -53,6 +69,9 @@ class Admission {
   // rejects it.
   bool WithinLimits(const v1::LogRecord& record, size_t bytes, AdmissionResult& result);
   void Reject(RejectReason reason, std::string why, AdmissionResult& result);
+  // Applies ingest.invalid_utf8 to the strings of `record`; false when it rejected the
+  // record, else `replaced` says whether any string changed.
+  bool ApplyUtf8Policy(v1::LogRecord& record, bool& replaced, AdmissionResult& result);
 
   const config::IngestConfig& limits_;
   admin::LevelGate gate_;

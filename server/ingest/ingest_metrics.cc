@@ -27,6 +27,20 @@ const char* RejectReasonName(RejectReason reason) {
       return "field_key_too_large";
     case RejectReason::kFieldValueTooLarge:
       return "field_value_too_large";
+    case RejectReason::kInvalidUtf8:
+      return "invalid_utf8";
+  }
+  return "unknown";
+}
+
+const char* RequestRejectReasonName(RequestRejectReason reason) {
+  switch (reason) {
+    case RequestRejectReason::kMalformed:
+      return "malformed";
+    case RequestRejectReason::kTooManyRecords:
+      return "too_many_records";
+    case RequestRejectReason::kTooLarge:
+      return "too_large";
   }
   return "unknown";
 }
@@ -55,6 +69,22 @@ IngestMetrics::IngestMetrics(prometheus::Registry& registry) {
                        .Register(registry);
   for (size_t i = 0; i < kRejectReasonCount; ++i) {
     rejected_[i] = &rejected.Add({{"reason", RejectReasonName(static_cast<RejectReason>(i))}});
+  }
+  auto& utf8_replaced = prometheus::BuildCounter()
+                            .Name("sluice_ingest_utf8_replaced_total")
+                            .Help("Records whose invalid UTF-8 was replaced with U+FFFD")
+                            .Register(registry);
+  auto& requests_rejected = prometheus::BuildCounter()
+                                .Name("sluice_ingest_requests_rejected_total")
+                                .Help("Ingest request messages refused whole, by reason")
+                                .Register(registry);
+  for (size_t i = 0; i < kRpcCount; ++i) {
+    utf8_replaced_[i] = &utf8_replaced.Add({{"rpc", kRpcNames[i]}});
+    for (size_t j = 0; j < kRequestRejectReasonCount; ++j) {
+      requests_rejected_[i][j] = &requests_rejected.Add(
+          {{"rpc", kRpcNames[i]},
+           {"reason", RequestRejectReasonName(static_cast<RequestRejectReason>(j))}});
+    }
   }
   auto& filtered = prometheus::BuildCounter()
                        .Name("sluice_ingest_records_filtered_total")

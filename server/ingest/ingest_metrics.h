@@ -3,6 +3,8 @@
 //   sluice_ingest_records_received_total{rpc}     records read off the wire
 //   sluice_ingest_bytes_received_total{rpc}       their serialized size
 //   sluice_ingest_records_rejected_total{reason}  invalid records refused (the stream goes on)
+//   sluice_ingest_utf8_replaced_total{rpc}        records whose invalid UTF-8 was replaced
+//   sluice_ingest_requests_rejected_total{rpc,reason}  whole messages refused by the decoder
 //   sluice_ingest_records_filtered_total{level}   records below their logger's threshold
 //   sluice_ingest_streams_active{rpc}             ingest calls open now
 //   sluice_ingest_calls_refused_total{rpc,reason} calls refused at their start
@@ -28,7 +30,8 @@ namespace sluice::ingest {
 enum class Rpc : uint8_t { kPush = 0, kPushBatches = 1, kExport = 2 };
 inline constexpr size_t kRpcCount = 3;
 
-// Why a record was refused; the `reason` label. The last four are the ingest.max_* limits.
+// Why a record was refused; the `reason` label. kRecordTooLarge .. kFieldValueTooLarge are
+// the ingest.max_* limits; kInvalidUtf8 is ingest.invalid_utf8: reject.
 enum class RejectReason : uint8_t {
   kInvalidLevel = 0,
   kInvalidTraceId,
@@ -37,8 +40,9 @@ enum class RejectReason : uint8_t {
   kTooManyFields,
   kFieldKeyTooLarge,
   kFieldValueTooLarge,
+  kInvalidUtf8,
 };
-inline constexpr size_t kRejectReasonCount = 7;
+inline constexpr size_t kRejectReasonCount = 8;
 const char* RejectReasonName(RejectReason reason);
 
 // Why a whole call was refused at its start; the `reason` label.
@@ -48,6 +52,16 @@ enum class CallRefusal : uint8_t {
   kTooManyPeerStreams,  // ingest.max_streams_per_peer
 };
 inline constexpr size_t kCallRefusalCount = 3;
+
+// Why a whole request message was refused (INVALID_ARGUMENT or RESOURCE_EXHAUSTED, see
+// request_decoder.h); the `reason` label of sluice_ingest_requests_rejected_total.
+enum class RequestRejectReason : uint8_t {
+  kMalformed = 0,   // not a parsable message of the call's request type
+  kTooManyRecords,  // over ingest.max_batch_records
+  kTooLarge,        // OTLP: records would expand past the bound on what a request may cost
+};
+inline constexpr size_t kRequestRejectReasonCount = 3;
+const char* RequestRejectReasonName(RequestRejectReason reason);
 
 class IngestMetrics {
  public:
@@ -59,6 +73,14 @@ class IngestMetrics {
   }
   void AddRejected(RejectReason reason, uint64_t records) {
     rejected_[static_cast<size_t>(reason)]->Increment(static_cast<double>(records));
+  }
+  // Records of `rpc` with at least one invalid UTF-8 sequence replaced by U+FFFD.
+  void AddUtf8Replaced(Rpc rpc, uint64_t records) {
+    utf8_replaced_[Index(rpc)]->Increment(static_cast<double>(records));
+  }
+  // One request message of `rpc` refused whole.
+  void AddRequestRejected(Rpc rpc, RequestRejectReason reason) {
+    requests_rejected_[Index(rpc)][static_cast<size_t>(reason)]->Increment();
   }
   void AddFiltered(Level level, uint64_t records) {
     filtered_[static_cast<size_t>(level) - 1]->Increment(static_cast<double>(records));
@@ -77,6 +99,9 @@ class IngestMetrics {
   std::array<prometheus::Counter*, kRpcCount> bytes_;
   std::array<prometheus::Counter*, kRejectReasonCount> rejected_;
   std::array<prometheus::Counter*, 6> filtered_;
+  std::array<prometheus::Counter*, kRpcCount> utf8_replaced_;
+  std::array<std::array<prometheus::Counter*, kRequestRejectReasonCount>, kRpcCount>
+      requests_rejected_;
   std::array<prometheus::Gauge*, kRpcCount> active_;
   std::array<std::array<prometheus::Counter*, kCallRefusalCount>, kRpcCount> refused_;
   std::array<prometheus::Counter*, kRpcCount> idle_closed_;

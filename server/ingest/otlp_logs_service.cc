@@ -50,15 +50,15 @@ class ExportReactor : public grpc::ServerUnaryReactor, public ReactorLifetime {
     grpc::ByteBuffer bytes(request);
     RequestDecoder decoder(context_.config);
     DecodeResult decoded;
-    const absl::Status status =
-        DecodeOrOutOfMemory([&] { return decoder.DecodeExport(bytes, batch.records(), decoded); });
+    const absl::Status status = DecodeOrOutOfMemory(
+        decoded, [&] { return decoder.DecodeExport(bytes, batch.records(), decoded); });
     if (!status.ok()) {
-      Finish(RefusedMessageStatus(status));
+      Finish(RefuseRequest(status, decoded, Rpc::kExport, context_.metrics));
       return;
     }
     Admission admission(context_.config, context_.levels, context_.ledger, context_.metrics,
                         Rpc::kExport);
-    const AdmissionResult admitted = admission.Admit(batch.records(), now);
+    const AdmissionResult admitted = admission.Admit(batch.records(), now, decoded);
     rejected_ = admitted.rejected;
     first_rejection_ = admitted.first_rejection;
     // Written before Submit: once the batch is parked, the resume callback may finish the

@@ -2,6 +2,8 @@
 
 #include <cmath>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/escaping.h"
@@ -13,25 +15,28 @@ namespace sluice::ingest {
 namespace {
 
 namespace otlp_common = opentelemetry::proto::common::v1;
-namespace otlp_logs = opentelemetry::proto::logs::v1;
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
 constexpr int kMaxSeverityNumber = 24;
 constexpr int kSeverityNumbersPerLevel = 4;
 
-void WriteJson(const otlp_common::AnyValue& value, Writer& writer) {
+// The functions below are templates over the message types so that one mapping serves
+// both the OTLP messages and their lenient twins (sluice.v1.wire.otlp: strings as bytes),
+// whose C++ accessors are spelled alike. `Any` is an AnyValue type.
+template <typename Any>
+void WriteJson(const Any& value, Writer& writer) {
   switch (value.value_case()) {
-    case otlp_common::AnyValue::kStringValue:
+    case Any::kStringValue:
       writer.String(value.string_value().data(),
                     static_cast<rapidjson::SizeType>(value.string_value().size()));
       break;
-    case otlp_common::AnyValue::kBoolValue:
+    case Any::kBoolValue:
       writer.Bool(value.bool_value());
       break;
-    case otlp_common::AnyValue::kIntValue:
+    case Any::kIntValue:
       writer.Int64(value.int_value());
       break;
-    case otlp_common::AnyValue::kDoubleValue:
+    case Any::kDoubleValue:
       // JSON numbers cannot express NaN and infinities; spelled as the JSON formatter
       // spells them in fields.
       if (std::isnan(value.double_value())) {
@@ -42,54 +47,63 @@ void WriteJson(const otlp_common::AnyValue& value, Writer& writer) {
         writer.Double(value.double_value());
       }
       break;
-    case otlp_common::AnyValue::kArrayValue:
+    case Any::kArrayValue:
       writer.StartArray();
-      for (const otlp_common::AnyValue& element : value.array_value().values()) {
+      for (const Any& element : value.array_value().values()) {
         WriteJson(element, writer);
       }
       writer.EndArray();
       break;
-    case otlp_common::AnyValue::kKvlistValue:
+    case Any::kKvlistValue:
       writer.StartObject();
-      for (const otlp_common::KeyValue& entry : value.kvlist_value().values()) {
+      for (const auto& entry : value.kvlist_value().values()) {
         writer.Key(entry.key().data(), static_cast<rapidjson::SizeType>(entry.key().size()));
         WriteJson(entry.value(), writer);
       }
       writer.EndObject();
       break;
-    case otlp_common::AnyValue::kBytesValue: {
+    case Any::kBytesValue: {
       const std::string encoded = absl::Base64Escape(value.bytes_value());
       writer.String(encoded.data(), static_cast<rapidjson::SizeType>(encoded.size()));
       break;
     }
-    case otlp_common::AnyValue::VALUE_NOT_SET:
+    case Any::VALUE_NOT_SET:
       writer.Null();
       break;
   }
 }
 
-void SetFieldValue(const otlp_common::AnyValue& value, v1::Field& field) {
+template <typename Any>
+std::string ValueToJson(const Any& value) {
+  rapidjson::StringBuffer buffer;
+  Writer writer(buffer);
+  WriteJson(value, writer);
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+template <typename Any>
+void SetFieldValue(const Any& value, v1::Field& field) {
   switch (value.value_case()) {
-    case otlp_common::AnyValue::kStringValue:
+    case Any::kStringValue:
       field.set_string_value(value.string_value());
       break;
-    case otlp_common::AnyValue::kBoolValue:
+    case Any::kBoolValue:
       field.set_bool_value(value.bool_value());
       break;
-    case otlp_common::AnyValue::kIntValue:
+    case Any::kIntValue:
       field.set_int_value(value.int_value());
       break;
-    case otlp_common::AnyValue::kDoubleValue:
+    case Any::kDoubleValue:
       field.set_double_value(value.double_value());
       break;
-    case otlp_common::AnyValue::kBytesValue:
+    case Any::kBytesValue:
       field.set_bytes_value(value.bytes_value());
       break;
-    case otlp_common::AnyValue::kArrayValue:
-    case otlp_common::AnyValue::kKvlistValue:
-      field.set_string_value(OtlpValueToJson(value));
+    case Any::kArrayValue:
+    case Any::kKvlistValue:
+      field.set_string_value(ValueToJson(value));
       break;
-    case otlp_common::AnyValue::VALUE_NOT_SET:
+    case Any::VALUE_NOT_SET:
       field.clear_value();
       break;
   }
@@ -103,8 +117,9 @@ class FieldMerger {
     positions_.clear();
   }
   // Adds `attributes` after the ones added before, overriding equal keys in place.
-  void Add(const google::protobuf::RepeatedPtrField<otlp_common::KeyValue>& attributes) {
-    for (const otlp_common::KeyValue& attribute : attributes) {
+  template <typename KeyValue>
+  void Add(const google::protobuf::RepeatedPtrField<KeyValue>& attributes) {
+    for (const KeyValue& attribute : attributes) {
       if (attribute.key().empty()) continue;
       // The keys stay owned by the request, which outlives the merge.
       auto [it, inserted] = positions_.try_emplace(attribute.key(), record_->fields_size());
@@ -124,16 +139,18 @@ class FieldMerger {
   absl::flat_hash_map<absl::string_view, int> positions_;
 };
 
-void MapRecord(const otlp_logs::LogRecord& in, const otlp_logs::ResourceLogs& resource_logs,
-               const otlp_logs::ScopeLogs& scope_logs, FieldMerger& merger, v1::LogRecord& out) {
+template <typename Record, typename ResourceLogs, typename ScopeLogs>
+void MapRecord(const Record& in, const ResourceLogs& resource_logs, const ScopeLogs& scope_logs,
+               FieldMerger& merger, v1::LogRecord& out) {
+  using Any = std::decay_t<decltype(in.body())>;
   out.set_time_unix_nano(in.time_unix_nano() != 0 ? in.time_unix_nano()
                                                   : in.observed_time_unix_nano());
   out.set_level(OtlpSeverityToLevel(in.severity_number(), in.severity_text()));
   out.set_logger(scope_logs.scope().name());
-  if (in.body().value_case() == otlp_common::AnyValue::kStringValue) {
+  if (in.body().value_case() == Any::kStringValue) {
     out.set_message(in.body().string_value());
   } else if (in.has_body()) {
-    out.set_message(OtlpValueToJson(in.body()));
+    out.set_message(ValueToJson(in.body()));
   }
   out.set_trace_id(in.trace_id());
   out.set_span_id(in.span_id());
@@ -141,6 +158,23 @@ void MapRecord(const otlp_logs::LogRecord& in, const otlp_logs::ResourceLogs& re
   merger.Add(resource_logs.resource().attributes());
   merger.Add(scope_logs.scope().attributes());
   merger.Add(in.attributes());
+}
+
+template <typename Request>
+void AppendRecords(const Request& request, const std::vector<bool>& skip,
+                   RecordBatch::Records& records) {
+  FieldMerger merger;
+  size_t index = 0;
+  for (const auto& resource_logs : request.resource_logs()) {
+    for (const auto& scope_logs : resource_logs.scope_logs()) {
+      for (const auto& record : scope_logs.log_records()) {
+        const bool skipped = index < skip.size() && skip[index];
+        ++index;
+        if (skipped) continue;
+        MapRecord(record, resource_logs, scope_logs, merger, *records.Add());
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -157,24 +191,17 @@ v1::Level OtlpSeverityToLevel(int severity_number, absl::string_view severity_te
   return static_cast<v1::Level>((severity_number - 1) / kSeverityNumbersPerLevel + 1);
 }
 
-std::string OtlpValueToJson(const otlp_common::AnyValue& value) {
-  rapidjson::StringBuffer buffer;
-  Writer writer(buffer);
-  WriteJson(value, writer);
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
+std::string OtlpValueToJson(const otlp_common::AnyValue& value) { return ValueToJson(value); }
 
 void AppendOtlpRecords(
     const opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest& request,
     RecordBatch::Records& records) {
-  FieldMerger merger;
-  for (const otlp_logs::ResourceLogs& resource_logs : request.resource_logs()) {
-    for (const otlp_logs::ScopeLogs& scope_logs : resource_logs.scope_logs()) {
-      for (const otlp_logs::LogRecord& record : scope_logs.log_records()) {
-        MapRecord(record, resource_logs, scope_logs, merger, *records.Add());
-      }
-    }
-  }
+  AppendRecords(request, {}, records);
+}
+
+void AppendOtlpRecords(const v1::wire::otlp::ExportLogsServiceRequest& request,
+                       const std::vector<bool>& skip, RecordBatch::Records& records) {
+  AppendRecords(request, skip, records);
 }
 
 }  // namespace sluice::ingest

@@ -26,12 +26,14 @@
 #define SLUICE_SERVER_INGEST_OTLP_MAPPING_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/common/v1/common.pb.h"
 #include "server/common/record_batch.h"
 #include "sluice/v1/logs.pb.h"
+#include "sluice/v1/wire/otlp_logs_wire.pb.h"
 
 namespace sluice::ingest {
 
@@ -39,6 +41,13 @@ namespace sluice::ingest {
 void AppendOtlpRecords(
     const opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest& request,
     RecordBatch::Records& records);
+
+// The same mapping for a request parsed leniently (sluice.v1.wire.otlp: strings as
+// unchecked bytes, which the records keep: Admission checks them). The log record at
+// index i of the request (counted across resources and scopes, in request order) is
+// skipped when skip[i] is set: RequestDecoder refused it before it was built.
+void AppendOtlpRecords(const v1::wire::otlp::ExportLogsServiceRequest& request,
+                       const std::vector<bool>& skip, RecordBatch::Records& records);
 
 // The Sluice level of an OTLP severity (see above); out-of-range numbers stay invalid.
 v1::Level OtlpSeverityToLevel(int severity_number, absl::string_view severity_text);

@@ -88,20 +88,21 @@ void PushBatchesReactor::OnReadDone(bool ok) {
 grpc::Status PushBatchesReactor::DecodeIncomingLocked() {
   // Each request is decoded into a recycled message, which becomes its batch.
   incoming_ = LogBatchPool::Shared().Get();
-  DecodeResult decoded;
-  const absl::Status status = DecodeOrOutOfMemory(
-      [&] { return decoder_.DecodeLogBatch(incoming_bytes_, *incoming_, decoded); });
+  const absl::Status status = DecodeOrOutOfMemory(incoming_decoded_, [&] {
+    return decoder_.DecodeLogBatch(incoming_bytes_, *incoming_, incoming_decoded_);
+  });
   incoming_bytes_.Clear();
   if (!status.ok()) {
     incoming_.reset();
-    return RefusedMessageStatus(status);
+    return RefuseRequest(status, incoming_decoded_, Rpc::kPushBatches, context_.metrics);
   }
   return grpc::Status::OK;
 }
 
 void PushBatchesReactor::SubmitIncomingLocked() {
   const absl::Time now = absl::Now();
-  const AdmissionResult admitted = admission_.Admit(*incoming_->mutable_records(), now);
+  const AdmissionResult admitted =
+      admission_.Admit(*incoming_->mutable_records(), now, incoming_decoded_);
   const DeliveryStage stage = context_.config.ack_on;
   v1::PushAck ack;
   ack.set_sequence(incoming_->sequence());

@@ -95,6 +95,8 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
   // The message decoded into a recycled request message from the pool; it becomes the
   // batch.
   LogBatchPool::Handle incoming_ ABSL_GUARDED_BY(mu_);
+  // What decoding it found besides the records (unchecked UTF-8, records refused early).
+  DecodeResult incoming_decoded_ ABSL_GUARDED_BY(mu_);
   // Acks of batches not yet at the ack stage, in batch order; awaited_.front() has ticket
   // first_awaited_ticket_.
   std::deque<AwaitedAck> awaited_ ABSL_GUARDED_BY(mu_);

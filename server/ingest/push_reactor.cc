@@ -73,14 +73,15 @@ void PushReactor::OnReadDone(bool ok) {
       v1::LogRecord* record = pending_.records().Add();
       DecodeResult decoded;
       const absl::Status status = DecodeOrOutOfMemory(
-          [&] { return decoder_.DecodeLogRecord(incoming_bytes_, *record, decoded); });
+          decoded, [&] { return decoder_.DecodeLogRecord(incoming_bytes_, *record, decoded); });
       incoming_bytes_.Clear();
       if (!status.ok()) {
-        // The records before it are taken and summarized; this one is not.
+        // The records before it are taken; this one is not.
         pending_.records().RemoveLast();
         read_side_done_ = true;
-        status_ = RefusedMessageStatus(status);
+        status_ = RefuseRequest(status, decoded, Rpc::kPush, context_.metrics);
       } else {
+        pending_utf8_unverified_ |= decoded.utf8_unverified;
         if (!context_.intake.open()) {
           // The record already read is kept; the client learns to stop from the status.
           read_side_done_ = true;
@@ -146,7 +147,9 @@ void PushReactor::OnDelivered(const Delivery& delivery) {
 }
 
 void PushReactor::SubmitPendingLocked() {
-  const AdmissionResult admitted = admission_.Admit(pending_.records(), absl::Now());
+  DecodeResult decoded;
+  decoded.utf8_unverified = std::exchange(pending_utf8_unverified_, false);
+  const AdmissionResult admitted = admission_.Admit(pending_.records(), absl::Now(), decoded);
   summary_.set_received(summary_.received() + admitted.admitted + admitted.filtered +
                         admitted.rejected);
   summary_.set_filtered(summary_.filtered() + admitted.filtered);

@@ -82,6 +82,8 @@ class PushReactor : public grpc::ServerReadReactor<grpc::ByteBuffer>, public Rea
   RequestDecoder decoder_ ABSL_GUARDED_BY(mu_);
   grpc::ByteBuffer incoming_bytes_;  // owned by the outstanding read
   RecordBatch pending_ ABSL_GUARDED_BY(mu_);
+  // A record of pending_ was decoded without its UTF-8 checked: admission checks them.
+  bool pending_utf8_unverified_ ABSL_GUARDED_BY(mu_) = false;
   std::unique_ptr<grpc::Alarm> batch_alarm_ ABSL_GUARDED_BY(mu_);
   bool alarm_armed_ ABSL_GUARDED_BY(mu_) = false;
   bool parked_ ABSL_GUARDED_BY(mu_) = false;

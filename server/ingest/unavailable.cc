@@ -59,9 +59,4 @@ grpc::Status IdleStatus(absl::Duration timeout) {
                                    "are records to send"));
 }
 
-grpc::Status RefusedMessageStatus(const absl::Status& decoded) {
-  return grpc::Status(static_cast<grpc::StatusCode>(decoded.code()),
-                      std::string(decoded.message()));
-}
-
 }  // namespace sluice::ingest

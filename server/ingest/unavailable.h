@@ -12,10 +12,8 @@
 #define SLUICE_SERVER_INGEST_UNAVAILABLE_H_
 
 #include <cstdint>
-#include <new>
 #include <string>
 
-#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpcpp/server_context.h"
@@ -53,23 +51,6 @@ grpc::Status OverloadedStatus(grpc::ServerContextBase& call, absl::string_view w
 // (ingest.stream_idle_timeout). No pushback: the client may open a new stream at once
 // when it has records.
 grpc::Status IdleStatus(absl::Duration timeout);
-
-// The status a call ends with when one of its messages cannot be taken at all (malformed,
-// over a per-message limit): the decoder's code and message. The records of earlier
-// messages were taken; this message's were not.
-grpc::Status RefusedMessageStatus(const absl::Status& decoded);
-
-// Runs `decode` (which returns an absl::Status); a failed allocation on the way costs only
-// that message: RESOURCE_EXHAUSTED, never the process.
-template <typename Decode>
-absl::Status DecodeOrOutOfMemory(Decode decode) {
-  try {
-    return decode();
-  } catch (const std::bad_alloc&) {
-    return absl::ResourceExhaustedError(
-        "sluice ran out of memory decoding this message; send smaller messages or retry later");
-  }
-}
 
 }  // namespace sluice::ingest
 

@@ -189,5 +189,104 @@ TEST_F(AdmissionTest, CountsTheSerializedBytesOfEveryRecordReceivedAdmittedOrNot
   EXPECT_EQ(bytes, static_cast<double>(expected));
 }
 
+// The value of the series of `family` whose only label has `value`; -1 when there is none.
+double CounterValue(prometheus::Registry& registry, const std::string& family_name,
+                    const std::string& value) {
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name != family_name) continue;
+    for (const prometheus::ClientMetric& metric : family.metric) {
+      if (metric.label.size() == 1 && metric.label[0].value == value) return metric.counter.value;
+    }
+  }
+  return -1;
+}
+
+DecodeResult Unverified() {
+  DecodeResult decoded;
+  decoded.utf8_unverified = true;
+  return decoded;
+}
+
+TEST_F(AdmissionTest, ReplacePolicyRepairsEveryStringOfTheRecordAndCountsItOnce) {
+  Add(v1::LEVEL_INFO, "fine");
+  v1::LogRecord* bad = Add(v1::LEVEL_INFO, "caf\xE9");
+  bad->set_logger("log\xFF");
+  AddField(*bad, "k\xE8y", "valu\xE9");
+  limits_.invalid_utf8 = config::InvalidUtf8Policy::kReplace;
+  Admission admission(limits_, levels_, ledger_, metrics_, Rpc::kPushBatches);
+  const AdmissionResult result = admission.Admit(records_, absl::Now(), Unverified());
+
+  EXPECT_EQ(result.admitted, 2u);
+  EXPECT_EQ(result.rejected, 0u);
+  EXPECT_EQ(result.utf8_replaced, 1u);
+  ASSERT_EQ(records_.size(), 2);
+  EXPECT_EQ(records_[0].message(), "fine");
+  EXPECT_EQ(records_[1].message(), "caf\xEF\xBF\xBD");
+  EXPECT_EQ(records_[1].logger(), "log\xEF\xBF\xBD");
+  EXPECT_EQ(records_[1].fields(0).key(), "k\xEF\xBF\xBDy");
+  EXPECT_EQ(records_[1].fields(0).string_value(), "valu\xEF\xBF\xBD");
+  EXPECT_EQ(CounterValue(registry_, "sluice_ingest_utf8_replaced_total", "PushBatches"), 1.0);
+}
+
+TEST_F(AdmissionTest, RejectPolicyRejectsOnlyTheRecordWithInvalidUtf8NamingTheString) {
+  Add(v1::LEVEL_INFO, "a");
+  v1::LogRecord* bad = Add(v1::LEVEL_INFO, "bad");
+  AddField(*bad, "ok", "fine");
+  AddField(*bad, "city", "Z\xFCrich");
+  Add(v1::LEVEL_INFO, "b");
+  limits_.invalid_utf8 = config::InvalidUtf8Policy::kReject;
+  Admission admission(limits_, levels_, ledger_, metrics_, Rpc::kPushBatches);
+  const AdmissionResult result = admission.Admit(records_, absl::Now(), Unverified());
+
+  EXPECT_EQ(result.admitted, 2u);
+  EXPECT_EQ(result.rejected, 1u);
+  EXPECT_EQ(result.first_rejection, "fields[1] \"city\": invalid UTF-8 at byte 1");
+  ASSERT_EQ(records_.size(), 2);
+  EXPECT_EQ(records_[0].message(), "a");
+  EXPECT_EQ(records_[1].message(), "b");
+  EXPECT_EQ(RejectedMetric(RejectReason::kInvalidUtf8), 1.0);
+  EXPECT_EQ(ledger_.Snapshot().rejected, 1u);
+}
+
+TEST_F(AdmissionTest, StringsAreNotCheckedWhenTheDecoderVerifiedThem) {
+  // A strict parse already refused invalid UTF-8; Admission does not pay for it again.
+  Add(v1::LEVEL_INFO, "caf\xE9");
+  limits_.invalid_utf8 = config::InvalidUtf8Policy::kReject;
+  Admission admission(limits_, levels_, ledger_, metrics_, Rpc::kPush);
+  EXPECT_EQ(admission.Admit(records_, absl::Now(), DecodeResult{}).admitted, 1u);
+}
+
+TEST_F(AdmissionTest, ReplacedRecordsAreHeldToTheSizeLimitsAfterReplacement) {
+  // 40 invalid bytes become 120: over a 100-byte limit only once replaced.
+  Add(v1::LEVEL_INFO, std::string(40, '\xE9'));
+  limits_.max_record_bytes = 100;
+  Admission admission(limits_, levels_, ledger_, metrics_, Rpc::kPush);
+  const AdmissionResult result = admission.Admit(records_, absl::Now(), Unverified());
+  EXPECT_EQ(result.rejected, 1u);
+  EXPECT_EQ(RejectedMetric(RejectReason::kRecordTooLarge), 1.0);
+}
+
+TEST_F(AdmissionTest, RecordsTheDecoderRefusedCountAsReceivedAndRejected) {
+  const size_t kept_bytes = Add(v1::LEVEL_INFO, "kept")->ByteSizeLong();
+  DecodeResult decoded;
+  decoded.refused = 3;
+  decoded.refused_reason = RejectReason::kRecordTooLarge;
+  decoded.refused_bytes = 1000;
+  decoded.first_refusal = "log record 0: too big";
+  Admission admission(limits_, levels_, ledger_, metrics_, Rpc::kExport);
+  const AdmissionResult result = admission.Admit(records_, absl::Now(), decoded);
+
+  EXPECT_EQ(result.admitted, 1u);
+  EXPECT_EQ(result.rejected, 3u);
+  EXPECT_EQ(result.first_rejection, "log record 0: too big");
+  EXPECT_EQ(RejectedMetric(RejectReason::kRecordTooLarge), 3.0);
+  const LedgerCounts counts = ledger_.Snapshot();
+  EXPECT_EQ(counts.received, 4u);
+  EXPECT_EQ(counts.rejected, 3u);
+  EXPECT_EQ(CounterValue(registry_, "sluice_ingest_records_received_total", "Export"), 4.0);
+  EXPECT_EQ(CounterValue(registry_, "sluice_ingest_bytes_received_total", "Export"),
+            static_cast<double>(1000 + kept_bytes));
+}
+
 }  // namespace
 }  // namespace sluice::ingest

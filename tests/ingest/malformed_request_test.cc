@@ -104,5 +104,54 @@ TEST(MalformedRequestTest, ExportGetsInvalidArgumentNotUnimplemented) {
   EXPECT_TRUE(fixture.processor().records().empty());
 }
 
+// Clients serialize a string that is not UTF-8 as it is (protobuf only logs it), which is
+// how a Latin-1 log line reaches the server.
+TEST(MalformedRequestTest, InvalidUtf8CostsOnlyItsRecordAndIsReplacedByDefault) {
+  LogFixture fixture(FixtureOptions{});
+  grpc::ClientContext context;
+  auto stream = fixture.stub().PushBatches(&context);
+  v1::LogBatch batch;
+  batch.set_sequence(1);
+  *batch.add_records() = Record("before");
+  *batch.add_records() = Record("caf\xe9");  // Latin-1
+  *batch.add_records() = Record("after");
+  ASSERT_TRUE(stream->Write(batch));
+  v1::PushAck ack;
+  ASSERT_TRUE(stream->Read(&ack));
+  EXPECT_EQ(ack.accepted(), 3u);
+  EXPECT_EQ(ack.rejected(), 0u);
+  stream->WritesDone();
+  EXPECT_FALSE(stream->Read(&ack));
+  EXPECT_TRUE(stream->Finish().ok());
+  ASSERT_TRUE(fixture.processor().AwaitRecords(3));
+  EXPECT_THAT(fixture.processor().messages(),
+              ::testing::ElementsAre("before", "caf\xef\xbf\xbd", "after"));
+  EXPECT_EQ(
+      CounterValue(fixture.registry(), "sluice_ingest_utf8_replaced_total", "rpc", "PushBatches"),
+      1);
+}
+
+TEST(MalformedRequestTest, InvalidUtf8UnderRejectRejectsOnlyItsRecord) {
+  FixtureOptions options;
+  options.limits.invalid_utf8 = config::InvalidUtf8Policy::kReject;
+  OtlpFixture fixture(options);
+  otlp_collector::ExportLogsServiceRequest request;
+  auto& scope_logs = *request.add_resource_logs()->add_scope_logs();
+  for (int i = 0; i < 101; ++i) {
+    auto& record = *scope_logs.add_log_records();
+    record.mutable_body()->set_string_value(absl::StrCat("r", i));
+    auto& attribute = *record.add_attributes();
+    attribute.set_key("city");
+    attribute.mutable_value()->set_string_value(i == 50 ? "M\xfcnchen" : "Berlin");
+  }
+  otlp_collector::ExportLogsServiceResponse response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(fixture.stub().Export(&context, request, &response).ok());
+  EXPECT_EQ(response.partial_success().rejected_log_records(), 1);
+  EXPECT_THAT(response.partial_success().error_message(), HasSubstr("invalid UTF-8"));
+  ASSERT_TRUE(fixture.processor().AwaitRecords(100));
+  EXPECT_EQ(fixture.processor().records().size(), 100u);
+}
+
 }  // namespace
 }  // namespace sluice::ingest
