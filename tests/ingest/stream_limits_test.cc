@@ -171,13 +171,14 @@ TEST(LogServiceLimitsTest, IdlePushBatchesStreamGetsItsOwedAcksThenUnavailable) 
 
 TEST(LogServiceLimitsTest, ABusyStreamIsNotIdle) {
   FixtureOptions options;
-  options.limits.stream_idle_timeout = absl::Milliseconds(500);
+  // Margins that hold on a loaded machine: a message every ~20 ms against a 1 s timeout.
+  options.limits.stream_idle_timeout = absl::Seconds(1);
   Fixture fixture(options);
   grpc::ClientContext context;
   auto stream = fixture.stub().PushBatches(&context);
   v1::PushAck ack;
   // Two timeouts' worth of messages, each well within the timeout of the one before.
-  const absl::Time until = absl::Now() + absl::Milliseconds(1100);
+  const absl::Time until = absl::Now() + absl::Milliseconds(2200);
   uint64_t sequence = 0;
   while (absl::Now() < until) {
     ASSERT_TRUE(stream->Write(Batch(++sequence, 1)));
