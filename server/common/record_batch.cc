@@ -15,6 +15,13 @@ const RecordBatch::Records& RecordBatch::records() const {
   return request_ == nullptr ? *kEmpty : request_->records();
 }
 
+size_t RecordBatch::memory_bytes() {
+  if (memory_bytes_ == kUnknownBytes) {
+    memory_bytes_ = request_ == nullptr ? 0 : LogBatchPool::MemoryBytes(*request_);
+  }
+  return memory_bytes_;
+}
+
 void RecordBatch::Deliver(const Delivery& delivery) {
   if (on_delivered_ == nullptr) return;
   DeliveryCallback callback = std::move(on_delivered_);
