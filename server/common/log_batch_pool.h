@@ -30,11 +30,14 @@ namespace sluice {
 
 class LogBatchPool {
  public:
+  // The defaults keep what the client library sends (batches of at most 1,000 records and
+  // 1 MiB on the wire, a few MiB once parsed) and free rarer, larger messages, whose own
+  // allocation is amortized over their many records anyway.
   struct Limits {
-    size_t max_pooled = 64;                    // messages kept
-    int max_records = 4096;                    // records a kept message may hold, cleared or not
-    size_t max_message_bytes = 1 << 20;        // MemoryBytes of a kept message
-    size_t max_pooled_bytes = 16 * (1 << 20);  // MemoryBytes of all kept messages together
+    size_t max_pooled = 64;              // messages kept
+    int max_records = 4096;              // records a kept message may hold, cleared or not
+    size_t max_message_bytes = 4 << 20;  // MemoryBytes of a kept message
+    size_t max_pooled_bytes = 32 << 20;  // MemoryBytes of all kept messages together
   };
 
   // The handle's deleter; a default-constructed one (no pool) just deletes. `retained` is
