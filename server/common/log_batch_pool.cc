@@ -63,13 +63,13 @@ LogBatchPool::Handle LogBatchPool::Get() {
       const Pooled pooled = free_.back();
       free_.pop_back();
       pooled_bytes_ -= pooled.retained;
-      return Handle(pooled.batch, Return{this, pooled.retained});
+      return Handle(pooled.batch, Return{this, pooled.retained, 0});
     }
   }
-  return Handle(new v1::LogBatch(), Return{this, 0});
+  return Handle(new v1::LogBatch(), Return{this, 0, 0});
 }
 
-void LogBatchPool::Put(v1::LogBatch* batch, size_t retained) {
+void LogBatchPool::Put(v1::LogBatch* batch, size_t retained, size_t measured) {
   // A cleared RepeatedPtrField keeps its cleared elements, and cleared strings keep their
   // capacity: a message that once held a large batch keeps its size however small the
   // batches it carries later, so such a message is freed instead.
@@ -77,7 +77,7 @@ void LogBatchPool::Put(v1::LogBatch* batch, size_t retained) {
     delete batch;
     return;
   }
-  retained = std::max(retained, MemoryBytes(*batch));
+  retained = std::max(retained, measured != 0 ? measured : MemoryBytes(*batch));
   if (retained > limits_.max_message_bytes) {
     delete batch;
     return;

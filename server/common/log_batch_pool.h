@@ -42,13 +42,17 @@ class LogBatchPool {
 
   // The handle's deleter; a default-constructed one (no pool) just deletes. `retained` is
   // what the message held when it was pooled: its cleared records are not visible to a
-  // later walk, but their strings still hold that memory.
+  // later walk, but their strings still hold that memory. `measured`, when not 0, is
+  // MemoryBytes of the message as it is now: RecordBatch sets it when it measures the
+  // batch for the scheduler and clears it when the records may change, which saves the
+  // pool a second walk on the way back.
   struct Return {
     LogBatchPool* pool = nullptr;
     size_t retained = 0;
+    size_t measured = 0;
     void operator()(v1::LogBatch* batch) const {
       if (pool != nullptr) {
-        pool->Put(batch, retained);
+        pool->Put(batch, retained, measured);
       } else {
         delete batch;
       }
@@ -82,7 +86,7 @@ class LogBatchPool {
     size_t retained;
   };
 
-  void Put(v1::LogBatch* batch, size_t retained);
+  void Put(v1::LogBatch* batch, size_t retained, size_t measured);
 
   const Limits limits_;
   mutable std::mutex mu_;

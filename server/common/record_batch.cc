@@ -17,7 +17,9 @@ const RecordBatch::Records& RecordBatch::records() const {
 
 size_t RecordBatch::memory_bytes() {
   if (memory_bytes_ == kUnknownBytes) {
-    memory_bytes_ = request_ == nullptr ? 0 : LogBatchPool::MemoryBytes(*request_);
+    if (request_ == nullptr) return memory_bytes_ = 0;
+    memory_bytes_ = LogBatchPool::MemoryBytes(*request_);
+    request_.get_deleter().measured = memory_bytes_;
   }
   return memory_bytes_;
 }

@@ -44,7 +44,9 @@ class RecordBatch {
   // Mutable access forgets the cached memory_bytes(): the records may change.
   Records& records() {
     memory_bytes_ = kUnknownBytes;
-    return *request()->mutable_records();
+    v1::LogBatch* message = request();
+    request_.get_deleter().measured = 0;
+    return *message->mutable_records();
   }
   const Records& records() const;
 
@@ -55,7 +57,7 @@ class RecordBatch {
   // not its wire size: a parsed record costs several times its encoding, and memory is
   // what the scheduler's channel_capacity_bytes bounds. Walks the records on the first
   // call and caches the result until records() is next taken mutably, so the scheduler
-  // pays for it once per batch.
+  // pays for it once per batch; the pool, taking the message back, reuses it too.
   size_t memory_bytes();
 
   // The ingest stream the records came from; stream_affinity dispatch keys on it.

@@ -119,6 +119,18 @@ TEST(LogBatchPoolTest, RemembersWhatARecycledMessageRetainsOnceItCarriesLess) {
   EXPECT_EQ(pool.pooled_bytes_for_test(), retained);
 }
 
+TEST(LogBatchPoolTest, TrustsTheMeasurementTheHandleCarriesInsteadOfWalkingAgain) {
+  LogBatchPool::Limits limits;
+  limits.max_message_bytes = 64 * 1024;
+  LogBatchPool pool(limits);
+  {
+    LogBatchPool::Handle batch = pool.Get();
+    AddRecords(*batch, 1, 10);
+    batch.get_deleter().measured = 100 * 1024;  // as if the batch had measured that much
+  }
+  EXPECT_EQ(pool.pooled_for_test(), 0u);
+}
+
 TEST(LogBatchPoolTest, KeepsAtMostMaxPooledBytesInTotal) {
   const size_t one = BytesOf(20, 1000);
   LogBatchPool::Limits limits;
