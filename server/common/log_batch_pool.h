@@ -8,11 +8,11 @@
 //
 // What a recycled message keeps is the capacity of the largest batch it ever held, so
 // recycling an occasional huge message would pin its memory for good. The pool therefore
-// measures each returned message (MemoryBytes, one walk of its records) and frees, instead
-// of keeping, a message that grew beyond `max_records` records or `max_message_bytes`;
-// and it keeps at most `max_pooled` messages and `max_pooled_bytes` in total. Ordinary
-// messages, the hot path, are still recycled; after a burst of large ones, their memory
-// goes back to the allocator.
+// measures each returned message (MemoryBytes, one walk of its records, or the measurement
+// the scheduler already took of it) and frees, instead of keeping, a message that grew
+// beyond `max_records` records or `max_message_bytes`; and it keeps at most `max_pooled`
+// messages and `max_pooled_bytes` in total. Ordinary messages, the hot path, are still
+// recycled; after a burst of large ones, their memory goes back to the allocator.
 //
 // Thread-safe; one short lock per Get and per return.
 #ifndef SLUICE_SERVER_COMMON_LOG_BATCH_POOL_H_
