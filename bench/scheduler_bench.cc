@@ -1,7 +1,9 @@
 // Scheduler micro-benchmarks: records/s handed from one producer through Submit to the
 // workers and into the null output, for 1, 2 and 4 workers and batches of 1, 16 and 256
 // records — against the baseline every log library starts from, one queue behind one
-// mutex shared by all workers.
+// mutex shared by all workers. And what measuring a batch's memory costs per record
+// (LogBatchPool::MemoryBytes, which Submit pays once per batch) against protobuf's
+// reflection-based SpaceUsedLong.
 //
 //   build/bin/scheduler_bench --benchmark_min_time=0.5
 #include <condition_variable>
@@ -9,10 +11,12 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "server/common/log_batch_pool.h"
 #include "server/outputs/null/null_output.h"
 #include "server/pipeline/pipeline.h"
 #include "server/scheduler/scheduler.h"
@@ -114,6 +118,34 @@ void BM_SharedMutexQueue(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * batch_records);
 }
 
+// A record shaped like the load generator's: a logger, a 100-byte message, three fields.
+v1::LogBatch TypicalMessage(int records) {
+  v1::LogBatch batch;
+  for (int i = 0; i < records; ++i) {
+    v1::LogRecord* record = batch.add_records();
+    record->set_logger("bench.load");
+    record->set_message(std::string(100, 'm'));
+    for (const char* key : {"user", "request_id", "region"}) {
+      v1::Field* field = record->add_fields();
+      field->set_key(key);
+      field->set_string_value("value-0123456789");
+    }
+  }
+  return batch;
+}
+
+void BM_MemoryBytes(benchmark::State& state) {
+  const v1::LogBatch batch = TypicalMessage(static_cast<int>(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(LogBatchPool::MemoryBytes(batch));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
+void BM_SpaceUsedLong(benchmark::State& state) {
+  const v1::LogBatch batch = TypicalMessage(static_cast<int>(state.range(0)));
+  for (auto _ : state) benchmark::DoNotOptimize(batch.SpaceUsedLong());
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+
 void Matrix(benchmark::internal::Benchmark* benchmark) {
   benchmark->ArgNames({"workers", "batch"});
   for (int workers : {1, 2, 4}) {
@@ -124,6 +156,8 @@ void Matrix(benchmark::internal::Benchmark* benchmark) {
 
 BENCHMARK(BM_Scheduler)->Apply(Matrix);
 BENCHMARK(BM_SharedMutexQueue)->Apply(Matrix);
+BENCHMARK(BM_MemoryBytes)->Arg(256)->ArgName("records");
+BENCHMARK(BM_SpaceUsedLong)->Arg(256)->ArgName("records");
 
 }  // namespace
 }  // namespace sluice::bench

@@ -361,7 +361,11 @@ void ServerApp::HousekeepingLoop() {
 
 bool ServerApp::EveryChannelFull() const {
   for (const scheduler::WorkerSnapshot& worker : scheduler_->Snapshot()) {
-    if (worker.queue_depth < worker.queue_capacity) return false;
+    // Full by records or by bytes: either bound stops the channel from taking a batch.
+    if (worker.queue_depth < worker.queue_capacity &&
+        worker.queue_bytes < worker.queue_capacity_bytes) {
+      return false;
+    }
   }
   return true;
 }

@@ -4,9 +4,15 @@
 // Protobuf's Clear() keeps a message's sub-objects and string capacity; parsing into a
 // cleared LogBatch of similar shape allocates almost nothing. Ingest takes a message from
 // the pool for each read (Get); when the worker is done with the batch, the handle's
-// deleter clears the message on the worker thread and puts it back. The pool keeps at most
-// `max_pooled` messages and refuses ones that grew beyond `max_records`, so the memory it
-// retains stays bounded (about max_pooled × max_records × the size of a record).
+// deleter clears the message on the worker thread and puts it back.
+//
+// What a recycled message keeps is the capacity of the largest batch it ever held, so
+// recycling an occasional huge message would pin its memory for good. The pool therefore
+// measures each returned message (MemoryBytes, one walk of its records, or the measurement
+// the scheduler already took of it) and frees, instead of keeping, a message that grew
+// beyond `max_records` records or `max_message_bytes`; and it keeps at most `max_pooled`
+// messages and `max_pooled_bytes` in total. Ordinary messages, the hot path, are still
+// recycled; after a burst of large ones, their memory goes back to the allocator.
 //
 // Thread-safe; one short lock per Get and per return.
 #ifndef SLUICE_SERVER_COMMON_LOG_BATCH_POOL_H_
@@ -24,12 +30,29 @@ namespace sluice {
 
 class LogBatchPool {
  public:
-  // The handle's deleter; a default-constructed one (no pool) just deletes.
+  // The defaults keep what the client library sends (batches of at most 1,000 records and
+  // 1 MiB on the wire, a few MiB once parsed) and free rarer, larger messages, whose own
+  // allocation is amortized over their many records anyway.
+  struct Limits {
+    size_t max_pooled = 64;              // messages kept
+    int max_records = 4096;              // records a kept message may hold, cleared or not
+    size_t max_message_bytes = 4 << 20;  // MemoryBytes of a kept message
+    size_t max_pooled_bytes = 32 << 20;  // MemoryBytes of all kept messages together
+  };
+
+  // The handle's deleter; a default-constructed one (no pool) just deletes. `retained` is
+  // what the message held when it was pooled: its cleared records are not visible to a
+  // later walk, but their strings still hold that memory. `measured`, when not 0, is
+  // MemoryBytes of the message as it is now: RecordBatch sets it when it measures the
+  // batch for the scheduler and clears it when the records may change, which saves the
+  // pool a second walk on the way back.
   struct Return {
     LogBatchPool* pool = nullptr;
+    size_t retained = 0;
+    size_t measured = 0;
     void operator()(v1::LogBatch* batch) const {
       if (pool != nullptr) {
-        pool->Put(batch);
+        pool->Put(batch, retained, measured);
       } else {
         delete batch;
       }
@@ -37,8 +60,7 @@ class LogBatchPool {
   };
   using Handle = std::unique_ptr<v1::LogBatch, Return>;
 
-  LogBatchPool(size_t max_pooled, int max_records)
-      : max_pooled_(max_pooled), max_records_(max_records) {}
+  explicit LogBatchPool(const Limits& limits) : limits_(limits) {}
   LogBatchPool(const LogBatchPool&) = delete;
   LogBatchPool& operator=(const LogBatchPool&) = delete;
   ~LogBatchPool();
@@ -46,18 +68,30 @@ class LogBatchPool {
   // An empty message, recycled when one is available.
   Handle Get();
 
-  // The pool ingest uses: 64 messages of up to 4,096 records.
+  // The pool ingest uses, with the default Limits.
   static LogBatchPool& Shared();
 
+  // An estimate of the heap memory `batch` holds, not its wire size: each record object and
+  // its slot, every set string at its capacity, each field and its strings, and records and
+  // fields kept cleared for reuse at their object size. Cheap (no reflection): a few
+  // nanoseconds per record. The scheduler counts it against channel_capacity_bytes.
+  static size_t MemoryBytes(const v1::LogBatch& batch);
+
   size_t pooled_for_test() const;
+  size_t pooled_bytes_for_test() const;
 
  private:
-  void Put(v1::LogBatch* batch);
+  struct Pooled {
+    v1::LogBatch* batch;
+    size_t retained;
+  };
 
-  const size_t max_pooled_;
-  const int max_records_;
+  void Put(v1::LogBatch* batch, size_t retained, size_t measured);
+
+  const Limits limits_;
   mutable std::mutex mu_;
-  std::vector<v1::LogBatch*> free_ ABSL_GUARDED_BY(mu_);
+  std::vector<Pooled> free_ ABSL_GUARDED_BY(mu_);
+  size_t pooled_bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace sluice

@@ -15,6 +15,15 @@ const RecordBatch::Records& RecordBatch::records() const {
   return request_ == nullptr ? *kEmpty : request_->records();
 }
 
+size_t RecordBatch::memory_bytes() {
+  if (memory_bytes_ == kUnknownBytes) {
+    if (request_ == nullptr) return memory_bytes_ = 0;
+    memory_bytes_ = LogBatchPool::MemoryBytes(*request_);
+    request_.get_deleter().measured = memory_bytes_;
+  }
+  return memory_bytes_;
+}
+
 void RecordBatch::Deliver(const Delivery& delivery) {
   if (on_delivered_ == nullptr) return;
   DeliveryCallback callback = std::move(on_delivered_);

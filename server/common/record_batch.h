@@ -41,11 +41,24 @@ class RecordBatch {
   // Takes over a parsed request: its records become the batch's, without a copy.
   static RecordBatch FromRequest(LogBatchPool::Handle request);
 
-  Records& records() { return *request()->mutable_records(); }
+  // Mutable access forgets the cached memory_bytes(): the records may change.
+  Records& records() {
+    memory_bytes_ = kUnknownBytes;
+    v1::LogBatch* message = request();
+    request_.get_deleter().measured = 0;
+    return *message->mutable_records();
+  }
   const Records& records() const;
 
   size_t size() const { return request_ == nullptr ? 0 : request_->records_size(); }
   bool empty() const { return size() == 0; }
+
+  // An estimate of the heap memory the batch's message holds (LogBatchPool::MemoryBytes),
+  // not its wire size: a parsed record costs several times its encoding, and memory is
+  // what the scheduler's channel_capacity_bytes bounds. Walks the records on the first
+  // call and caches the result until records() is next taken mutably, so the scheduler
+  // pays for it once per batch; the pool, taking the message back, reuses it too.
+  size_t memory_bytes();
 
   // The ingest stream the records came from; stream_affinity dispatch keys on it.
   uint64_t stream_id() const { return stream_id_; }
@@ -69,7 +82,10 @@ class RecordBatch {
  private:
   v1::LogBatch* request();
 
+  static constexpr size_t kUnknownBytes = ~size_t{0};
+
   LogBatchPool::Handle request_;
+  size_t memory_bytes_ = kUnknownBytes;
   uint64_t stream_id_ = 0;
   absl::Time received_at_ = absl::UnixEpoch();
   DeliveryStage delivery_stage_ = DeliveryStage::kAccepted;

@@ -28,20 +28,22 @@ void Scheduler::Start() {
   }
 }
 
-bool Scheduler::Fits(const Channel& channel, size_t records) const {
-  return channel.queue.empty() || channel.depth + records <= config_.channel_capacity;
+bool Scheduler::Fits(const Channel& channel, size_t records, size_t bytes) const {
+  return channel.queue.empty() || (channel.depth + records <= config_.channel_capacity &&
+                                   channel.bytes + bytes <= config_.channel_capacity_bytes);
 }
 
-bool Scheduler::Enqueue(Channel& channel, RecordBatch&& batch, absl::Time now) {
+bool Scheduler::Enqueue(Channel& channel, RecordBatch&& batch, size_t bytes, absl::Time now) {
   channel.depth += batch.size();
-  channel.queue.push_back(QueuedBatch{std::move(batch), now});
+  channel.bytes += bytes;
+  channel.queue.push_back(QueuedBatch{std::move(batch), bytes, now});
   return channel.worker_waiting;
 }
 
-bool Scheduler::TryEnqueue(Channel& channel, RecordBatch& batch) {
+bool Scheduler::TryEnqueue(Channel& channel, RecordBatch& batch, size_t bytes) {
   std::unique_lock lock(channel.mu);
-  if (!channel.parked.empty() || !Fits(channel, batch.size())) return false;
-  const bool wake = Enqueue(channel, std::move(batch), absl::Now());
+  if (!channel.parked.empty() || !Fits(channel, batch.size(), bytes)) return false;
+  const bool wake = Enqueue(channel, std::move(batch), bytes, absl::Now());
   lock.unlock();
   if (wake) channel.work_ready.notify_one();
   return true;
@@ -55,6 +57,8 @@ void Scheduler::AddPending(int64_t records) {
 
 SubmitOutcome Scheduler::Submit(RecordBatch&& batch, ResumeCallback on_queued) {
   AddPending(static_cast<int64_t>(batch.size()));
+  // Outside every lock: it walks the records once.
+  const size_t bytes = batch.memory_bytes();
   const size_t count = channels_.size();
   size_t first;
   if (config_.dispatch == DispatchPolicy::kStreamAffinity) {
@@ -64,13 +68,16 @@ SubmitOutcome Scheduler::Submit(RecordBatch&& batch, ResumeCallback on_queued) {
     // Spill to the other channels before applying the overflow policy: one slow worker
     // should not hold up a stream while its neighbours have room.
     for (size_t step = 0; step < count; ++step) {
-      if (TryEnqueue(*channels_[(first + step) % count], batch)) return SubmitOutcome::kAccepted;
+      if (TryEnqueue(*channels_[(first + step) % count], batch, bytes)) {
+        return SubmitOutcome::kAccepted;
+      }
     }
   }
-  return Overflow(*channels_[first], std::move(batch), std::move(on_queued));
+  return Overflow(*channels_[first], std::move(batch), bytes, std::move(on_queued));
 }
 
-SubmitOutcome Scheduler::Overflow(Channel& channel, RecordBatch&& batch, ResumeCallback on_queued) {
+SubmitOutcome Scheduler::Overflow(Channel& channel, RecordBatch&& batch, size_t bytes,
+                                  ResumeCallback on_queued) {
   const size_t records = batch.size();
   const absl::Time now = absl::Now();
   size_t evicted_records = 0;
@@ -83,11 +90,11 @@ SubmitOutcome Scheduler::Overflow(Channel& channel, RecordBatch&& batch, ResumeC
       std::abort();
     }
     // A worker may have freed room since the caller looked; parked batches go first.
-    if (channel.parked.empty() && Fits(channel, records)) {
-      wake = Enqueue(channel, std::move(batch), now);
+    if (channel.parked.empty() && Fits(channel, records, bytes)) {
+      wake = Enqueue(channel, std::move(batch), bytes, now);
       outcome = SubmitOutcome::kAccepted;
     } else {
-      outcome = ApplyPolicyLocked(channel, std::move(batch), std::move(on_queued), now,
+      outcome = ApplyPolicyLocked(channel, std::move(batch), bytes, std::move(on_queued), now,
                                   &evicted_records, &wake);
     }
   }
@@ -100,20 +107,20 @@ SubmitOutcome Scheduler::Overflow(Channel& channel, RecordBatch&& batch, ResumeC
   return outcome;
 }
 
-SubmitOutcome Scheduler::ApplyPolicyLocked(Channel& channel, RecordBatch&& batch,
+SubmitOutcome Scheduler::ApplyPolicyLocked(Channel& channel, RecordBatch&& batch, size_t bytes,
                                            ResumeCallback on_queued, absl::Time now,
                                            size_t* evicted_records, bool* wake) {
   const size_t records = batch.size();
   switch (config_.overflow) {
     case OverflowPolicy::kBlock:
-      channel.parked.push_back(ParkedBatch{std::move(batch), std::move(on_queued), now});
+      channel.parked.push_back(ParkedBatch{std::move(batch), bytes, std::move(on_queued), now});
       parked_count_.fetch_add(1, std::memory_order_relaxed);
       if (metrics_ != nullptr) metrics_->OnParked(channel.index);
       return SubmitOutcome::kParked;
     case OverflowPolicy::kDropNewest:
       return SubmitOutcome::kDroppedNewest;
     case OverflowPolicy::kDropOldest:
-      while (!channel.queue.empty() && !Fits(channel, records)) {
+      while (!channel.queue.empty() && !Fits(channel, records, bytes)) {
         RecordBatch& evicted = channel.queue.front().batch;
         const size_t n = evicted.size();
         if (evicted.awaits_delivery()) {
@@ -121,10 +128,11 @@ SubmitOutcome Scheduler::ApplyPolicyLocked(Channel& channel, RecordBatch&& batch
               Eviction{evicted.TakeDeliveryCallback(), static_cast<uint32_t>(n)});
         }
         channel.depth -= n;
+        channel.bytes -= channel.queue.front().bytes;
         *evicted_records += n;
         channel.queue.pop_front();
       }
-      *wake = Enqueue(channel, std::move(batch), now);
+      *wake = Enqueue(channel, std::move(batch), bytes, now);
       return SubmitOutcome::kAcceptedEvictedOldest;
   }
   return SubmitOutcome::kDroppedNewest;
@@ -160,10 +168,13 @@ void Scheduler::WorkerLoop(Channel& channel) {
         item = std::move(channel.queue.front());
         channel.queue.pop_front();
         channel.depth -= item.batch.size();
+        channel.bytes -= item.bytes;
         const absl::Time now = absl::Now();
-        while (!channel.parked.empty() && Fits(channel, channel.parked.front().batch.size())) {
+        while (!channel.parked.empty() &&
+               Fits(channel, channel.parked.front().batch.size(), channel.parked.front().bytes)) {
           ParkedBatch& parked = channel.parked.front();
-          (void)Enqueue(channel, std::move(parked.batch), now);  // this worker is awake
+          // This worker is awake: no need to wake it.
+          (void)Enqueue(channel, std::move(parked.batch), parked.bytes, now);
           resumed.push_back(std::move(parked));
           channel.parked.pop_front();
         }
@@ -222,6 +233,8 @@ std::vector<WorkerSnapshot> Scheduler::Snapshot() const {
     WorkerSnapshot worker;
     worker.queue_depth = channel->depth;
     worker.queue_capacity = config_.channel_capacity;
+    worker.queue_bytes = channel->bytes;
+    worker.queue_capacity_bytes = config_.channel_capacity_bytes;
     if (!channel->queue.empty())
       worker.oldest_record_age = now - channel->queue.front().enqueued_at;
     snapshot.push_back(worker);

@@ -1,20 +1,26 @@
 // Scheduler: N worker threads, one bounded channel each, between ingest and the outputs.
 //
 // Ingest calls Submit() from gRPC callback threads; Submit never blocks. Each channel holds
-// at most `channel_capacity` records (a single batch larger than that is admitted into an
-// empty channel, so no batch is stuck forever). Dispatch is round_robin — the next channel
-// in turn, spilling to the others when it is full — or stream_affinity — channel =
-// stream_id mod workers, which keeps each stream's batches in order.
+// at most `channel_capacity` records and at most `channel_capacity_bytes` of their
+// in-memory size (RecordBatch::memory_bytes(), computed once per batch at Submit); it is
+// full when either bound is reached. The record bound alone does not bound memory: a
+// channel of tiny records and one of 64 KiB messages differ a thousandfold. A single batch
+// larger than a whole channel, by either measure, is admitted into an empty channel, so no
+// batch is stuck forever. Dispatch is round_robin — the next channel in turn, spilling to
+// the others when it is full — or stream_affinity — channel = stream_id mod workers, which
+// keeps each stream's batches in order.
 //
 // When no channel has room, the overflow policy decides:
 //   block        the batch is parked with its resume callback; a worker that frees room
 //                queues it and runs the callback. Ingest stops reading the stream until
 //                then, so HTTP/2 flow control pushes back on the client. Default.
 //   drop_newest  the incoming batch is dropped and counted.
-//   drop_oldest  the oldest queued batches of the channel are evicted and counted; their
-//                senders learn it through the batches' delivery callbacks, which that
-//                channel's worker runs (never Submit, whose caller may hold its own lock).
-// Memory is bounded by workers × channel_capacity plus one parked batch per stream.
+//   drop_oldest  the oldest queued batches of the channel are evicted and counted, until
+//                both the records and the bytes of the new one fit; their senders learn it
+//                through the batches' delivery callbacks, which that channel's worker runs
+//                (never Submit, whose caller may hold its own lock).
+// Queued memory is bounded by workers × (channel_capacity_bytes + one batch), plus one
+// parked batch per stream.
 //
 // Parking is folded into Submit (rather than a separate NotifyWhenWritable) so the check
 // for room and the park happen under one lock: no wake-up can be lost in between, and the
@@ -56,8 +62,10 @@ enum class SubmitOutcome {
 };
 
 struct WorkerSnapshot {
-  size_t queue_depth = 0;     // records queued
-  size_t queue_capacity = 0;  // records
+  size_t queue_depth = 0;           // records queued
+  size_t queue_capacity = 0;        // records
+  size_t queue_bytes = 0;           // in-memory bytes of the queued batches
+  size_t queue_capacity_bytes = 0;  // bytes
   absl::Duration oldest_record_age = absl::ZeroDuration();
 };
 
@@ -95,6 +103,7 @@ class Scheduler {
  private:
   struct QueuedBatch {
     RecordBatch batch;
+    size_t bytes = 0;  // batch.memory_bytes() when queued: what the channel counted
     absl::Time enqueued_at;
   };
   struct Eviction {
@@ -103,6 +112,7 @@ class Scheduler {
   };
   struct ParkedBatch {
     RecordBatch batch;
+    size_t bytes = 0;
     ResumeCallback on_queued;
     absl::Time parked_at;
   };
@@ -118,21 +128,26 @@ class Scheduler {
     // Evicted batches whose senders wait for a delivery report; the worker reports.
     std::vector<Eviction> evictions ABSL_GUARDED_BY(mu);
     size_t depth ABSL_GUARDED_BY(mu) = 0;  // records in `queue`
+    size_t bytes ABSL_GUARDED_BY(mu) = 0;  // sum of QueuedBatch::bytes in `queue`
     bool stopping ABSL_GUARDED_BY(mu) = false;
   };
 
-  bool Fits(const Channel& channel, size_t records) const ABSL_SHARED_LOCKS_REQUIRED(channel.mu);
-  // Queues `batch`; the caller wakes the worker (WakeWorker) after unlocking if told to.
-  [[nodiscard]] bool Enqueue(Channel& channel, RecordBatch&& batch, absl::Time now)
+  // True when a batch of `records` and `bytes` may be queued: the channel is empty, or both
+  // capacities leave room for it.
+  bool Fits(const Channel& channel, size_t records, size_t bytes) const
+      ABSL_SHARED_LOCKS_REQUIRED(channel.mu);
+  // Queues `batch` (`bytes` in memory); the caller wakes the worker after unlocking if told to.
+  [[nodiscard]] bool Enqueue(Channel& channel, RecordBatch&& batch, size_t bytes, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(channel.mu);
   void AddPending(int64_t records);
   // Tries to queue without parking or dropping; consumes `batch` only on success.
-  bool TryEnqueue(Channel& channel, RecordBatch& batch);
+  bool TryEnqueue(Channel& channel, RecordBatch& batch, size_t bytes);
   // Queues on `channel` if a worker freed room meanwhile, else applies the overflow policy.
-  SubmitOutcome Overflow(Channel& channel, RecordBatch&& batch, ResumeCallback on_queued);
-  SubmitOutcome ApplyPolicyLocked(Channel& channel, RecordBatch&& batch, ResumeCallback on_queued,
-                                  absl::Time now, size_t* evicted_records, bool* wake)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(channel.mu);
+  SubmitOutcome Overflow(Channel& channel, RecordBatch&& batch, size_t bytes,
+                         ResumeCallback on_queued);
+  SubmitOutcome ApplyPolicyLocked(Channel& channel, RecordBatch&& batch, size_t bytes,
+                                  ResumeCallback on_queued, absl::Time now, size_t* evicted_records,
+                                  bool* wake) ABSL_EXCLUSIVE_LOCKS_REQUIRED(channel.mu);
   void WorkerLoop(Channel& channel);
 
   const config::SchedulerConfig config_;

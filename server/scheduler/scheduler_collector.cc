@@ -28,6 +28,10 @@ std::vector<prometheus::MetricFamily> SchedulerCollector::Collect() const {
       GaugeFamily("sluice_scheduler_queue_depth", "Records queued in the worker's channel");
   auto capacity =
       GaugeFamily("sluice_scheduler_queue_capacity", "Records the worker's channel holds at most");
+  auto bytes = GaugeFamily("sluice_scheduler_queue_bytes",
+                           "In-memory bytes of the records queued in the worker's channel");
+  auto capacity_bytes = GaugeFamily("sluice_scheduler_queue_capacity_bytes",
+                                    "In-memory bytes the worker's channel holds at most");
   auto age = GaugeFamily("sluice_scheduler_oldest_record_age_seconds",
                          "Seconds the batch at the head of the worker's channel has waited");
   auto parked = GaugeFamily("sluice_scheduler_parked_streams",
@@ -37,10 +41,13 @@ std::vector<prometheus::MetricFamily> SchedulerCollector::Collect() const {
     std::vector<prometheus::ClientMetric::Label> labels = {{"worker", std::to_string(i)}};
     AddGauge(depth, labels, static_cast<double>(workers[i].queue_depth));
     AddGauge(capacity, labels, static_cast<double>(workers[i].queue_capacity));
+    AddGauge(bytes, labels, static_cast<double>(workers[i].queue_bytes));
+    AddGauge(capacity_bytes, labels, static_cast<double>(workers[i].queue_capacity_bytes));
     AddGauge(age, labels, absl::ToDoubleSeconds(workers[i].oldest_record_age));
   }
   AddGauge(parked, {}, static_cast<double>(scheduler_.parked_streams()));
-  return {std::move(depth), std::move(capacity), std::move(age), std::move(parked)};
+  return {std::move(depth),          std::move(capacity), std::move(bytes),
+          std::move(capacity_bytes), std::move(age),      std::move(parked)};
 }
 
 }  // namespace sluice::scheduler

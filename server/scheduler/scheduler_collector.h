@@ -2,6 +2,8 @@
 //
 //   sluice_scheduler_queue_depth{worker}                 records queued now
 //   sluice_scheduler_queue_capacity{worker}              records the channel holds at most
+//   sluice_scheduler_queue_bytes{worker}                 in-memory bytes queued now
+//   sluice_scheduler_queue_capacity_bytes{worker}        bytes the channel holds at most
 //   sluice_scheduler_oldest_record_age_seconds{worker}   age of the batch at the queue head
 //   sluice_scheduler_parked_streams                      streams waiting for room now
 //

@@ -155,14 +155,12 @@ TEST(StandardServicesTest, IngestHealthIsServingUntilADrainAndAgainAfterResume) 
             HealthCheckResponse::SERVING);
 }
 
-TEST(StandardServicesTest, IngestHealthIsNotServingWhileEveryChannelIsFull) {
-  // One worker, room for one batch of 10, an output that takes 2 s per write: the first
-  // batch occupies the worker, the second fills the channel, the third is parked.
-  absl::StatusOr<std::unique_ptr<SluicedProcess>> server = SluicedProcess::Start(R"(
-scheduler: { workers: 1, channel_capacity: 10 }
-outputs:
-  - { type: "null", write_latency: 2s }
-)");
+// Sends three batches of `records` records of `message` on one stream to a server whose one
+// worker is held by a slow output: the first batch occupies the worker, the second fills
+// the channel, the third is parked. Ingest health must say NOT_SERVING meanwhile.
+void ExpectNotServingWhileTheChannelIsFull(const std::string& config, int records,
+                                           const std::string& message) {
+  absl::StatusOr<std::unique_ptr<SluicedProcess>> server = SluicedProcess::Start(config);
   ASSERT_TRUE(server.ok()) << server.status();
   const std::string ingest = (*server)->ingest_target();
   EXPECT_EQ(Check(ingest, ""), HealthCheckResponse::SERVING);
@@ -174,7 +172,7 @@ outputs:
   for (uint64_t sequence = 1; sequence <= 3; ++sequence) {
     v1::LogBatch batch;
     batch.set_sequence(sequence);
-    for (int i = 0; i < 10; ++i) batch.add_records()->set_message("x");
+    for (int i = 0; i < records; ++i) batch.add_records()->set_message(message);
     ASSERT_TRUE(stream->Write(batch));
   }
   EXPECT_TRUE(Await(
@@ -187,6 +185,26 @@ outputs:
   EXPECT_TRUE(stream->Finish().ok());
   EXPECT_EQ(acks, 3);
   EXPECT_TRUE(Await([&] { return Check(ingest, "") == HealthCheckResponse::SERVING; }));
+}
+
+TEST(StandardServicesTest, IngestHealthIsNotServingWhileEveryChannelIsFull) {
+  // Room for one batch of 10 records.
+  ExpectNotServingWhileTheChannelIsFull(R"(
+scheduler: { workers: 1, channel_capacity: 10 }
+outputs:
+  - { type: "null", write_latency: 2s }
+)",
+                                        10, "x");
+}
+
+TEST(StandardServicesTest, IngestHealthIsNotServingWhileEveryChannelIsFullByBytes) {
+  // Room for 1,000 records but only 64 KiB: one batch of three 30 KB records fills it.
+  ExpectNotServingWhileTheChannelIsFull(R"(
+scheduler: { workers: 1, channel_capacity: 1000, channel_capacity_bytes: 65536 }
+outputs:
+  - { type: "null", write_latency: 2s }
+)",
+                                        3, std::string(30000, 'x'));
 }
 
 TEST(StandardServicesTest, AdminHealthStaysServingWhileTheServerDrains) {

@@ -16,7 +16,7 @@ class NullProcessor : public BatchProcessor {
   void Process(size_t, RecordBatch&) override {}
 };
 
-TEST(SchedulerCollectorTest, ReportsDepthAndCapacityPerWorkerAndParkedStreams) {
+TEST(SchedulerCollectorTest, ReportsDepthBytesAndCapacitiesPerWorkerAndParkedStreams) {
   NullProcessor processor;
   Ledger ledger;
   config::SchedulerConfig config;
@@ -25,9 +25,11 @@ TEST(SchedulerCollectorTest, ReportsDepthAndCapacityPerWorkerAndParkedStreams) {
   prometheus::Registry registry;
   SchedulerMetrics metrics(registry, config.workers, config.overflow);
   Scheduler scheduler(config, processor, ledger, &metrics);
+  size_t batch_bytes = 0;
   for (int i = 0; i < 3; ++i) {
     RecordBatch batch;
     for (int r = 0; r < 4; ++r) batch.records().Add();
+    batch_bytes = batch.memory_bytes();
     scheduler.Submit(std::move(batch), [] {});
   }
 
@@ -37,6 +39,10 @@ TEST(SchedulerCollectorTest, ReportsDepthAndCapacityPerWorkerAndParkedStreams) {
   EXPECT_THAT(text, ::testing::HasSubstr("sluice_scheduler_queue_depth{worker=\"0\"} 4"));
   EXPECT_THAT(text, ::testing::HasSubstr("sluice_scheduler_queue_depth{worker=\"1\"} 4"));
   EXPECT_THAT(text, ::testing::HasSubstr("sluice_scheduler_queue_capacity{worker=\"1\"} 4"));
+  EXPECT_THAT(text, ::testing::HasSubstr("sluice_scheduler_queue_capacity_bytes{worker=\"1\"} " +
+                                         std::to_string(config.channel_capacity_bytes)));
+  EXPECT_THAT(text, ::testing::HasSubstr("sluice_scheduler_queue_bytes{worker=\"0\"} " +
+                                         std::to_string(batch_bytes)));
   EXPECT_THAT(text, ::testing::HasSubstr("sluice_scheduler_parked_streams 1"));
   EXPECT_THAT(text,
               ::testing::HasSubstr("sluice_scheduler_backpressure_pauses_total{worker=\"0\"} 1"));

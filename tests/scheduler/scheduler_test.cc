@@ -95,13 +95,64 @@ config::SchedulerConfig Config(uint32_t workers, uint32_t capacity,
   return config;
 }
 
+void NoResume() { FAIL() << "a batch that was not parked must not be resumed"; }
+
+// Records of about 10 KB each: heavy in memory, light in count. Each message starts with
+// its index, as RecordingProcessor expects.
+constexpr size_t kHeavyRecordBytes = 10000;
+
+// A batch on a message of its own, not one recycled by the shared pool: a recycled message
+// keeps the capacity of what it held before, which the scheduler rightly counts, and the
+// tests want sizes they can predict.
+RecordBatch FreshBatch(uint64_t stream_id) {
+  RecordBatch batch = RecordBatch::FromRequest(LogBatchPool::Handle(new v1::LogBatch()));
+  batch.set_stream_id(stream_id);
+  return batch;
+}
+
+RecordBatch HeavyBatch(size_t records, uint64_t stream_id = 0) {
+  RecordBatch batch = FreshBatch(stream_id);
+  for (size_t i = 0; i < records; ++i) {
+    batch.records().Add()->set_message(std::to_string(i) + " " +
+                                       std::string(kHeavyRecordBytes, 'x'));
+  }
+  return batch;
+}
+
+// What a heavy batch of `records` counts against the channel's bytes.
+size_t HeavyBytes(size_t records) { return HeavyBatch(records).memory_bytes(); }
+
+// Submits a heavy batch; adds what it counts to `*counted` when it is queued.
+SubmitOutcome SubmitHeavy(Scheduler& scheduler, size_t records, uint64_t stream_id, size_t* counted,
+                          Scheduler::ResumeCallback on_queued = NoResume) {
+  RecordBatch batch = HeavyBatch(records, stream_id);
+  const size_t bytes = batch.memory_bytes();
+  const SubmitOutcome outcome = scheduler.Submit(std::move(batch), std::move(on_queued));
+  if (outcome == SubmitOutcome::kAccepted || outcome == SubmitOutcome::kAcceptedEvictedOldest) {
+    *counted += bytes;
+  }
+  return outcome;
+}
+
+// Room for 1,000 records, so only the byte capacity can make the channel full.
+config::SchedulerConfig ByteConfig(uint64_t capacity_bytes,
+                                   OverflowPolicy overflow = OverflowPolicy::kBlock) {
+  config::SchedulerConfig config = Config(1, 1000, overflow);
+  config.channel_capacity_bytes = capacity_bytes;
+  return config;
+}
+
+std::vector<size_t> QueueBytes(const Scheduler& scheduler) {
+  std::vector<size_t> bytes;
+  for (const WorkerSnapshot& worker : scheduler.Snapshot()) bytes.push_back(worker.queue_bytes);
+  return bytes;
+}
+
 std::vector<size_t> Depths(const Scheduler& scheduler) {
   std::vector<size_t> depths;
   for (const WorkerSnapshot& worker : scheduler.Snapshot()) depths.push_back(worker.queue_depth);
   return depths;
 }
-
-void NoResume() { FAIL() << "a batch that was not parked must not be resumed"; }
 
 TEST(SchedulerTest, RoundRobinDispatchesBatchesToWorkersInTurn) {
   RecordingProcessor processor;
@@ -196,6 +247,124 @@ TEST(SchedulerTest, DropOldestEvictsQueuedBatchesUntilTheNewOneFits) {
   ASSERT_EQ(processed.size(), 2u);
   EXPECT_EQ(processed[0].stream_id, 2u);
   EXPECT_EQ(processed[1].stream_id, 3u);
+}
+
+TEST(SchedulerTest, ByteCapacityMakesAChannelFullAndParksUnderBlock) {
+  RecordingProcessor processor;
+  Ledger ledger;
+  const size_t batch_bytes = HeavyBytes(2);
+  Scheduler scheduler(ByteConfig(2 * batch_bytes + batch_bytes / 2), processor, ledger, nullptr);
+  size_t counted = 0;
+  EXPECT_EQ(SubmitHeavy(scheduler, 2, 1, &counted), SubmitOutcome::kAccepted);
+  EXPECT_EQ(SubmitHeavy(scheduler, 2, 2, &counted), SubmitOutcome::kAccepted);
+  std::promise<void> resumed;
+  std::future<void> resumed_future = resumed.get_future();
+  // Four records of a thousand: only the bytes are full.
+  EXPECT_EQ(SubmitHeavy(scheduler, 2, 3, &counted, [&] { resumed.set_value(); }),
+            SubmitOutcome::kParked);
+  EXPECT_THAT(Depths(scheduler), ElementsAre(4));
+  EXPECT_THAT(QueueBytes(scheduler), ElementsAre(counted));
+  EXPECT_EQ(scheduler.parked_streams(), 1u);
+
+  scheduler.Start();
+  EXPECT_EQ(resumed_future.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  ASSERT_TRUE(scheduler.Drain(absl::Now() + absl::Seconds(30)).ok());
+  EXPECT_EQ(processor.processed().size(), 3u);
+  EXPECT_THAT(QueueBytes(scheduler), ElementsAre(0));
+}
+
+TEST(SchedulerTest, DropNewestDropsABatchThatDoesNotFitTheBytesLeft) {
+  RecordingProcessor processor;
+  Ledger ledger;
+  const size_t batch_bytes = HeavyBytes(2);
+  Scheduler scheduler(ByteConfig(2 * batch_bytes + batch_bytes / 2, OverflowPolicy::kDropNewest),
+                      processor, ledger, nullptr);
+  size_t counted = 0;
+  EXPECT_EQ(SubmitHeavy(scheduler, 2, 1, &counted), SubmitOutcome::kAccepted);
+  EXPECT_EQ(SubmitHeavy(scheduler, 2, 2, &counted), SubmitOutcome::kAccepted);
+  EXPECT_EQ(SubmitHeavy(scheduler, 2, 3, &counted), SubmitOutcome::kDroppedNewest);
+  EXPECT_EQ(ledger.Snapshot().dropped, 2u);
+  // A light batch still fits the bytes left.
+  RecordBatch light = FreshBatch(4);
+  light.records().Add()->set_message("0");
+  EXPECT_EQ(scheduler.Submit(std::move(light), NoResume), SubmitOutcome::kAccepted);
+  EXPECT_THAT(Depths(scheduler), ElementsAre(5));
+
+  scheduler.Start();
+  ASSERT_TRUE(scheduler.Drain(absl::Now() + absl::Seconds(30)).ok());
+  std::vector<RecordingProcessor::Processed> processed = processor.processed();
+  ASSERT_EQ(processed.size(), 3u);
+  EXPECT_EQ(processed[2].stream_id, 4u);
+}
+
+TEST(SchedulerTest, DropOldestEvictsQueuedBatchesUntilTheNewOnesBytesFit) {
+  RecordingProcessor processor;
+  Ledger ledger;
+  const size_t small_bytes = HeavyBytes(1);
+  Scheduler scheduler(ByteConfig(3 * small_bytes + small_bytes / 2, OverflowPolicy::kDropOldest),
+                      processor, ledger, nullptr);
+  size_t counted = 0;
+  for (uint64_t stream = 1; stream <= 3; ++stream) {
+    EXPECT_EQ(SubmitHeavy(scheduler, 1, stream, &counted), SubmitOutcome::kAccepted);
+  }
+  // Two records' worth of bytes: evicting one small batch is not enough, two are.
+  RecordBatch large = HeavyBatch(2, 4);
+  const size_t large_bytes = large.memory_bytes();
+  EXPECT_EQ(scheduler.Submit(std::move(large), NoResume), SubmitOutcome::kAcceptedEvictedOldest);
+  EXPECT_EQ(ledger.Snapshot().dropped, 2u);
+  EXPECT_THAT(Depths(scheduler), ElementsAre(3));
+  EXPECT_THAT(QueueBytes(scheduler), ElementsAre(small_bytes + large_bytes));
+
+  scheduler.Start();
+  ASSERT_TRUE(scheduler.Drain(absl::Now() + absl::Seconds(30)).ok());
+  std::vector<RecordingProcessor::Processed> processed = processor.processed();
+  ASSERT_EQ(processed.size(), 2u);
+  EXPECT_EQ(processed[0].stream_id, 3u);
+  EXPECT_EQ(processed[1].stream_id, 4u);
+}
+
+TEST(SchedulerTest, BatchLargerThanTheByteCapacityIsAdmittedIntoAnEmptyChannelOnly) {
+  RecordingProcessor processor;
+  Ledger ledger;
+  Scheduler scheduler(ByteConfig(HeavyBytes(2) / 2), processor, ledger, nullptr);
+  size_t counted = 0;
+  EXPECT_EQ(SubmitHeavy(scheduler, 2, 1, &counted), SubmitOutcome::kAccepted);
+  RecordBatch light = FreshBatch(2);
+  light.records().Add()->set_message("0");
+  EXPECT_EQ(scheduler.Submit(std::move(light), [] {}), SubmitOutcome::kParked);
+  EXPECT_THAT(QueueBytes(scheduler), ElementsAre(counted));
+
+  scheduler.Start();
+  ASSERT_TRUE(scheduler.Drain(absl::Now() + absl::Seconds(30)).ok());
+  EXPECT_EQ(processor.processed().size(), 2u);
+}
+
+TEST(SchedulerTest, SnapshotReportsQueuedBytesAndByteCapacityPerWorker) {
+  RecordingProcessor processor;
+  Ledger ledger;
+  config::SchedulerConfig config = Config(2, 100);
+  config.channel_capacity_bytes = 1 << 20;
+  Scheduler scheduler(config, processor, ledger, nullptr);
+  RecordBatch first = HeavyBatch(3);
+  RecordBatch second = FreshBatch(0);
+  second.records().Add()->set_message("0");
+  const size_t first_bytes = first.memory_bytes();
+  const size_t second_bytes = second.memory_bytes();
+  ASSERT_GT(first_bytes, 3 * kHeavyRecordBytes);
+  ASSERT_GT(second_bytes, 0u);
+  EXPECT_EQ(scheduler.Submit(std::move(first), NoResume), SubmitOutcome::kAccepted);
+  EXPECT_EQ(scheduler.Submit(std::move(second), NoResume), SubmitOutcome::kAccepted);
+
+  const std::vector<WorkerSnapshot> workers = scheduler.Snapshot();
+  ASSERT_EQ(workers.size(), 2u);
+  EXPECT_EQ(workers[0].queue_bytes, first_bytes);
+  EXPECT_EQ(workers[1].queue_bytes, second_bytes);
+  EXPECT_EQ(workers[0].queue_capacity_bytes, size_t{1} << 20);
+  EXPECT_EQ(workers[1].queue_capacity_bytes, size_t{1} << 20);
+
+  scheduler.Start();
+  ASSERT_TRUE(scheduler.Drain(absl::Now() + absl::Seconds(30)).ok());
+  EXPECT_THAT(QueueBytes(scheduler), ElementsAre(0, 0));
 }
 
 // Collects delivery reports, from whichever thread runs them.
