@@ -45,6 +45,14 @@ ABSL_FLAG(std::string, ingest_listen, "", "host:port for ingest (overrides inges
 ABSL_FLAG(std::string, admin_listen, "", "host:port for admin (overrides admin.listen)");
 ABSL_FLAG(std::string, metrics_listen, "", "host:port for /metrics (overrides metrics.listen)");
 
+// jemalloc, sluiced's default allocator (SLUICE_ALLOCATOR), returns freed pages to the
+// system only when a thread allocates again; with its background thread it purges them
+// by itself, so resident memory falls back after a burst even while the server is idle
+// (docs/BENCHMARKS.md: 207 -> 47 MiB after varied traffic). Unused with glibc malloc.
+extern "C" {
+const char* malloc_conf = "background_thread:true";
+}
+
 namespace {
 
 constexpr char kVersion[] = "0.1.0";
