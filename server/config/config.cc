@@ -8,6 +8,7 @@
 #include <iterator>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -23,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "yaml-cpp/eventhandler.h"
 
 namespace sluice::config {
 namespace {
@@ -252,10 +254,10 @@ absl::Status ParseIngest(const YAML::Node& node, IngestConfig& out) {
                               out.max_connection_idle);
         }
         if (key == "invalid_utf8") {
-          return ReadKeyword(value, path,
-                             {{"replace", InvalidUtf8Policy::kReplace},
-                              {"reject", InvalidUtf8Policy::kReject}},
-                             out.invalid_utf8);
+          return ReadKeyword(
+              value, path,
+              {{"replace", InvalidUtf8Policy::kReplace}, {"reject", InvalidUtf8Policy::kReject}},
+              out.invalid_utf8);
         }
         return ReadKeyword(value, path,
                            {{"accepted", DeliveryStage::kAccepted},
@@ -275,7 +277,8 @@ absl::Status ParseListenOnly(const YAML::Node& node, absl::string_view section,
 
 absl::Status ParseScheduler(const YAML::Node& node, SchedulerConfig& out) {
   return ForEachKnownKey(
-      node, "scheduler", {"workers", "channel_capacity", "channel_capacity_bytes", "overflow", "dispatch"},
+      node, "scheduler",
+      {"workers", "channel_capacity", "channel_capacity_bytes", "overflow", "dispatch"},
       [&](const std::string& key, const YAML::Node& value,
           const std::string& path) -> absl::Status {
         if (key == "workers") return ReadInteger(value, path, 1, 256, out.workers);
@@ -456,18 +459,58 @@ absl::Status ParseRoot(const YAML::Node& root, absl::string_view document_prefix
   return absl::OkStatus();
 }
 
+// Records where each document of a YAML stream starts; ignores everything else.
+class DocumentStarts final : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { starts_.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  const std::vector<YAML::Mark>& starts() const { return starts_; }
+
+ private:
+  std::vector<YAML::Mark> starts_;
+};
+
+// The number of documents in `text`. Not YAML::LoadAll: yaml-cpp 0.7 (Debian 12) hands back
+// an empty document without consuming a token it cannot start a node with (a leading ','),
+// and LoadAll asks again forever, keeping every one until memory runs out
+// (jbeder/yaml-cpp#1040). A document that starts where the previous one started is that
+// token: a syntax error, thrown like yaml-cpp's own.
+size_t CountDocuments(const std::string& text) {
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  DocumentStarts documents;
+  while (parser.HandleNextDocument(documents)) {
+    const std::vector<YAML::Mark>& starts = documents.starts();
+    if (starts.size() >= 2 && starts.back().pos == starts[starts.size() - 2].pos) {
+      throw YAML::ParserException(starts.back(), "unexpected token where a value should start");
+    }
+  }
+  return documents.starts().size();
+}
+
 // yaml-cpp reports syntax errors by exception; this is the edge where they become statuses.
 absl::StatusOr<Config> Parse(absl::string_view yaml_text, absl::string_view document_prefix) {
   Config config;
   try {
-    const std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml_text));
-    if (documents.size() > 1) {
-      return absl::InvalidArgumentError(absl::StrCat(document_prefix,
-                                                     "expected one YAML document, found ",
-                                                     documents.size(), " (separated by ---)"));
+    const std::string text(yaml_text);
+    const size_t documents = CountDocuments(text);
+    if (documents > 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          document_prefix, "expected one YAML document, found ", documents, " (separated by ---)"));
     }
-    if (documents.empty()) return config;
-    absl::Status status = ParseRoot(documents.front(), document_prefix, config);
+    if (documents == 0) return config;
+    absl::Status status = ParseRoot(YAML::Load(text), document_prefix, config);
     if (!status.ok()) return status;
   } catch (const YAML::Exception& e) {
     if (e.mark.is_null()) return absl::InvalidArgumentError(absl::StrCat(document_prefix, e.msg));

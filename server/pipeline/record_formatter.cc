@@ -82,6 +82,62 @@ bool IsValidUtf8(absl::string_view s) {
   return true;
 }
 
+// Whether `s` has a byte below 0x20, eight bytes at a time (the "has less than" test of Bit
+// Twiddling Hacks, exact as a yes/no answer).
+bool HasControlByte(absl::string_view s) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHighBits = 0x8080808080808080ULL;
+  size_t i = 0;
+  for (; i + sizeof(uint64_t) <= s.size(); i += sizeof(uint64_t)) {
+    uint64_t word;
+    std::memcpy(&word, s.data() + i, sizeof(word));
+    if (((word - kOnes * 0x20) & ~word & kHighBits) != 0) return true;
+  }
+  for (; i < s.size(); ++i) {
+    if (static_cast<unsigned char>(s[i]) < 0x20) return true;
+  }
+  return false;
+}
+
+// Appends `s` (valid UTF-8) as a JSON string literal, quotes included, escaped as RapidJSON
+// escapes: \", \\, the short escapes, \u00XX for the other control characters.
+void AppendJsonStringLiteral(absl::string_view s, std::string* out) {
+  out->push_back('"');
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default:
+        if (c < 0x20) {
+          out->append({'\\', 'u', '0', '0', kHexDigits[c >> 4], kHexDigits[c & 0xF]});
+        } else {
+          out->push_back(ch);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
 // A byte text output never writes as is: control characters, DEL, and (inside quotes) the
 // quote and the backslash.
 void AppendEscapedByte(unsigned char c, std::string* out) {
@@ -365,6 +421,15 @@ void RecordFormatter::WriteJsonString(absl::string_view text, bool is_key) {
       }
     }
     valid = scratch_;
+  }
+  if (HasControlByte(valid)) {
+    // RapidJSON 1.1.0's SSE2 scan (Writer::ScanWriteUnescapedString) compares with 0x19, so
+    // in strings of 16 bytes or more it copies the control bytes 0x1A-0x1F unescaped: not
+    // JSON. Control bytes are rare in log text; strings with one are escaped here.
+    literal_.clear();
+    AppendJsonStringLiteral(valid, &literal_);
+    json_->writer.RawValue(literal_.data(), literal_.size(), rapidjson::kStringType);
+    return;
   }
   const auto size = static_cast<rapidjson::SizeType>(valid.size());
   if (is_key) {

@@ -73,6 +73,8 @@ class RecordFormatter {
   std::vector<ComposedField> fields_;
   // Base64, hex or UTF-8-repaired copies of values, reused from record to record.
   std::string scratch_;
+  // A string value or key escaped by hand as a JSON literal (see WriteJsonString).
+  std::string literal_;
   std::unique_ptr<Json> json_;
   // The formatted date and time of cached_second_, which records of a batch mostly share.
   int64_t cached_second_;

@@ -170,9 +170,10 @@ TEST(ConfigTest, UnknownTopLevelKeyIsRejectedListingTheKnownOnes) {
 }
 
 TEST(ConfigTest, UnknownKeyInEachSectionIsRejectedWithItsPath) {
-  EXPECT_EQ(ErrorOf("scheduler: {worker: 4}"),
-            "scheduler.worker: unknown key (known: workers, channel_capacity, channel_capacity_bytes, "
-            "overflow, dispatch)");
+  EXPECT_EQ(
+      ErrorOf("scheduler: {worker: 4}"),
+      "scheduler.worker: unknown key (known: workers, channel_capacity, channel_capacity_bytes, "
+      "overflow, dispatch)");
   EXPECT_THAT(ErrorOf("ingest: {port: 4317}"), StartsWith("ingest.port: unknown key"));
   EXPECT_EQ(ErrorOf("admin: {listen: \"127.0.0.1:1\", tls: true}"),
             "admin.tls: unknown key (known: listen)");
@@ -226,6 +227,14 @@ TEST(ConfigTest, DocumentRootMustBeAMap) {
   EXPECT_EQ(ErrorOf("- ingest\n"),
             "config: the document must be a map of sections, got a sequence");
   EXPECT_EQ(ErrorOf("hello\n"), "config: the document must be a map of sections, got \"hello\"");
+}
+
+// Found by tests/fuzz/config_fuzzer: yaml-cpp 0.7's LoadAll never returned on a stray ','
+// where a value starts, and grew until memory ran out.
+TEST(ConfigTest, AStrayCommaIsASyntaxErrorNotAnEndlessStream) {
+  EXPECT_THAT(ErrorOf(", a"), StartsWith("config: line 1, column 1: "));
+  EXPECT_THAT(ErrorOf(",\xff"), StartsWith("config: line 1, column 1: "));
+  EXPECT_THAT(ErrorOf("  , name: x\n"), StartsWith("config: line 1, column 3: "));
 }
 
 TEST(ConfigTest, MoreThanOneDocumentIsRejected) {

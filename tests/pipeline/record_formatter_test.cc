@@ -4,6 +4,7 @@
 #include <limits>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -222,6 +223,27 @@ TEST_F(RecordFormatterTest, JsonEscapesQuotesBackslashesAndControlCharacters) {
   v1::LogRecord record = Record(message);
   rapidjson::Document json = ParseJsonLine(Json(record));
   EXPECT_EQ(std::string(json["message"].GetString(), json["message"].GetStringLength()), message);
+}
+
+// Found by tests/fuzz/native_request_fuzzer: RapidJSON 1.1.0's SSE2 scan of strings of 16
+// bytes or more let the control bytes 0x1A-0x1F through unescaped, so the line was not JSON.
+TEST_F(RecordFormatterTest, JsonEscapesEveryControlByteOfLongStrings) {
+  std::string message = "sixteen bytes or more, then";
+  for (char c = 0x18; c < 0x20; ++c) message += {c, 'x'};
+  message += std::string(16, 'y') + "\x1d";
+  v1::LogRecord record = Record(message);
+  const std::string key = "key with \x1f and then sixteen bytes";
+  AddField(record, key)->set_string_value(message);
+  const std::string line = Json(record);
+  rapidjson::Document json = ParseJsonLine(line);
+  ASSERT_TRUE(json.IsObject()) << line;
+  EXPECT_EQ(std::string(json["message"].GetString(), json["message"].GetStringLength()), message);
+  ASSERT_TRUE(json.HasMember(key.c_str())) << line;
+  EXPECT_EQ(std::string(json[key.c_str()].GetString(), json[key.c_str()].GetStringLength()),
+            message);
+  for (const char c : absl::string_view(line).substr(0, line.size() - 1)) {
+    EXPECT_GE(static_cast<unsigned char>(c), 0x20) << line;
+  }
 }
 
 TEST_F(RecordFormatterTest, JsonReplacesBytesThatAreNotUtf8) {
