@@ -52,9 +52,10 @@ IngestFuzzEnv::IngestFuzzEnv()
   google::protobuf::SetLogHandler(nullptr);
 }
 
-ingest::AdmissionResult IngestFuzzEnv::Admit(RecordBatch::Records& records, ingest::Rpc rpc) {
+ingest::AdmissionResult IngestFuzzEnv::Admit(RecordBatch::Records& records, ingest::Rpc rpc,
+                                             const ingest::DecodeResult& decoded) {
   ingest::Admission admission(limits_, levels_, ledger_, metrics_, rpc);
-  return admission.Admit(records, now_);
+  return admission.Admit(records, now_, decoded);
 }
 
 void IngestFuzzEnv::Format(const RecordBatch::Records& records) {

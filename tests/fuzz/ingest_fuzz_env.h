@@ -26,6 +26,7 @@
 #include "server/config/config.h"
 #include "server/ingest/admission.h"
 #include "server/ingest/ingest_metrics.h"
+#include "server/ingest/request_decoder.h"
 #include "server/pipeline/field_composer.h"
 #include "server/pipeline/record_formatter.h"
 
@@ -36,8 +37,13 @@ class IngestFuzzEnv {
   // Call before decoding the input: the first call also silences protobuf's parse-error log.
   static IngestFuzzEnv& Get();
 
-  // Runs Admission over `records` (in place) as the ingest call `rpc` would.
-  ingest::AdmissionResult Admit(RecordBatch::Records& records, ingest::Rpc rpc);
+  // Decodes requests as the ingest reactors do, with the default ingest limits.
+  const ingest::RequestDecoder& decoder() const { return decoder_; }
+
+  // Runs Admission over `records` (in place) as the ingest call `rpc` would, after
+  // `decoded` (what decoding them found).
+  ingest::AdmissionResult Admit(RecordBatch::Records& records, ingest::Rpc rpc,
+                                const ingest::DecodeResult& decoded);
 
   // Formats each record of `records` in every encoding; aborts on a broken promise.
   void Format(const RecordBatch::Records& records);
@@ -48,6 +54,7 @@ class IngestFuzzEnv {
   // A fixed receive time, so that a crash reproduces from its input alone.
   const absl::Time now_ = absl::FromUnixSeconds(1795000000);
   config::IngestConfig limits_;
+  ingest::RequestDecoder decoder_{limits_};
   config::PipelineConfig pipeline_;
   prometheus::Registry registry_;
   admin::LevelTable levels_;
