@@ -62,7 +62,8 @@ void PushBatchesReactor::OnReadDone(bool ok) {
   {
     std::lock_guard lock(mu_);
     reading_ = false;
-    if (!ok) {
+    if (!ok || finished_) {
+      // A message that raced an idle timeout's Finish is not taken (nor acked).
       read_side_done_ = true;
     } else if (!context_.intake.open()) {
       // Not acked, so an at-least-once client sends this batch again elsewhere or later.

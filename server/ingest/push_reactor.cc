@@ -67,7 +67,8 @@ void PushReactor::OnReadDone(bool ok) {
   {
     std::lock_guard lock(mu_);
     reading_ = false;
-    if (!ok) {
+    if (!ok || finished_) {
+      // A message that raced an idle timeout's Finish is not taken: its summary was sent.
       read_side_done_ = true;
     } else {
       v1::LogRecord* record = pending_.records().Add();
