@@ -1,8 +1,8 @@
 // SchedulerMetrics: the scheduler's event counters, registered once at start-up.
 //
 // The hot path only touches cached Counter references, and only on rare events (a park, a
-// drop). Queue depth and bytes, their capacities, oldest record age and parked streams are read at scrape
-// time by SchedulerCollector (scheduler_collector.h) instead of being kept current here.
+// drop). Queue depth and bytes, their capacities, oldest record age and parked streams are read at
+// scrape time by SchedulerCollector (scheduler_collector.h) instead of being kept current here.
 #ifndef SLUICE_SERVER_SCHEDULER_SCHEDULER_METRICS_H_
 #define SLUICE_SERVER_SCHEDULER_SCHEDULER_METRICS_H_
 
