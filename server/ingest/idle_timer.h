@@ -3,8 +3,8 @@
 //
 // One grpc::Alarm per timeout period, not one per message: the reactor notes when it
 // starts waiting for the client's next message (a read is outstanding); when the alarm
-// fires it asks Expired(now) — waiting for the whole timeout — and either ends the stream
-// or sets the alarm again for the rest of the period. Time the reactor itself is not
+// fires it asks ExpiredElseRearm — waiting for the whole timeout? — which either tells it to
+// end the stream or sets the alarm again for the rest of the period. Time the reactor itself is not
 // reading (a parked batch, too many acks outstanding) is backpressure, never idleness.
 #ifndef SLUICE_SERVER_INGEST_IDLE_TIMER_H_
 #define SLUICE_SERVER_INGEST_IDLE_TIMER_H_
@@ -29,8 +29,14 @@ class IdleTimer {
 
   // A read was started at `now`: the stream waits for the client from then on.
   void StartWaiting(absl::Time now) { waiting_since_ = now; }
-  // Whether a stream that has waited since StartWaiting (and still waits) is idle.
-  bool Expired(absl::Time now) const { return now - waiting_since_ >= timeout_; }
+  // For the alarm's callback: true when the stream has been `waiting` (a read outstanding)
+  // since StartWaiting for the whole timeout; otherwise sets the alarm again for the rest
+  // of the period, with `on_alarm`.
+  bool ExpiredElseRearm(absl::Time now, bool waiting, std::function<void(bool)> on_alarm) {
+    if (waiting && now - waiting_since_ >= timeout_) return true;
+    Arm(now, waiting, std::move(on_alarm));
+    return false;
+  }
 
   // Sets the alarm for the next check: the end of the current wait if `waiting`, else a
   // whole timeout from `now`. `on_alarm` runs once, with false if cancelled.

@@ -24,18 +24,15 @@ PushBatchesReactor::PushBatchesReactor(IngestContext& context, grpc::CallbackSer
       read_side_done_ = true;
       status_ = std::move(opened);
     } else if (idle_.enabled()) {
-      ArmIdleAlarmLocked(absl::Now());
+      idle_.Arm(absl::Now(), reading_, IdleAlarmCallback());
     }
     actions = AdvanceLocked();
   }
   Act(actions);
 }
 
-void PushBatchesReactor::ArmIdleAlarmLocked(absl::Time now) {
-  idle_.Arm(now, reading_, [this, ref = Ref()](bool fired) mutable {
-    const ReactorRef keep = std::move(ref);  // released once the callback returns
-    OnIdleAlarm(fired);
-  });
+std::function<void(bool)> PushBatchesReactor::IdleAlarmCallback() {
+  return AlarmCallback([this](bool fired) { OnIdleAlarm(fired); });
 }
 
 void PushBatchesReactor::OnIdleAlarm(bool fired) {
@@ -43,15 +40,11 @@ void PushBatchesReactor::OnIdleAlarm(bool fired) {
   {
     std::lock_guard lock(mu_);
     if (!fired || done_ || finished_ || read_side_done_) return;
-    const absl::Time now = absl::Now();
-    if (reading_ && idle_.Expired(now)) {
-      idle_expired_ = true;
-      read_side_done_ = true;
-      status_ = IdleStatus(idle_.timeout());
-      context_.metrics.AddIdleClosed(Rpc::kPushBatches);
-    } else {
-      ArmIdleAlarmLocked(now);
-    }
+    if (!idle_.ExpiredElseRearm(absl::Now(), reading_, IdleAlarmCallback())) return;
+    idle_expired_ = true;
+    read_side_done_ = true;
+    status_ = IdleStatus(idle_.timeout());
+    context_.metrics.AddIdleClosed(Rpc::kPushBatches);
     actions = AdvanceLocked();
   }
   Act(actions);

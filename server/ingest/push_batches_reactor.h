@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -77,7 +78,8 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
   void SettleLocked(uint64_t ticket, const Delivery& delivery) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnQueued(uint64_t ticket);
   void OnDelivered(uint64_t ticket, const Delivery& delivery);
-  void ArmIdleAlarmLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The idle alarm's callback, which runs OnIdleAlarm.
+  std::function<void(bool)> IdleAlarmCallback();
   void OnIdleAlarm(bool fired);
   void Act(Actions actions);
 

@@ -31,17 +31,14 @@ PushReactor::PushReactor(IngestContext& context, grpc::CallbackServerContext* ca
     if (idle_.enabled()) {
       const absl::Time now = absl::Now();
       idle_.StartWaiting(now);
-      ArmIdleAlarmLocked(now);
+      idle_.Arm(now, reading_, IdleAlarmCallback());
     }
   }
   StartRead(&incoming_bytes_);
 }
 
-void PushReactor::ArmIdleAlarmLocked(absl::Time now) {
-  idle_.Arm(now, reading_, [this, ref = Ref()](bool fired) mutable {
-    const ReactorRef keep = std::move(ref);  // released once the callback returns
-    OnIdleAlarm(fired);
-  });
+std::function<void(bool)> PushReactor::IdleAlarmCallback() {
+  return AlarmCallback([this](bool fired) { OnIdleAlarm(fired); });
 }
 
 void PushReactor::OnIdleAlarm(bool fired) {
@@ -49,14 +46,10 @@ void PushReactor::OnIdleAlarm(bool fired) {
   {
     std::lock_guard lock(mu_);
     if (!fired || done_ || finished_ || read_side_done_) return;
-    const absl::Time now = absl::Now();
-    if (reading_ && idle_.Expired(now)) {
-      idle_expired_ = true;
-      read_side_done_ = true;
-      context_.metrics.AddIdleClosed(Rpc::kPush);
-    } else {
-      ArmIdleAlarmLocked(now);
-    }
+    if (!idle_.ExpiredElseRearm(absl::Now(), reading_, IdleAlarmCallback())) return;
+    idle_expired_ = true;
+    read_side_done_ = true;
+    context_.metrics.AddIdleClosed(Rpc::kPush);
     actions = AdvanceLocked();
   }
   Act(actions);
@@ -106,10 +99,7 @@ void PushReactor::ArmBatchAlarmLocked() {
   // while its callback is still returning.
   batch_alarm_ = std::make_unique<grpc::Alarm>();
   batch_alarm_->Set(absl::ToChronoTime(absl::Now() + context_.config.max_batch_delay),
-                    [this, ref = Ref()](bool fired) mutable {
-                      const ReactorRef keep = std::move(ref);  // released once it returns
-                      OnBatchAlarm(fired);
-                    });
+                    AlarmCallback([this](bool fired) { OnBatchAlarm(fired); }));
 }
 
 void PushReactor::OnBatchAlarm(bool fired) {

@@ -21,6 +21,7 @@
 #define SLUICE_SERVER_INGEST_PUSH_REACTOR_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -65,7 +66,8 @@ class PushReactor : public grpc::ServerReadReactor<grpc::ByteBuffer>, public Rea
   // A parked batch was queued; `accepted` records count as accepted now.
   void OnQueued(uint32_t accepted);
   void OnDelivered(const Delivery& delivery);
-  void ArmIdleAlarmLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The idle alarm's callback, which runs OnIdleAlarm.
+  std::function<void(bool)> IdleAlarmCallback();
   void OnIdleAlarm(bool fired);
   void Act(Actions actions);
 

@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <utility>
 
 namespace sluice::ingest {
@@ -62,6 +63,17 @@ class ReactorLifetime {
   ReactorRef Ref() { return ReactorRef(this); }
   // Releases gRPC's reference; the reactor's OnDone calls it last.
   void ReleaseGrpcRef() { Release(); }
+
+  // A grpc::Alarm callback that runs `on_alarm(fired)` with a reference held until it has
+  // returned. grpc::Alarm keeps its callback object as long as the alarm itself, which the
+  // reactor owns, so a reference captured and kept the usual way would never be released.
+  template <typename OnAlarm>
+  std::function<void(bool)> AlarmCallback(OnAlarm on_alarm) {
+    return [ref = Ref(), on_alarm = std::move(on_alarm)](bool fired) mutable {
+      const ReactorRef keep = std::move(ref);
+      on_alarm(fired);
+    };
+  }
 
  private:
   friend class ReactorRef;
