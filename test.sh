@@ -16,7 +16,7 @@ ctest --test-dir build-test --output-on-failure -j2 --timeout 600 "$@"
 
 echo "== ThreadSanitizer: tests labelled tsan"
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_SANITIZE=thread >/dev/null
-cmake --build build-tsan -j2 --target scheduler_test ingest_test admin_test
+cmake --build build-tsan -j2 --target scheduler_test ingest_test levels_test admin_test
 TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
   ctest --test-dir build-tsan --output-on-failure -j2 --timeout 600 -L tsan
 

@@ -9,7 +9,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/time/time.h"
-#include "bench/load_generator.h"
+#include "client/loadgen/load_generator.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:4317", "ingest address host:port");
 ABSL_FLAG(std::string, rpc, "batches", "push (one record per message) or batches");
@@ -23,7 +23,7 @@ ABSL_FLAG(double, rate, 0, "records per second over all streams (0: as fast as p
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  sluice::bench::LoadOptions options;
+  sluice::loadgen::LoadOptions options;
   options.target = absl::GetFlag(FLAGS_target);
   const std::string rpc = absl::GetFlag(FLAGS_rpc);
   if (rpc != "push" && rpc != "batches") {
@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.rpc =
-      rpc == "push" ? sluice::bench::LoadRpc::kPush : sluice::bench::LoadRpc::kPushBatches;
+      rpc == "push" ? sluice::loadgen::LoadRpc::kPush : sluice::loadgen::LoadRpc::kPushBatches;
   options.streams = absl::GetFlag(FLAGS_streams);
   options.batch_records = absl::GetFlag(FLAGS_batch);
   options.duration = absl::GetFlag(FLAGS_duration);
@@ -39,12 +39,12 @@ int main(int argc, char** argv) {
   options.window = absl::GetFlag(FLAGS_window);
   options.message_bytes = absl::GetFlag(FLAGS_message_bytes);
   options.rate = absl::GetFlag(FLAGS_rate);
-  absl::StatusOr<sluice::bench::LoadResult> result = sluice::bench::RunLoad(options);
+  absl::StatusOr<sluice::loadgen::LoadResult> result = sluice::loadgen::RunLoad(options);
   if (!result.ok()) {
     std::fprintf(stderr, "loadgen: %s\n", std::string(result.status().message()).c_str());
     return 1;
   }
-  std::printf("%s%s\n", sluice::bench::FormatResult(options, *result).c_str(),
-              sluice::bench::FormatResultLine(options, *result).c_str());
+  std::printf("%s%s\n", sluice::loadgen::FormatResult(options, *result).c_str(),
+              sluice::loadgen::FormatResultLine(options, *result).c_str());
   return result->failed_streams == 0 ? 0 : 1;
 }

@@ -16,7 +16,7 @@
 #include "client/cli/flags.h"
 #include "client/cli/usage.h"
 #include "grpcpp/grpcpp.h"
-#include "server/common/level.h"
+#include "sluice/level.h"
 #include "sluice/v1/admin.grpc.pb.h"
 
 namespace sluice::cli {

@@ -4,9 +4,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
-#include "bench/load_generator.h"
 #include "client/cli/flags.h"
 #include "client/cli/usage.h"
+#include "client/loadgen/load_generator.h"
 
 ABSL_FLAG(std::string, rpc, "batches", "bench: push (one record per message) or batches.");
 ABSL_FLAG(int, streams, 4, "bench: concurrent streams, each on its own connection.");
@@ -20,25 +20,25 @@ namespace sluice::cli {
 
 int RunBench(absl::Span<const std::string> args) {
   if (!args.empty()) return UsageError(absl::StrCat("bench: unexpected argument ", args[0]));
-  bench::LoadOptions options;
+  loadgen::LoadOptions options;
   options.target = absl::GetFlag(FLAGS_target);
   const std::string rpc = absl::GetFlag(FLAGS_rpc);
   if (rpc != "push" && rpc != "batches") {
     return UsageError(absl::StrCat("bench: --rpc must be push or batches, got ", rpc));
   }
-  options.rpc = rpc == "push" ? bench::LoadRpc::kPush : bench::LoadRpc::kPushBatches;
+  options.rpc = rpc == "push" ? loadgen::LoadRpc::kPush : loadgen::LoadRpc::kPushBatches;
   options.streams = absl::GetFlag(FLAGS_streams);
   options.batch_records = absl::GetFlag(FLAGS_batch);
   options.duration = absl::GetFlag(FLAGS_duration);
   options.total_records = absl::GetFlag(FLAGS_records);
   options.rate = absl::GetFlag(FLAGS_rate);
-  absl::StatusOr<bench::LoadResult> result = bench::RunLoad(options);
+  absl::StatusOr<loadgen::LoadResult> result = loadgen::RunLoad(options);
   if (!result.ok()) {
     std::fprintf(stderr, "sluice: bench: %s\n", std::string(result.status().message()).c_str());
     return kExitFailure;
   }
-  std::printf("%s%s\n", bench::FormatResult(options, *result).c_str(),
-              bench::FormatResultLine(options, *result).c_str());
+  std::printf("%s%s\n", loadgen::FormatResult(options, *result).c_str(),
+              loadgen::FormatResultLine(options, *result).c_str());
   return result->failed_streams == 0 ? kExitOk : kExitFailure;
 }
 

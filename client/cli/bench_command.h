@@ -1,6 +1,6 @@
 // `sluice bench`: load for a running server, from the command line or a container
-// (docker-compose.yml's producer). A thin front end to bench/load_generator.h, the same
-// load generator bench/run.sh measures Sluice with.
+// (docker-compose.yml's producer). A thin front end to client/loadgen/load_generator.h, the
+// same load generator bench/run.sh measures Sluice with.
 #ifndef SLUICE_CLIENT_CLI_BENCH_COMMAND_H_
 #define SLUICE_CLIENT_CLI_BENCH_COMMAND_H_
 

@@ -15,8 +15,8 @@
 #include "absl/time/clock.h"
 #include "client/cli/flags.h"
 #include "client/cli/usage.h"
-#include "server/common/level.h"
 #include "sluice/client.h"
+#include "sluice/level.h"
 
 namespace sluice::cli {
 namespace {

@@ -51,7 +51,7 @@ absl::Duration TimeoutOr(uint32_t timeout_ms, absl::Duration fallback) {
 
 }  // namespace
 
-AdminService::AdminService(LevelTable& levels, ServerControl& control,
+AdminService::AdminService(levels::LevelTable& levels, ServerControl& control,
                            prometheus::Registry& registry)
     : levels_(levels),
       control_(control),
@@ -73,7 +73,7 @@ void AdminService::FillLevels(v1::GetLevelsResponse* response) const {
   const auto snapshot = levels_.Snapshot();
   const absl::Time now = absl::Now();
   response->set_default_level(LevelToProto(snapshot->default_level()));
-  for (const LevelRule& rule : snapshot->rules()) {
+  for (const levels::LevelRule& rule : snapshot->rules()) {
     v1::LevelRule* out = response->add_rules();
     out->set_logger_prefix(rule.logger_prefix);
     out->set_level(LevelToProto(rule.level));

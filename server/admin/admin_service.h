@@ -11,8 +11,8 @@
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/registry.h"
-#include "server/admin/level_table.h"
 #include "server/admin/server_control.h"
+#include "server/levels/level_table.h"
 #include "sluice/v1/admin.grpc.pb.h"
 
 namespace sluice::admin {
@@ -20,7 +20,7 @@ namespace sluice::admin {
 class AdminService final : public v1::AdminService::CallbackService {
  public:
   // All three must outlive the service.
-  AdminService(LevelTable& levels, ServerControl& control, prometheus::Registry& registry);
+  AdminService(levels::LevelTable& levels, ServerControl& control, prometheus::Registry& registry);
 
   grpc::ServerUnaryReactor* GetLevels(grpc::CallbackServerContext* context,
                                       const v1::GetLevelsRequest* request,
@@ -46,7 +46,7 @@ class AdminService final : public v1::AdminService::CallbackService {
                                    const grpc::Status& status);
   void FillLevels(v1::GetLevelsResponse* response) const;
 
-  LevelTable& levels_;
+  levels::LevelTable& levels_;
   ServerControl& control_;
   prometheus::Family<prometheus::Counter>& requests_;
 };

@@ -161,7 +161,7 @@ absl::Status ServerApp::StartAll() {
   if (!metrics.ok()) return metrics.status();
   metrics_ = std::move(*metrics);
   scheduler_collector_ = std::make_shared<scheduler::SchedulerCollector>(*scheduler_);
-  level_collector_ = std::make_shared<admin::LevelCollector>(levels_);
+  level_collector_ = std::make_shared<levels::LevelCollector>(levels_);
   metrics_->AddCollectable(scheduler_collector_);
   metrics_->AddCollectable(level_collector_);
 

@@ -49,8 +49,6 @@
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
 #include "server/admin/admin_service.h"
-#include "server/admin/level_collector.h"
-#include "server/admin/level_table.h"
 #include "server/admin/server_control.h"
 #include "server/common/ledger.h"
 #include "server/config/config.h"
@@ -58,6 +56,8 @@
 #include "server/ingest/ingest_metrics.h"
 #include "server/ingest/log_service.h"
 #include "server/ingest/otlp_logs_service.h"
+#include "server/levels/level_collector.h"
+#include "server/levels/level_table.h"
 #include "server/metrics/metrics_server.h"
 #include "server/pipeline/output_metrics.h"
 #include "server/pipeline/pipeline.h"
@@ -127,7 +127,7 @@ class ServerApp final : public admin::ServerControl {
   const absl::Time started_at_;
   std::shared_ptr<prometheus::Registry> registry_;
   Ledger ledger_;
-  admin::LevelTable levels_;
+  levels::LevelTable levels_;
   ingest::Intake intake_;
   std::unique_ptr<pipeline::OutputMetrics> output_metrics_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
@@ -140,7 +140,7 @@ class ServerApp final : public admin::ServerControl {
   std::unique_ptr<admin::AdminService> admin_service_;
   std::unique_ptr<metrics::MetricsServer> metrics_;
   std::shared_ptr<scheduler::SchedulerCollector> scheduler_collector_;
-  std::shared_ptr<admin::LevelCollector> level_collector_;
+  std::shared_ptr<levels::LevelCollector> level_collector_;
   prometheus::Gauge* draining_gauge_ = nullptr;
   prometheus::Gauge* ingest_listener_up_ = nullptr;
   prometheus::Counter* ingest_listener_restarts_ = nullptr;

@@ -20,7 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/common/delivery.h"
-#include "server/common/level.h"
+#include "sluice/level.h"
 #include "yaml-cpp/yaml.h"
 
 namespace sluice::config {

@@ -25,11 +25,11 @@
 
 #include "absl/time/time.h"
 #include "google/protobuf/repeated_ptr_field.h"
-#include "server/admin/level_gate.h"
 #include "server/common/ledger.h"
 #include "server/config/config.h"
 #include "server/ingest/ingest_metrics.h"
 #include "server/ingest/request_decoder.h"
+#include "server/levels/level_gate.h"
 #include "sluice/v1/logs.pb.h"
 
 namespace sluice::ingest {
@@ -49,7 +49,7 @@ struct AdmissionResult {
 class Admission {
  public:
   // `limits` (the record limits of the ingest config) must outlive the Admission.
-  Admission(const config::IngestConfig& limits, const admin::LevelTable& levels, Ledger& ledger,
+  Admission(const config::IngestConfig& limits, const levels::LevelTable& levels, Ledger& ledger,
             IngestMetrics& metrics, Rpc rpc)
       : limits_(limits), gate_(levels), ledger_(ledger), metrics_(metrics), rpc_(rpc) {}
 
@@ -74,7 +74,7 @@ class Admission {
   bool ApplyUtf8Policy(v1::LogRecord& record, bool& replaced, AdmissionResult& result);
 
   const config::IngestConfig& limits_;
-  admin::LevelGate gate_;
+  levels::LevelGate gate_;
   Ledger& ledger_;
   IngestMetrics& metrics_;
   const Rpc rpc_;

@@ -18,10 +18,10 @@
 #include "absl/strings/string_view.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/status.h"
-#include "server/admin/level_table.h"
 #include "server/common/ledger.h"
 #include "server/config/config.h"
 #include "server/ingest/ingest_metrics.h"
+#include "server/levels/level_table.h"
 #include "server/scheduler/scheduler.h"
 
 namespace sluice::ingest {
@@ -104,7 +104,7 @@ inline StreamSlot::~StreamSlot() {
 struct IngestContext {
   const config::IngestConfig& config;
   scheduler::Scheduler& scheduler;
-  const admin::LevelTable& levels;
+  const levels::LevelTable& levels;
   Ledger& ledger;
   IngestMetrics& metrics;
   Intake& intake;

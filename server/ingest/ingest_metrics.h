@@ -22,7 +22,7 @@
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
-#include "server/common/level.h"
+#include "sluice/level.h"
 
 namespace sluice::ingest {
 

@@ -9,7 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
-#include "server/common/level.h"
+#include "sluice/level.h"
 
 namespace sluice::ingest {
 namespace {

@@ -16,8 +16,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "server/common/level.h"
 #include "server/common/record_batch.h"
+#include "sluice/level.h"
 
 namespace sluice::outputs {
 

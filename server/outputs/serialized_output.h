@@ -27,8 +27,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "server/common/level.h"
 #include "server/outputs/output.h"
+#include "sluice/level.h"
 
 namespace sluice::outputs {
 

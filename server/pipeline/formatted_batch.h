@@ -19,10 +19,10 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "server/common/level.h"
 #include "server/common/record_batch.h"
 #include "server/outputs/output.h"
 #include "server/pipeline/record_formatter.h"
+#include "sluice/level.h"
 
 namespace sluice::pipeline {
 

@@ -26,13 +26,13 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "server/common/ledger.h"
-#include "server/common/level.h"
 #include "server/config/config.h"
 #include "server/outputs/output.h"
 #include "server/pipeline/field_composer.h"
 #include "server/pipeline/output_metrics.h"
 #include "server/pipeline/record_formatter.h"
 #include "server/scheduler/batch_processor.h"
+#include "sluice/level.h"
 
 namespace sluice::pipeline {
 

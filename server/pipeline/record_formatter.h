@@ -30,8 +30,8 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "server/common/level.h"
 #include "server/pipeline/field_composer.h"
+#include "sluice/level.h"
 #include "sluice/v1/logs.pb.h"
 
 namespace sluice::pipeline {

@@ -76,7 +76,7 @@ class AdminServiceTest : public ::testing::Test {
   }
 
   prometheus::Registry registry_;
-  LevelTable table_;
+  levels::LevelTable table_;
   FakeControl control_;
   AdminService service_;
   std::unique_ptr<grpc::Server> server_;

@@ -20,13 +20,13 @@
 
 #include "absl/time/time.h"
 #include "prometheus/registry.h"
-#include "server/admin/level_table.h"
 #include "server/common/ledger.h"
 #include "server/common/record_batch.h"
 #include "server/config/config.h"
 #include "server/ingest/admission.h"
 #include "server/ingest/ingest_metrics.h"
 #include "server/ingest/request_decoder.h"
+#include "server/levels/level_table.h"
 #include "server/pipeline/field_composer.h"
 #include "server/pipeline/record_formatter.h"
 
@@ -57,7 +57,7 @@ class IngestFuzzEnv {
   ingest::RequestDecoder decoder_{limits_};
   config::PipelineConfig pipeline_;
   prometheus::Registry registry_;
-  admin::LevelTable levels_;
+  levels::LevelTable levels_;
   Ledger ledger_;
   ingest::IngestMetrics metrics_;
   pipeline::FieldComposer composer_;

@@ -57,7 +57,7 @@ class AdmissionTest : public ::testing::Test {
 
   config::IngestConfig limits_;
   prometheus::Registry registry_;
-  admin::LevelTable levels_;
+  levels::LevelTable levels_;
   Ledger ledger_;
   IngestMetrics metrics_;
   google::protobuf::RepeatedPtrField<v1::LogRecord> records_;

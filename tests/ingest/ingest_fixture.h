@@ -21,11 +21,11 @@
 #include "grpcpp/server_builder.h"
 #include "prometheus/metric_family.h"
 #include "prometheus/registry.h"
-#include "server/admin/level_table.h"
 #include "server/common/delivery.h"
 #include "server/common/ledger.h"
 #include "server/ingest/ingest_context.h"
 #include "server/ingest/ingest_metrics.h"
+#include "server/levels/level_table.h"
 #include "server/scheduler/scheduler.h"
 
 namespace sluice::ingest {
@@ -145,7 +145,7 @@ class IngestFixture {
   typename Api::Stub& stub() { return *stub_; }
   HoldingProcessor& processor() { return processor_; }
   scheduler::Scheduler& scheduler() { return *scheduler_; }
-  admin::LevelTable& levels() { return levels_; }
+  levels::LevelTable& levels() { return levels_; }
   Intake& intake() { return intake_; }
   Ledger& ledger() { return ledger_; }
   IngestContext& context() { return *context_; }
@@ -157,7 +157,7 @@ class IngestFixture {
   config::SchedulerConfig scheduler_config_;
   HoldingProcessor processor_;
   Ledger ledger_;
-  admin::LevelTable levels_;
+  levels::LevelTable levels_;
   IngestMetrics metrics_;
   Intake intake_;
   std::unique_ptr<scheduler::Scheduler> scheduler_;

@@ -5,7 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/common/level.h"
+#include "sluice/level.h"
 
 namespace sluice::ingest {
 namespace {

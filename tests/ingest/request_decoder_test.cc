@@ -60,7 +60,7 @@ class RequestDecoderTest : public ::testing::Test {
 
   config::IngestConfig config_;
   prometheus::Registry registry_;
-  admin::LevelTable levels_;
+  levels::LevelTable levels_;
   Ledger ledger_;
   IngestMetrics metrics_;
 };

@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "server/common/level.h"
 #include "server/outputs/output_options.h"
+#include "sluice/level.h"
 
 namespace sluice::outputs {
 namespace {

@@ -1,4 +1,4 @@
-#include "bench/load_generator.h"
+#include "client/loadgen/load_generator.h"
 
 #include <algorithm>
 #include <atomic>
@@ -15,7 +15,7 @@
 #include "grpcpp/support/channel_arguments.h"
 #include "sluice/v1/logs.grpc.pb.h"
 
-namespace sluice::bench {
+namespace sluice::loadgen {
 namespace {
 
 v1::LogRecord RealisticRecord(int message_bytes, int index) {
@@ -267,4 +267,4 @@ std::string FormatResultLine(const LoadOptions& options, const LoadResult& resul
       absl::ToDoubleMilliseconds(result.ack_p999), result.failed_streams);
 }
 
-}  // namespace sluice::bench
+}  // namespace sluice::loadgen

@@ -1,8 +1,8 @@
-#include "server/admin/level_collector.h"
+#include "server/levels/level_collector.h"
 
 #include <string>
 
-namespace sluice::admin {
+namespace sluice::levels {
 namespace {
 
 prometheus::ClientMetric Threshold(const std::string& logger, Level level) {
@@ -27,4 +27,4 @@ std::vector<prometheus::MetricFamily> LevelCollector::Collect() const {
   return {std::move(family)};
 }
 
-}  // namespace sluice::admin
+}  // namespace sluice::levels

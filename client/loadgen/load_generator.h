@@ -2,13 +2,15 @@
 // measures what it gets back: records/s, MB/s and, for PushBatches, the latency from
 // writing a batch to reading its ack.
 //
-// Used by bench/loadgen (the benchmark driver behind bench/run.sh) and `sluice bench`.
+// Used by `sluice bench` and by bench/loadgen (the benchmark driver behind bench/run.sh).
+// It lives with the client because the shipped `sluice` command is built on it; bench/
+// links it from here, never the other way round.
 // Each stream has its own channel and connection, so C streams are C TCP connections as
 // with C independent applications. PushBatches keeps at most `window` batches unacked per
 // stream, like the client library. Blocking calls on the caller's thread: RunLoad returns
 // when the run is over.
-#ifndef SLUICE_BENCH_LOAD_GENERATOR_H_
-#define SLUICE_BENCH_LOAD_GENERATOR_H_
+#ifndef SLUICE_CLIENT_LOADGEN_LOAD_GENERATOR_H_
+#define SLUICE_CLIENT_LOADGEN_LOAD_GENERATOR_H_
 
 #include <cstdint>
 #include <string>
@@ -16,7 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace sluice::bench {
+namespace sluice::loadgen {
 
 enum class LoadRpc { kPush, kPushBatches };
 
@@ -60,6 +62,6 @@ std::string FormatResult(const LoadOptions& options, const LoadResult& result);
 // One line "RESULT {...}" of JSON for scripts.
 std::string FormatResultLine(const LoadOptions& options, const LoadResult& result);
 
-}  // namespace sluice::bench
+}  // namespace sluice::loadgen
 
-#endif  // SLUICE_BENCH_LOAD_GENERATOR_H_
+#endif  // SLUICE_CLIENT_LOADGEN_LOAD_GENERATOR_H_

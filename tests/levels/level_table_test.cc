@@ -1,8 +1,8 @@
-#include "server/admin/level_table.h"
+#include "server/levels/level_table.h"
 
 #include "gtest/gtest.h"
 
-namespace sluice::admin {
+namespace sluice::levels {
 namespace {
 
 config::LevelsConfig Levels(Level default_level, std::vector<config::LevelRuleConfig> rules = {}) {
@@ -89,4 +89,4 @@ TEST(LevelTableTest, RuleWithTtlExpiresAndTheNextRuleAppliesAgain) {
 }
 
 }  // namespace
-}  // namespace sluice::admin
+}  // namespace sluice::levels

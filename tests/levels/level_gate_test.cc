@@ -1,8 +1,8 @@
-#include "server/admin/level_gate.h"
+#include "server/levels/level_gate.h"
 
 #include "gtest/gtest.h"
 
-namespace sluice::admin {
+namespace sluice::levels {
 namespace {
 
 TEST(LevelGateTest, AdmitsRecordsAtOrAboveTheThreshold) {
@@ -35,4 +35,4 @@ TEST(LevelGateTest, SwitchingLoggersUsesEachLoggersRule) {
 }
 
 }  // namespace
-}  // namespace sluice::admin
+}  // namespace sluice::levels

@@ -1,4 +1,4 @@
-#include "server/admin/level_table.h"
+#include "server/levels/level_table.h"
 
 #include <algorithm>
 #include <utility>
@@ -6,7 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
-namespace sluice::admin {
+namespace sluice::levels {
 namespace {
 
 bool PrefixMatches(absl::string_view prefix, absl::string_view logger) {
@@ -106,4 +106,4 @@ absl::Time LevelTable::ExpireDue(absl::Time now) {
   return next;
 }
 
-}  // namespace sluice::admin
+}  // namespace sluice::levels

@@ -1,4 +1,4 @@
-#include "server/common/level.h"
+#include "sluice/level.h"
 
 #include "gtest/gtest.h"
 

@@ -4,18 +4,18 @@
 // snapshot it last read and re-reads it only when the table's version changed, so a level
 // change reaches every stream by its next record; it also remembers the threshold of the
 // last logger seen, since a stream's records mostly share one.
-#ifndef SLUICE_SERVER_ADMIN_LEVEL_GATE_H_
-#define SLUICE_SERVER_ADMIN_LEVEL_GATE_H_
+#ifndef SLUICE_SERVER_LEVELS_LEVEL_GATE_H_
+#define SLUICE_SERVER_LEVELS_LEVEL_GATE_H_
 
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "server/admin/level_table.h"
-#include "server/common/level.h"
+#include "server/levels/level_table.h"
+#include "sluice/level.h"
 
-namespace sluice::admin {
+namespace sluice::levels {
 
 class LevelGate {
  public:
@@ -46,6 +46,6 @@ class LevelGate {
   bool cached_logger_valid_ = false;
 };
 
-}  // namespace sluice::admin
+}  // namespace sluice::levels
 
-#endif  // SLUICE_SERVER_ADMIN_LEVEL_GATE_H_
+#endif  // SLUICE_SERVER_LEVELS_LEVEL_GATE_H_

@@ -1,4 +1,4 @@
-#include "server/common/level.h"
+#include "sluice/level.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"

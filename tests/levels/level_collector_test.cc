@@ -1,10 +1,10 @@
-#include "server/admin/level_collector.h"
+#include "server/levels/level_collector.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
 
-namespace sluice::admin {
+namespace sluice::levels {
 namespace {
 
 TEST(LevelCollectorTest, ExportsTheDefaultAndEveryRule) {
@@ -19,4 +19,4 @@ TEST(LevelCollectorTest, ExportsTheDefaultAndEveryRule) {
 }
 
 }  // namespace
-}  // namespace sluice::admin
+}  // namespace sluice::levels

@@ -1,10 +1,12 @@
-// Log levels as Sluice uses them internally, and their spellings.
+// Log levels and their spellings, shared by the whole of Sluice: the `sluice` command
+// (parsing `sluice level set` and `sluice send --level`), the client library and the server
+// (config, the level table and gate, ingest, the formatters). Library `sluice_level`, which
+// needs only the generated protos and Abseil, so client code links it without the server.
 //
 // The numeric values match sluice.v1.Level, so converting from the wire is a cast after
-// mapping LEVEL_UNSPECIFIED to INFO. Called by config (level names in YAML), admin (the
-// level table), ingest (the level gate) and the formatters (level names in output).
-#ifndef SLUICE_SERVER_COMMON_LEVEL_H_
-#define SLUICE_SERVER_COMMON_LEVEL_H_
+// mapping LEVEL_UNSPECIFIED to INFO.
+#ifndef SLUICE_CLIENT_INCLUDE_SLUICE_LEVEL_H_
+#define SLUICE_CLIENT_INCLUDE_SLUICE_LEVEL_H_
 
 #include <cstdint>
 
@@ -41,6 +43,12 @@ absl::StatusOr<Level> LevelFromProto(int proto_level);
 
 inline v1::Level LevelToProto(Level level) { return static_cast<v1::Level>(level); }
 
+// The level of a record: LEVEL_UNSPECIFIED is INFO. Ingest rejects values outside the
+// enum, so past ingest this cannot fail; should one get through anyway it is INFO too.
+inline Level RecordLevel(const v1::LogRecord& record) {
+  return LevelFromProto(record.level()).value_or(Level::kInfo);
+}
+
 // Level rules are keyed by dotted logger-name prefixes: letters, digits, '_', '-' and '.',
 // with no empty name segment (no leading, trailing or double '.'). One check for the
 // config file and the admin RPC alike; INVALID_ARGUMENT saying which part is wrong.
@@ -48,4 +56,4 @@ absl::Status ValidateLoggerPrefix(absl::string_view prefix);
 
 }  // namespace sluice
 
-#endif  // SLUICE_SERVER_COMMON_LEVEL_H_
+#endif  // SLUICE_CLIENT_INCLUDE_SLUICE_LEVEL_H_

@@ -9,8 +9,8 @@
 // Readers never lock: every change publishes a new immutable LevelSnapshot and bumps
 // version(); ingest holds a LevelGate (level_gate.h) per stream that re-reads the snapshot
 // only when the version moved. Writers (admin RPCs, the expiry timer) serialize on a mutex.
-#ifndef SLUICE_SERVER_ADMIN_LEVEL_TABLE_H_
-#define SLUICE_SERVER_ADMIN_LEVEL_TABLE_H_
+#ifndef SLUICE_SERVER_LEVELS_LEVEL_TABLE_H_
+#define SLUICE_SERVER_LEVELS_LEVEL_TABLE_H_
 
 #include <atomic>
 #include <cstdint>
@@ -23,10 +23,10 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "server/common/level.h"
 #include "server/config/config.h"
+#include "sluice/level.h"
 
-namespace sluice::admin {
+namespace sluice::levels {
 
 struct LevelRule {
   std::string logger_prefix;
@@ -81,6 +81,6 @@ class LevelTable {
   std::atomic<uint64_t> version_{0};
 };
 
-}  // namespace sluice::admin
+}  // namespace sluice::levels
 
-#endif  // SLUICE_SERVER_ADMIN_LEVEL_TABLE_H_
+#endif  // SLUICE_SERVER_LEVELS_LEVEL_TABLE_H_

@@ -2,16 +2,16 @@
 // LevelTable when Prometheus scrapes. The value is the level number (TRACE=1 ... FATAL=6);
 // logger="" is the default threshold. Registered by server/app with
 // MetricsServer::AddCollectable; must not outlive the table.
-#ifndef SLUICE_SERVER_ADMIN_LEVEL_COLLECTOR_H_
-#define SLUICE_SERVER_ADMIN_LEVEL_COLLECTOR_H_
+#ifndef SLUICE_SERVER_LEVELS_LEVEL_COLLECTOR_H_
+#define SLUICE_SERVER_LEVELS_LEVEL_COLLECTOR_H_
 
 #include <vector>
 
 #include "prometheus/collectable.h"
 #include "prometheus/metric_family.h"
-#include "server/admin/level_table.h"
+#include "server/levels/level_table.h"
 
-namespace sluice::admin {
+namespace sluice::levels {
 
 class LevelCollector : public prometheus::Collectable {
  public:
@@ -22,6 +22,6 @@ class LevelCollector : public prometheus::Collectable {
   const LevelTable& table_;
 };
 
-}  // namespace sluice::admin
+}  // namespace sluice::levels
 
-#endif  // SLUICE_SERVER_ADMIN_LEVEL_COLLECTOR_H_
+#endif  // SLUICE_SERVER_LEVELS_LEVEL_COLLECTOR_H_
