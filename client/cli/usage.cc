@@ -15,7 +15,8 @@ Commands:
         Prints the level table: the default threshold and the rules per logger prefix.
   level set <logger-prefix> <level> [--ttl 10m]
         Sets the threshold of a logger prefix ("" or "default": the default threshold).
-        Level "unset" or "none" removes the rule.
+        Level "unset" or "none" removes the rule. With --ttl the level applies for that
+        long, then what the prefix had before applies again; without, it replaces it.
   stats
         Prints the server's counts, worker queues, draining state and parked streams.
   drain

@@ -36,12 +36,12 @@ Level LevelSnapshot::ThresholdFor(absl::string_view logger) const {
 }
 
 LevelTable::LevelTable(const config::LevelsConfig& config) {
-  std::vector<LevelRule> rules;
-  for (const config::LevelRuleConfig& rule : config.rules) {
-    rules.push_back(LevelRule{rule.logger_prefix, rule.level, absl::InfiniteFuture()});
-  }
   std::lock_guard lock(mu_);
-  PublishLocked(config.default_level, std::move(rules));
+  default_level_ = config.default_level;
+  for (const config::LevelRuleConfig& rule : config.rules) {
+    layers_[rule.logger_prefix].permanent = rule.level;
+  }
+  PublishLocked();
 }
 
 std::shared_ptr<const LevelSnapshot> LevelTable::Snapshot() const {
@@ -49,60 +49,76 @@ std::shared_ptr<const LevelSnapshot> LevelTable::Snapshot() const {
   return snapshot_;
 }
 
-void LevelTable::PublishLocked(Level default_level, std::vector<LevelRule> rules) {
-  snapshot_ = std::make_shared<const LevelSnapshot>(default_level, std::move(rules));
+void LevelTable::PublishLocked() {
+  std::vector<LevelRule> rules;
+  rules.reserve(layers_.size());
+  for (const auto& [prefix, layers] : layers_) {
+    if (!layers.overlays.empty()) {
+      const Overlay& top = layers.overlays.back();
+      rules.push_back(LevelRule{prefix, top.level, top.expires_at});
+    } else if (layers.permanent.has_value()) {
+      rules.push_back(LevelRule{prefix, *layers.permanent, absl::InfiniteFuture()});
+    }
+  }
+  snapshot_ = std::make_shared<const LevelSnapshot>(default_level_, std::move(rules));
   version_.fetch_add(1, std::memory_order_acq_rel);
 }
 
 void LevelTable::SetDefault(Level level) {
   std::lock_guard lock(mu_);
-  PublishLocked(level, snapshot_->rules());
+  default_level_ = level;
+  PublishLocked();
 }
 
 absl::Status LevelTable::SetRule(absl::string_view prefix, Level level, absl::Duration ttl,
                                  absl::Time now) {
   if (absl::Status valid = ValidateLoggerPrefix(prefix); !valid.ok()) return valid;
   if (ttl < absl::ZeroDuration()) return absl::InvalidArgumentError("ttl must not be negative");
-  const absl::Time expires_at = ttl == absl::ZeroDuration() ? absl::InfiniteFuture() : now + ttl;
   std::lock_guard lock(mu_);
-  std::vector<LevelRule> rules = snapshot_->rules();
-  auto it = std::find_if(rules.begin(), rules.end(),
-                         [prefix](const LevelRule& rule) { return rule.logger_prefix == prefix; });
-  if (it != rules.end()) {
-    it->level = level;
-    it->expires_at = expires_at;
+  Layers& layers = layers_[std::string(prefix)];
+  if (ttl == absl::ZeroDuration()) {
+    layers.permanent = level;
+    layers.overlays.clear();
   } else {
-    rules.push_back(LevelRule{std::string(prefix), level, expires_at});
+    const absl::Time expires_at = now + ttl;
+    while (!layers.overlays.empty() && layers.overlays.back().expires_at <= expires_at) {
+      layers.overlays.pop_back();
+    }
+    layers.overlays.push_back(Overlay{level, expires_at});
   }
-  PublishLocked(snapshot_->default_level(), std::move(rules));
+  PublishLocked();
   return absl::OkStatus();
 }
 
 absl::Status LevelTable::RemoveRule(absl::string_view prefix) {
   std::lock_guard lock(mu_);
-  std::vector<LevelRule> rules = snapshot_->rules();
-  auto it = std::find_if(rules.begin(), rules.end(),
-                         [prefix](const LevelRule& rule) { return rule.logger_prefix == prefix; });
-  if (it == rules.end()) {
+  auto it = layers_.find(prefix);
+  if (it == layers_.end()) {
     return absl::NotFoundError(absl::StrCat("no level rule for logger prefix \"", prefix, "\""));
   }
-  rules.erase(it);
-  PublishLocked(snapshot_->default_level(), std::move(rules));
+  layers_.erase(it);
+  PublishLocked();
   return absl::OkStatus();
 }
 
 absl::Time LevelTable::ExpireDue(absl::Time now) {
   std::lock_guard lock(mu_);
-  std::vector<LevelRule> kept;
+  bool changed = false;
   absl::Time next = absl::InfiniteFuture();
-  for (const LevelRule& rule : snapshot_->rules()) {
-    if (rule.expires_at <= now) continue;
-    next = std::min(next, rule.expires_at);
-    kept.push_back(rule);
+  for (auto it = layers_.begin(); it != layers_.end();) {
+    std::vector<Overlay>& overlays = it->second.overlays;
+    while (!overlays.empty() && overlays.back().expires_at <= now) {
+      overlays.pop_back();
+      changed = true;
+    }
+    if (!overlays.empty()) next = std::min(next, overlays.back().expires_at);
+    if (overlays.empty() && !it->second.permanent.has_value()) {
+      it = layers_.erase(it);
+    } else {
+      ++it;
+    }
   }
-  if (kept.size() != snapshot_->rules().size()) {
-    PublishLocked(snapshot_->default_level(), std::move(kept));
-  }
+  if (changed) PublishLocked();
   return next;
 }
 

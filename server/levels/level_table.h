@@ -2,20 +2,31 @@
 //
 // The table holds a default threshold and rules per logger-name prefix: a rule for
 // "checkout" applies to "checkout" and "checkout.db" (not "checkouts"), and the longest
-// matching prefix wins. A rule may expire ("DEBUG for checkout for 10 minutes"); it is then
-// removed by ExpireDue(), which server/app calls from a timer thread, and the next longer
-// or shorter rule applies again.
+// matching prefix wins.
 //
-// Readers never lock: every change publishes a new immutable LevelSnapshot and bumps
-// version(); ingest holds a LevelGate (level_gate.h) per stream that re-reads the snapshot
-// only when the version moved. Writers (admin RPCs, the expiry timer) serialize on a mutex.
+// A rule set with a TTL ("DEBUG for checkout for 10 minutes") is an overlay: it hides what
+// the prefix had before — a permanent rule, an older overlay, or no rule at all — and when
+// it expires exactly that applies again. Each overlay expires on its own; an older one that
+// expires while still covered is gone by then, so the prefix shows what would be in force
+// had the newer overlay never been set. A permanent SetRule or a RemoveRule replaces the
+// prefix's rule and every overlay on it: the operator states what applies from now on.
+// Expiry happens in ExpireDue(now), which server/app calls from a timer thread; every
+// method that depends on the time takes `now`, so tests drive the clock.
+//
+// Readers never lock: every change publishes a new immutable LevelSnapshot (the rule in
+// force per prefix) and bumps version(); ingest holds a LevelGate (level_gate.h) per stream
+// that re-reads the snapshot only when the version moved. Writers (admin RPCs, the expiry
+// timer) serialize on a mutex.
 #ifndef SLUICE_SERVER_LEVELS_LEVEL_TABLE_H_
 #define SLUICE_SERVER_LEVELS_LEVEL_TABLE_H_
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +39,8 @@
 
 namespace sluice::levels {
 
+// The rule in force for one prefix. `expires_at` is when this level stops applying (an
+// overlay's expiry); InfiniteFuture for a permanent rule.
 struct LevelRule {
   std::string logger_prefix;
   Level level = Level::kInfo;
@@ -62,21 +75,36 @@ class LevelTable {
   uint64_t version() const { return version_.load(std::memory_order_acquire); }
 
   void SetDefault(Level level);
-  // Adds or replaces the rule for `prefix`; `ttl` of zero means no expiry.
-  // INVALID_ARGUMENT for an empty or malformed prefix.
+  // `ttl` of zero: `level` becomes the prefix's permanent rule, replacing the rule and any
+  // overlays it had. A positive `ttl`: `level` applies until `now + ttl` on top of what the
+  // prefix has, which applies again afterwards. INVALID_ARGUMENT for an empty or malformed
+  // prefix or a negative ttl.
   absl::Status SetRule(absl::string_view prefix, Level level, absl::Duration ttl, absl::Time now);
-  // NOT_FOUND when there is no rule for `prefix`.
+  // Removes the prefix's rule together with its overlays. NOT_FOUND when it has none.
   absl::Status RemoveRule(absl::string_view prefix);
 
-  // Removes the rules whose expiry is at or before `now`; returns the next expiry
-  // (InfiniteFuture when none).
+  // Removes the overlays whose expiry is at or before `now`, each revealing what it
+  // covered; returns the next expiry (InfiniteFuture when none).
   absl::Time ExpireDue(absl::Time now);
 
  private:
-  void PublishLocked(Level default_level, std::vector<LevelRule> rules)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  struct Overlay {
+    Level level;
+    absl::Time expires_at;
+  };
+  // What one prefix has: an optional permanent rule and the overlays on it, oldest first.
+  // Expiries strictly decrease towards the newest: an overlay that would expire no later
+  // than a newer one covering it can never apply again, so SetRule drops it.
+  struct Layers {
+    std::optional<Level> permanent;
+    std::vector<Overlay> overlays;
+  };
+
+  void PublishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable std::mutex mu_;
+  Level default_level_ ABSL_GUARDED_BY(mu_) = Level::kInfo;
+  std::map<std::string, Layers, std::less<>> layers_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const LevelSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);
   std::atomic<uint64_t> version_{0};
 };

@@ -98,6 +98,21 @@ TEST_F(AdminServiceTest, SetLevelChangesTheTableAndGetLevelsShowsIt) {
   EXPECT_LE(levels.rules(0).ttl_seconds(), 600u);
 }
 
+TEST_F(AdminServiceTest, ATtlRuleRevertsToThePreviousThresholdOnceItExpires) {
+  ASSERT_TRUE(SetLevel("checkout", v1::LEVEL_WARN).ok());
+  ASSERT_TRUE(SetLevel("checkout", v1::LEVEL_DEBUG, 1).ok());
+  EXPECT_EQ(table_.Snapshot()->ThresholdFor("checkout"), Level::kDebug);
+
+  table_.ExpireDue(absl::Now() + absl::Seconds(2));
+  grpc::ClientContext context;
+  v1::GetLevelsResponse levels;
+  ASSERT_TRUE(stub_->GetLevels(&context, v1::GetLevelsRequest(), &levels).ok());
+  ASSERT_EQ(levels.rules_size(), 1);
+  EXPECT_EQ(levels.rules(0).logger_prefix(), "checkout");
+  EXPECT_EQ(levels.rules(0).level(), v1::LEVEL_WARN);
+  EXPECT_EQ(levels.rules(0).ttl_seconds(), 0u);
+}
+
 TEST_F(AdminServiceTest, EmptyPrefixSetsTheDefault) {
   ASSERT_TRUE(SetLevel("", v1::LEVEL_ERROR).ok());
   EXPECT_EQ(table_.Snapshot()->default_level(), Level::kError);

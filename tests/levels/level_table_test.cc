@@ -88,5 +88,102 @@ TEST(LevelTableTest, RuleWithTtlExpiresAndTheNextRuleAppliesAgain) {
   EXPECT_EQ(table.Snapshot()->ThresholdFor("checkout.db"), Level::kWarn);
 }
 
+TEST(LevelTableTest, TtlRuleOverAConfiguredRuleRevertsToItWhenItExpires) {
+  LevelTable table(Levels(Level::kInfo, {{"checkout", Level::kWarn}}));
+  const absl::Time now = absl::FromUnixSeconds(1000);
+  ASSERT_TRUE(table.SetRule("checkout", Level::kDebug, absl::Seconds(1), now).ok());
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("checkout"), Level::kDebug);
+  ASSERT_EQ(table.Snapshot()->rules().size(), 1u);
+  EXPECT_EQ(table.Snapshot()->rules()[0].expires_at, now + absl::Seconds(1));
+
+  EXPECT_EQ(table.ExpireDue(now + absl::Seconds(1)), absl::InfiniteFuture());
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("checkout"), Level::kWarn);
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("checkout.db"), Level::kWarn);
+  ASSERT_EQ(table.Snapshot()->rules().size(), 1u);
+  EXPECT_EQ(table.Snapshot()->rules()[0].level, Level::kWarn);
+  EXPECT_EQ(table.Snapshot()->rules()[0].expires_at, absl::InfiniteFuture());
+}
+
+TEST(LevelTableTest, TtlRuleOnAPrefixWithoutARuleLeavesNoRuleWhenItExpires) {
+  LevelTable table(Levels(Level::kError, {{"checkout", Level::kWarn}}));
+  const absl::Time now = absl::FromUnixSeconds(1000);
+  ASSERT_TRUE(table.SetRule("checkout.db", Level::kDebug, absl::Seconds(1), now).ok());
+  EXPECT_EQ(table.Snapshot()->rules().size(), 2u);
+
+  table.ExpireDue(now + absl::Seconds(1));
+  ASSERT_EQ(table.Snapshot()->rules().size(), 1u);
+  EXPECT_EQ(table.Snapshot()->rules()[0].logger_prefix, "checkout");
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("checkout.db"), Level::kWarn);
+  EXPECT_EQ(table.RemoveRule("checkout.db").code(), absl::StatusCode::kNotFound);
+}
+
+TEST(LevelTableTest, ANewerShorterOverlayRevertsToTheOlderOneStillInForce) {
+  LevelTable table(Levels(Level::kInfo, {{"checkout", Level::kWarn}}));
+  const absl::Time now = absl::FromUnixSeconds(1000);
+  ASSERT_TRUE(table.SetRule("checkout", Level::kDebug, absl::Minutes(10), now).ok());
+  ASSERT_TRUE(table.SetRule("checkout", Level::kTrace, absl::Minutes(1), now).ok());
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("checkout"), Level::kTrace);
+
+  EXPECT_EQ(table.ExpireDue(now + absl::Minutes(1)), now + absl::Minutes(10));
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("checkout"), Level::kDebug);
+  ASSERT_EQ(table.Snapshot()->rules().size(), 1u);
+  EXPECT_EQ(table.Snapshot()->rules()[0].expires_at, now + absl::Minutes(10));
+
+  EXPECT_EQ(table.ExpireDue(now + absl::Minutes(10)), absl::InfiniteFuture());
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("checkout"), Level::kWarn);
+}
+
+TEST(LevelTableTest, AnOverlayThatExpiresWhileCoveredNeverAppliesAgain) {
+  LevelTable table(Levels(Level::kInfo, {{"checkout", Level::kWarn}}));
+  const absl::Time now = absl::FromUnixSeconds(1000);
+  ASSERT_TRUE(table.SetRule("checkout", Level::kDebug, absl::Minutes(1), now).ok());
+  ASSERT_TRUE(table.SetRule("checkout", Level::kTrace, absl::Minutes(10), now).ok());
+
+  EXPECT_EQ(table.ExpireDue(now + absl::Minutes(1)), now + absl::Minutes(10));
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("checkout"), Level::kTrace);
+
+  EXPECT_EQ(table.ExpireDue(now + absl::Minutes(10)), absl::InfiniteFuture());
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("checkout"), Level::kWarn);
+}
+
+TEST(LevelTableTest, APermanentSetReplacesTheOverlayAndTheRuleBeneathIt) {
+  LevelTable table(Levels(Level::kInfo, {{"checkout", Level::kWarn}}));
+  const absl::Time now = absl::FromUnixSeconds(1000);
+  ASSERT_TRUE(table.SetRule("checkout", Level::kDebug, absl::Minutes(10), now).ok());
+  ASSERT_TRUE(table.SetRule("checkout", Level::kError, absl::ZeroDuration(), now).ok());
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("checkout"), Level::kError);
+  ASSERT_EQ(table.Snapshot()->rules().size(), 1u);
+  EXPECT_EQ(table.Snapshot()->rules()[0].expires_at, absl::InfiniteFuture());
+
+  EXPECT_EQ(table.ExpireDue(now + absl::Minutes(10)), absl::InfiniteFuture());
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("checkout"), Level::kError);
+}
+
+TEST(LevelTableTest, RemoveRuleDropsTheOverlaysWithTheRule) {
+  LevelTable table(Levels(Level::kInfo, {{"checkout", Level::kWarn}}));
+  const absl::Time now = absl::FromUnixSeconds(1000);
+  ASSERT_TRUE(table.SetRule("checkout", Level::kDebug, absl::Minutes(10), now).ok());
+  ASSERT_TRUE(table.RemoveRule("checkout").ok());
+  EXPECT_TRUE(table.Snapshot()->rules().empty());
+  EXPECT_EQ(table.ExpireDue(now + absl::Minutes(10)), absl::InfiniteFuture());
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("checkout"), Level::kInfo);
+}
+
+TEST(LevelTableTest, ExpireDueWithNothingDuePublishesNothing) {
+  LevelTable table(Levels(Level::kInfo));
+  const absl::Time now = absl::FromUnixSeconds(1000);
+  ASSERT_TRUE(table.SetRule("checkout", Level::kDebug, absl::Minutes(10), now).ok());
+  const uint64_t version = table.version();
+  EXPECT_EQ(table.ExpireDue(now + absl::Minutes(5)), now + absl::Minutes(10));
+  EXPECT_EQ(table.version(), version);
+}
+
+TEST(LevelTableTest, NegativeTtlIsRejected) {
+  LevelTable table(Levels(Level::kInfo));
+  EXPECT_EQ(table.SetRule("checkout", Level::kDebug, -absl::Seconds(1), absl::Now()).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(table.Snapshot()->rules().empty());
+}
+
 }  // namespace
 }  // namespace sluice::levels
