@@ -1043,5 +1043,35 @@ TEST(E2eTest, TheCliWalkthroughWorksAgainstARealServer) {
   ExpectExactlyOnce(Messages(ReadLines((*server)->path("records.log"))), expected);
 }
 
+TEST(E2eTest, ACliTtlRuleRevertsToTheConfiguredRuleItCovered) {
+  absl::StatusOr<std::unique_ptr<SluicedProcess>> server =
+      SluicedProcess::Start(absl::StrCat(kFileConfig, "levels:\n  rules: { checkout: warn }\n"));
+  ASSERT_STARTED(server);
+  const std::string sluice =
+      absl::StrCat(ShellQuote(SluicedProcess::CliPath()), " --target ", (*server)->ingest_target(),
+                   " --admin ", (*server)->admin_target());
+  auto run = [&](const std::string& command) {
+    absl::StatusOr<CommandResult> result = RunShell(command);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *result : CommandResult{};
+  };
+
+  CommandResult result = run(sluice + " level set checkout debug --ttl 1s");
+  EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
+  EXPECT_THAT(result.stdout_text, HasSubstr("checkout  DEBUG  (expires in 1s)\n"));
+
+  EXPECT_TRUE(Await([&] {
+    absl::StatusOr<v1::GetLevelsResponse> levels = GetLevels(**server);
+    return levels.ok() && levels->rules_size() == 1 && levels->rules(0).level() == v1::LEVEL_WARN;
+  })) << "the 1s rule never gave way to the configured one";
+  result = run(sluice + " level get");
+  EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
+  EXPECT_EQ(result.stdout_text, "default  INFO\ncheckout  WARN\n");
+
+  result = run(sluice + R"( send --level info --logger checkout.db --message "below warn")");
+  EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
+  EXPECT_EQ(result.stdout_text, "sent 1 record (accepted 0, filtered 1, dropped 0, rejected 0)\n");
+}
+
 }  // namespace
 }  // namespace sluice::e2e
