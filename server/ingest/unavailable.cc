@@ -52,6 +52,17 @@ grpc::Status OverloadedStatus(grpc::ServerContextBase& call, absl::string_view w
                           kOverloadedPushbackMs);
 }
 
+grpc::Status WithDetail(const grpc::Status& status, const google::protobuf::Message& detail) {
+  google::rpc::Status details;
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) {
+    details.Clear();
+    details.set_code(static_cast<int32_t>(status.error_code()));
+    details.set_message(status.error_message());
+  }
+  details.add_details()->PackFrom(detail);
+  return grpc::Status(status.error_code(), status.error_message(), details.SerializeAsString());
+}
+
 grpc::Status IdleStatus(absl::Duration timeout) {
   return grpc::Status(grpc::StatusCode::UNAVAILABLE,
                       absl::StrCat("stream idle for ", absl::FormatDuration(timeout),
