@@ -10,7 +10,7 @@
 // is the status to finish with at once. The slot and the gauge are given back when the
 // IngestCall is destroyed, that is with its reactor, however the call ended.
 //
-// Messages. A streaming call asks TakeMessage() for each message it read: a message is not
+// Messages. A streaming call asks Read() about each message it read: a message is not
 // taken once intake closed (UNAVAILABLE) or once an overflow policy dropped records of the
 // call (RESOURCE_EXHAUSTED, below); the call then ends with that status.
 //
@@ -76,9 +76,13 @@ class IngestCall {
   // OK when the call was let in; else the status to finish it with at once.
   const grpc::Status& refusal() const { return refusal_; }
 
-  // OK to take the message just read; else the status to end the call with, the message
-  // not taken.
-  grpc::Status TakeMessage();
+  // What a streaming call does with the message a read brought (`ok` as OnReadDone has
+  // it): nullopt to take it; else the status to end the call with, the message not taken.
+  // OK when the client half-closed or went away; the refusal when intake closed or an
+  // overflow drop came first (the message is then not even decoded); else the status
+  // `decode()` refused the message with (malformed, over a limit).
+  template <typename Decode>
+  std::optional<grpc::Status> Read(bool ok, Decode decode);
 
   // Hands `batch` to the scheduler. Under ack_on written or flushed, `on_delivered(const
   // Delivery&)` is attached to the batch (the reactor passes it to Delivered() first).
@@ -101,6 +105,8 @@ class IngestCall {
   grpc::ServerContextBase& call() { return call_; }
 
  private:
+  // OK to take a message; else the status that refuses it.
+  grpc::Status TakeMessage();
   static Submitted VerdictOf(scheduler::SubmitOutcome outcome, uint32_t records,
                              bool settles_queued);
   grpc::Status Open();
@@ -115,6 +121,14 @@ class IngestCall {
   // The first overflow drop of this call's records, kNone while there was none.
   DropReason overflow_ = DropReason::kNone;
 };
+
+template <typename Decode>
+std::optional<grpc::Status> IngestCall::Read(bool ok, Decode decode) {
+  if (!ok) return grpc::Status::OK;
+  if (grpc::Status taken = TakeMessage(); !taken.ok()) return taken;
+  if (grpc::Status decoded = decode(); !decoded.ok()) return decoded;
+  return std::nullopt;
+}
 
 template <typename OnQueued, typename OnDelivered>
 Submitted IngestCall::Submit(RecordBatch&& batch, OnQueued on_queued, OnDelivered on_delivered) {

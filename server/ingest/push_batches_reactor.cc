@@ -62,13 +62,10 @@ void PushBatchesReactor::OnReadDone(bool ok) {
     if (state_ != State::kReading) {
       // The call ended while the read was outstanding (idle, a failed write): the message
       // is not taken, nor acked.
-    } else if (!ok) {
-      EndLocked(grpc::Status::OK);
-    } else if (grpc::Status taken = call_.TakeMessage(); !taken.ok()) {
-      EndLocked(std::move(taken));
-    } else if (grpc::Status decoded = DecodeIncomingLocked(); !decoded.ok()) {
-      // The acks of the batches before it are still sent; this one is not taken.
-      EndLocked(std::move(decoded));
+    } else if (std::optional<grpc::Status> end =
+                   call_.Read(ok, [this] { return DecodeIncomingLocked(); })) {
+      // What was taken before it is still answered.
+      EndLocked(*std::move(end));
     } else {
       SubmitIncomingLocked();
     }

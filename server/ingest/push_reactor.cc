@@ -72,13 +72,10 @@ void PushReactor::OnReadDone(bool ok) {
     if (state_ != State::kReading) {
       // The call ended while the read was outstanding (idle, a dropped batch): the record
       // is not taken.
-    } else if (!ok) {
-      EndLocked(grpc::Status::OK);
-    } else if (grpc::Status taken = call_.TakeMessage(); !taken.ok()) {
-      EndLocked(std::move(taken));
-    } else if (grpc::Status decoded = DecodeIncomingLocked(); !decoded.ok()) {
-      // The records before it are taken; this one is not.
-      EndLocked(std::move(decoded));
+    } else if (std::optional<grpc::Status> end =
+                   call_.Read(ok, [this] { return DecodeIncomingLocked(); })) {
+      // What was taken before it is still answered.
+      EndLocked(*std::move(end));
     } else {
       state_ = State::kPaused;
       if (pending_.size() == 1) {

@@ -7,6 +7,18 @@
 #include "google/rpc/status.pb.h"
 
 namespace sluice::ingest {
+namespace {
+
+// "<who> <limit> ingest calls open, the limit <key>; ...": a stream limit reached.
+grpc::Status StreamLimitStatus(grpc::ServerContextBase& call, absl::string_view who, uint32_t limit,
+                               absl::string_view key) {
+  return RetryLaterStatus(call, grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          absl::StrCat(who, " ", limit, " ingest calls open, the limit ", key,
+                                       "; close a stream or retry later"),
+                          kTooManyStreamsPushbackMs);
+}
+
+}  // namespace
 
 grpc::Status RetryLaterStatus(grpc::ServerContextBase& call, grpc::StatusCode code,
                               std::string message, int pushback_ms) {
@@ -28,21 +40,11 @@ grpc::Status DrainingStatus(grpc::ServerContextBase& call) {
 }
 
 grpc::Status TooManyStreamsStatus(grpc::ServerContextBase& call, uint32_t limit) {
-  return RetryLaterStatus(call, grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          absl::StrCat("sluice has ", limit,
-                                       " ingest calls open, the limit "
-                                       "ingest.max_concurrent_streams; close a stream or retry "
-                                       "later"),
-                          kTooManyStreamsPushbackMs);
+  return StreamLimitStatus(call, "sluice has", limit, "ingest.max_concurrent_streams");
 }
 
 grpc::Status TooManyPeerStreamsStatus(grpc::ServerContextBase& call, uint32_t limit) {
-  return RetryLaterStatus(call, grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          absl::StrCat("this client address has ", limit,
-                                       " ingest calls open, the limit "
-                                       "ingest.max_streams_per_peer; close a stream or retry "
-                                       "later"),
-                          kTooManyStreamsPushbackMs);
+  return StreamLimitStatus(call, "this client address has", limit, "ingest.max_streams_per_peer");
 }
 
 grpc::Status OverloadedStatus(grpc::ServerContextBase& call, absl::string_view why) {
