@@ -1,7 +1,6 @@
 #include "server/ingest/ingest_context.h"
 
 #include "absl/strings/ascii.h"
-#include "server/ingest/unavailable.h"
 
 namespace sluice::ingest {
 
@@ -42,26 +41,6 @@ void StreamLimiter::Close(const std::string& host) {
   --open_;
   auto it = open_by_host_.find(host);
   if (--it->second == 0) open_by_host_.erase(it);
-}
-
-grpc::Status IngestContext::OpenCall(grpc::ServerContextBase& call, Rpc rpc, StreamSlot& slot) {
-  if (!intake.open()) {
-    metrics.AddCallRefused(rpc, CallRefusal::kDraining);
-    return DrainingStatus(call);
-  }
-  StreamRefusal refusal;
-  slot = streams.TryOpen(call.peer(), refusal);
-  switch (refusal) {
-    case StreamRefusal::kNone:
-      return grpc::Status::OK;
-    case StreamRefusal::kServerFull:
-      metrics.AddCallRefused(rpc, CallRefusal::kTooManyStreams);
-      return TooManyStreamsStatus(call, config.max_concurrent_streams);
-    case StreamRefusal::kPeerFull:
-      metrics.AddCallRefused(rpc, CallRefusal::kTooManyPeerStreams);
-      return TooManyPeerStreamsStatus(call, config.max_streams_per_peer);
-  }
-  return grpc::Status::OK;
 }
 
 uint32_t StreamLimiter::open_streams() const {

@@ -111,10 +111,6 @@ struct IngestContext {
 
   uint64_t NextStreamId() { return next_stream_id.fetch_add(1, std::memory_order_relaxed); }
 
-  // Lets a new call in: OK with `slot` held, or the status to refuse the call with
-  // (intake closed, a stream limit reached; counted).
-  grpc::Status OpenCall(grpc::ServerContextBase& call, Rpc rpc, StreamSlot& slot);
-
   std::atomic<uint64_t> next_stream_id{1};
   StreamLimiter streams{config.max_concurrent_streams, config.max_streams_per_peer};
 };

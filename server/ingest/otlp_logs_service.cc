@@ -1,6 +1,7 @@
 #include "server/ingest/otlp_logs_service.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -9,6 +10,7 @@
 #include "server/common/record_batch.h"
 #include "server/ingest/ack_stage.h"
 #include "server/ingest/admission.h"
+#include "server/ingest/ingest_call.h"
 #include "server/ingest/message_codec.h"
 #include "server/ingest/otlp_mapping.h"
 #include "server/ingest/reactor_lifetime.h"
@@ -23,24 +25,21 @@ namespace otlp_collector = opentelemetry::proto::collector::logs::v1;
 // One Export call. Finishes in its constructor, or once its batch reached ingest.ack_on:
 // from the scheduler's resume callback when the batch was parked (accepted), or from the
 // batch's delivery callback (written, flushed). Deleted once gRPC (OnDone) and both
-// callbacks are done with it (ReactorLifetime).
+// callbacks are done with it (ReactorLifetime). Only one of them runs at a time: the
+// constructor is done with the call once the batch is handed over.
 class ExportReactor : public grpc::ServerUnaryReactor, public ReactorLifetime {
  public:
   ExportReactor(IngestContext& context, grpc::CallbackServerContext* call,
                 const grpc::ByteBuffer& request, grpc::ByteBuffer* response)
-      : context_(context), call_(call), response_(*response) {
-    context_.metrics.StreamOpened(Rpc::kExport);
-    if (grpc::Status opened = context_.OpenCall(*call_, Rpc::kExport, slot_); !opened.ok()) {
-      Finish(opened);
+      : context_(context), call_(context, *call, Rpc::kExport), response_(*response) {
+    if (!call_.refusal().ok()) {
+      Finish(call_.refusal());
       return;
     }
     Submit(request);
   }
 
-  void OnDone() override {
-    context_.metrics.StreamClosed(Rpc::kExport);
-    ReleaseGrpcRef();
-  }
+  void OnDone() override { ReleaseGrpcRef(); }
 
  private:
   void Submit(const grpc::ByteBuffer& request) {
@@ -70,32 +69,26 @@ class ExportReactor : public grpc::ServerUnaryReactor, public ReactorLifetime {
     }
     batch.set_stream_id(context_.NextStreamId());
     batch.set_received_at(now);
-    const bool on_queue = context_.config.ack_on == DeliveryStage::kAccepted;
-    if (!on_queue) {
-      batch.set_delivery(context_.config.ack_on, [this, ref = Ref()](const Delivery& delivery) {
-        if (delivery.reason == DropReason::kOverflowDropOldest) {
-          Finish(OverloadedStatus(*call_, DropReasonText(delivery.reason)));
-          return;
-        }
-        if (delivery.dropped > 0) SetPartialSuccess(delivery);
-        FinishOk();
-      });
+    const Submitted submitted = call_.Submit(
+        std::move(batch),
+        [this, ref = Ref()](const std::optional<Delivery>& settled) {
+          if (settled) FinishDelivered(*settled);
+        },
+        [this, ref = Ref()](const Delivery& delivery) { FinishDelivered(delivery); });
+    // Otherwise a callback finishes the call: the resume callback or the delivery callback.
+    if (submitted.settled) FinishDelivered(*submitted.settled);
+  }
+
+  // Answers with how far the batch got. Records an overflow policy dropped were never
+  // written: the exporter retries the request after the pushback (a unary call has no
+  // next message to refuse). Records an output lost are reported in partial_success.
+  void FinishDelivered(const Delivery& delivery) {
+    if (call_.Delivered(delivery)) {
+      Finish(call_.Overloaded());
+      return;
     }
-    switch (context_.scheduler.Submit(std::move(batch), [this, on_queue, ref = Ref()] {
-      if (on_queue) FinishOk();
-    })) {
-      case scheduler::SubmitOutcome::kAccepted:
-      case scheduler::SubmitOutcome::kAcceptedEvictedOldest:
-        if (on_queue) FinishOk();
-        break;
-      case scheduler::SubmitOutcome::kDroppedNewest:
-        // Nothing of the request was taken: the exporter retries it, after the pushback.
-        Finish(OverloadedStatus(*call_, DropReasonText(DropReason::kOverflowDropNewest)));
-        break;
-      case scheduler::SubmitOutcome::kParked:
-        // A callback finishes the call: the resume callback or the delivery callback.
-        break;
-    }
+    if (delivery.dropped > 0) SetPartialSuccess(delivery);
+    FinishOk();
   }
 
   void FinishOk() {
@@ -118,15 +111,14 @@ class ExportReactor : public grpc::ServerUnaryReactor, public ReactorLifetime {
   }
 
   IngestContext& context_;
-  grpc::CallbackServerContext* const call_;
+  // Opening checks and overload: the protocol shared with Push and PushBatches.
+  IngestCall call_;
   grpc::ByteBuffer& response_;
   // Written before Submit hands the batch on (see there), serialized into response_ when
   // the call finishes OK.
   otlp_collector::ExportLogsServiceResponse answer_;
   uint32_t rejected_ = 0;
   std::string first_rejection_;
-  // Held from the constructor: this call counts against the stream limits until deleted.
-  StreamSlot slot_;
 };
 
 }  // namespace

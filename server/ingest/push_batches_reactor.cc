@@ -10,21 +10,19 @@ namespace sluice::ingest {
 
 PushBatchesReactor::PushBatchesReactor(IngestContext& context, grpc::CallbackServerContext* call)
     : context_(context),
-      call_(call),
       stream_id_(context.NextStreamId()),
+      call_(context, *call, Rpc::kPushBatches),
       admission_(context.config, context.levels, context.ledger, context.metrics,
                  Rpc::kPushBatches),
       decoder_(context.config),
       idle_(context.config.stream_idle_timeout) {
-  context_.metrics.StreamOpened(Rpc::kPushBatches);
   Actions actions;
   {
     std::lock_guard lock(mu_);
-    if (grpc::Status opened = context_.OpenCall(*call_, Rpc::kPushBatches, slot_); !opened.ok()) {
-      read_side_done_ = true;
-      status_ = std::move(opened);
+    if (!call_.refusal().ok()) {
+      EndLocked(call_.refusal());
     } else if (idle_.enabled()) {
-      idle_.Arm(absl::Now(), reading_, IdleAlarmCallback());
+      idle_.Arm(absl::Now(), /*waiting=*/false, IdleAlarmCallback());
     }
     actions = AdvanceLocked();
   }
@@ -39,38 +37,35 @@ void PushBatchesReactor::OnIdleAlarm(bool fired) {
   Actions actions;
   {
     std::lock_guard lock(mu_);
-    if (!fired || done_ || finished_ || read_side_done_) return;
-    if (!idle_.ExpiredElseRearm(absl::Now(), reading_, IdleAlarmCallback())) return;
-    idle_expired_ = true;
-    read_side_done_ = true;
-    status_ = IdleStatus(idle_.timeout());
-    context_.metrics.AddIdleClosed(Rpc::kPushBatches);
+    const bool reads =
+        state_ == State::kReading || state_ == State::kPaused || state_ == State::kParked;
+    if (!fired || !reads) return;
+    if (!idle_.ExpiredElseRearm(absl::Now(), state_ == State::kReading, IdleAlarmCallback())) {
+      return;
+    }
+    EndLocked(IdleStatus(idle_.timeout()));
+    call_.IdleClosed();
     actions = AdvanceLocked();
   }
   Act(actions);
+}
+
+void PushBatchesReactor::EndLocked(grpc::Status status) {
+  state_ = State::kEnding;
+  status_ = std::move(status);
 }
 
 void PushBatchesReactor::OnReadDone(bool ok) {
   Actions actions;
   {
     std::lock_guard lock(mu_);
-    reading_ = false;
-    if (!ok || finished_) {
-      // A message that raced an idle timeout's Finish is not taken (nor acked).
-      read_side_done_ = true;
-    } else if (!context_.intake.open()) {
-      // Not acked, so an at-least-once client sends this batch again elsewhere or later.
-      read_side_done_ = true;
-      status_ = DrainingStatus(*call_);
-    } else if (evicted_) {
-      // drop_oldest evicted a batch of this call: like a dropped newest batch, that tells
-      // the client to back off. This batch is not taken, so it is resent after the pushback.
-      read_side_done_ = true;
-      status_ = OverloadedStatus(*call_, DropReasonText(DropReason::kOverflowDropOldest));
-    } else if (grpc::Status decoded = DecodeIncomingLocked(); !decoded.ok()) {
-      // The acks of the batches before it are still sent; this one is not taken.
-      read_side_done_ = true;
-      status_ = std::move(decoded);
+    if (state_ != State::kReading) {
+      // The call ended while the read was outstanding (idle, a failed write): the message
+      // is not taken, nor acked.
+    } else if (std::optional<grpc::Status> end =
+                   call_.Read(ok, [this] { return DecodeIncomingLocked(); })) {
+      // What was taken before it is still answered.
+      EndLocked(*std::move(end));
     } else {
       SubmitIncomingLocked();
     }
@@ -97,45 +92,39 @@ void PushBatchesReactor::SubmitIncomingLocked() {
   const absl::Time now = absl::Now();
   const AdmissionResult admitted =
       admission_.Admit(*incoming_->mutable_records(), now, incoming_decoded_);
-  const DeliveryStage stage = context_.config.ack_on;
   v1::PushAck ack;
   ack.set_sequence(incoming_->sequence());
   ack.set_filtered(admitted.filtered);
   ack.set_rejected(admitted.rejected);
   ack.set_rejection(admitted.first_rejection);
-  ack.set_stage(AckStageOf(stage));
+  ack.set_stage(AckStageOf(context_.config.ack_on));
 
   RecordBatch batch = RecordBatch::FromRequest(std::move(incoming_));
   batch.set_stream_id(stream_id_);
   batch.set_received_at(now);
+  state_ = State::kPaused;
   if (batch.empty()) {
     AwaitLocked(std::move(ack), /*settled=*/true);
     return;
   }
-  const uint32_t records = static_cast<uint32_t>(batch.size());
-  const bool on_queue = stage == DeliveryStage::kAccepted;
-  if (on_queue) ack.set_accepted(records);
   const uint64_t ticket = AwaitLocked(std::move(ack), /*settled=*/false);
-  if (!on_queue) {
-    batch.set_delivery(stage, [this, ticket, ref = Ref()](const Delivery& delivery) {
-      OnDelivered(ticket, delivery);
-    });
-  }
-  switch (context_.scheduler.Submit(std::move(batch),
-                                    [this, ticket, ref = Ref()] { OnQueued(ticket); })) {
-    case scheduler::SubmitOutcome::kAccepted:
-    case scheduler::SubmitOutcome::kAcceptedEvictedOldest:
-      if (on_queue) SettleLocked(ticket, Delivery{.delivered = records});
+  const Submitted submitted = call_.Submit(
+      std::move(batch),
+      [this, ticket, ref = Ref()](const std::optional<Delivery>& settled) {
+        OnQueued(ticket, settled);
+      },
+      [this, ticket, ref = Ref()](const Delivery& delivery) { OnDelivered(ticket, delivery); });
+  if (submitted.settled) SettleLocked(ticket, *submitted.settled);
+  switch (submitted.verdict) {
+    case Submitted::Verdict::kQueued:
       break;
-    case scheduler::SubmitOutcome::kDroppedNewest:
-      SettleLocked(ticket, Delivery{.dropped = records, .reason = DropReason::kOverflowDropNewest});
+    case Submitted::Verdict::kParked:
+      state_ = State::kParked;
+      break;
+    case Submitted::Verdict::kDropped:
       // The ack says what was dropped; the status tells the client to back off before it
       // sends more. Nothing more is read: what the client sent after this batch it resends.
-      read_side_done_ = true;
-      status_ = OverloadedStatus(*call_, DropReasonText(DropReason::kOverflowDropNewest));
-      break;
-    case scheduler::SubmitOutcome::kParked:
-      parked_ = true;
+      EndLocked(call_.Overloaded());
       break;
   }
 }
@@ -152,27 +141,23 @@ void PushBatchesReactor::SettleLocked(uint64_t ticket, const Delivery& delivery)
   awaited.settled = true;
   if (delivery.delivered > 0) awaited.ack.set_accepted(delivery.delivered);
   if (delivery.dropped > 0) {
-    if (delivery.reason == DropReason::kOverflowDropOldest) evicted_ = true;
     awaited.ack.set_accepted(delivery.delivered);
     awaited.ack.set_dropped(delivery.dropped);
     awaited.ack.set_drop_reason(DropReasonOf(delivery.reason));
   }
   while (!awaited_.empty() && awaited_.front().settled) {
-    if (!write_failed_) acks_.push_back(std::move(awaited_.front().ack));
+    if (state_ != State::kClientGone) acks_.push_back(std::move(awaited_.front().ack));
     awaited_.pop_front();
     ++first_awaited_ticket_;
   }
 }
 
-void PushBatchesReactor::OnQueued(uint64_t ticket) {
+void PushBatchesReactor::OnQueued(uint64_t ticket, const std::optional<Delivery>& settled) {
   Actions actions;
   {
     std::lock_guard lock(mu_);
-    parked_ = false;
-    if (context_.config.ack_on == DeliveryStage::kAccepted) {
-      const uint32_t records = awaited_[ticket - first_awaited_ticket_].ack.accepted();
-      SettleLocked(ticket, Delivery{.delivered = records});
-    }
+    if (state_ == State::kParked) state_ = State::kPaused;
+    if (settled) SettleLocked(ticket, *settled);
     actions = AdvanceLocked();
   }
   Act(actions);
@@ -182,6 +167,8 @@ void PushBatchesReactor::OnDelivered(uint64_t ticket, const Delivery& delivery) 
   Actions actions;
   {
     std::lock_guard lock(mu_);
+    // An eviction (drop_oldest) makes IngestCall refuse the next message.
+    call_.Delivered(delivery);
     SettleLocked(ticket, delivery);
     actions = AdvanceLocked();
   }
@@ -198,8 +185,7 @@ void PushBatchesReactor::OnWriteDone(bool ok) {
       // The client is gone; what it did not see acked it will resend. Deliveries still
       // to come are awaited (they call back into this reactor) but not written.
       acks_.clear();
-      write_failed_ = true;
-      read_side_done_ = true;
+      state_ = State::kClientGone;
     }
     actions = AdvanceLocked();
   }
@@ -208,24 +194,32 @@ void PushBatchesReactor::OnWriteDone(bool ok) {
 
 PushBatchesReactor::Actions PushBatchesReactor::AdvanceLocked() {
   Actions actions;
-  if (finished_) return actions;
+  if (state_ == State::kFinished || state_ == State::kDone) return actions;
   if (!writing_ && !acks_.empty()) {
     writing_ = true;
     SerializeMessage(acks_.front(), write_bytes_);
     actions.write = &write_bytes_;
   }
-  if (read_side_done_) {
-    if (!parked_ && !writing_ && acks_.empty() && awaited_.empty() &&
-        (!reading_ || idle_expired_)) {
-      finished_ = true;
-      actions.finish = true;
-    }
-    return actions;
-  }
-  if (!reading_ && !parked_ && acks_.size() + awaited_.size() < kMaxOutstandingAcks) {
-    reading_ = true;
-    if (idle_.enabled()) idle_.StartWaiting(absl::Now());
-    actions.read = &incoming_bytes_;
+  switch (state_) {
+    case State::kPaused:
+      if (acks_.size() + awaited_.size() < kMaxOutstandingAcks) {
+        state_ = State::kReading;
+        if (idle_.enabled()) idle_.StartWaiting(absl::Now());
+        actions.read = &incoming_bytes_;
+      }
+      break;
+    case State::kEnding:
+    case State::kClientGone:
+      if (!writing_ && acks_.empty() && awaited_.empty()) {
+        state_ = State::kFinished;
+        actions.finish = true;
+      }
+      break;
+    case State::kReading:
+    case State::kParked:
+    case State::kFinished:
+    case State::kDone:
+      break;
   }
   return actions;
 }
@@ -244,10 +238,9 @@ void PushBatchesReactor::Act(Actions actions) {
 }
 
 void PushBatchesReactor::OnDone() {
-  context_.metrics.StreamClosed(Rpc::kPushBatches);
   {
     std::lock_guard lock(mu_);
-    done_ = true;
+    state_ = State::kDone;
     idle_.Cancel();
   }
   ReleaseGrpcRef();

@@ -6,14 +6,15 @@
 // took it), written or flushed (the batch's delivery callback, run by a worker). Acks are
 // sent in the order the batches came, so an ack for a later batch waits for the earlier
 // ones. The next read starts once the batch is queued: with the batch parked, the reactor
-// stops reading and HTTP/2 flow control pushes back on the client. A batch that
-// scheduler.overflow: drop_newest drops is acked as dropped, and the call then ends with
-// RESOURCE_EXHAUSTED and retry pushback once the earlier acks are out; one that drop_oldest
-// evicts is acked as dropped when the eviction is reported, and the call ends the same way
-// at its next message, which is not taken. Reading also pauses
+// stops reading and HTTP/2 flow control pushes back on the client. Reading also pauses
 // while too many acks are outstanding (a client that does not read its acks is paced the
-// same way). A stream that sends nothing for ingest.stream_idle_timeout while the reactor
-// waits for it is ended with UNAVAILABLE, once the acks it is owed are written.
+// same way). Opening checks, the messages refused (drain, overload) and what an overflow
+// drop does to the call are IngestCall's (ingest_call.h): a batch drop_newest drops is
+// acked as dropped and the call ends with RESOURCE_EXHAUSTED once the earlier acks are out;
+// one drop_oldest evicts is acked as dropped when the eviction is reported, and the next
+// message is not taken and ends the call the same way. A stream that sends nothing for
+// ingest.stream_idle_timeout while the reactor waits for it is ended with UNAVAILABLE,
+// once the acks it is owed are written.
 //
 // Nothing blocks a gRPC thread. The reactor never finishes while a batch is parked or a
 // delivery is still to come, and it is deleted only once gRPC (OnDone) and every callback
@@ -26,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "absl/base/thread_annotations.h"
 #include "grpcpp/support/byte_buffer.h"
@@ -34,6 +36,7 @@
 #include "server/common/log_batch_pool.h"
 #include "server/ingest/admission.h"
 #include "server/ingest/idle_timer.h"
+#include "server/ingest/ingest_call.h"
 #include "server/ingest/ingest_context.h"
 #include "server/ingest/reactor_lifetime.h"
 #include "server/ingest/request_decoder.h"
@@ -61,6 +64,35 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
     bool settled = false;
   };
 
+  // The call's read side and life, one value changed only under mu_. The write side runs
+  // beside it, as a bidi call reads and writes at once: writing_ says one ack is being
+  // written.
+  //
+  //   kPaused   -- fewer than kMaxOutstandingAcks acks outstanding: StartRead -> kReading
+  //   kReading  -- message taken, batch queued (or nothing left of it) ------> kPaused
+  //   kReading  -- message taken, batch parked -------------------------------> kParked
+  //   kParked   -- OnQueued ------------------------------------------------> kPaused
+  //   kReading  -- half-close or cancel; message refused (drain, overload,
+  //                malformed); batch dropped (drop_newest) ------------------> kEnding
+  //   kReading  -- idle for stream_idle_timeout ----------------------------> kEnding
+  //   any state before kFinished -- a write failed ------------------------> kClientGone
+  //   kEnding, kClientGone -- every owed ack written, every delivery in: Finish -> kFinished
+  //   kFinished -- OnDone --------------------------------------------------> kDone
+  //
+  // Idle ends the stream only from kReading, its read still outstanding; a failed write
+  // may come with one too. Finish does not wait for it: the read then completes with
+  // ok == false and is not taken, nor is any message read outside kReading.
+  enum class State : uint8_t {
+    kPaused,      // no read outstanding; one starts when the acks outstanding allow
+    kReading,     // a read is outstanding: waiting for the client's next batch
+    kParked,      // the last batch is parked with the scheduler; nothing is read
+    kEnding,      // nothing more is read; finishes once every ack owed is written
+    kClientGone,  // a write failed: nothing more is read or written; finishes once every
+                  // delivery is in (they still call back into this reactor)
+    kFinished,    // Finish was called
+    kDone,        // gRPC is done with the call (OnDone)
+  };
+
   struct Actions {
     grpc::ByteBuffer* read = nullptr;
     const grpc::ByteBuffer* write = nullptr;
@@ -68,6 +100,8 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
   };
 
   Actions AdvanceLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the read side with `status` (kEnding).
+  void EndLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Decodes the message just read into incoming_; a status to end the call with if it
   // cannot be taken (malformed, over a limit).
   grpc::Status DecodeIncomingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -76,20 +110,21 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
   uint64_t AwaitLocked(v1::PushAck ack, bool settled) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Completes the ack of `ticket` and moves settled acks at the front to the write queue.
   void SettleLocked(uint64_t ticket, const Delivery& delivery) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void OnQueued(uint64_t ticket);
+  void OnQueued(uint64_t ticket, const std::optional<Delivery>& settled);
   void OnDelivered(uint64_t ticket, const Delivery& delivery);
   // The idle alarm's callback, which runs OnIdleAlarm.
   std::function<void(bool)> IdleAlarmCallback();
   void OnIdleAlarm(bool fired);
   void Act(Actions actions);
 
-  IngestContext& context_;
-  grpc::CallbackServerContext* const call_;
+  const IngestContext& context_;
   const uint64_t stream_id_;
-  // Held from the constructor: this call counts against the stream limits until deleted.
-  StreamSlot slot_;
 
   std::mutex mu_;
+  // Opening checks, messages refused, overload: the protocol shared with Push and Export.
+  IngestCall call_ ABSL_GUARDED_BY(mu_);
+  State state_ ABSL_GUARDED_BY(mu_) = State::kPaused;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
   Admission admission_ ABSL_GUARDED_BY(mu_);
   RequestDecoder decoder_ ABSL_GUARDED_BY(mu_);
   // The outstanding read's target: the message as it came off the wire.
@@ -104,22 +139,9 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
   std::deque<AwaitedAck> awaited_ ABSL_GUARDED_BY(mu_);
   uint64_t first_awaited_ticket_ ABSL_GUARDED_BY(mu_) = 0;
   // Acks ready to be written; the front one is being written (serialized in
-  // write_bytes_) when writing_ is set.
+  // write_bytes_) while writing_.
   std::deque<v1::PushAck> acks_ ABSL_GUARDED_BY(mu_);
   grpc::ByteBuffer write_bytes_ ABSL_GUARDED_BY(mu_);
-  bool parked_ ABSL_GUARDED_BY(mu_) = false;
-  // The client stopped taking acks; later ones are discarded.
-  bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
-  // drop_oldest evicted one of this call's batches: the next message ends the call.
-  bool evicted_ ABSL_GUARDED_BY(mu_) = false;
-  bool reading_ ABSL_GUARDED_BY(mu_) = false;
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool read_side_done_ ABSL_GUARDED_BY(mu_) = false;
-  // The client sent nothing for stream_idle_timeout: finish although a read is outstanding
-  // (it completes with ok == false once the call is finished).
-  bool idle_expired_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
   IdleTimer idle_ ABSL_GUARDED_BY(mu_);
   grpc::Status status_ ABSL_GUARDED_BY(mu_);
 };

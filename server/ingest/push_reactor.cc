@@ -10,29 +10,31 @@ namespace sluice::ingest {
 PushReactor::PushReactor(IngestContext& context, grpc::CallbackServerContext* call,
                          grpc::ByteBuffer* response)
     : context_(context),
-      call_(call),
       stream_id_(context.NextStreamId()),
+      call_(context, *call, Rpc::kPush),
       response_(response),
       admission_(context.config, context.levels, context.ledger, context.metrics, Rpc::kPush),
       decoder_(context.config),
       idle_(context.config.stream_idle_timeout) {
-  context_.metrics.StreamOpened(Rpc::kPush);
-  if (grpc::Status opened = context_.OpenCall(*call_, Rpc::kPush, slot_); !opened.ok()) {
-    {
-      std::lock_guard lock(mu_);
-      finished_ = true;
-    }
-    Finish(opened);
-    return;
-  }
+  grpc::Status refusal;
   {
     std::lock_guard lock(mu_);
-    reading_ = true;
-    if (idle_.enabled()) {
-      const absl::Time now = absl::Now();
-      idle_.StartWaiting(now);
-      idle_.Arm(now, reading_, IdleAlarmCallback());
+    refusal = call_.refusal();
+    if (!refusal.ok()) {
+      state_ = State::kFinished;
+    } else {
+      state_ = State::kReading;
+      if (idle_.enabled()) {
+        const absl::Time now = absl::Now();
+        idle_.StartWaiting(now);
+        idle_.Arm(now, /*waiting=*/true, IdleAlarmCallback());
+      }
     }
+  }
+  // Refused before anything was read: there is no summary to report.
+  if (!refusal.ok()) {
+    Finish(refusal);
+    return;
   }
   StartRead(&incoming_bytes_);
 }
@@ -45,51 +47,59 @@ void PushReactor::OnIdleAlarm(bool fired) {
   Actions actions;
   {
     std::lock_guard lock(mu_);
-    if (!fired || done_ || finished_ || read_side_done_) return;
-    if (!idle_.ExpiredElseRearm(absl::Now(), reading_, IdleAlarmCallback())) return;
-    idle_expired_ = true;
-    read_side_done_ = true;
-    context_.metrics.AddIdleClosed(Rpc::kPush);
+    if (!fired || (state_ != State::kReading && state_ != State::kPaused)) return;
+    if (!idle_.ExpiredElseRearm(absl::Now(), state_ == State::kReading, IdleAlarmCallback())) {
+      return;
+    }
+    // OK: a status other than OK would tell the client that something went wrong.
+    EndLocked(grpc::Status::OK);
+    call_.IdleClosed();
     actions = AdvanceLocked();
   }
   Act(actions);
+}
+
+void PushReactor::EndLocked(grpc::Status status) {
+  // The first reason the call ends is the one reported.
+  if (state_ != State::kEnding || status_.ok()) status_ = std::move(status);
+  state_ = State::kEnding;
 }
 
 void PushReactor::OnReadDone(bool ok) {
   Actions actions;
   {
     std::lock_guard lock(mu_);
-    reading_ = false;
-    if (!ok || finished_) {
-      // A message that raced an idle timeout's Finish is not taken: its summary was sent.
-      read_side_done_ = true;
+    if (state_ != State::kReading) {
+      // The call ended while the read was outstanding (idle, a dropped batch): the record
+      // is not taken.
+    } else if (std::optional<grpc::Status> end =
+                   call_.Read(ok, [this] { return DecodeIncomingLocked(); })) {
+      // What was taken before it is still answered.
+      EndLocked(*std::move(end));
     } else {
-      v1::LogRecord* record = pending_.records().Add();
-      DecodeResult decoded;
-      const absl::Status status = DecodeOrOutOfMemory(
-          decoded, [&] { return decoder_.DecodeLogRecord(incoming_bytes_, *record, decoded); });
-      incoming_bytes_.Clear();
-      if (!status.ok()) {
-        // The records before it are taken; this one is not.
-        pending_.records().RemoveLast();
-        read_side_done_ = true;
-        status_ = RefuseRequest(status, decoded, Rpc::kPush, context_.metrics);
-      } else {
-        pending_utf8_unverified_ |= decoded.utf8_unverified;
-        if (!context_.intake.open()) {
-          // The record already read is kept; the client learns to stop from the status.
-          read_side_done_ = true;
-          status_ = DrainingStatus(*call_);
-        }
-        if (pending_.size() == 1) {
-          pending_.set_received_at(absl::Now());
-          ArmBatchAlarmLocked();
-        }
+      state_ = State::kPaused;
+      if (pending_.size() == 1) {
+        pending_.set_received_at(absl::Now());
+        ArmBatchAlarmLocked();
       }
     }
     actions = AdvanceLocked();
   }
   Act(actions);
+}
+
+grpc::Status PushReactor::DecodeIncomingLocked() {
+  v1::LogRecord* record = pending_.records().Add();
+  DecodeResult decoded;
+  const absl::Status status = DecodeOrOutOfMemory(
+      decoded, [&] { return decoder_.DecodeLogRecord(incoming_bytes_, *record, decoded); });
+  incoming_bytes_.Clear();
+  if (!status.ok()) {
+    pending_.records().RemoveLast();
+    return RefuseRequest(status, decoded, Rpc::kPush, context_.metrics);
+  }
+  pending_utf8_unverified_ |= decoded.utf8_unverified;
+  return grpc::Status::OK;
 }
 
 void PushReactor::ArmBatchAlarmLocked() {
@@ -107,19 +117,19 @@ void PushReactor::OnBatchAlarm(bool fired) {
   {
     std::lock_guard lock(mu_);
     alarm_armed_ = false;
-    if (done_) return;
-    if (fired && !parked_ && !finished_ && !pending_.empty()) SubmitPendingLocked();
+    if (state_ == State::kFinished || state_ == State::kDone) return;
+    if (fired && !parked_ && !pending_.empty()) SubmitPendingLocked();
     actions = AdvanceLocked();
   }
   Act(actions);
 }
 
-void PushReactor::OnQueued(uint32_t accepted) {
+void PushReactor::OnQueued(const std::optional<Delivery>& settled) {
   Actions actions;
   {
     std::lock_guard lock(mu_);
     parked_ = false;
-    summary_.set_accepted(summary_.accepted() + accepted);
+    if (settled) CountLocked(*settled);
     actions = AdvanceLocked();
   }
   Act(actions);
@@ -130,11 +140,17 @@ void PushReactor::OnDelivered(const Delivery& delivery) {
   {
     std::lock_guard lock(mu_);
     --awaiting_delivery_;
-    summary_.set_accepted(summary_.accepted() + delivery.delivered);
-    summary_.set_dropped(summary_.dropped() + delivery.dropped);
+    // An eviction (drop_oldest) makes IngestCall refuse the next record.
+    call_.Delivered(delivery);
+    CountLocked(delivery);
     actions = AdvanceLocked();
   }
   Act(actions);
+}
+
+void PushReactor::CountLocked(const Delivery& delivery) {
+  summary_.set_accepted(summary_.accepted() + delivery.delivered);
+  summary_.set_dropped(summary_.dropped() + delivery.dropped);
 }
 
 void PushReactor::SubmitPendingLocked() {
@@ -153,48 +169,43 @@ void PushReactor::SubmitPendingLocked() {
   if (batch.empty()) return;
 
   batch.set_stream_id(stream_id_);
-  const uint32_t records = static_cast<uint32_t>(batch.size());
-  // Accepted records count once queued (ack_on: accepted), else once delivered.
-  const bool on_queue = context_.config.ack_on == DeliveryStage::kAccepted;
-  if (!on_queue) {
-    ++awaiting_delivery_;
-    batch.set_delivery(context_.config.ack_on,
-                       [this, ref = Ref()](const Delivery& delivery) { OnDelivered(delivery); });
-  }
-  const uint32_t accepted_when_queued = on_queue ? records : 0;
-  switch (context_.scheduler.Submit(std::move(batch), [this, accepted_when_queued, ref = Ref()] {
-    OnQueued(accepted_when_queued);
-  })) {
-    case scheduler::SubmitOutcome::kAccepted:
-    case scheduler::SubmitOutcome::kAcceptedEvictedOldest:
-      summary_.set_accepted(summary_.accepted() + accepted_when_queued);
+  const Submitted submitted = call_.Submit(
+      std::move(batch),
+      [this, ref = Ref()](const std::optional<Delivery>& settled) { OnQueued(settled); },
+      [this, ref = Ref()](const Delivery& delivery) { OnDelivered(delivery); });
+  if (submitted.delivery_follows) ++awaiting_delivery_;
+  if (submitted.settled) CountLocked(*submitted.settled);
+  switch (submitted.verdict) {
+    case Submitted::Verdict::kQueued:
       break;
-    case scheduler::SubmitOutcome::kDroppedNewest:
-      summary_.set_dropped(summary_.dropped() + records);
-      if (!on_queue) --awaiting_delivery_;
-      break;
-    case scheduler::SubmitOutcome::kParked:
+    case Submitted::Verdict::kParked:
       parked_ = true;
+      break;
+    case Submitted::Verdict::kDropped:
+      // At once, even with a read outstanding: nothing the client sends from now on is
+      // taken, and it learns to back off from the status, its summary attached.
+      EndLocked(call_.Overloaded());
       break;
   }
 }
 
 PushReactor::Actions PushReactor::AdvanceLocked() {
   Actions actions;
-  if (finished_) return actions;
+  if (state_ == State::kFinished || state_ == State::kDone) return actions;
   const bool batch_full = pending_.size() >= context_.config.max_batch_records;
-  const bool send_now = read_side_done_ || context_.config.max_batch_delay <= absl::ZeroDuration();
+  const bool send_now =
+      state_ == State::kEnding || context_.config.max_batch_delay <= absl::ZeroDuration();
   if (!parked_ && (batch_full || (!pending_.empty() && send_now))) SubmitPendingLocked();
-  if (read_side_done_) {
-    if (!parked_ && pending_.empty() && awaiting_delivery_ == 0 && (!reading_ || idle_expired_)) {
-      finished_ = true;
+  if (state_ == State::kEnding) {
+    if (!parked_ && pending_.empty() && awaiting_delivery_ == 0) {
+      state_ = State::kFinished;
       actions.finish = true;
     }
     return actions;
   }
   // While a batch is parked, keep reading only until the next one is full.
-  if (!reading_ && pending_.size() < context_.config.max_batch_records) {
-    reading_ = true;
+  if (state_ == State::kPaused && pending_.size() < context_.config.max_batch_records) {
+    state_ = State::kReading;
     if (idle_.enabled()) idle_.StartWaiting(absl::Now());
     actions.read = true;
   }
@@ -207,18 +218,17 @@ void PushReactor::Act(Actions actions) {
     grpc::Status status;
     {
       std::lock_guard lock(mu_);
-      status = status_;
       SerializeMessage(summary_, *response_);
+      status = status_.ok() ? status_ : WithDetail(status_, summary_);
     }
     Finish(status);
   }
 }
 
 void PushReactor::OnDone() {
-  context_.metrics.StreamClosed(Rpc::kPush);
   {
     std::lock_guard lock(mu_);
-    done_ = true;
+    state_ = State::kDone;
     if (alarm_armed_) batch_alarm_->Cancel();
     idle_.Cancel();
   }

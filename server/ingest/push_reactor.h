@@ -8,11 +8,18 @@
 // window and the client's writes slow down. Nothing here ever blocks a gRPC thread.
 //
 // The summary is sent once the client half-closed and every batch reached the stage
-// ingest.ack_on names; its `accepted` counts the records that reached it.
+// ingest.ack_on names; its `accepted` counts the records that reached it. Opening checks,
+// the messages refused (drain, overload) and what an overflow drop does to the call are
+// IngestCall's (ingest_call.h): a batch drop_newest drops counts as dropped and ends the
+// call at once, one drop_oldest evicts counts as dropped when the eviction is reported and
+// the next record is not taken and ends the call; either way with RESOURCE_EXHAUSTED and
+// retry pushback. A call that ends with a status other than OK still reports what it
+// took: its PushSummary travels as a detail of the status (grpc-status-details-bin), since
+// gRPC sends no response message with such a status.
 //
 // A stream that sends nothing for ingest.stream_idle_timeout while the reactor waits for
 // it is ended once its batches reached the ack stage: OK, with the summary of what it
-// sent (a status other than OK would withhold the summary from the client).
+// sent.
 //
 // The reactor never finishes while a batch is parked or a delivery is still to come, and
 // it is deleted only once gRPC (OnDone) and every callback that can reach it (resume,
@@ -24,6 +31,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "absl/base/thread_annotations.h"
 #include "grpcpp/alarm.h"
@@ -33,6 +41,7 @@
 #include "server/common/record_batch.h"
 #include "server/ingest/admission.h"
 #include "server/ingest/idle_timer.h"
+#include "server/ingest/ingest_call.h"
 #include "server/ingest/ingest_context.h"
 #include "server/ingest/reactor_lifetime.h"
 #include "server/ingest/request_decoder.h"
@@ -50,6 +59,31 @@ class PushReactor : public grpc::ServerReadReactor<grpc::ByteBuffer>, public Rea
   void OnDone() override;
 
  private:
+  // The call's read side and life, one value changed only under mu_. Beside it, parked_:
+  // the batch handed over last is parked with the scheduler, and reading goes on into the
+  // next one until that is full.
+  //
+  //   kPaused   -- the batch being gathered has room: StartRead ---------------> kReading
+  //   kReading  -- record taken --------------------------------------------> kPaused
+  //   kReading  -- half-close or cancel; record refused (drain, overload,
+  //                malformed) ----------------------------------------------> kEnding
+  //   kReading  -- idle for stream_idle_timeout ------------------------------> kEnding
+  //   kReading, kPaused -- a batch dropped (drop_newest) -------------------> kEnding
+  //   kEnding   -- what was gathered handed over, nothing parked or awaiting
+  //                delivery: Finish --------------------------------------------> kFinished
+  //   kFinished -- OnDone ----------------------------------------------------> kDone
+  //
+  // kEnding may be entered with a read outstanding (idle; a drop on the batch alarm).
+  // Finish does not wait for it: the read then completes with ok == false, and no record
+  // read outside kReading is taken.
+  enum class State : uint8_t {
+    kPaused,    // no read outstanding; one starts while the batch being gathered has room
+    kReading,   // a read is outstanding: waiting for the client's next record
+    kEnding,    // nothing more is read; finishes once every batch reached the ack stage
+    kFinished,  // Finish was called
+    kDone,      // gRPC is done with the call (OnDone)
+  };
+
   // What to do once the lock is released: gRPC calls are not made under our lock, since
   // a reaction may run inline.
   struct Actions {
@@ -59,25 +93,34 @@ class PushReactor : public grpc::ServerReadReactor<grpc::ByteBuffer>, public Rea
 
   // Decides the next step after any change of state.
   Actions AdvanceLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the read side (kEnding) with `status`, unless it ended with an error already.
+  void EndLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Decodes the record just read into pending_; a status to end the call with if it
+  // cannot be taken.
+  grpc::Status DecodeIncomingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Admits the pending batch and hands it to the scheduler (possibly parking it).
   void SubmitPendingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void ArmBatchAlarmLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void OnBatchAlarm(bool fired);
-  // A parked batch was queued; `accepted` records count as accepted now.
-  void OnQueued(uint32_t accepted);
+  // A parked batch was queued, with what that settled.
+  void OnQueued(const std::optional<Delivery>& settled);
   void OnDelivered(const Delivery& delivery);
+  // Adds how far a batch got to the summary.
+  void CountLocked(const Delivery& delivery) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The idle alarm's callback, which runs OnIdleAlarm.
   std::function<void(bool)> IdleAlarmCallback();
   void OnIdleAlarm(bool fired);
   void Act(Actions actions);
 
-  IngestContext& context_;
-  grpc::CallbackServerContext* const call_;
+  const IngestContext& context_;
   const uint64_t stream_id_;
-  // Held from the constructor: this call counts against the stream limits until deleted.
-  StreamSlot slot_;
 
   std::mutex mu_;
+  // Opening checks, messages refused, overload: the protocol shared with PushBatches and
+  // Export.
+  IngestCall call_ ABSL_GUARDED_BY(mu_);
+  State state_ ABSL_GUARDED_BY(mu_) = State::kPaused;
+  bool parked_ ABSL_GUARDED_BY(mu_) = false;
   grpc::ByteBuffer* const response_;
   v1::PushSummary summary_ ABSL_GUARDED_BY(mu_);
   Admission admission_ ABSL_GUARDED_BY(mu_);
@@ -88,16 +131,8 @@ class PushReactor : public grpc::ServerReadReactor<grpc::ByteBuffer>, public Rea
   bool pending_utf8_unverified_ ABSL_GUARDED_BY(mu_) = false;
   std::unique_ptr<grpc::Alarm> batch_alarm_ ABSL_GUARDED_BY(mu_);
   bool alarm_armed_ ABSL_GUARDED_BY(mu_) = false;
-  bool parked_ ABSL_GUARDED_BY(mu_) = false;
   // Batches handed to the scheduler whose delivery has not been reported yet.
   uint32_t awaiting_delivery_ ABSL_GUARDED_BY(mu_) = 0;
-  bool reading_ ABSL_GUARDED_BY(mu_) = false;
-  bool read_side_done_ ABSL_GUARDED_BY(mu_) = false;
-  // The client sent nothing for stream_idle_timeout: finish although a read is outstanding
-  // (it completes with ok == false once the call is finished).
-  bool idle_expired_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  bool done_ ABSL_GUARDED_BY(mu_) = false;
   IdleTimer idle_ ABSL_GUARDED_BY(mu_);
   grpc::Status status_ ABSL_GUARDED_BY(mu_);
 };

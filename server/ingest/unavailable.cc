@@ -7,6 +7,18 @@
 #include "google/rpc/status.pb.h"
 
 namespace sluice::ingest {
+namespace {
+
+// "<who> <limit> ingest calls open, the limit <key>; ...": a stream limit reached.
+grpc::Status StreamLimitStatus(grpc::ServerContextBase& call, absl::string_view who, uint32_t limit,
+                               absl::string_view key) {
+  return RetryLaterStatus(call, grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          absl::StrCat(who, " ", limit, " ingest calls open, the limit ", key,
+                                       "; close a stream or retry later"),
+                          kTooManyStreamsPushbackMs);
+}
+
+}  // namespace
 
 grpc::Status RetryLaterStatus(grpc::ServerContextBase& call, grpc::StatusCode code,
                               std::string message, int pushback_ms) {
@@ -28,21 +40,11 @@ grpc::Status DrainingStatus(grpc::ServerContextBase& call) {
 }
 
 grpc::Status TooManyStreamsStatus(grpc::ServerContextBase& call, uint32_t limit) {
-  return RetryLaterStatus(call, grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          absl::StrCat("sluice has ", limit,
-                                       " ingest calls open, the limit "
-                                       "ingest.max_concurrent_streams; close a stream or retry "
-                                       "later"),
-                          kTooManyStreamsPushbackMs);
+  return StreamLimitStatus(call, "sluice has", limit, "ingest.max_concurrent_streams");
 }
 
 grpc::Status TooManyPeerStreamsStatus(grpc::ServerContextBase& call, uint32_t limit) {
-  return RetryLaterStatus(call, grpc::StatusCode::RESOURCE_EXHAUSTED,
-                          absl::StrCat("this client address has ", limit,
-                                       " ingest calls open, the limit "
-                                       "ingest.max_streams_per_peer; close a stream or retry "
-                                       "later"),
-                          kTooManyStreamsPushbackMs);
+  return StreamLimitStatus(call, "this client address has", limit, "ingest.max_streams_per_peer");
 }
 
 grpc::Status OverloadedStatus(grpc::ServerContextBase& call, absl::string_view why) {
@@ -50,6 +52,17 @@ grpc::Status OverloadedStatus(grpc::ServerContextBase& call, absl::string_view w
                           absl::StrCat("sluice is over capacity, a batch was dropped: ", why,
                                        "; back off and resend it"),
                           kOverloadedPushbackMs);
+}
+
+grpc::Status WithDetail(const grpc::Status& status, const google::protobuf::Message& detail) {
+  google::rpc::Status details;
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) {
+    details.Clear();
+    details.set_code(static_cast<int32_t>(status.error_code()));
+    details.set_message(status.error_message());
+  }
+  details.add_details()->PackFrom(detail);
+  return grpc::Status(status.error_code(), status.error_message(), details.SerializeAsString());
 }
 
 grpc::Status IdleStatus(absl::Duration timeout) {

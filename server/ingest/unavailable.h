@@ -2,7 +2,7 @@
 // down: UNAVAILABLE, which clients retry on their own (it is gRPC's retryable code),
 // ideally on another replica. At a stream limit, or when the overflow policy dropped the
 // call's batch: RESOURCE_EXHAUSTED. A stream idle past ingest.stream_idle_timeout:
-// UNAVAILABLE. Docs: docs/ERRORS.md.
+// UNAVAILABLE. Made by IngestCall and the ingest reactors; docs: docs/ERRORS.md.
 //
 // Every refusal that asks the client to come back later says when, twice: gRPC's retry
 // pushback (trailing metadata `grpc-retry-pushback-ms`), which gRPC's own retry policy
@@ -16,6 +16,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "google/protobuf/message.h"
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/status.h"
 
@@ -46,6 +47,12 @@ grpc::Status TooManyPeerStreamsStatus(grpc::ServerContextBase& call, uint32_t li
 // one of its batches: the server is over capacity, and a client that resends the batch
 // should first back off. `why` says which policy dropped it.
 grpc::Status OverloadedStatus(grpc::ServerContextBase& call, absl::string_view why);
+
+// `status` with `detail` added to the google.rpc.Status of its details
+// (`grpc-status-details-bin`), made from its code and message when it has none. A Push call
+// carries its PushSummary this way: gRPC sends no response message with a status other
+// than OK.
+grpc::Status WithDetail(const grpc::Status& status, const google::protobuf::Message& detail);
 
 // The status a stream ends with after sending nothing for `timeout`
 // (ingest.stream_idle_timeout). No pushback: the client may open a new stream at once
