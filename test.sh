@@ -4,6 +4,8 @@
 # (label `tsan`: scheduler, ingest, admin) again under ThreadSanitizer, the whole
 # suite (e2e included, on ASan-built sluiced and sluice) under AddressSanitizer +
 # UndefinedBehaviorSanitizer, and each libFuzzer target (tests/fuzz/) for a bounded time.
+# The first ctest run includes suite_runs_every_test_file, which fails when a
+# tests/**/*_test.{cc,py,mjs} is in no test target and run by no test.
 # .ci/run calls exactly this. Arguments go to the first ctest run
 # (e.g. ./test.sh -R Scheduler). SLUICE_FUZZ_SECONDS: each fuzzer's time (30; 0 skips them).
 set -euo pipefail

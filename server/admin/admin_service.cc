@@ -38,6 +38,8 @@ void FillCounts(const LedgerCounts& counts, v1::Counts* out) {
   out->set_dropped(counts.dropped);
   out->set_written(counts.written);
   out->set_in_flight(counts.in_flight);
+  out->set_dropped_overflow(counts.dropped_overflow);
+  out->set_dropped_output_failed(counts.dropped_output_failed);
 }
 
 void FillDrain(const DrainResult& result, v1::DrainResponse* out) {
@@ -158,6 +160,8 @@ grpc::ServerUnaryReactor* AdminService::GetStats(grpc::CallbackServerContext* co
     worker->set_worker(static_cast<uint32_t>(i));
     worker->set_queue_depth(stats.workers[i].queue_depth);
     worker->set_queue_capacity(stats.workers[i].queue_capacity);
+    worker->set_parked_records(stats.workers[i].parked_records);
+    worker->set_processing_records(stats.workers[i].processing_records);
   }
   response->set_draining(stats.draining);
   response->set_parked_streams(static_cast<uint32_t>(stats.parked_streams));

@@ -25,6 +25,8 @@ struct DrainResult {
 struct WorkerStats {
   size_t queue_depth = 0;
   size_t queue_capacity = 0;
+  size_t parked_records = 0;
+  size_t processing_records = 0;
 };
 
 struct ServerStats {

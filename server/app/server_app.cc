@@ -136,6 +136,7 @@ absl::Status ServerApp::StartAll() {
       *registry_, config_.scheduler.workers, config_.scheduler.overflow);
   scheduler_ = std::make_unique<scheduler::Scheduler>(config_.scheduler, *pipeline_, ledger_,
                                                       scheduler_metrics_.get());
+  ledger_.SetInFlightGauge([this] { return scheduler_->InFlightRecords(); });
   scheduler_->Start();
 
   draining_gauge_ = &prometheus::BuildGauge()
@@ -453,7 +454,8 @@ admin::ServerStats ServerApp::Stats() const {
   admin::ServerStats stats;
   stats.counts = ledger_.Snapshot();
   for (const scheduler::WorkerSnapshot& worker : scheduler_->Snapshot()) {
-    stats.workers.push_back({worker.queue_depth, worker.queue_capacity});
+    stats.workers.push_back({worker.queue_depth, worker.queue_capacity, worker.parked_records,
+                             worker.processing_records});
   }
   stats.parked_streams = scheduler_->parked_streams();
   stats.uptime = absl::Now() - started_at_;

@@ -43,12 +43,16 @@ absl::Status Pipeline::Start() {
 
 void Pipeline::Process(size_t worker, RecordBatch& batch) {
   FormattedBatch formatted(batch, *formatters_[worker]);
+  // An output takes the records at or above its level, so the records some output failed
+  // on are those at or above the lowest level among the failed outputs: the largest
+  // failed share is exactly their union.
   size_t undelivered = 0;
   for (size_t i = 0; i < destinations_.size(); ++i) {
     if (formatted.CountAtLeast(destinations_[i].min_level) == 0) continue;
     undelivered = std::max(undelivered, WriteWithRetry(i, formatted));
   }
-  ledger_.AddWritten(batch.size());
+  ledger_.AddWritten(batch.size() - undelivered);
+  if (undelivered > 0) ledger_.AddOutputFailed(undelivered);
   if (metrics_ != nullptr) metrics_->OnBatchDone(absl::Now() - batch.received_at());
   if (!batch.awaits_delivery()) return;
 

@@ -8,6 +8,10 @@
 // or on any other error, the batch is dropped for that output and counted; the other
 // outputs are not affected. Post-hooks will run here, before formatting.
 //
+// The books (server/common/ledger.h): a record is written once every output whose level
+// admits it took it; a record that any such output gave up on is dropped (output_failed),
+// never written, even if other outputs took it. The per-output counts are in OutputMetrics.
+//
 // Delivery: a batch whose sender waits for `written` is reported once every output took
 // it (records an output dropped are reported dropped). One that waits for `flushed` is
 // held by its worker until the outputs are flushed: when the worker runs out of work

@@ -113,6 +113,7 @@ SubmitOutcome Scheduler::ApplyPolicyLocked(Channel& channel, RecordBatch&& batch
   const size_t records = batch.size();
   switch (config_.overflow) {
     case OverflowPolicy::kBlock:
+      channel.parked_records += records;
       channel.parked.push_back(ParkedBatch{std::move(batch), bytes, std::move(on_queued), now});
       parked_count_.fetch_add(1, std::memory_order_relaxed);
       if (metrics_ != nullptr) metrics_->OnParked(channel.index);
@@ -169,10 +170,13 @@ void Scheduler::WorkerLoop(Channel& channel) {
         channel.queue.pop_front();
         channel.depth -= item.batch.size();
         channel.bytes -= item.bytes;
+        channel.processing_records = item.batch.size();
         const absl::Time now = absl::Now();
         while (!channel.parked.empty() &&
                Fits(channel, channel.parked.front().batch.size(), channel.parked.front().bytes)) {
           ParkedBatch& parked = channel.parked.front();
+          channel.parked_records -= parked.batch.size();
+          channel.resumed_blocked_time += now - parked.parked_at;
           // This worker is awake: no need to wake it.
           (void)Enqueue(channel, std::move(parked.batch), parked.bytes, now);
           resumed.push_back(std::move(parked));
@@ -181,10 +185,8 @@ void Scheduler::WorkerLoop(Channel& channel) {
       }
     }
     // Callbacks run outside the channel lock: they start gRPC reads and writes.
-    const absl::Time now = absl::Now();
     for (ParkedBatch& parked : resumed) {
       parked_count_.fetch_sub(1, std::memory_order_relaxed);
-      if (metrics_ != nullptr) metrics_->OnResumed(now - parked.parked_at);
       std::move(parked.on_queued)();
     }
     resumed.clear();
@@ -198,6 +200,10 @@ void Scheduler::WorkerLoop(Channel& channel) {
     const size_t records = item.batch.size();
     may_hold_deliveries |= item.batch.awaits_delivery();
     processor_.Process(channel.index, item.batch);
+    {
+      std::lock_guard lock(channel.mu);
+      channel.processing_records = 0;
+    }
     item.batch.Deliver(Delivery{.delivered = static_cast<uint32_t>(records)});
     AddPending(-static_cast<int64_t>(records));
   }
@@ -227,9 +233,11 @@ void Scheduler::Stop() {
 std::vector<WorkerSnapshot> Scheduler::Snapshot() const {
   std::vector<WorkerSnapshot> snapshot;
   snapshot.reserve(channels_.size());
-  const absl::Time now = absl::Now();
   for (const auto& channel : channels_) {
     std::lock_guard lock(channel->mu);
+    // Read under the lock: every queued or parked batch's time is then at most `now`, so
+    // neither the age nor the blocked time can come out negative or shrink.
+    const absl::Time now = absl::Now();
     WorkerSnapshot worker;
     worker.queue_depth = channel->depth;
     worker.queue_capacity = config_.channel_capacity;
@@ -237,9 +245,22 @@ std::vector<WorkerSnapshot> Scheduler::Snapshot() const {
     worker.queue_capacity_bytes = config_.channel_capacity_bytes;
     if (!channel->queue.empty())
       worker.oldest_record_age = now - channel->queue.front().enqueued_at;
+    worker.parked_records = channel->parked_records;
+    worker.processing_records = channel->processing_records;
+    worker.blocked_time = channel->resumed_blocked_time;
+    for (const ParkedBatch& parked : channel->parked) worker.blocked_time += now - parked.parked_at;
     snapshot.push_back(worker);
   }
   return snapshot;
+}
+
+uint64_t Scheduler::InFlightRecords() const {
+  uint64_t records = 0;
+  for (const auto& channel : channels_) {
+    std::lock_guard lock(channel->mu);
+    records += channel->depth + channel->parked_records + channel->processing_records;
+  }
+  return records;
 }
 
 }  // namespace sluice::scheduler

@@ -67,6 +67,11 @@ struct WorkerSnapshot {
   size_t queue_bytes = 0;           // in-memory bytes of the queued batches
   size_t queue_capacity_bytes = 0;  // bytes
   absl::Duration oldest_record_age = absl::ZeroDuration();
+  size_t parked_records = 0;      // records of the batches parked on the channel (block)
+  size_t processing_records = 0;  // records of the batch the worker is processing now
+  // Time streams spent parked on this channel: finished parks plus, for the batches
+  // parked now, their time so far. Never decreases, and grows while a stream waits.
+  absl::Duration blocked_time = absl::ZeroDuration();
 };
 
 class Scheduler {
@@ -98,6 +103,10 @@ class Scheduler {
   void Stop();
 
   std::vector<WorkerSnapshot> Snapshot() const;
+  // Records the scheduler holds now: queued, parked, or in the batch a worker is processing
+  // (its outputs writing it). Counted from the channels themselves, not from the ledger, so
+  // that the ledger's balance is a check (server/common/ledger.h).
+  uint64_t InFlightRecords() const;
   size_t parked_streams() const { return parked_count_.load(std::memory_order_relaxed); }
 
  private:
@@ -127,8 +136,12 @@ class Scheduler {
     std::deque<ParkedBatch> parked ABSL_GUARDED_BY(mu);
     // Evicted batches whose senders wait for a delivery report; the worker reports.
     std::vector<Eviction> evictions ABSL_GUARDED_BY(mu);
-    size_t depth ABSL_GUARDED_BY(mu) = 0;  // records in `queue`
-    size_t bytes ABSL_GUARDED_BY(mu) = 0;  // sum of QueuedBatch::bytes in `queue`
+    size_t depth ABSL_GUARDED_BY(mu) = 0;               // records in `queue`
+    size_t bytes ABSL_GUARDED_BY(mu) = 0;               // sum of QueuedBatch::bytes in `queue`
+    size_t parked_records ABSL_GUARDED_BY(mu) = 0;      // records in `parked`
+    size_t processing_records ABSL_GUARDED_BY(mu) = 0;  // records in the worker's hands
+    // Parked time of the batches that left `parked`, summed when they left it.
+    absl::Duration resumed_blocked_time ABSL_GUARDED_BY(mu) = absl::ZeroDuration();
     bool stopping ABSL_GUARDED_BY(mu) = false;
   };
 

@@ -36,6 +36,11 @@ std::vector<prometheus::MetricFamily> SchedulerCollector::Collect() const {
                          "Seconds the batch at the head of the worker's channel has waited");
   auto parked = GaugeFamily("sluice_scheduler_parked_streams",
                             "Ingest streams parked now, waiting for channel room");
+  prometheus::MetricFamily blocked;
+  blocked.name = "sluice_scheduler_blocked_seconds_total";
+  blocked.help = "Seconds ingest streams spent parked waiting for channel room";
+  blocked.type = prometheus::MetricType::Counter;
+  absl::Duration blocked_time = absl::ZeroDuration();
   const std::vector<WorkerSnapshot> workers = scheduler_.Snapshot();
   for (size_t i = 0; i < workers.size(); ++i) {
     std::vector<prometheus::ClientMetric::Label> labels = {{"worker", std::to_string(i)}};
@@ -44,10 +49,14 @@ std::vector<prometheus::MetricFamily> SchedulerCollector::Collect() const {
     AddGauge(bytes, labels, static_cast<double>(workers[i].queue_bytes));
     AddGauge(capacity_bytes, labels, static_cast<double>(workers[i].queue_capacity_bytes));
     AddGauge(age, labels, absl::ToDoubleSeconds(workers[i].oldest_record_age));
+    blocked_time += workers[i].blocked_time;
   }
   AddGauge(parked, {}, static_cast<double>(scheduler_.parked_streams()));
-  return {std::move(depth),          std::move(capacity), std::move(bytes),
-          std::move(capacity_bytes), std::move(age),      std::move(parked)};
+  prometheus::ClientMetric blocked_total;
+  blocked_total.counter.value = absl::ToDoubleSeconds(blocked_time);
+  blocked.metric.push_back(std::move(blocked_total));
+  return {std::move(depth), std::move(capacity), std::move(bytes),  std::move(capacity_bytes),
+          std::move(age),   std::move(parked),   std::move(blocked)};
 }
 
 }  // namespace sluice::scheduler

@@ -17,12 +17,7 @@ const char* OverflowPolicyName(config::OverflowPolicy policy) {
 }
 
 SchedulerMetrics::SchedulerMetrics(prometheus::Registry& registry, size_t workers,
-                                   config::OverflowPolicy policy)
-    : blocked_seconds_(prometheus::BuildCounter()
-                           .Name("sluice_scheduler_blocked_seconds_total")
-                           .Help("Seconds ingest streams spent parked waiting for channel room")
-                           .Register(registry)
-                           .Add({})) {
+                                   config::OverflowPolicy policy) {
   auto& pauses = prometheus::BuildCounter()
                      .Name("sluice_scheduler_backpressure_pauses_total")
                      .Help("Times a stream was parked because its worker's channel was full")

@@ -1,8 +1,9 @@
 // SchedulerMetrics: the scheduler's event counters, registered once at start-up.
 //
 // The hot path only touches cached Counter references, and only on rare events (a park, a
-// drop). Queue depth and bytes, their capacities, oldest record age and parked streams are read at
-// scrape time by SchedulerCollector (scheduler_collector.h) instead of being kept current here.
+// drop). Queue depth and bytes, their capacities, oldest record age, parked streams and the
+// time they spent parked are read at scrape time by SchedulerCollector
+// (scheduler_collector.h) instead of being kept current here.
 #ifndef SLUICE_SERVER_SCHEDULER_SCHEDULER_METRICS_H_
 #define SLUICE_SERVER_SCHEDULER_SCHEDULER_METRICS_H_
 
@@ -21,16 +22,12 @@ class SchedulerMetrics {
   SchedulerMetrics(prometheus::Registry& registry, size_t workers, config::OverflowPolicy policy);
 
   void OnParked(size_t worker) { pauses_[worker]->Increment(); }
-  void OnResumed(absl::Duration parked_for) {
-    blocked_seconds_.Increment(absl::ToDoubleSeconds(parked_for));
-  }
   void OnDropped(size_t worker, size_t records) {
     dropped_[worker]->Increment(static_cast<double>(records));
   }
 
  private:
   std::vector<prometheus::Counter*> pauses_;
-  prometheus::Counter& blocked_seconds_;
   std::vector<prometheus::Counter*> dropped_;
 };
 

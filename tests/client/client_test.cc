@@ -5,18 +5,22 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "sluice/v1/logs.grpc.pb.h"
+#include "tests/test_util/eventually.h"
 
 namespace sluice {
 namespace {
@@ -514,18 +518,36 @@ TEST_F(ClientTest, DestructorFlushesOutstandingRecords) {
   EXPECT_EQ(service_.received().size(), 100u);
 }
 
-TEST(ClientUnreachableTest, LogNeverBlocksAndCountsDropsWhenTheBufferIsFull) {
-  RefusingPort port;
-  ASSERT_TRUE(port.ok());
+TEST(ClientStoppedServerTest, LogNeverBlocksWhileTheServerIsStoppedAndTheBufferIsFull) {
+  auto server = std::make_unique<FakeServer>();
+  ASSERT_TRUE(server->ok());
   ClientOptions options;
-  options.target = port.target();
+  options.target = server->target();
   options.max_buffered_records = 10;
   options.close_timeout = absl::ZeroDuration();
   Client client(options);
-  for (int i = 0; i < 25; ++i) client.Log(v1::LEVEL_INFO, "demo", "dropped unless buffered");
+  client.Log(v1::LEVEL_INFO, "demo", "acknowledged before the stop");
+  ASSERT_TRUE(test_util::Eventually([&] { return client.stats().acked_records == 1; }));
+  server.reset();  // stopped: its port refuses connections from now on
+
+  // Far more than the buffer holds, on a thread of their own: a Log() that blocks fails the
+  // test within a bound instead of hanging it.
+  constexpr uint64_t kCalls = 10000;
+  absl::Notification returned;
+  std::thread logging([&] {
+    for (uint64_t i = 0; i < kCalls; ++i) client.Log(v1::LEVEL_INFO, "demo", "while stopped");
+    returned.Notify();
+  });
+  if (!returned.WaitForNotificationWithTimeout(kWait)) {
+    // The thread is stuck inside Log() on `client`: neither can be cleaned up safely.
+    ADD_FAILURE() << "Log() blocked while the server was stopped and the buffer full";
+    std::abort();
+  }
+  logging.join();
   const ClientStats stats = client.stats();
-  EXPECT_EQ(stats.logged, 10u);
-  EXPECT_EQ(stats.dropped_buffer_full, 15u);
+  EXPECT_EQ(stats.logged, 1 + options.max_buffered_records);
+  EXPECT_EQ(stats.dropped_buffer_full, kCalls - options.max_buffered_records);
+  EXPECT_EQ(stats.acked_records, 1u);
 }
 
 TEST(ClientUnreachableTest, FlushReportsDeadlineExceededWithTheLastError) {

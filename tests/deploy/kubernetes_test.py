@@ -121,7 +121,9 @@ class KubernetesManifestsTest(unittest.TestCase):
         self.assertTrue(container["image"])
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
         self.assertEqual(ports, {"ingest": 4317, "metrics": 9464})
-        self.assertEqual(container["readinessProbe"]["tcpSocket"]["port"], "ingest")
+        # gRPC health, which says NOT_SERVING while draining; a TCP check would not.
+        self.assertEqual(container["readinessProbe"]["grpc"], {"port": ports["ingest"]})
+        self.assertNotIn("tcpSocket", container["readinessProbe"])
         self.assertEqual(container["livenessProbe"]["httpGet"],
                          {"path": "/metrics", "port": "metrics"})
         self.assertNotEqual(container["readinessProbe"], container["livenessProbe"])

@@ -179,8 +179,15 @@ class PythonClientTest(unittest.TestCase):
         self.assertEqual((acks[0].accepted, acks[0].filtered, acks[0].rejected), (2, 1, 1))
         self.assertEqual(acks[0].rejection, "level: 42 is not a sluice.v1.Level value")
 
-        stats = self.admin.GetStats(admin_pb2.GetStatsRequest(), timeout=CALL_TIMEOUT_SECONDS)
-        counts = stats.counts
+        # in_flight is measured at the scheduler, so the books are read once nothing moves.
+        stats = []
+
+        def settled():
+            stats[:] = [self.admin.GetStats(admin_pb2.GetStatsRequest(),
+                                            timeout=CALL_TIMEOUT_SECONDS)]
+            return stats[0].counts.in_flight == 0
+        self.assertTrue(await_condition(settled), f"records stayed in flight: {stats}")
+        counts = stats[0].counts
         self.assertEqual(counts.received, 4)
         self.assertEqual(
             counts.received,

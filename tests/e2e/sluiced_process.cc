@@ -26,15 +26,13 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "tests/test_util/eventually.h"
 
 extern char** environ;
 
 namespace sluice::e2e {
 namespace {
 
-// Often enough that a test does not wait noticeably longer than the server needs, rarely
-// enough that polling costs nothing on a busy machine.
-constexpr absl::Duration kPollInterval = absl::Milliseconds(10);
 // A read of /metrics that takes longer than this means the server is stuck.
 constexpr int kHttpTimeoutSeconds = 10;
 
@@ -59,12 +57,7 @@ int PortAfter(absl::string_view text, absl::string_view prefix, absl::string_vie
 }  // namespace
 
 bool Await(absl::FunctionRef<bool()> condition, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (true) {
-    if (condition()) return true;
-    if (absl::Now() >= deadline) return false;
-    absl::SleepFor(kPollInterval);
-  }
+  return test_util::Eventually(condition, timeout);
 }
 
 TempDir::TempDir() {

@@ -9,10 +9,12 @@
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "tests/ingest/ingest_fixture.h"
+#include "tests/test_util/eventually.h"
 
 namespace sluice::ingest {
 namespace {
 
+using test_util::Eventually;
 using Options = FixtureOptions;
 using Fixture = IngestFixture<LogService, v1::LogService>;
 
@@ -105,10 +107,7 @@ TEST(LogServiceTest, FullChannelParksTheStreamUntilTheWorkerFreesRoom) {
   EXPECT_EQ(ack.stage(), v1::ACK_STAGE_ACCEPTED);
   ASSERT_TRUE(stream->Read(&ack));
   EXPECT_EQ(ack.sequence(), 2u);
-  for (int i = 0; i < 3000 && fixture.scheduler().parked_streams() == 0; ++i) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  ASSERT_EQ(fixture.scheduler().parked_streams(), 1u);
+  ASSERT_TRUE(Eventually([&] { return fixture.scheduler().parked_streams() == 1; }));
 
   fixture.processor().Release();
   stream->WritesDone();
@@ -193,15 +192,6 @@ TEST(LogServiceTest, DropNewestIsReportedInTheAckAndEndsTheCallWithPushback) {
   EXPECT_EQ(acks[2].drop_reason(), v1::DROP_REASON_OVERFLOW_DROP_NEWEST);
   EXPECT_EQ(fixture.ledger().Snapshot().dropped, 10u);
   EXPECT_EQ(fixture.ledger().Snapshot().received, 30u) << "batch 4 was never read";
-}
-
-// Waits, within a bounded time, until `condition` holds.
-bool Eventually(const std::function<bool()>& condition) {
-  for (int i = 0; i < 3000; ++i) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return condition();
 }
 
 TEST(LogServiceTest, AckWaitsForTheOutputsAndReportsWhatTheyLost) {
@@ -457,10 +447,7 @@ TEST(LogServiceTest, CallsOverMaxConcurrentStreamsAreRefusedUntilOneCloses) {
   EXPECT_FALSE(first->Read(&ack));
   ASSERT_TRUE(first->Finish().ok());
   // The server counts the stream out in its OnDone, just after the client saw the status.
-  for (int i = 0; i < 3000 && fixture.context().streams.open_streams() != 1; ++i) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  ASSERT_EQ(fixture.context().streams.open_streams(), 1u);
+  ASSERT_TRUE(Eventually([&] { return fixture.context().streams.open_streams() == 1; }));
   grpc::ClientContext context;
   v1::PushSummary summary;
   auto writer = fixture.stub().Push(&context, &summary);
@@ -472,10 +459,7 @@ TEST(LogServiceTest, CallsOverMaxConcurrentStreamsAreRefusedUntilOneCloses) {
   second->WritesDone();
   EXPECT_FALSE(second->Read(&ack));
   EXPECT_TRUE(second->Finish().ok());
-  for (int i = 0; i < 3000 && fixture.context().streams.open_streams() != 0; ++i) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  EXPECT_EQ(fixture.context().streams.open_streams(), 0u);
+  EXPECT_TRUE(Eventually([&] { return fixture.context().streams.open_streams() == 0; }));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "tests/ingest/ingest_fixture.h"
+#include "tests/test_util/eventually.h"
 
 namespace sluice::ingest {
 namespace {
@@ -173,10 +174,7 @@ TEST(OtlpLogsServiceTest, ParkedExportIsAnsweredOnlyOnceTheWorkerFreesRoom) {
     done = true;
     answered.notify_all();
   });
-  for (int i = 0; i < 3000 && fixture.scheduler().parked_streams() == 0; ++i) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  ASSERT_EQ(fixture.scheduler().parked_streams(), 1u);
+  ASSERT_TRUE(test_util::Eventually([&] { return fixture.scheduler().parked_streams() == 1; }));
   {
     // Parked: nothing but the worker freeing room can answer the call now.
     std::lock_guard lock(mu);

@@ -15,10 +15,12 @@
 #include "server/ingest/log_service.h"
 #include "server/ingest/reactor_lifetime.h"
 #include "tests/ingest/ingest_fixture.h"
+#include "tests/test_util/eventually.h"
 
 namespace sluice::ingest {
 namespace {
 
+using test_util::Eventually;
 using ::testing::HasSubstr;
 using Fixture = IngestFixture<LogService, v1::LogService>;
 
@@ -35,16 +37,6 @@ v1::LogBatch Batch(uint64_t sequence, int records) {
   batch.set_sequence(sequence);
   for (int i = 0; i < records; ++i) *batch.add_records() = Record(absl::StrCat(sequence, ":", i));
   return batch;
-}
-
-// Waits (bounded) until `condition` holds.
-template <typename Condition>
-bool Eventually(Condition condition) {
-  for (int i = 0; i < 3000; ++i) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return condition();
 }
 
 // The RetryInfo delay of a status's google.rpc.Status details; -1 without one.

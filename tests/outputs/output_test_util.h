@@ -19,6 +19,7 @@
 #include "server/common/record_batch.h"
 #include "server/config/config.h"
 #include "server/outputs/output.h"
+#include "tests/test_util/eventually.h"
 #include "yaml-cpp/yaml.h"
 
 namespace sluice::outputs {
@@ -110,12 +111,13 @@ inline void WriteFile(const std::string& path, absl::string_view content) {
 // Polls until `path` holds `expected` or 10 seconds pass; returns the last content read.
 // A bound, not a timing expectation: the wait normally ends in milliseconds.
 inline std::string AwaitFileContent(const std::string& path, absl::string_view expected) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  std::string content = ReadFile(path);
-  while (content != expected && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(2));
-    content = ReadFile(path);
-  }
+  std::string content;
+  test_util::Eventually(
+      [&] {
+        content = ReadFile(path);
+        return content == expected;
+      },
+      absl::Seconds(10));
   return content;
 }
 

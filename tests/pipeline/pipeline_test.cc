@@ -62,6 +62,11 @@ RecordBatch MakeBatch(std::vector<v1::Level> levels) {
   return batch;
 }
 
+// Attaches a delivery callback for `stage` to `batch` that stores its report in `report`.
+void AwaitDelivery(RecordBatch& batch, DeliveryStage stage, std::optional<Delivery>& report) {
+  batch.set_delivery(stage, [&report](const Delivery& delivery) { report = delivery; });
+}
+
 constexpr RetryPolicy kFastRetry{3, absl::Microseconds(10), absl::Microseconds(100)};
 
 struct Built {
@@ -135,6 +140,11 @@ TEST(PipelineTest, GivesUpAfterTheLastAttemptAndCountsTheDropWithoutHurtingOther
   EXPECT_THAT(text,
               ::testing::HasSubstr("sluice_output_records_send_failed_total{output=\"down/x\"} 6"));
   EXPECT_THAT(text, ::testing::HasSubstr("sluice_output_records_sent_total{output=\"fine/x\"} 2"));
+  // One output of two lost them: the books count them dropped, not written.
+  const LedgerCounts counts = ledger.Snapshot();
+  EXPECT_EQ(counts.written, 0u);
+  EXPECT_EQ(counts.dropped_output_failed, 2u);
+  EXPECT_EQ(counts.dropped, 2u);
 }
 
 TEST(PipelineTest, PermanentErrorsAreNotRetried) {
@@ -153,11 +163,36 @@ TEST(PipelineTest, PermanentErrorsAreNotRetried) {
   EXPECT_THAT(prometheus::TextSerializer().Serialize(registry.Collect()),
               ::testing::HasSubstr("sluice_output_records_dropped_total{output=\"broken/x\","
                                    "reason=\"permanent_error\"} 1"));
+  EXPECT_EQ(ledger.Snapshot().written, 0u);
+  EXPECT_EQ(ledger.Snapshot().dropped_output_failed, 1u);
 }
 
-// Attaches a delivery callback for `stage` to `batch` that stores its report in `report`.
-void AwaitDelivery(RecordBatch& batch, DeliveryStage stage, std::optional<Delivery>& report) {
-  batch.set_delivery(stage, [&report](const Delivery& delivery) { report = delivery; });
+TEST(PipelineTest, ARecordSeveralOutputsFailedOnIsDroppedOnceAndTheRestWritten) {
+  Ledger ledger;
+  std::vector<std::pair<std::unique_ptr<ScriptedOutput>, Level>> outputs;
+  outputs.emplace_back(std::make_unique<ScriptedOutput>("fine/x"), Level::kTrace);
+  outputs.emplace_back(
+      std::make_unique<ScriptedOutput>(
+          "warnings/x", std::deque<absl::Status>{absl::InvalidArgumentError("refused")}),
+      Level::kWarn);
+  outputs.emplace_back(
+      std::make_unique<ScriptedOutput>(
+          "errors/x", std::deque<absl::Status>{absl::InvalidArgumentError("refused")}),
+      Level::kError);
+  Built built = Build(std::move(outputs), ledger);
+  RecordBatch batch = MakeBatch({v1::LEVEL_INFO, v1::LEVEL_WARN, v1::LEVEL_ERROR});
+  std::optional<Delivery> report;
+  AwaitDelivery(batch, DeliveryStage::kWritten, report);
+  built.pipeline->Process(0, batch);
+
+  // WARN was lost by one output, ERROR by two: two records lost, one written.
+  const LedgerCounts counts = ledger.Snapshot();
+  EXPECT_EQ(counts.written, 1u);
+  EXPECT_EQ(counts.dropped_output_failed, 2u);
+  EXPECT_EQ(counts.written + counts.dropped, batch.size());
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->delivered, counts.written);
+  EXPECT_EQ(report->dropped, counts.dropped_output_failed);
 }
 
 TEST(PipelineTest, WrittenDeliveryIsReportedOnceEveryOutputTookTheBatch) {
@@ -193,6 +228,8 @@ TEST(PipelineTest, RecordsAFailedOutputDroppedAreReportedDropped) {
   EXPECT_EQ(report->delivered, 2u);
   EXPECT_EQ(report->dropped, 1u);
   EXPECT_EQ(report->reason, DropReason::kOutputFailed);
+  EXPECT_EQ(ledger.Snapshot().written, 2u);
+  EXPECT_EQ(ledger.Snapshot().dropped_output_failed, 1u);
 }
 
 TEST(PipelineTest, FlushedDeliveryWaitsForTheFlushThatRunsWhenTheWorkerIsIdle) {

@@ -13,12 +13,14 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/test_util/eventually.h"
 
 namespace sluice::scheduler {
 namespace {
 
 using config::DispatchPolicy;
 using config::OverflowPolicy;
+using test_util::Eventually;
 using ::testing::ElementsAre;
 
 // Records every processed batch; can hold workers back until released.
@@ -458,6 +460,122 @@ class SettleWhenIdleProcessor : public BatchProcessor {
   std::vector<Held> held_ ABSL_GUARDED_BY(mu_);
   std::vector<size_t> settled_per_idle_ ABSL_GUARDED_BY(mu_);
 };
+
+// The first worker's snapshot.
+WorkerSnapshot Worker0(const Scheduler& scheduler) { return scheduler.Snapshot()[0]; }
+
+// Waits until at least `elapsed` has passed since `since` by the clock the scheduler reads,
+// so that a duration it measures from before `since` is at least that long.
+bool AwaitElapsed(absl::Time since, absl::Duration elapsed) {
+  return Eventually([&] { return absl::Now() - since >= elapsed; });
+}
+
+// The scheduler reads the real clock, so these tests bound what it reports by times they
+// read themselves just before and after: a duration that started between `started_lo` and
+// `started_hi` and was read between `read_lo` and `read_hi` lies within
+// [read_lo - started_hi, read_hi - started_lo].
+constexpr absl::Duration kWaitedAtLeast = absl::Milliseconds(50);
+
+TEST(SchedulerTest, OldestRecordAgeGrowsWhileTheWorkerIsHeldAndIsZeroOnceTheQueueEmpties) {
+  RecordingProcessor processor;
+  processor.Hold();
+  Ledger ledger;
+  Scheduler scheduler(Config(1, 100), processor, ledger, nullptr);
+  scheduler.Start();
+  ASSERT_EQ(scheduler.Submit(MakeBatch(1), NoResume), SubmitOutcome::kAccepted);
+  ASSERT_TRUE(Eventually([&] { return Worker0(scheduler).processing_records == 1; }));
+  EXPECT_EQ(Worker0(scheduler).oldest_record_age, absl::ZeroDuration()) << "nothing queued";
+
+  const absl::Time started_lo = absl::Now();
+  ASSERT_EQ(scheduler.Submit(MakeBatch(2), NoResume), SubmitOutcome::kAccepted);
+  const absl::Time started_hi = absl::Now();
+  ASSERT_TRUE(AwaitElapsed(started_hi, kWaitedAtLeast));
+  absl::Time read_lo = absl::Now();
+  const absl::Duration first = Worker0(scheduler).oldest_record_age;
+  absl::Time read_hi = absl::Now();
+  EXPECT_GE(first, read_lo - started_hi);
+  EXPECT_LE(first, read_hi - started_lo);
+
+  // Still held: the same batch heads the queue and its age keeps growing.
+  ASSERT_TRUE(AwaitElapsed(read_hi, kWaitedAtLeast));
+  read_lo = absl::Now();
+  const absl::Duration later = Worker0(scheduler).oldest_record_age;
+  read_hi = absl::Now();
+  EXPECT_GE(later, first + kWaitedAtLeast);
+  EXPECT_GE(later, read_lo - started_hi);
+  EXPECT_LE(later, read_hi - started_lo);
+
+  processor.Release();
+  ASSERT_TRUE(processor.AwaitRecords(3));
+  ASSERT_TRUE(scheduler.Drain(absl::Now() + absl::Seconds(30)).ok());
+  EXPECT_EQ(Worker0(scheduler).oldest_record_age, absl::ZeroDuration());
+}
+
+TEST(SchedulerTest, BlockedTimeGrowsWhileAStreamIsParkedAndStaysOnceItResumes) {
+  RecordingProcessor processor;
+  processor.Hold();
+  Ledger ledger;
+  Scheduler scheduler(Config(1, 10), processor, ledger, nullptr);
+  scheduler.Start();
+  ASSERT_EQ(scheduler.Submit(MakeBatch(8), NoResume), SubmitOutcome::kAccepted);
+  ASSERT_TRUE(Eventually([&] { return Worker0(scheduler).processing_records == 8; }));
+  ASSERT_EQ(scheduler.Submit(MakeBatch(8), NoResume), SubmitOutcome::kAccepted);
+  EXPECT_EQ(Worker0(scheduler).blocked_time, absl::ZeroDuration()) << "nothing parked yet";
+
+  std::promise<void> resumed;
+  std::future<void> resumed_future = resumed.get_future();
+  const absl::Time parked_lo = absl::Now();
+  ASSERT_EQ(scheduler.Submit(MakeBatch(8), [&] { resumed.set_value(); }), SubmitOutcome::kParked);
+  const absl::Time parked_hi = absl::Now();
+  EXPECT_EQ(Worker0(scheduler).parked_records, 8u);
+  EXPECT_EQ(scheduler.InFlightRecords(), 24u);
+
+  ASSERT_TRUE(AwaitElapsed(parked_hi, kWaitedAtLeast));
+  absl::Time read_lo = absl::Now();
+  const absl::Duration first = Worker0(scheduler).blocked_time;
+  absl::Time read_hi = absl::Now();
+  EXPECT_GE(first, read_lo - parked_hi);
+  EXPECT_LE(first, read_hi - parked_lo);
+  // Still parked: the blocked time grows before the stream resumes, not only after.
+  ASSERT_TRUE(AwaitElapsed(read_hi, kWaitedAtLeast));
+  const absl::Duration later = Worker0(scheduler).blocked_time;
+  EXPECT_GE(later, first + kWaitedAtLeast);
+
+  const absl::Time resumed_lo = absl::Now();
+  processor.Release();
+  ASSERT_EQ(resumed_future.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  const absl::Time resumed_hi = absl::Now();
+  ASSERT_TRUE(processor.AwaitRecords(24));
+  const absl::Duration total = Worker0(scheduler).blocked_time;
+  EXPECT_GE(total, resumed_lo - parked_hi);
+  EXPECT_LE(total, resumed_hi - parked_lo);
+  // Resumed: what it waited is kept, and nothing more is added.
+  ASSERT_TRUE(AwaitElapsed(resumed_hi, kWaitedAtLeast));
+  EXPECT_EQ(Worker0(scheduler).blocked_time, total);
+  EXPECT_EQ(Worker0(scheduler).parked_records, 0u);
+}
+
+TEST(SchedulerTest, InFlightCountsQueuedParkedAndProcessingRecords) {
+  RecordingProcessor processor;
+  processor.Hold();
+  Ledger ledger;
+  Scheduler scheduler(Config(1, 10), processor, ledger, nullptr);
+  EXPECT_EQ(scheduler.InFlightRecords(), 0u);
+  scheduler.Start();
+  ASSERT_EQ(scheduler.Submit(MakeBatch(3), NoResume), SubmitOutcome::kAccepted);
+  ASSERT_TRUE(Eventually([&] { return Worker0(scheduler).processing_records == 3; }));
+  ASSERT_EQ(scheduler.Submit(MakeBatch(9), NoResume), SubmitOutcome::kAccepted);
+  ASSERT_EQ(scheduler.Submit(MakeBatch(5), [] {}), SubmitOutcome::kParked);
+  const WorkerSnapshot worker = Worker0(scheduler);
+  EXPECT_EQ(worker.processing_records, 3u);
+  EXPECT_EQ(worker.queue_depth, 9u);
+  EXPECT_EQ(worker.parked_records, 5u);
+  EXPECT_EQ(scheduler.InFlightRecords(), 17u);
+
+  processor.Release();
+  ASSERT_TRUE(scheduler.Drain(absl::Now() + absl::Seconds(30)).ok());
+  EXPECT_EQ(scheduler.InFlightRecords(), 0u);
+}
 
 TEST(SchedulerTest, WorkerCallsOnIdleOnceItsQueueIsEmpty) {
   SettleWhenIdleProcessor processor;
