@@ -13,8 +13,10 @@
 namespace sluice::outputs {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 OutputRegistry BuiltinRegistry() {
   OutputRegistry registry;
@@ -32,7 +34,7 @@ TEST(OutputRegistryTest, UnknownTypeIsAnErrorListingTheKnownTypes) {
   ASSERT_FALSE(output.ok());
   EXPECT_EQ(output.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(output.status().message(),
-            "outputs.kafka/main.type: unknown output type \"kafka\" (known: console, file, forward, null)");
+            "outputs[0].type: unknown output type \"kafka\" (known: console, file, forward, null)");
 }
 
 TEST(OutputRegistryTest, UnknownKeyIsAnErrorNamingItsPathAndTheKnownKeys) {
@@ -41,7 +43,7 @@ TEST(OutputRegistryTest, UnknownKeyIsAnErrorNamingItsPathAndTheKnownKeys) {
   ASSERT_FALSE(output.ok());
   EXPECT_EQ(output.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(output.status().message(),
-            "outputs.file/main.buffer: unknown key (known: type, name, level, path, format, "
+            "outputs[0].buffer: unknown key (known: type, name, level, path, format, "
             "buffer_bytes, flush_interval)");
 }
 
@@ -64,11 +66,32 @@ TEST(OutputRegistryTest, CreateAllKeepsTheConfigOrder) {
 }
 
 TEST(OutputRegistryTest, CreateAllFailsWithTheFirstError) {
-  absl::StatusOr<std::vector<std::unique_ptr<Output>>> outputs = BuiltinRegistry().CreateAll(
-      {OutputConfigFromYaml("{type: null}"), OutputConfigFromYaml("{type: console, color: 1}"),
-       OutputConfigFromYaml("{type: nope}")});
+  absl::StatusOr<std::vector<std::unique_ptr<Output>>> outputs =
+      BuiltinRegistry().CreateAll({OutputConfigFromYaml("{type: null}", 0),
+                                   OutputConfigFromYaml("{type: console, color: 1}", 1),
+                                   OutputConfigFromYaml("{type: nope}", 2)});
   ASSERT_FALSE(outputs.ok());
-  EXPECT_THAT(outputs.status().message(), HasSubstr("outputs.console/console.color"));
+  EXPECT_THAT(outputs.status().message(), HasSubstr("outputs[1].color"));
+}
+
+TEST(OutputRegistryTest, FindsTheFactoryOfEachRegisteredType) {
+  const OutputRegistry registry = BuiltinRegistry();
+  for (const std::string& type : registry.types()) {
+    const OutputFactory* factory = registry.factory(type);
+    ASSERT_NE(factory, nullptr) << type;
+    EXPECT_EQ(factory->type(), type);
+  }
+  EXPECT_EQ(registry.factory("kafka"), nullptr);
+}
+
+TEST(OutputRegistryTest, EveryFactoryDocumentsItsKeysWithoutTheCommonOnes) {
+  const OutputRegistry registry = BuiltinRegistry();
+  for (const std::string& type : registry.types()) {
+    for (const config::KeyDoc& key : registry.factory(type)->keys()) {
+      EXPECT_FALSE(key.description.empty()) << type << "." << key.name;
+      EXPECT_THAT(kCommonOutputKeys, Not(Contains(key.name))) << type;
+    }
+  }
 }
 
 TEST(OutputRegistryDeathTest, RegisteringATypeTwiceAbortsNamingIt) {

@@ -19,7 +19,7 @@ class NullProcessor : public BatchProcessor {
 TEST(SchedulerCollectorTest, ReportsDepthBytesAndCapacitiesPerWorkerAndParkedStreams) {
   NullProcessor processor;
   Ledger ledger;
-  config::SchedulerConfig config;
+  SchedulerConfig config;
   config.workers = 2;
   config.channel_capacity = 4;
   prometheus::Registry registry;
