@@ -286,7 +286,7 @@ const KeyTable<OutputConfig>& OutputCommonKeys() {
   using S = OutputConfig;
   static const KeyTable<S>* const table = new KeyTable<S>{
       OutputNameKey("type", &S::type, StringRule::kRequired,
-                    "Which output: `console`, `file`, `forward`, `null`."),
+                    "Which output: one of the types below."),
       WithDefaultText(
           OutputNameKey("name", &S::name, StringRule::kNonEmpty,
                         "Instance name. The output id is `type/name` (e.g. `file/audit`); it must "
