@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/config/config.h"
 #include "server/outputs/builtin_outputs.h"
 #include "server/outputs/null/null_output.h"
 #include "tests/outputs/output_test_util.h"
@@ -72,6 +73,17 @@ TEST(OutputRegistryTest, CreateAllFailsWithTheFirstError) {
                                    OutputConfigFromYaml("{type: nope}", 2)});
   ASSERT_FALSE(outputs.ok());
   EXPECT_THAT(outputs.status().message(), HasSubstr("outputs[1].color"));
+}
+
+TEST(OutputRegistryTest, BlockErrorsUseTheKeyPathsOfTheServerSections) {
+  absl::StatusOr<config::Config> config = config::ParseConfig(
+      "outputs:\n  - {type: console}\n  - {type: file, name: main, buffer_bytes: -1}\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  absl::StatusOr<std::vector<std::unique_ptr<Output>>> outputs =
+      BuiltinRegistry().CreateAll(config->outputs);
+  ASSERT_FALSE(outputs.ok());
+  EXPECT_EQ(outputs.status().message(),
+            "outputs[1].buffer_bytes: must be between 0 and 67108864, got -1");
 }
 
 TEST(OutputRegistryTest, FindsTheFactoryOfEachRegisteredType) {

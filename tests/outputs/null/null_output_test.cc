@@ -33,6 +33,9 @@ TEST(NullOutputFactoryTest, WriteLatencyMustBeADurationUpToTenSeconds) {
   EXPECT_TRUE(CreateFromYaml(factory, "{type: null, write_latency: 2ms}").ok());
   EXPECT_FALSE(CreateFromYaml(factory, "{type: null, write_latency: 11s}").ok());
   EXPECT_FALSE(CreateFromYaml(factory, "{type: null, write_latency: 5}").ok());
+  // The one duration rule: a bare 0 is refused like any number without a unit.
+  EXPECT_EQ(CreateFromYaml(factory, "{type: null, write_latency: 0}").status().message(),
+            "outputs[0].write_latency: \"0\" has no unit; add one, e.g. \"0s\" or \"0ms\"");
 }
 
 TEST(NullOutputTest, WriteWithLatencyStillTakesTheBatch) {
