@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/config/config.h"
 #include "server/outputs/builtin_outputs.h"
 
 namespace sluice::config {
@@ -49,6 +50,17 @@ TEST(ConfigReferenceTest, EveryServerSectionAndEveryOutputTypeHasABlock) {
   for (const std::string& type : registry.types()) {
     EXPECT_THAT(output_types, HasSubstr(absl::StrCat("#### `type: ", type, "`")));
   }
+}
+
+// The config module reads these keys of every output block and each factory lets them
+// through; the two lists must agree or a block would be refused or half read.
+TEST(ConfigReferenceTest, TheCommonOutputKeysAreTheOnesFactoriesLetThrough) {
+  std::vector<std::string> documented;
+  for (const SectionDoc& section : ServerSectionDocs()) {
+    if (section.name != "outputs") continue;
+    for (const KeyDoc& key : section.keys) documented.push_back(key.name);
+  }
+  EXPECT_THAT(documented, ::testing::ElementsAreArray(outputs::kCommonOutputKeys));
 }
 
 TEST(ConfigReferenceTest, RendersOneRowPerKey) {
