@@ -35,7 +35,7 @@ RecordBatch MakeBatch(int records) {
 std::unique_ptr<pipeline::Pipeline> NullPipeline(int workers, Ledger& ledger) {
   std::vector<pipeline::Pipeline::Destination> destinations;
   destinations.push_back({std::make_unique<outputs::NullOutput>("null/bench"), Level::kTrace});
-  return std::make_unique<pipeline::Pipeline>(config::PipelineConfig{}, std::move(destinations),
+  return std::make_unique<pipeline::Pipeline>(pipeline::PipelineConfig{}, std::move(destinations),
                                               workers, ledger, nullptr);
 }
 
@@ -44,7 +44,7 @@ void BM_Scheduler(benchmark::State& state) {
   const int batch_records = static_cast<int>(state.range(1));
   Ledger ledger;
   auto pipeline = NullPipeline(workers, ledger);
-  config::SchedulerConfig config;
+  scheduler::SchedulerConfig config;
   config.workers = static_cast<uint32_t>(workers);
   config.channel_capacity = kCapacity;
   scheduler::Scheduler scheduler(config, *pipeline, ledger, nullptr);

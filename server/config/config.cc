@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
-#include <initializer_list>
 #include <iterator>
 #include <optional>
 #include <set>
@@ -14,352 +13,243 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
-#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/strip.h"
 #include "yaml-cpp/eventhandler.h"
 
 namespace sluice::config {
 namespace {
 
-// Everything below reads a node of the document and writes into the config, returning an
-// INVALID_ARGUMENT whose message starts with the key path of the offending value.
+using pipeline::PipelineConfig;
+using scheduler::DispatchPolicy;
+using scheduler::OverflowPolicy;
+using scheduler::SchedulerConfig;
 
-absl::Status KeyError(absl::string_view path, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(path, ": ", what));
+constexpr int64_t kMaxMessageBytes = 64 * 1024 * 1024;
+
+const KeyTable<IngestConfig>& IngestKeys() {
+  using S = IngestConfig;
+  static const KeyTable<S>* const table = new KeyTable<S>{
+      AddressKey("listen", &S::listen, "Address of the ingest gRPC server."),
+      IntegerKey(
+          "max_batch_records", &S::max_batch_records, 1, 65536,
+          "Records in one message: a `PushBatches` batch or an OTLP `Export` request with more "
+          "is refused whole with INVALID_ARGUMENT before any of its records is built (so a "
+          "message of millions of empty records costs nothing). Records of one `Push` stream "
+          "are gathered into batches of at most this many. 8192 is the OpenTelemetry "
+          "Collector's default batch size."),
+      DurationKey("max_batch_delay", &S::max_batch_delay, absl::ZeroDuration(), absl::Seconds(10),
+                  "How long a record may wait for the rest of its batch."),
+      IntegerKey("max_message_bytes", &S::max_message_bytes, 1024, kMaxMessageBytes,
+                 "The largest gRPC message accepted, in bytes (a whole `LogBatch`, or one "
+                 "`LogRecord` of `Push`). gRPC ends a call that sends a larger one with "
+                 "RESOURCE_EXHAUSTED (`Received message larger than max (N vs. M)`); the "
+                 "records of that message are not counted. Applies to the admin port too."),
+      IntegerKey("max_record_bytes", &S::max_record_bytes, 64, kMaxMessageBytes,
+                 "The largest record, as its serialized `LogRecord` size. A larger record is "
+                 "rejected."),
+      IntegerKey("max_fields_per_record", &S::max_fields_per_record, 0, 65536,
+                 "The most ad-hoc fields one record may carry. A record with more is rejected."),
+      IntegerKey("max_field_key_bytes", &S::max_field_key_bytes, 1, 65536,
+                 "The longest field key, in bytes. A record with a longer key is rejected."),
+      IntegerKey("max_field_value_bytes", &S::max_field_value_bytes, 1, kMaxMessageBytes,
+                 "The longest string or bytes field value, in bytes. A record with a longer "
+                 "value is rejected."),
+      IntegerKey("max_concurrent_streams", &S::max_concurrent_streams, 1, 1048576,
+                 "Ingest calls (Push and PushBatches streams) open at once, across all clients. "
+                 "One more is refused with RESOURCE_EXHAUSTED naming this key; it can be retried "
+                 "once a call closes. gRPC's own per-connection stream limit does not bound a "
+                 "server with many clients; this does."),
+      ChoiceKey("ack_on", &S::ack_on,
+                {{"accepted", DeliveryStage::kAccepted},
+                 {"written", DeliveryStage::kWritten},
+                 {"flushed", DeliveryStage::kFlushed}},
+                "When a batch counts as taken, and its `PushAck` (the `Push` summary, the OTLP "
+                "`Export` answer) is sent. `accepted`: once queued by the scheduler — the "
+                "fastest answer, but records queued when the process dies are lost though "
+                "acked. `written`: once every output's `Write` took it (an output may still "
+                "hold it in its buffer, e.g. the file output's `flush_interval`). `flushed`: "
+                "once every output flushed it (the file output: handed to the kernel with "
+                "write(2), so it survives a crash of `sluiced`, not of the machine); a worker "
+                "flushes when it runs out of work or holds 64 such batches, so one flush covers "
+                "many batches under load. Later stages add latency to acks, not to throughput. "
+                "Records an output lost (retries ran out, a permanent error, a failed flush) or "
+                "`drop_oldest` evicted are reported in the ack's `dropped`, with its "
+                "`drop_reason`. See [ARCHITECTURE.md](ARCHITECTURE.md#delivery-and-acks)."),
+      DurationKey("max_connection_age", &S::max_connection_age, absl::ZeroDuration(),
+                  absl::Hours(24),
+                  "Once a connection is this old (gRPC adds ±10% jitter), sluiced asks it to "
+                  "close with an HTTP/2 GOAWAY: its open calls go on, new calls open a new "
+                  "connection, and a client that balances over several replicas re-resolves the "
+                  "service name on the way. Without it, clients of a headless Service see new "
+                  "replicas only when a connection drops. `0s`: no limit. `5m` is a sensible "
+                  "value behind client-side load balancing; see [SCALING.md](SCALING.md)."),
+      DurationKey("max_connection_age_grace", &S::max_connection_age_grace, absl::ZeroDuration(),
+                  absl::Hours(24),
+                  "How long the calls still open on a connection asked to close may go on; then "
+                  "the connection is cut and they end with UNAVAILABLE (a client resends what "
+                  "was not acknowledged). Only with `max_connection_age`. `sluice::Client` moves "
+                  "to a new connection whenever it rotates its stream (`batches_per_stream`), "
+                  "usually well within the grace."),
+      IntegerKey("max_streams_per_peer", &S::max_streams_per_peer, 1, 1048576,
+                 "Ingest calls open at once from one peer (client IP address). One more is "
+                 "refused with RESOURCE_EXHAUSTED naming this key, so that one client cannot "
+                 "take the whole `max_concurrent_streams` budget. Capped at "
+                 "`max_concurrent_streams`. Behind a proxy every client has the proxy's "
+                 "address: raise it there."),
+      DurationKey("stream_idle_timeout", &S::stream_idle_timeout, absl::ZeroDuration(),
+                  absl::Hours(24),
+                  "A `Push` or `PushBatches` call that sends no message for this long is ended "
+                  "with UNAVAILABLE (`stream idle for 5m`) after the acks it is owed were sent, "
+                  "so that streams opened and forgotten cannot hold stream slots forever. "
+                  "`sluice::Client` reopens a stream when it has records again. `0s`: no limit."),
+      DurationKey("max_connection_idle", &S::max_connection_idle, absl::ZeroDuration(),
+                  absl::Hours(24),
+                  "A connection with no call open for this long is closed with an HTTP/2 GOAWAY "
+                  "(gRPC's `max_connection_idle`). Connections that only sent the HTTP/2 "
+                  "preface are closed this way too. `0s`: no limit."),
+      ChoiceKey("invalid_utf8", &S::invalid_utf8,
+                {{"replace", InvalidUtf8Policy::kReplace}, {"reject", InvalidUtf8Policy::kReject}},
+                "A record whose strings (logger, message, field keys and string values) are not "
+                "valid UTF-8: `replace` writes each invalid sequence as U+FFFD and keeps the "
+                "record, counted in `sluice_ingest_utf8_replaced_total`; `reject` rejects that "
+                "record alone (reason `invalid_utf8`). Either way the rest of the message goes "
+                "on."),
+  };
+  return *table;
 }
 
-// Map keys that are plain identifiers extend the path with a dot; others (logger prefixes
-// with dots, field names with spaces) are quoted so the path stays unambiguous.
-std::string ChildPath(absl::string_view parent, absl::string_view key) {
-  const bool plain = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
-    return absl::ascii_isalnum(c) || c == '_' || c == '-';
-  });
-  if (!plain) return absl::StrCat(parent, "[\"", absl::CEscape(key), "\"]");
-  if (parent.empty()) return std::string(key);
-  return absl::StrCat(parent, ".", key);
+const KeyTable<AdminConfig>& AdminKeys() {
+  static const KeyTable<AdminConfig>* const table = new KeyTable<AdminConfig>{
+      AddressKey("listen", &AdminConfig::listen,
+                 "Address of `AdminService` (levels, drain, resume, shutdown, stats). It can "
+                 "stop the server: keep it on loopback or a private network."),
+  };
+  return *table;
 }
 
-std::string Describe(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-      return "an empty value";
-    case YAML::NodeType::Scalar:
-      return absl::StrCat("\"", absl::CEscape(node.Scalar()), "\"");
-    case YAML::NodeType::Sequence:
-      return "a sequence";
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Undefined:
-      break;
-  }
-  return "nothing";
+const KeyTable<MetricsConfig>& MetricsKeys() {
+  static const KeyTable<MetricsConfig>* const table = new KeyTable<MetricsConfig>{
+      AddressKey("listen", &MetricsConfig::listen,
+                 "Where `/metrics` is served over HTTP. See [METRICS.md](METRICS.md)."),
+  };
+  return *table;
 }
 
-absl::Status ExpectedError(absl::string_view path, absl::string_view expected,
-                           const YAML::Node& node) {
-  return KeyError(path, absl::StrCat("expected ", expected, ", got ", Describe(node)));
+const KeyTable<SchedulerConfig>& SchedulerKeys() {
+  using S = SchedulerConfig;
+  static const KeyTable<S>* const table = new KeyTable<S>{
+      IntegerKey("workers", &S::workers, 1, 256,
+                 "Worker threads that compose, format and write records. Each has its own "
+                 "channel."),
+      IntegerKey("channel_capacity", &S::channel_capacity, 1, int64_t{1} << 24,
+                 "Records each worker's channel holds at most."),
+      IntegerKey(
+          "channel_capacity_bytes", &S::channel_capacity_bytes, int64_t{64} * 1024,
+          int64_t{1} << 40,
+          "In-memory bytes of the records each worker's channel holds at most (their size in "
+          "memory, not on the wire). A channel is full when either capacity is reached; a batch "
+          "larger than a whole channel is taken into an empty one, so queued memory is bounded "
+          "by `workers × (channel_capacity_bytes + one message)`. The size counted is an "
+          "estimate of the parsed records' heap (the record objects, their strings' "
+          "capacities, their fields), computed once per batch; a record of a few bytes on the "
+          "wire counts a hundred or so. Watch `sluice_scheduler_queue_bytes`."),
+      ChoiceKey("overflow", &S::overflow,
+                {{"block", OverflowPolicy::kBlock},
+                 {"drop_newest", OverflowPolicy::kDropNewest},
+                 {"drop_oldest", OverflowPolicy::kDropOldest}},
+                "What happens when the chosen channel is full. `block`: the stream stops being "
+                "read until there is room, so gRPC flow control slows the client down; nothing "
+                "is lost. `drop_newest`: the incoming batch is dropped. `drop_oldest`: the "
+                "oldest queued batches of that channel are dropped. Drops are counted and "
+                "reported in acknowledgements."),
+      ChoiceKey("dispatch", &S::dispatch,
+                {{"round_robin", DispatchPolicy::kRoundRobin},
+                 {"stream_affinity", DispatchPolicy::kStreamAffinity}},
+                "How batches are spread over the workers. `round_robin`: the next worker in "
+                "turn, the most even load; batches of one stream may be written out of order. "
+                "`stream_affinity`: each stream stays on one worker, so its records are written "
+                "in the order they were sent."),
+  };
+  return *table;
 }
 
-bool IsNameChar(char c) { return absl::ascii_isalnum(c) || c == '_' || c == '-' || c == '.'; }
-
-bool IsName(absl::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), IsNameChar);
-}
-
-using EntryHandler = absl::FunctionRef<absl::Status(const std::string& key, const YAML::Node& value,
-                                                    const std::string& key_path)>;
-
-// Calls `handle` for each entry of the map at `path`, in file order. An absent or empty
-// section is an empty map. `duplicate_what` names what a repeated key is ("key",
-// "rule prefix"); yaml-cpp keeps duplicates, so they are caught here.
-absl::Status ForEachEntry(const YAML::Node& node, absl::string_view path,
-                          absl::string_view duplicate_what, EntryHandler handle) {
-  if (!node.IsDefined() || node.IsNull()) return absl::OkStatus();
-  if (!node.IsMap()) return ExpectedError(path, "a map", node);
-  absl::flat_hash_set<std::string> seen;
-  for (const auto& entry : node) {
-    if (!entry.first.IsScalar()) {
-      return KeyError(path, absl::StrCat("keys must be strings, got ", Describe(entry.first)));
-    }
-    const std::string& key = entry.first.Scalar();
-    const std::string key_path = ChildPath(path, key);
-    if (!seen.insert(key).second) {
-      return KeyError(key_path, absl::StrCat("duplicate ", duplicate_what));
-    }
-    if (absl::Status status = handle(key, entry.second, key_path); !status.ok()) return status;
-  }
-  return absl::OkStatus();
-}
-
-// Like ForEachEntry for a section whose keys are fixed: any other key is an error that
-// lists the known ones.
-absl::Status ForEachKnownKey(const YAML::Node& node, absl::string_view path,
-                             std::initializer_list<absl::string_view> known, EntryHandler handle) {
-  return ForEachEntry(
-      node, path, "key",
-      [&](const std::string& key, const YAML::Node& value,
-          const std::string& key_path) -> absl::Status {
-        if (std::find(known.begin(), known.end(), key) == known.end()) {
-          return KeyError(key_path,
-                          absl::StrCat("unknown key (known: ", absl::StrJoin(known, ", "), ")"));
-        }
-        return handle(key, value, key_path);
-      });
-}
-
-absl::Status ReadString(const YAML::Node& node, absl::string_view path, std::string& out) {
-  // YAML reads a bare `null` (the output type) as no value at all.
-  if (node.IsNull()) {
-    return KeyError(path,
-                    "expected a string, got an empty value or null (write \"null\" in "
-                    "quotes to mean the word)");
-  }
-  if (!node.IsScalar()) return ExpectedError(path, "a string", node);
-  out = node.Scalar();
-  return absl::OkStatus();
-}
-
-template <typename T>
-absl::Status ReadInteger(const YAML::Node& node, absl::string_view path, int64_t min, int64_t max,
-                         T& out) {
-  int64_t value = 0;
-  if (!node.IsScalar() || !absl::SimpleAtoi(node.Scalar(), &value)) {
-    return ExpectedError(path, "an integer", node);
-  }
-  if (value < min || value > max) {
-    return KeyError(path, absl::StrCat("must be between ", min, " and ", max, ", got ", value));
-  }
-  out = static_cast<T>(value);
-  return absl::OkStatus();
-}
-
-absl::Status ReadDuration(const YAML::Node& node, absl::string_view path, absl::Duration min,
-                          absl::Duration max, absl::Duration& out) {
-  if (!node.IsScalar()) return ExpectedError(path, "a duration such as \"5ms\" or \"30s\"", node);
-  const std::string& text = node.Scalar();
-  // absl::ParseDuration takes a bare "0"; refusing every bare number keeps the rule simple:
-  // a number without a unit is always a mistake worth pointing out.
-  if (double number = 0; absl::SimpleAtod(text, &number)) {
-    return KeyError(path, absl::StrCat("\"", text, "\" has no unit; add one, e.g. \"", text,
-                                       "s\" or \"", text, "ms\""));
-  }
-  absl::Duration value;
-  if (!absl::ParseDuration(text, &value)) {
-    return ExpectedError(path, "a duration such as \"5ms\" or \"30s\"", node);
-  }
-  if (value < min || value > max) {
-    return KeyError(path,
-                    absl::StrCat("must be between ", absl::FormatDuration(min), " and ",
-                                 absl::FormatDuration(max), ", got ", absl::FormatDuration(value)));
-  }
-  out = value;
-  return absl::OkStatus();
-}
-
-absl::Status ReadLevel(const YAML::Node& node, absl::string_view path, Level& out) {
-  std::string text;
-  if (absl::Status status = ReadString(node, path, text); !status.ok()) return status;
-  absl::StatusOr<Level> level = ParseLevel(text);
-  if (!level.ok()) return KeyError(path, level.status().message());
-  out = *level;
-  return absl::OkStatus();
-}
-
-absl::Status ReadListen(const YAML::Node& node, absl::string_view path, std::string& out) {
-  std::string text;
-  if (absl::Status status = ReadString(node, path, text); !status.ok()) return status;
-  if (absl::Status status = ValidateListenAddress(text); !status.ok()) {
-    return KeyError(path, status.message());
-  }
-  out = std::move(text);
-  return absl::OkStatus();
-}
-
-// Maps a keyword to an enum value; `choices` is in the order the error message lists them.
-template <typename Enum>
-absl::Status ReadKeyword(const YAML::Node& node, absl::string_view path,
-                         std::initializer_list<std::pair<absl::string_view, Enum>> choices,
-                         Enum& out) {
-  std::vector<absl::string_view> keywords;
-  for (const auto& [keyword, value] : choices) {
-    if (node.IsScalar() && node.Scalar() == keyword) {
-      out = value;
-      return absl::OkStatus();
-    }
-    keywords.push_back(keyword);
-  }
-  return ExpectedError(path, absl::StrCat("one of ", absl::StrJoin(keywords, ", ")), node);
-}
-
-absl::Status ParseIngest(const YAML::Node& node, IngestConfig& out) {
-  constexpr int64_t kMaxMessageBytes = 64 * 1024 * 1024;
-  return ForEachKnownKey(
-      node, "ingest",
-      {"listen", "max_batch_records", "max_batch_delay", "max_message_bytes", "max_record_bytes",
-       "max_fields_per_record", "max_field_key_bytes", "max_field_value_bytes",
-       "max_concurrent_streams", "ack_on", "max_connection_age", "max_connection_age_grace",
-       "max_streams_per_peer", "stream_idle_timeout", "max_connection_idle", "invalid_utf8"},
-      [&](const std::string& key, const YAML::Node& value,
-          const std::string& path) -> absl::Status {
-        if (key == "listen") return ReadListen(value, path, out.listen);
-        if (key == "max_batch_records")
-          return ReadInteger(value, path, 1, 65536, out.max_batch_records);
-        if (key == "max_batch_delay") {
-          return ReadDuration(value, path, absl::ZeroDuration(), absl::Seconds(10),
-                              out.max_batch_delay);
-        }
-        if (key == "max_message_bytes") {
-          return ReadInteger(value, path, 1024, kMaxMessageBytes, out.max_message_bytes);
-        }
-        if (key == "max_record_bytes") {
-          return ReadInteger(value, path, 64, kMaxMessageBytes, out.max_record_bytes);
-        }
-        if (key == "max_fields_per_record") {
-          return ReadInteger(value, path, 0, 65536, out.max_fields_per_record);
-        }
-        if (key == "max_field_key_bytes") {
-          return ReadInteger(value, path, 1, 65536, out.max_field_key_bytes);
-        }
-        if (key == "max_field_value_bytes") {
-          return ReadInteger(value, path, 1, kMaxMessageBytes, out.max_field_value_bytes);
-        }
-        if (key == "max_concurrent_streams") {
-          return ReadInteger(value, path, 1, 1048576, out.max_concurrent_streams);
-        }
-        if (key == "max_connection_age") {
-          return ReadDuration(value, path, absl::ZeroDuration(), absl::Hours(24),
-                              out.max_connection_age);
-        }
-        if (key == "max_connection_age_grace") {
-          return ReadDuration(value, path, absl::ZeroDuration(), absl::Hours(24),
-                              out.max_connection_age_grace);
-        }
-        if (key == "max_streams_per_peer") {
-          return ReadInteger(value, path, 1, 1048576, out.max_streams_per_peer);
-        }
-        if (key == "stream_idle_timeout") {
-          return ReadDuration(value, path, absl::ZeroDuration(), absl::Hours(24),
-                              out.stream_idle_timeout);
-        }
-        if (key == "max_connection_idle") {
-          return ReadDuration(value, path, absl::ZeroDuration(), absl::Hours(24),
-                              out.max_connection_idle);
-        }
-        if (key == "invalid_utf8") {
-          return ReadKeyword(
-              value, path,
-              {{"replace", InvalidUtf8Policy::kReplace}, {"reject", InvalidUtf8Policy::kReject}},
-              out.invalid_utf8);
-        }
-        return ReadKeyword(value, path,
-                           {{"accepted", DeliveryStage::kAccepted},
-                            {"written", DeliveryStage::kWritten},
-                            {"flushed", DeliveryStage::kFlushed}},
-                           out.ack_on);
-      });
-}
-
-absl::Status ParseListenOnly(const YAML::Node& node, absl::string_view section,
-                             std::string& listen) {
-  return ForEachKnownKey(node, section, {"listen"},
-                         [&](const std::string&, const YAML::Node& value, const std::string& path) {
-                           return ReadListen(value, path, listen);
-                         });
-}
-
-absl::Status ParseScheduler(const YAML::Node& node, SchedulerConfig& out) {
-  return ForEachKnownKey(
-      node, "scheduler",
-      {"workers", "channel_capacity", "channel_capacity_bytes", "overflow", "dispatch"},
-      [&](const std::string& key, const YAML::Node& value,
-          const std::string& path) -> absl::Status {
-        if (key == "workers") return ReadInteger(value, path, 1, 256, out.workers);
-        if (key == "channel_capacity") {
-          return ReadInteger(value, path, 1, int64_t{1} << 24, out.channel_capacity);
-        }
-        if (key == "channel_capacity_bytes") {
-          return ReadInteger(value, path, int64_t{64} * 1024, int64_t{1} << 40,
-                             out.channel_capacity_bytes);
-        }
-        if (key == "overflow") {
-          return ReadKeyword(value, path,
-                             {{"block", OverflowPolicy::kBlock},
-                              {"drop_newest", OverflowPolicy::kDropNewest},
-                              {"drop_oldest", OverflowPolicy::kDropOldest}},
-                             out.overflow);
-        }
-        return ReadKeyword(value, path,
-                           {{"round_robin", DispatchPolicy::kRoundRobin},
-                            {"stream_affinity", DispatchPolicy::kStreamAffinity}},
-                           out.dispatch);
-      });
-}
-
-absl::Status ParseLevelRules(const YAML::Node& node, std::vector<LevelRuleConfig>& out) {
-  return ForEachEntry(node, "levels.rules", "rule prefix",
+absl::Status ReadLevelRules(const YAML::Node& node, const std::string& path, LevelsConfig& out) {
+  return ForEachEntry(node, path, "rule prefix",
                       [&](const std::string& prefix, const YAML::Node& value,
-                          const std::string& path) -> absl::Status {
+                          const std::string& rule_path) -> absl::Status {
                         if (absl::Status valid = ValidateLoggerPrefix(prefix); !valid.ok()) {
-                          return KeyError(path, valid.message());
+                          return KeyError(rule_path, valid.message());
                         }
                         LevelRuleConfig rule{.logger_prefix = prefix};
-                        if (absl::Status status = ReadLevel(value, path, rule.level); !status.ok())
+                        if (absl::Status status = ReadLevel(value, rule_path, rule.level);
+                            !status.ok()) {
                           return status;
-                        out.push_back(std::move(rule));
+                        }
+                        out.rules.push_back(std::move(rule));
                         return absl::OkStatus();
                       });
 }
 
-absl::Status ParseLevels(const YAML::Node& node, LevelsConfig& out) {
-  return ForEachKnownKey(node, "levels", {"default", "rules"},
-                         [&](const std::string& key, const YAML::Node& value,
-                             const std::string& path) -> absl::Status {
-                           if (key == "default") return ReadLevel(value, path, out.default_level);
-                           return ParseLevelRules(value, out.rules);
-                         });
+const KeyTable<LevelsConfig>& LevelsKeys() {
+  static const KeyTable<LevelsConfig>* const table = new KeyTable<LevelsConfig>{
+      LevelKey("default", &LevelsConfig::default_level, "Threshold for loggers no rule matches."),
+      CustomKey<LevelsConfig>({.name = "rules",
+                               .type = "map: logger prefix → level",
+                               .default_value = "`{}`",
+                               .description = "Thresholds per logger-name prefix. `checkout` "
+                                              "matches `checkout` and `checkout.db`; the longest "
+                                              "matching prefix wins."},
+                              ReadLevelRules),
+  };
+  return *table;
 }
 
-absl::Status ParseBaseFields(const YAML::Node& node,
-                             std::vector<std::pair<std::string, std::string>>& out) {
-  return ForEachEntry(node, "pipeline.base_fields", "field",
+absl::Status ReadBaseFields(const YAML::Node& node, const std::string& path, PipelineConfig& out) {
+  return ForEachEntry(node, path, "field",
                       [&](const std::string& name, const YAML::Node& value,
-                          const std::string& path) -> absl::Status {
-                        if (name.empty()) return KeyError(path, "a field name must not be empty");
-                        if (!value.IsScalar()) return ExpectedError(path, "a scalar value", value);
-                        out.emplace_back(name, value.Scalar());
+                          const std::string& field_path) -> absl::Status {
+                        if (name.empty()) {
+                          return KeyError(field_path, "a field name must not be empty");
+                        }
+                        if (!value.IsScalar()) {
+                          return ExpectedError(field_path, "a scalar value", value);
+                        }
+                        out.base_fields.emplace_back(name, value.Scalar());
                         return absl::OkStatus();
                       });
 }
 
-absl::Status ParsePipeline(const YAML::Node& node, PipelineConfig& out) {
-  absl::Status status = ForEachKnownKey(
-      node, "pipeline", {"base_fields", "time_key", "level_key", "logger_key", "message_key"},
-      [&](const std::string& key, const YAML::Node& value,
-          const std::string& path) -> absl::Status {
-        if (key == "base_fields") return ParseBaseFields(value, out.base_fields);
-        std::string* target = key == "time_key"     ? &out.time_key
-                              : key == "level_key"  ? &out.level_key
-                              : key == "logger_key" ? &out.logger_key
-                                                    : &out.message_key;
-        if (absl::Status read = ReadString(value, path, *target); !read.ok()) return read;
-        if (target->empty()) return KeyError(path, "must not be empty");
-        return absl::OkStatus();
-      });
-  if (!status.ok()) return status;
-  // Two attributes under one key would overwrite each other in every structured output.
+const KeyTable<PipelineConfig>& PipelineKeys() {
+  using S = PipelineConfig;
+  static const KeyTable<S>* const table = new KeyTable<S>{
+      CustomKey<S>({.name = "base_fields",
+                    .type = "map: name → scalar",
+                    .default_value = "`{}`",
+                    .description = "Fields added to every record, e.g. `{service: checkout, env: "
+                                   "prod}`. Values are scalars (strings, numbers, booleans) and "
+                                   "are kept as strings."},
+                   ReadBaseFields),
+      StringKey("time_key", &S::time_key, StringRule::kNonEmpty,
+                "Name of the record's time in structured (JSON) output."),
+      StringKey("level_key", &S::level_key, StringRule::kNonEmpty, "Name of the record's level."),
+      StringKey("logger_key", &S::logger_key, StringRule::kNonEmpty,
+                "Name of the record's logger."),
+      StringKey("message_key", &S::message_key, StringRule::kNonEmpty,
+                "Name of the record's message."),
+  };
+  return *table;
+}
+
+// Two attributes under one key would overwrite each other in every structured output.
+absl::Status CheckPipelineKeysDiffer(const PipelineConfig& pipeline) {
   const std::pair<absl::string_view, const std::string*> keys[] = {
-      {"time_key", &out.time_key},
-      {"level_key", &out.level_key},
-      {"logger_key", &out.logger_key},
-      {"message_key", &out.message_key}};
+      {"time_key", &pipeline.time_key},
+      {"level_key", &pipeline.level_key},
+      {"logger_key", &pipeline.logger_key},
+      {"message_key", &pipeline.message_key}};
   for (size_t i = 0; i < std::size(keys); ++i) {
     for (size_t j = i + 1; j < std::size(keys); ++j) {
       if (*keys[i].second == *keys[j].second) {
@@ -372,58 +262,107 @@ absl::Status ParsePipeline(const YAML::Node& node, PipelineConfig& out) {
   return absl::OkStatus();
 }
 
-absl::Status ReadOutputName(const YAML::Node& node, absl::string_view path, std::string& out) {
-  if (absl::Status status = ReadString(node, path, out); !status.ok()) return status;
-  if (!IsName(out)) {
-    return KeyError(path, absl::StrCat("\"", absl::CEscape(out),
-                                       "\" must be non-empty and made of letters, digits, '_', "
-                                       "'-' and '.'"));
-  }
-  return absl::OkStatus();
+bool IsNameChar(char c) { return absl::ascii_isalnum(c) || c == '_' || c == '-' || c == '.'; }
+
+// An output type or instance name: it becomes part of the output id and a metric label.
+Key<OutputConfig> OutputNameKey(absl::string_view name, std::string OutputConfig::*field,
+                                StringRule rule, absl::string_view description) {
+  Key<OutputConfig> key = StringKey(name, field, rule, description);
+  key.read = [field](const YAML::Node& value, const std::string& path, OutputConfig& out) {
+    if (absl::Status status = ReadString(value, path, out.*field); !status.ok()) return status;
+    const std::string& text = out.*field;
+    if (text.empty() || !std::all_of(text.begin(), text.end(), IsNameChar)) {
+      return KeyError(path, absl::StrCat("\"", absl::CEscape(text),
+                                         "\" must be non-empty and made of letters, digits, '_', "
+                                         "'-' and '.'"));
+    }
+    return absl::OkStatus();
+  };
+  return key;
 }
 
-absl::Status ParseOutput(const YAML::Node& node, const std::string& path, OutputConfig& out) {
+// The keys every output block has; the output's factory reads the rest of the block.
+const KeyTable<OutputConfig>& OutputCommonKeys() {
+  using S = OutputConfig;
+  static const KeyTable<S>* const table = new KeyTable<S>{
+      OutputNameKey("type", &S::type, StringRule::kRequired,
+                    "Which output: one of the types below."),
+      WithDefaultText(
+          OutputNameKey("name", &S::name, StringRule::kNonEmpty,
+                        "Instance name. The output id is `type/name` (e.g. `file/audit`); it must "
+                        "be unique and labels the output's metrics. Letters, digits, `_`, `-`, "
+                        "`.`."),
+          "the type"),
+      LevelKey("level", &S::level, "Records below this level are not sent to this output."),
+  };
+  return *table;
+}
+
+absl::Status ReadOutput(const YAML::Node& node, const std::string& path, OutputConfig& out) {
   if (!node.IsMap()) return ExpectedError(path, "a map with at least a `type` key", node);
-  bool has_type = false;
-  bool has_name = false;
-  // The output's own keys are left for its factory, which sees the whole block.
-  absl::Status status = ForEachEntry(node, path, "key",
-                                     [&](const std::string& key, const YAML::Node& value,
-                                         const std::string& key_path) -> absl::Status {
-                                       if (key == "type") {
-                                         has_type = true;
-                                         return ReadOutputName(value, key_path, out.type);
-                                       }
-                                       if (key == "name") {
-                                         has_name = true;
-                                         return ReadOutputName(value, key_path, out.name);
-                                       }
-                                       if (key == "level")
-                                         return ReadLevel(value, key_path, out.level);
-                                       return absl::OkStatus();
-                                     });
-  if (!status.ok()) return status;
-  if (!has_type) return KeyError(path, "missing required key `type`");
-  if (!has_name) out.name = out.type;
+  if (absl::Status status = OutputCommonKeys().ReadSome(node, path, out); !status.ok()) {
+    return status;
+  }
+  if (out.name.empty()) out.name = out.type;
+  out.key_path = path;
   out.options = node;
   return absl::OkStatus();
 }
 
-absl::Status ParseOutputs(const YAML::Node& node, std::vector<OutputConfig>& out) {
+absl::Status ReadOutputs(const YAML::Node& node, const std::string& path,
+                         std::vector<OutputConfig>& out) {
   if (!node.IsDefined() || node.IsNull()) return absl::OkStatus();
-  if (!node.IsSequence()) return ExpectedError("outputs", "a sequence of output blocks", node);
+  if (!node.IsSequence()) return ExpectedError(path, "a sequence of output blocks", node);
   std::set<std::string> ids;
   for (size_t i = 0; i < node.size(); ++i) {
-    const std::string path = absl::StrCat("outputs[", i, "]");
+    const std::string item_path = ItemPath(path, i);
     OutputConfig output;
-    if (absl::Status status = ParseOutput(node[i], path, output); !status.ok()) return status;
+    if (absl::Status status = ReadOutput(node[i], item_path, output); !status.ok()) return status;
     if (!ids.insert(output.id()).second) {
-      return KeyError(path, absl::StrCat("duplicate output id \"", output.id(),
-                                         "\"; give one of them a distinct `name`"));
+      return KeyError(item_path, absl::StrCat("duplicate output id \"", output.id(),
+                                              "\"; give one of them a distinct `name`"));
     }
     out.push_back(std::move(output));
   }
   return absl::OkStatus();
+}
+
+const KeyTable<ShutdownConfig>& ShutdownKeys() {
+  static const KeyTable<ShutdownConfig>* const table = new KeyTable<ShutdownConfig>{
+      DurationKey("drain_timeout", &ShutdownConfig::drain_timeout, absl::ZeroDuration(),
+                  absl::Hours(1),
+                  "How long SIGTERM, SIGINT and `sluice shutdown` wait for queued records to be "
+                  "written and outputs flushed before exiting. A second signal exits at once."),
+  };
+  return *table;
+}
+
+// A top-level key: one section, read by its own table into its member of Config.
+template <typename Section>
+Key<Config> SectionKey(absl::string_view name, Section Config::*field,
+                       const KeyTable<Section>& (*keys)()) {
+  return CustomKey<Config>(
+      {.name = std::string(name)},
+      [field, keys](const YAML::Node& value, const std::string& path, Config& out) {
+        return keys().Read(value, path, out.*field);
+      });
+}
+
+const KeyTable<Config>& RootKeys() {
+  static const KeyTable<Config>* const table = new KeyTable<Config>{
+      SectionKey("ingest", &Config::ingest, IngestKeys),
+      SectionKey("admin", &Config::admin, AdminKeys),
+      SectionKey("metrics", &Config::metrics, MetricsKeys),
+      SectionKey("scheduler", &Config::scheduler, SchedulerKeys),
+      SectionKey("levels", &Config::levels, LevelsKeys),
+      SectionKey("pipeline", &Config::pipeline, PipelineKeys),
+      CustomKey<Config>({.name = "outputs"},
+                        [](const YAML::Node& value, const std::string& path, Config& out) {
+                          return ReadOutputs(value, path, out.outputs);
+                        }),
+      SectionKey("shutdown", &Config::shutdown, ShutdownKeys),
+  };
+  return *table;
 }
 
 // `document_prefix` starts the errors about the document as a whole (syntax, shape), which
@@ -432,30 +371,12 @@ absl::Status ParseRoot(const YAML::Node& root, absl::string_view document_prefix
   if (root.IsNull()) return absl::OkStatus();
   if (!root.IsMap()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        document_prefix, "the document must be a map of sections, got ", Describe(root)));
+        document_prefix, "the document must be a map of sections, got ", DescribeValue(root)));
   }
-  absl::Status status = ForEachKnownKey(
-      root, "",
-      {"ingest", "admin", "metrics", "scheduler", "levels", "pipeline", "outputs", "shutdown"},
-      [&](const std::string& key, const YAML::Node& value, const std::string&) -> absl::Status {
-        if (key == "ingest") return ParseIngest(value, config.ingest);
-        if (key == "admin") return ParseListenOnly(value, "admin", config.admin.listen);
-        if (key == "metrics") return ParseListenOnly(value, "metrics", config.metrics.listen);
-        if (key == "scheduler") return ParseScheduler(value, config.scheduler);
-        if (key == "levels") return ParseLevels(value, config.levels);
-        if (key == "pipeline") return ParsePipeline(value, config.pipeline);
-        if (key == "outputs") return ParseOutputs(value, config.outputs);
-        return ForEachKnownKey(
-            value, "shutdown", {"drain_timeout"},
-            [&](const std::string&, const YAML::Node& timeout, const std::string& path) {
-              return ReadDuration(timeout, path, absl::ZeroDuration(), absl::Hours(1),
-                                  config.shutdown.drain_timeout);
-            });
-      });
-  if (!status.ok()) return status;
-  if (config.ingest.max_streams_per_peer > config.ingest.max_concurrent_streams) {
-    config.ingest.max_streams_per_peer = config.ingest.max_concurrent_streams;
-  }
+  if (absl::Status status = RootKeys().Read(root, "", config); !status.ok()) return status;
+  if (absl::Status status = CheckPipelineKeysDiffer(config.pipeline); !status.ok()) return status;
+  config.ingest.max_streams_per_peer =
+      std::min(config.ingest.max_streams_per_peer, config.ingest.max_concurrent_streams);
   return absl::OkStatus();
 }
 
@@ -522,6 +443,13 @@ absl::StatusOr<Config> Parse(absl::string_view yaml_text, absl::string_view docu
 
 }  // namespace
 
+std::vector<SectionDoc> ServerSectionDocs() {
+  return {{"ingest", IngestKeys().docs()},        {"admin", AdminKeys().docs()},
+          {"metrics", MetricsKeys().docs()},      {"scheduler", SchedulerKeys().docs()},
+          {"levels", LevelsKeys().docs()},        {"pipeline", PipelineKeys().docs()},
+          {"outputs", OutputCommonKeys().docs()}, {"shutdown", ShutdownKeys().docs()}};
+}
+
 absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text) {
   return Parse(yaml_text, "config: ");
 }
@@ -560,45 +488,6 @@ absl::Status ApplyOverrides(const Overrides& overrides, Config& config) {
   }
   for (const auto& [flag, value, target] : flags) {
     if (value.has_value()) target = *value;
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateListenAddress(absl::string_view address) {
-  const auto invalid = [&](absl::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "\"", absl::CEscape(address), "\" is not a listen address: ", why,
-        " (expected host:port, e.g. \"0.0.0.0:4317\", \"localhost:0\", \"[::1]:4317\")"));
-  };
-  absl::string_view host;
-  absl::string_view port;
-  if (absl::StartsWith(address, "[")) {
-    const size_t close = address.find(']');
-    if (close == absl::string_view::npos) return invalid("missing ']' after the IPv6 address");
-    host = address.substr(1, close - 1);
-    absl::string_view rest = address.substr(close + 1);
-    if (!absl::ConsumePrefix(&rest, ":")) return invalid("missing ':port' after ']'");
-    port = rest;
-  } else {
-    const size_t colon = address.rfind(':');
-    if (colon == absl::string_view::npos) return invalid("missing ':port'");
-    host = address.substr(0, colon);
-    port = address.substr(colon + 1);
-    if (absl::StrContains(host, ':')) return invalid("an IPv6 address must be in brackets");
-  }
-  if (host.empty()) return invalid("the host is empty");
-  if (std::any_of(host.begin(), host.end(), [](char c) {
-        return absl::ascii_isspace(c) || absl::ascii_iscntrl(c) || c == '[' || c == ']';
-      })) {
-    return invalid("the host contains a space, a control character or a bracket");
-  }
-  if (port.empty() || port.size() > 5 ||
-      !std::all_of(port.begin(), port.end(), absl::ascii_isdigit)) {
-    return invalid("the port must be a number from 0 to 65535");
-  }
-  uint32_t number = 0;
-  if (!absl::SimpleAtoi(port, &number) || number > 65535) {
-    return invalid("the port must be a number from 0 to 65535");
   }
   return absl::OkStatus();
 }

@@ -1,11 +1,13 @@
 // The configuration of a Sluice server: typed structs with their defaults, loaded from a
 // YAML file and overridden by command-line flags.
 //
-// Called once at start-up by server/app (and by tests). Every key is validated; an unknown
-// key or a bad value is an INVALID_ARGUMENT whose message starts with the key path
-// ("scheduler.workers: must be between 1 and 256"). The per-output keys other than
-// `type`, `name` and `level` are validated by the output's own factory (server/outputs),
-// which receives the raw YAML node of its block.
+// Called once at start-up by server/app (and by tests). Each section is a table of keys
+// read by the one YAML reader (yaml_reader.h); an unknown key or a bad value is an
+// INVALID_ARGUMENT whose message starts with the key path ("scheduler.workers: must be
+// between 1 and 256, got 0"). The section structs of the scheduler and the pipeline live
+// with those modules; this struct aggregates them. The per-output keys other than `type`,
+// `name` and `level` are validated by the output's own factory (server/outputs), which
+// receives the raw YAML node of its block.
 #ifndef SLUICE_SERVER_CONFIG_CONFIG_H_
 #define SLUICE_SERVER_CONFIG_CONFIG_H_
 
@@ -21,22 +23,12 @@
 #include "absl/time/time.h"
 #include "server/common/delivery.h"
 #include "sluice/level.h"
+#include "server/config/yaml_reader.h"
+#include "server/pipeline/pipeline_config.h"
+#include "server/scheduler/scheduler_config.h"
 #include "yaml-cpp/yaml.h"
 
 namespace sluice::config {
-
-// What Submit does when the chosen worker's channel has no room.
-enum class OverflowPolicy {
-  kBlock,       // park the batch; the stream stops reading until there is room (default)
-  kDropNewest,  // drop the incoming batch, count it
-  kDropOldest,  // evict the oldest queued batches of that channel, count them
-};
-
-// How batches are spread over the workers.
-enum class DispatchPolicy {
-  kRoundRobin,      // next worker in turn (default); order across batches of a stream is not kept
-  kStreamAffinity,  // worker = stream id mod workers: each stream's records stay in order
-};
 
 // What ingest does with a record whose strings are not valid UTF-8 (ingest.invalid_utf8).
 enum class InvalidUtf8Policy {
@@ -96,17 +88,6 @@ struct MetricsConfig {
   std::string listen = "0.0.0.0:9464";
 };
 
-struct SchedulerConfig {
-  uint32_t workers = 4;
-  // Records each worker's channel holds at most.
-  uint32_t channel_capacity = 65536;
-  // In-memory bytes of the records each worker's channel holds at most (not their wire
-  // size): whichever of the two capacities is reached first makes the channel full.
-  uint64_t channel_capacity_bytes = 32 * 1024 * 1024;
-  OverflowPolicy overflow = OverflowPolicy::kBlock;
-  DispatchPolicy dispatch = DispatchPolicy::kRoundRobin;
-};
-
 struct LevelRuleConfig {
   std::string logger_prefix;
   Level level = Level::kInfo;
@@ -118,19 +99,11 @@ struct LevelsConfig {
   std::vector<LevelRuleConfig> rules;
 };
 
-struct PipelineConfig {
-  // Fields added to every record, weakest in the override order (DESIGN.md).
-  std::vector<std::pair<std::string, std::string>> base_fields;
-  // Key names under which the record's own attributes appear in structured outputs.
-  std::string time_key = "time";
-  std::string level_key = "level";
-  std::string logger_key = "logger";
-  std::string message_key = "message";
-};
-
 // One entry of the `outputs` list. `options` is the whole YAML block, checked by the
 // factory of `type`.
 struct OutputConfig {
+  // Where the block is in the file ("outputs[1]"): the factory names its keys from here.
+  std::string key_path;
   std::string type;
   // Instance name; the output id is "type/name". Defaults to the type.
   std::string name;
@@ -150,9 +123,9 @@ struct Config {
   IngestConfig ingest;
   AdminConfig admin;
   MetricsConfig metrics;
-  SchedulerConfig scheduler;
+  scheduler::SchedulerConfig scheduler;
   LevelsConfig levels;
-  PipelineConfig pipeline;
+  pipeline::PipelineConfig pipeline;
   std::vector<OutputConfig> outputs;
   ShutdownConfig shutdown;
 };
@@ -173,8 +146,10 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path);
 // Applies the flags over `config` and validates the result again (listen addresses).
 absl::Status ApplyOverrides(const Overrides& overrides, Config& config);
 
-// "host:port" with port 0..65535 (0 = any free port); host may be a name, IPv4 or [IPv6].
-absl::Status ValidateListenAddress(absl::string_view address);
+// The key tables of the server's sections, in the order docs/CONFIG.md lists them:
+// ingest, admin, metrics, scheduler, levels, pipeline, outputs (the keys every output
+// block has), shutdown.
+std::vector<SectionDoc> ServerSectionDocs();
 
 }  // namespace sluice::config
 

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/config/config.h"
 
 namespace sluice::outputs {
 
@@ -19,13 +20,14 @@ void OutputRegistry::Register(std::unique_ptr<OutputFactory>&& factory) {
 
 absl::StatusOr<std::unique_ptr<Output>> OutputRegistry::Create(
     const config::OutputConfig& config) const {
-  auto it = factories_.find(config.type);
-  if (it == factories_.end()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("outputs.", config.id(), ".type: unknown output type \"", config.type,
-                     "\" (known: ", absl::StrJoin(types(), ", "), ")"));
+  const OutputFactory* type = factory(config.type);
+  if (type == nullptr) {
+    return config::KeyError(config::ChildPath(config.key_path, "type"),
+                            absl::StrCat("unknown output type \"", config.type,
+                                         "\" (known: ", absl::StrJoin(types(), ", "), ")"));
   }
-  return it->second->Create(config);
+  OutputContext context{.config_path = config.key_path};
+  return type->Create(config.id(), config.options, context);
 }
 
 absl::StatusOr<std::vector<std::unique_ptr<Output>>> OutputRegistry::CreateAll(
@@ -38,6 +40,11 @@ absl::StatusOr<std::vector<std::unique_ptr<Output>>> OutputRegistry::CreateAll(
     outputs.push_back(*std::move(output));
   }
   return outputs;
+}
+
+const OutputFactory* OutputRegistry::factory(absl::string_view type) const {
+  auto it = factories_.find(type);
+  return it == factories_.end() ? nullptr : it->second.get();
 }
 
 std::vector<std::string> OutputRegistry::types() const {

@@ -1,10 +1,13 @@
-// OutputRegistry: finds the factory for each `outputs:` block of the config and creates
-// the outputs.
+// OutputFactory and OutputRegistry: how the `outputs:` blocks of the config become Output
+// objects.
 //
 // server/app builds one registry at start-up, calls RegisterBuiltinOutputs()
 // (builtin_outputs.h) and then CreateAll(config.outputs); any error aborts start-up before
-// anything listens. A factory validates its block first (OutputOptions): unknown keys and
-// bad values are INVALID_ARGUMENT naming the key path. Creating an output does not start
+// anything listens. Each factory reads its block with the config's one YAML reader
+// (server/config/yaml_reader.h) and a table of its keys: unknown keys and bad values are
+// INVALID_ARGUMENT naming the key path ("outputs[1].path: ..."). The same table documents
+// the type (keys(), rendered into docs/CONFIG.md), and example_config() is the block the
+// conformance suite creates every registered type with. Creating an output does not start
 // it; the caller calls Start() on each.
 //
 // Not thread-safe: registration and creation happen on the start-up thread.
@@ -19,10 +22,29 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "server/config/config.h"
+#include "server/config/key_doc.h"
 #include "server/outputs/output.h"
 
+namespace YAML {
+class Node;
+}  // namespace YAML
+
+namespace sluice::config {
+struct OutputConfig;
+}  // namespace sluice::config
+
 namespace sluice::outputs {
+
+// The keys of every output block that the config module reads (config::OutputConfig);
+// a factory accepts them in its block without reading them.
+inline constexpr absl::string_view kCommonOutputKeys[] = {"type", "name", "level"};
+
+// What an output gets from the server when it is created.
+struct OutputContext {
+  // Where the output's block is in the config ("outputs[1]"): every key path in the
+  // factory's errors starts here.
+  std::string config_path;
+};
 
 // Creates outputs of one type. Stateless; the registry owns it.
 class OutputFactory {
@@ -32,9 +54,19 @@ class OutputFactory {
   // The `type:` value this factory answers to, e.g. "file".
   virtual absl::string_view type() const = 0;
 
-  // Validates `config.options` and builds an output with id config.id(). Does not start it.
-  virtual absl::StatusOr<std::unique_ptr<Output>> Create(
-      const config::OutputConfig& config) const = 0;
+  // The keys of this type's block besides kCommonOutputKeys, as its table declares them.
+  virtual std::vector<config::KeyDoc> keys() const = 0;
+
+  // A minimal block that creates a working output, as YAML text. Two placeholders may
+  // appear, which whoever uses the example replaces: ${DIR}, a writable directory, and
+  // ${SLUICE_TARGET}, the address of a Sluice ingest listener.
+  virtual std::string example_config() const = 0;
+
+  // Validates `config` (the whole block, common keys included) and builds an output with
+  // id `id`. Does not start it.
+  virtual absl::StatusOr<std::unique_ptr<Output>> Create(absl::string_view id,
+                                                         const YAML::Node& config,
+                                                         OutputContext& context) const = 0;
 };
 
 class OutputRegistry {
@@ -52,6 +84,9 @@ class OutputRegistry {
 
   // The registered types, sorted.
   std::vector<std::string> types() const;
+
+  // The factory of `type`, or nullptr.
+  const OutputFactory* factory(absl::string_view type) const;
 
  private:
   // Sorted so the list in error messages is stable.

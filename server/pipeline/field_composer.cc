@@ -4,7 +4,7 @@
 
 namespace sluice::pipeline {
 
-FieldComposer::FieldComposer(const config::PipelineConfig& config)
+FieldComposer::FieldComposer(const PipelineConfig& config)
     : time_key_(config.time_key),
       level_key_(config.level_key),
       logger_key_(config.logger_key),

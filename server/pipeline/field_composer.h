@@ -4,7 +4,7 @@
 //   base fields (config)  <  ad-hoc fields (the record's own `fields`)
 //
 // and, above all of them, the record's own keys: time, level, logger, message (named by
-// config::PipelineConfig) and, when the record has them, "trace_id" and "span_id". A
+// PipelineConfig) and, when the record has them, "trace_id" and "span_id". A
 // field of a weaker layer with one of those names is dropped; formatters write the
 // record's keys themselves, first, and then the composed fields.
 //
@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "server/config/config.h"
+#include "server/pipeline/pipeline_config.h"
 #include "sluice/v1/logs.pb.h"
 
 namespace sluice::pipeline {
@@ -52,7 +52,7 @@ struct ComposedField {
 
 class FieldComposer {
  public:
-  explicit FieldComposer(const config::PipelineConfig& config);
+  explicit FieldComposer(const PipelineConfig& config);
 
   // Replaces `*out` with the composed fields of `record`, the record's own keys excluded.
   void Compose(const v1::LogRecord& record, std::vector<ComposedField>* out) const;

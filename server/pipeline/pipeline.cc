@@ -19,7 +19,7 @@ absl::Status Annotated(const absl::Status& status, absl::string_view output_id) 
 
 }  // namespace
 
-Pipeline::Pipeline(const config::PipelineConfig& config, std::vector<Destination> destinations,
+Pipeline::Pipeline(const PipelineConfig& config, std::vector<Destination> destinations,
                    size_t workers, Ledger& ledger, OutputMetrics* metrics, RetryPolicy retry)
     : composer_(config),
       destinations_(std::move(destinations)),

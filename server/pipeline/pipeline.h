@@ -30,10 +30,10 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "server/common/ledger.h"
-#include "server/config/config.h"
 #include "server/outputs/output.h"
 #include "server/pipeline/field_composer.h"
 #include "server/pipeline/output_metrics.h"
+#include "server/pipeline/pipeline_config.h"
 #include "server/pipeline/record_formatter.h"
 #include "server/scheduler/batch_processor.h"
 #include "sluice/level.h"
@@ -55,8 +55,8 @@ class Pipeline : public scheduler::BatchProcessor {
   };
 
   // `ledger` and `metrics` (nullable) must outlive the pipeline.
-  Pipeline(const config::PipelineConfig& config, std::vector<Destination> destinations,
-           size_t workers, Ledger& ledger, OutputMetrics* metrics, RetryPolicy retry = {});
+  Pipeline(const PipelineConfig& config, std::vector<Destination> destinations, size_t workers,
+           Ledger& ledger, OutputMetrics* metrics, RetryPolicy retry = {});
 
   // Starts every output; the first error is returned naming the output.
   absl::Status Start();

@@ -8,11 +8,8 @@
 
 namespace sluice::scheduler {
 
-using config::DispatchPolicy;
-using config::OverflowPolicy;
-
-Scheduler::Scheduler(const config::SchedulerConfig& config, BatchProcessor& processor,
-                     Ledger& ledger, SchedulerMetrics* metrics)
+Scheduler::Scheduler(const SchedulerConfig& config, BatchProcessor& processor, Ledger& ledger,
+                     SchedulerMetrics* metrics)
     : config_(config), processor_(processor), ledger_(ledger), metrics_(metrics) {
   channels_.reserve(config_.workers);
   for (size_t i = 0; i < config_.workers; ++i) {

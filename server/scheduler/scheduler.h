@@ -48,8 +48,8 @@
 #include "absl/time/time.h"
 #include "server/common/ledger.h"
 #include "server/common/record_batch.h"
-#include "server/config/config.h"
 #include "server/scheduler/batch_processor.h"
+#include "server/scheduler/scheduler_config.h"
 #include "server/scheduler/scheduler_metrics.h"
 
 namespace sluice::scheduler {
@@ -81,7 +81,7 @@ class Scheduler {
   using ResumeCallback = absl::AnyInvocable<void() &&>;
 
   // `processor`, `ledger` and `metrics` (nullable) must outlive the scheduler.
-  Scheduler(const config::SchedulerConfig& config, BatchProcessor& processor, Ledger& ledger,
+  Scheduler(const SchedulerConfig& config, BatchProcessor& processor, Ledger& ledger,
             SchedulerMetrics* metrics);
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
@@ -163,7 +163,7 @@ class Scheduler {
                                   bool* wake) ABSL_EXCLUSIVE_LOCKS_REQUIRED(channel.mu);
   void WorkerLoop(Channel& channel);
 
-  const config::SchedulerConfig config_;
+  const SchedulerConfig config_;
   BatchProcessor& processor_;
   Ledger& ledger_;
   SchedulerMetrics* const metrics_;

@@ -4,20 +4,20 @@
 
 namespace sluice::scheduler {
 
-const char* OverflowPolicyName(config::OverflowPolicy policy) {
+const char* OverflowPolicyName(OverflowPolicy policy) {
   switch (policy) {
-    case config::OverflowPolicy::kBlock:
+    case OverflowPolicy::kBlock:
       return "block";
-    case config::OverflowPolicy::kDropNewest:
+    case OverflowPolicy::kDropNewest:
       return "drop_newest";
-    case config::OverflowPolicy::kDropOldest:
+    case OverflowPolicy::kDropOldest:
       return "drop_oldest";
   }
   return "unknown";
 }
 
 SchedulerMetrics::SchedulerMetrics(prometheus::Registry& registry, size_t workers,
-                                   config::OverflowPolicy policy) {
+                                   OverflowPolicy policy) {
   auto& pauses = prometheus::BuildCounter()
                      .Name("sluice_scheduler_backpressure_pauses_total")
                      .Help("Times a stream was parked because its worker's channel was full")

@@ -13,13 +13,13 @@
 #include "absl/time/time.h"
 #include "prometheus/counter.h"
 #include "prometheus/registry.h"
-#include "server/config/config.h"
+#include "server/scheduler/scheduler_config.h"
 
 namespace sluice::scheduler {
 
 class SchedulerMetrics {
  public:
-  SchedulerMetrics(prometheus::Registry& registry, size_t workers, config::OverflowPolicy policy);
+  SchedulerMetrics(prometheus::Registry& registry, size_t workers, OverflowPolicy policy);
 
   void OnParked(size_t worker) { pauses_[worker]->Increment(); }
   void OnDropped(size_t worker, size_t records) {
@@ -32,7 +32,7 @@ class SchedulerMetrics {
 };
 
 // The `policy` label value: "block", "drop_newest", "drop_oldest".
-const char* OverflowPolicyName(config::OverflowPolicy policy);
+const char* OverflowPolicyName(OverflowPolicy policy);
 
 }  // namespace sluice::scheduler
 

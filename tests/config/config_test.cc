@@ -57,8 +57,8 @@ void ExpectDefaults(const Config& config) {
   EXPECT_EQ(config.metrics.listen, "0.0.0.0:9464");
   EXPECT_EQ(config.scheduler.workers, 4u);
   EXPECT_EQ(config.scheduler.channel_capacity, 65536u);
-  EXPECT_EQ(config.scheduler.overflow, OverflowPolicy::kBlock);
-  EXPECT_EQ(config.scheduler.dispatch, DispatchPolicy::kRoundRobin);
+  EXPECT_EQ(config.scheduler.overflow, scheduler::OverflowPolicy::kBlock);
+  EXPECT_EQ(config.scheduler.dispatch, scheduler::DispatchPolicy::kRoundRobin);
   EXPECT_EQ(config.levels.default_level, Level::kInfo);
   EXPECT_TRUE(config.levels.rules.empty());
   EXPECT_TRUE(config.pipeline.base_fields.empty());
@@ -112,8 +112,8 @@ shutdown: { drain_timeout: 1m }
   EXPECT_EQ(config.metrics.listen, "[::1]:9465");
   EXPECT_EQ(config.scheduler.workers, 8u);
   EXPECT_EQ(config.scheduler.channel_capacity, 1024u);
-  EXPECT_EQ(config.scheduler.overflow, OverflowPolicy::kDropOldest);
-  EXPECT_EQ(config.scheduler.dispatch, DispatchPolicy::kStreamAffinity);
+  EXPECT_EQ(config.scheduler.overflow, scheduler::OverflowPolicy::kDropOldest);
+  EXPECT_EQ(config.scheduler.dispatch, scheduler::DispatchPolicy::kStreamAffinity);
   EXPECT_EQ(config.levels.default_level, Level::kWarn);
   ASSERT_EQ(config.levels.rules.size(), 2u);
   EXPECT_EQ(config.levels.rules[0].logger_prefix, "checkout");
@@ -138,9 +138,9 @@ shutdown: { drain_timeout: 1m }
 
 TEST(ConfigTest, OtherPoliciesParse) {
   EXPECT_EQ(ParseOk("scheduler: {overflow: drop_newest}").scheduler.overflow,
-            OverflowPolicy::kDropNewest);
+            scheduler::OverflowPolicy::kDropNewest);
   EXPECT_EQ(ParseOk("scheduler: {overflow: block, dispatch: round_robin}").scheduler.dispatch,
-            DispatchPolicy::kRoundRobin);
+            scheduler::DispatchPolicy::kRoundRobin);
 }
 
 TEST(ConfigTest, EveryAckStageParses) {
@@ -537,8 +537,8 @@ TEST(ConfigTest, ShippedDefaultConfigParses) {
   EXPECT_EQ(config->metrics.listen, "0.0.0.0:9464");
   EXPECT_EQ(config->scheduler.workers, 4u);
   EXPECT_EQ(config->scheduler.channel_capacity, 65536u);
-  EXPECT_EQ(config->scheduler.overflow, OverflowPolicy::kBlock);
-  EXPECT_EQ(config->scheduler.dispatch, DispatchPolicy::kRoundRobin);
+  EXPECT_EQ(config->scheduler.overflow, scheduler::OverflowPolicy::kBlock);
+  EXPECT_EQ(config->scheduler.dispatch, scheduler::DispatchPolicy::kRoundRobin);
   EXPECT_EQ(config->levels.default_level, Level::kInfo);
   EXPECT_EQ(config->shutdown.drain_timeout, absl::Seconds(30));
   ASSERT_EQ(config->outputs.size(), 2u);

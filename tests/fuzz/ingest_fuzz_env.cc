@@ -20,8 +20,8 @@ config::LevelsConfig FuzzLevels() {
   return levels;
 }
 
-config::PipelineConfig FuzzPipeline() {
-  config::PipelineConfig pipeline;
+pipeline::PipelineConfig FuzzPipeline() {
+  pipeline::PipelineConfig pipeline;
   // "message" is a record key: the composer must drop it. "env" is what ad-hoc fields
   // override in the seeds.
   pipeline.base_fields = {{"service", "sluice"}, {"env", "fuzz"}, {"message", "base"}};

@@ -28,6 +28,7 @@
 #include "server/ingest/request_decoder.h"
 #include "server/levels/level_table.h"
 #include "server/pipeline/field_composer.h"
+#include "server/pipeline/pipeline_config.h"
 #include "server/pipeline/record_formatter.h"
 
 namespace sluice::fuzz {
@@ -55,7 +56,7 @@ class IngestFuzzEnv {
   const absl::Time now_ = absl::FromUnixSeconds(1795000000);
   config::IngestConfig limits_;
   ingest::RequestDecoder decoder_{limits_};
-  config::PipelineConfig pipeline_;
+  pipeline::PipelineConfig pipeline_;
   prometheus::Registry registry_;
   levels::LevelTable levels_;
   Ledger ledger_;

@@ -40,7 +40,7 @@ v1::LogRecord Record(int i) {
 
 // One worker whose channel holds one batch of 10 records; Push cuts a batch every 10
 // records (the delay never does).
-FixtureOptions OneBatchChannel(config::OverflowPolicy overflow) {
+FixtureOptions OneBatchChannel(scheduler::OverflowPolicy overflow) {
   FixtureOptions options;
   options.workers = 1;
   options.channel_capacity = 10;
@@ -86,7 +86,7 @@ StatusDetails DetailsOf(const grpc::Status& status) {
 }
 
 TEST(IngestCallTest, PushUnderDropNewestEndsAtOnceWithPushbackAndItsSummary) {
-  FixtureOptions options = OneBatchChannel(config::OverflowPolicy::kDropNewest);
+  FixtureOptions options = OneBatchChannel(scheduler::OverflowPolicy::kDropNewest);
   options.limits.ack_on = DeliveryStage::kAccepted;  // the worker stays held throughout
   LogFixture fixture(options);
   fixture.processor().Hold();
@@ -114,7 +114,7 @@ TEST(IngestCallTest, PushUnderDropNewestEndsAtOnceWithPushbackAndItsSummary) {
 }
 
 TEST(IngestCallTest, PushUnderDropNewestOnTheBatchAlarmEndsWithoutWaitingForTheClient) {
-  FixtureOptions options = OneBatchChannel(config::OverflowPolicy::kDropNewest);
+  FixtureOptions options = OneBatchChannel(scheduler::OverflowPolicy::kDropNewest);
   options.max_batch_delay = absl::Milliseconds(20);
   options.limits.ack_on = DeliveryStage::kAccepted;
   LogFixture fixture(options);
@@ -139,7 +139,7 @@ TEST(IngestCallTest, PushUnderDropNewestOnTheBatchAlarmEndsWithoutWaitingForTheC
 }
 
 TEST(IngestCallTest, PushUnderDropOldestCountsTheEvictionAndRefusesTheNextRecord) {
-  LogFixture fixture(OneBatchChannel(config::OverflowPolicy::kDropOldest));  // ack_on: written
+  LogFixture fixture(OneBatchChannel(scheduler::OverflowPolicy::kDropOldest));  // ack_on: written
   fixture.processor().Hold();
   grpc::ClientContext context;
   v1::PushSummary summary;
@@ -169,7 +169,7 @@ TEST(IngestCallTest, PushUnderDropOldestCountsTheEvictionAndRefusesTheNextRecord
 }
 
 TEST(IngestCallTest, PushThatHalfClosesAfterAnEvictionEndsOkWithTheDropCounted) {
-  LogFixture fixture(OneBatchChannel(config::OverflowPolicy::kDropOldest));
+  LogFixture fixture(OneBatchChannel(scheduler::OverflowPolicy::kDropOldest));
   fixture.processor().Hold();
   grpc::ClientContext context;
   v1::PushSummary summary;
@@ -241,7 +241,7 @@ struct PendingExport {
 };
 
 TEST(IngestCallTest, ExportEvictedByDropOldestGetsResourceExhaustedAndPushback) {
-  OtlpFixture fixture(OneBatchChannel(config::OverflowPolicy::kDropOldest));  // ack_on: written
+  OtlpFixture fixture(OneBatchChannel(scheduler::OverflowPolicy::kDropOldest));  // ack_on: written
   fixture.processor().Hold();
   PendingExport held, evicted, evicting;
   held.Start(fixture, "held", 10);

@@ -104,7 +104,7 @@ struct FixtureOptions {
   absl::Duration max_batch_delay = absl::Milliseconds(5);
   uint32_t workers = 2;
   uint32_t channel_capacity = 10000;
-  config::OverflowPolicy overflow = config::OverflowPolicy::kBlock;
+  scheduler::OverflowPolicy overflow = scheduler::OverflowPolicy::kBlock;
   // The ingest.max_* keys and ingest.ack_on; batching comes from the fields above.
   config::IngestConfig limits;
 };
@@ -154,7 +154,7 @@ class IngestFixture {
  private:
   prometheus::Registry registry_;
   config::IngestConfig ingest_config_;
-  config::SchedulerConfig scheduler_config_;
+  scheduler::SchedulerConfig scheduler_config_;
   HoldingProcessor processor_;
   Ledger ledger_;
   levels::LevelTable levels_;

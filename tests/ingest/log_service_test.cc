@@ -165,7 +165,7 @@ TEST(LogServiceTest, DropNewestIsReportedInTheAckAndEndsTheCallWithPushback) {
   Options options;
   options.workers = 1;
   options.channel_capacity = 10;
-  options.overflow = config::OverflowPolicy::kDropNewest;
+  options.overflow = scheduler::OverflowPolicy::kDropNewest;
   options.limits.ack_on = DeliveryStage::kAccepted;  // the worker stays held throughout
   Fixture fixture(options);
   fixture.processor().Hold();
@@ -216,7 +216,7 @@ TEST(LogServiceTest, AckOfADroppedBatchWaitsForTheAcksBeforeIt) {
   Options options;
   options.workers = 1;
   options.channel_capacity = 10;
-  options.overflow = config::OverflowPolicy::kDropNewest;
+  options.overflow = scheduler::OverflowPolicy::kDropNewest;
   options.limits.ack_on = DeliveryStage::kFlushed;
   Fixture fixture(options);
   fixture.processor().Hold();
@@ -246,7 +246,7 @@ Options DropOldestOneBatchChannel() {
   Options options;
   options.workers = 1;
   options.channel_capacity = 10;
-  options.overflow = config::OverflowPolicy::kDropOldest;
+  options.overflow = scheduler::OverflowPolicy::kDropOldest;
   return options;
 }
 

@@ -126,7 +126,7 @@ TEST(OtlpLogsServiceTest, ExportDroppedByDropNewestGetsResourceExhaustedAndPushb
   Options options;
   options.workers = 1;
   options.channel_capacity = 10;
-  options.overflow = config::OverflowPolicy::kDropNewest;
+  options.overflow = scheduler::OverflowPolicy::kDropNewest;
   options.limits.ack_on = DeliveryStage::kAccepted;  // answered once queued
   OtlpFixture fixture(options);
   fixture.processor().Hold();

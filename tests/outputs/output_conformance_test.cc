@@ -1,14 +1,14 @@
 // The lifecycle contract of output.h, run against every output RegisterBuiltinOutputs()
-// registers. A new output needs an entry in ConfigFor() or the suite fails.
-#include <map>
+// registers, each created from its factory's example_config().
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
 #include "server/outputs/builtin_outputs.h"
 #include "server/outputs/output_registry.h"
-#include "tests/outputs/forward/next_tier.h"
+#include "tests/outputs/next_tier.h"
 #include "tests/outputs/output_test_util.h"
 
 namespace sluice::outputs {
@@ -22,33 +22,31 @@ std::vector<std::string> BuiltinTypes() {
 
 class OutputConformanceTest : public ::testing::TestWithParam<std::string> {
  protected:
-  // A minimal working block for each type; empty when the suite does not know the type.
-  std::string ConfigFor(const std::string& type) const {
-    const std::map<std::string, std::string> configs = {
-        {"console", "{type: console, name: conformance, stream: stderr}"},
-        {"file", "{type: file, name: conformance, path: '" + dir_.Path("out.log") + "'}"},
-        {"null", "{type: null, name: conformance}"},
-        {"forward", "{type: forward, name: conformance, target: '" + next_tier_.target() + "'}"},
-    };
-    auto it = configs.find(type);
-    return it == configs.end() ? "" : it->second;
+  // The factory's example block, with its placeholders filled in.
+  std::string ExampleConfig() const {
+    OutputRegistry registry;
+    RegisterBuiltinOutputs(registry);
+    std::string yaml = registry.factory(GetParam())->example_config();
+    std::string dir = dir_.Path("");
+    dir.pop_back();  // the trailing '/'
+    absl::StrReplaceAll({{"${DIR}", dir}, {"${SLUICE_TARGET}", next_tier_.target()}}, &yaml);
+    return yaml;
   }
 
   std::unique_ptr<Output> Create() {
-    const std::string yaml = ConfigFor(GetParam());
-    EXPECT_FALSE(yaml.empty()) << "no conformance config for output type " << GetParam();
-    if (yaml.empty()) return nullptr;
     OutputRegistry registry;
     RegisterBuiltinOutputs(registry);
-    absl::StatusOr<std::unique_ptr<Output>> output = registry.Create(OutputConfigFromYaml(yaml));
+    const config::OutputConfig config = OutputConfigFromYaml(ExampleConfig());
+    EXPECT_EQ(config.type, GetParam()) << "the example block is of another type";
+    absl::StatusOr<std::unique_ptr<Output>> output = registry.Create(config);
     EXPECT_TRUE(output.ok()) << output.status();
     if (!output.ok()) return nullptr;
-    EXPECT_EQ((*output)->id(), GetParam() + "/conformance");
+    EXPECT_EQ((*output)->id(), GetParam() + "/" + GetParam());
     return *std::move(output);
   }
 
   TempDir dir_;
-  NextTier next_tier_;  // where the forward output sends
+  NextTier next_tier_;  // ${SLUICE_TARGET}
 };
 
 TEST_P(OutputConformanceTest, ShutdownWithoutStartIsOk) {

@@ -6,15 +6,21 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/config/config.h"
 #include "server/outputs/builtin_outputs.h"
+#include "server/outputs/console/console_output.h"
+#include "server/outputs/file/file_output.h"
 #include "server/outputs/null/null_output.h"
 #include "tests/outputs/output_test_util.h"
 
 namespace sluice::outputs {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsSupersetOf;
+using ::testing::Not;
 
 OutputRegistry BuiltinRegistry() {
   OutputRegistry registry;
@@ -22,17 +28,31 @@ OutputRegistry BuiltinRegistry() {
   return registry;
 }
 
-TEST(OutputRegistryTest, ListsTheBuiltinTypesSorted) {
-  EXPECT_THAT(BuiltinRegistry().types(), ElementsAre("console", "file", "forward", "null"));
+// A registry of a few built-in factories registered out of order, so that these tests do
+// not change when an output is added.
+OutputRegistry SomeRegistry() {
+  OutputRegistry registry;
+  registry.Register(std::make_unique<NullOutputFactory>());
+  registry.Register(std::make_unique<ConsoleOutputFactory>());
+  registry.Register(std::make_unique<FileOutputFactory>());
+  return registry;
+}
+
+TEST(OutputRegistryTest, ListsTheTypesSorted) {
+  EXPECT_THAT(SomeRegistry().types(), ElementsAre("console", "file", "null"));
+}
+
+TEST(OutputRegistryTest, BuiltinOutputsIncludeEveryShippedType) {
+  EXPECT_THAT(BuiltinRegistry().types(), IsSupersetOf({"console", "file", "forward", "null"}));
 }
 
 TEST(OutputRegistryTest, UnknownTypeIsAnErrorListingTheKnownTypes) {
   absl::StatusOr<std::unique_ptr<Output>> output =
-      BuiltinRegistry().Create(OutputConfigFromYaml("{type: kafka, name: main}"));
+      SomeRegistry().Create(OutputConfigFromYaml("{type: kafka, name: main}"));
   ASSERT_FALSE(output.ok());
   EXPECT_EQ(output.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(output.status().message(),
-            "outputs.kafka/main.type: unknown output type \"kafka\" (known: console, file, forward, null)");
+            "outputs[0].type: unknown output type \"kafka\" (known: console, file, null)");
 }
 
 TEST(OutputRegistryTest, UnknownKeyIsAnErrorNamingItsPathAndTheKnownKeys) {
@@ -41,7 +61,7 @@ TEST(OutputRegistryTest, UnknownKeyIsAnErrorNamingItsPathAndTheKnownKeys) {
   ASSERT_FALSE(output.ok());
   EXPECT_EQ(output.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(output.status().message(),
-            "outputs.file/main.buffer: unknown key (known: type, name, level, path, format, "
+            "outputs[0].buffer: unknown key (known: type, name, level, path, format, "
             "buffer_bytes, flush_interval)");
 }
 
@@ -64,11 +84,43 @@ TEST(OutputRegistryTest, CreateAllKeepsTheConfigOrder) {
 }
 
 TEST(OutputRegistryTest, CreateAllFailsWithTheFirstError) {
-  absl::StatusOr<std::vector<std::unique_ptr<Output>>> outputs = BuiltinRegistry().CreateAll(
-      {OutputConfigFromYaml("{type: null}"), OutputConfigFromYaml("{type: console, color: 1}"),
-       OutputConfigFromYaml("{type: nope}")});
+  absl::StatusOr<std::vector<std::unique_ptr<Output>>> outputs =
+      BuiltinRegistry().CreateAll({OutputConfigFromYaml("{type: null}", 0),
+                                   OutputConfigFromYaml("{type: console, color: 1}", 1),
+                                   OutputConfigFromYaml("{type: nope}", 2)});
   ASSERT_FALSE(outputs.ok());
-  EXPECT_THAT(outputs.status().message(), HasSubstr("outputs.console/console.color"));
+  EXPECT_THAT(outputs.status().message(), HasSubstr("outputs[1].color"));
+}
+
+TEST(OutputRegistryTest, BlockErrorsUseTheKeyPathsOfTheServerSections) {
+  absl::StatusOr<config::Config> config = config::ParseConfig(
+      "outputs:\n  - {type: console}\n  - {type: file, name: main, buffer_bytes: -1}\n");
+  ASSERT_TRUE(config.ok()) << config.status();
+  absl::StatusOr<std::vector<std::unique_ptr<Output>>> outputs =
+      BuiltinRegistry().CreateAll(config->outputs);
+  ASSERT_FALSE(outputs.ok());
+  EXPECT_EQ(outputs.status().message(),
+            "outputs[1].buffer_bytes: must be between 0 and 67108864, got -1");
+}
+
+TEST(OutputRegistryTest, FindsTheFactoryOfEachRegisteredType) {
+  const OutputRegistry registry = BuiltinRegistry();
+  for (const std::string& type : registry.types()) {
+    const OutputFactory* factory = registry.factory(type);
+    ASSERT_NE(factory, nullptr) << type;
+    EXPECT_EQ(factory->type(), type);
+  }
+  EXPECT_EQ(registry.factory("kafka"), nullptr);
+}
+
+TEST(OutputRegistryTest, EveryFactoryDocumentsItsKeysWithoutTheCommonOnes) {
+  const OutputRegistry registry = BuiltinRegistry();
+  for (const std::string& type : registry.types()) {
+    for (const config::KeyDoc& key : registry.factory(type)->keys()) {
+      EXPECT_FALSE(key.description.empty()) << type << "." << key.name;
+      EXPECT_THAT(kCommonOutputKeys, Not(Contains(key.name))) << type;
+    }
+  }
 }
 
 TEST(OutputRegistryDeathTest, RegisteringATypeTwiceAbortsNamingIt) {

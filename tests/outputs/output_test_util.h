@@ -7,11 +7,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -19,19 +21,29 @@
 #include "server/common/record_batch.h"
 #include "server/config/config.h"
 #include "server/outputs/output.h"
+#include "server/outputs/output_registry.h"
 #include "tests/test_util/eventually.h"
 #include "yaml-cpp/yaml.h"
 
 namespace sluice::outputs {
 
-// An output block as the config module hands it over: type and name read, options = the
-// whole block.
-inline config::OutputConfig OutputConfigFromYaml(const std::string& yaml) {
+// An output block as the config module hands it over for entry `index` of `outputs:`:
+// type and name read, options = the whole block.
+inline config::OutputConfig OutputConfigFromYaml(const std::string& yaml, size_t index = 0) {
   config::OutputConfig config;
+  config.key_path = "outputs[" + std::to_string(index) + "]";
   config.options = YAML::Load(yaml);
   config.type = config.options["type"].as<std::string>();
   config.name = config.options["name"] ? config.options["name"].as<std::string>() : config.type;
   return config;
+}
+
+// Creates an output with `factory` from a block, as the registry does for outputs[0].
+inline absl::StatusOr<std::unique_ptr<Output>> CreateFromYaml(const OutputFactory& factory,
+                                                              const std::string& yaml) {
+  config::OutputConfig config = OutputConfigFromYaml(yaml);
+  OutputContext context{.config_path = config.key_path};
+  return factory.Create(config.id(), config.options, context);
 }
 
 // An OutputBatch whose lines are given: "<LEVEL> <text>\n" in text, {"m":"<text>"} in JSON.

@@ -14,8 +14,8 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::Pair;
 
-config::PipelineConfig ConfigWithBase(std::vector<std::pair<std::string, std::string>> base) {
-  config::PipelineConfig config;
+PipelineConfig ConfigWithBase(std::vector<std::pair<std::string, std::string>> base) {
+  PipelineConfig config;
   config.base_fields = std::move(base);
   return config;
 }
@@ -70,8 +70,7 @@ TEST(FieldComposerTest, DuplicateBaseFieldsKeepTheFirstPositionAndTheLastValue) 
 }
 
 TEST(FieldComposerTest, TheRecordsOwnKeysCannotBeOverridden) {
-  config::PipelineConfig config =
-      ConfigWithBase({{"message", "base"}, {"lvl", "base"}, {"level", "base"}});
+  PipelineConfig config = ConfigWithBase({{"message", "base"}, {"lvl", "base"}, {"level", "base"}});
   config.level_key = "lvl";
   FieldComposer composer(config);
   v1::LogRecord record;

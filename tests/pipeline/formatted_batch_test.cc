@@ -21,7 +21,7 @@ class FormattedBatchTest : public ::testing::Test {
   }
 
   RecordBatch batch_;
-  config::PipelineConfig config_;
+  PipelineConfig config_;
   FieldComposer composer_{config_};
   RecordFormatter formatter_{composer_};
 };

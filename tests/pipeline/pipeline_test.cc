@@ -82,7 +82,7 @@ Built Build(std::vector<std::pair<std::unique_ptr<ScriptedOutput>, Level>> outpu
     built.outputs.push_back(output.get());
     destinations.push_back({std::move(output), level});
   }
-  built.pipeline = std::make_unique<Pipeline>(config::PipelineConfig{}, std::move(destinations),
+  built.pipeline = std::make_unique<Pipeline>(PipelineConfig{}, std::move(destinations),
                                               /*workers=*/1, ledger, metrics, kFastRetry);
   return built;
 }

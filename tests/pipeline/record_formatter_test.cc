@@ -49,7 +49,7 @@ class RecordFormatterTest : public ::testing::Test {
     return out;
   }
 
-  config::PipelineConfig config_;
+  PipelineConfig config_;
   FieldComposer composer_{config_};
   RecordFormatter formatter_{composer_};
 };
@@ -179,7 +179,7 @@ TEST_F(RecordFormatterTest, JsonLeavesAnEmptyLoggerOut) {
 }
 
 TEST(RecordFormatterKeysTest, JsonUsesTheConfiguredKeysAndBaseFields) {
-  config::PipelineConfig config;
+  PipelineConfig config;
   config.time_key = "ts";
   config.level_key = "severity";
   config.logger_key = "component";

@@ -20,7 +20,7 @@ class NullProcessor : public BatchProcessor {
 TEST(SchedulerCollectorTest, ReportsDepthBytesAndCapacitiesPerWorkerAndParkedStreams) {
   NullProcessor processor;
   Ledger ledger;
-  config::SchedulerConfig config;
+  SchedulerConfig config;
   config.workers = 2;
   config.channel_capacity = 4;
   prometheus::Registry registry;
@@ -63,7 +63,7 @@ double UnlabelledCounter(const SchedulerCollector& collector, const std::string&
 TEST(SchedulerCollectorTest, BlockedSecondsGrowWhileAStreamIsParked) {
   NullProcessor processor;
   Ledger ledger;
-  config::SchedulerConfig config;
+  scheduler::SchedulerConfig config;
   config.workers = 1;
   config.channel_capacity = 4;
   Scheduler scheduler(config, processor, ledger, nullptr);

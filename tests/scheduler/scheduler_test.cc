@@ -18,8 +18,6 @@
 namespace sluice::scheduler {
 namespace {
 
-using config::DispatchPolicy;
-using config::OverflowPolicy;
 using test_util::Eventually;
 using ::testing::ElementsAre;
 
@@ -86,10 +84,10 @@ RecordBatch MakeBatch(size_t records, uint64_t stream_id = 0, int first_message 
   return batch;
 }
 
-config::SchedulerConfig Config(uint32_t workers, uint32_t capacity,
-                               OverflowPolicy overflow = OverflowPolicy::kBlock,
-                               DispatchPolicy dispatch = DispatchPolicy::kRoundRobin) {
-  config::SchedulerConfig config;
+SchedulerConfig Config(uint32_t workers, uint32_t capacity,
+                       OverflowPolicy overflow = OverflowPolicy::kBlock,
+                       DispatchPolicy dispatch = DispatchPolicy::kRoundRobin) {
+  SchedulerConfig config;
   config.workers = workers;
   config.channel_capacity = capacity;
   config.overflow = overflow;
@@ -137,9 +135,9 @@ SubmitOutcome SubmitHeavy(Scheduler& scheduler, size_t records, uint64_t stream_
 }
 
 // Room for 1,000 records, so only the byte capacity can make the channel full.
-config::SchedulerConfig ByteConfig(uint64_t capacity_bytes,
-                                   OverflowPolicy overflow = OverflowPolicy::kBlock) {
-  config::SchedulerConfig config = Config(1, 1000, overflow);
+SchedulerConfig ByteConfig(uint64_t capacity_bytes,
+                           OverflowPolicy overflow = OverflowPolicy::kBlock) {
+  SchedulerConfig config = Config(1, 1000, overflow);
   config.channel_capacity_bytes = capacity_bytes;
   return config;
 }
@@ -344,7 +342,7 @@ TEST(SchedulerTest, BatchLargerThanTheByteCapacityIsAdmittedIntoAnEmptyChannelOn
 TEST(SchedulerTest, SnapshotReportsQueuedBytesAndByteCapacityPerWorker) {
   RecordingProcessor processor;
   Ledger ledger;
-  config::SchedulerConfig config = Config(2, 100);
+  SchedulerConfig config = Config(2, 100);
   config.channel_capacity_bytes = 1 << 20;
   Scheduler scheduler(config, processor, ledger, nullptr);
   RecordBatch first = HeavyBatch(3);

@@ -5,21 +5,32 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "server/outputs/output_options.h"
+#include "server/config/yaml_reader.h"
 #include "server/outputs/write_fully.h"
 
 namespace sluice::outputs {
 
-absl::StatusOr<ConsoleOutputConfig> ConsoleOutputConfig::Parse(const config::OutputConfig& config) {
-  absl::StatusOr<OutputOptions> options = OutputOptions::Create(config, {"format", "stream"});
-  if (!options.ok()) return options.status();
+namespace {
+
+const config::KeyTable<ConsoleOutputConfig>& Keys() {
+  using S = ConsoleOutputConfig;
+  static const config::KeyTable<S>* const table = new config::KeyTable<S>{
+      config::ChoiceKey<S, Format>("format", &S::format,
+                                   {{"text", Format::kText}, {"json", Format::kJson}},
+                                   "Line encoding."),
+      config::ChoiceKey<S, S::Stream>(
+          "stream", &S::stream, {{"stdout", S::Stream::kStdout}, {"stderr", S::Stream::kStderr}},
+          "Where the lines go."),
+  };
+  return *table;
+}
+
+}  // namespace
+
+absl::StatusOr<ConsoleOutputConfig> ConsoleOutputConfig::Parse(const YAML::Node& block,
+                                                               absl::string_view path) {
   ConsoleOutputConfig parsed;
-  if (absl::Status status = options->GetFormat("format", &parsed.format); !status.ok()) {
-    return status;
-  }
-  if (absl::Status status = options->GetChoice<Stream>(
-          "stream", {{"stdout", Stream::kStdout}, {"stderr", Stream::kStderr}}, &parsed.stream);
-      !status.ok()) {
+  if (absl::Status status = Keys().Read(block, path, parsed, kCommonOutputKeys); !status.ok()) {
     return status;
   }
   return parsed;
@@ -47,13 +58,21 @@ absl::Status ConsoleOutput::FlushLocked(absl::Time /*deadline*/) { return absl::
 
 absl::Status ConsoleOutput::ShutdownLocked(absl::Time /*deadline*/) { return absl::OkStatus(); }
 
-absl::StatusOr<std::unique_ptr<Output>> ConsoleOutputFactory::Create(
-    const config::OutputConfig& config) const {
-  absl::StatusOr<ConsoleOutputConfig> parsed = ConsoleOutputConfig::Parse(config);
+std::vector<config::KeyDoc> ConsoleOutputFactory::keys() const { return Keys().docs(); }
+
+std::string ConsoleOutputFactory::example_config() const {
+  return "{type: console, stream: stderr}";
+}
+
+absl::StatusOr<std::unique_ptr<Output>> ConsoleOutputFactory::Create(absl::string_view id,
+                                                                     const YAML::Node& config,
+                                                                     OutputContext& context) const {
+  absl::StatusOr<ConsoleOutputConfig> parsed =
+      ConsoleOutputConfig::Parse(config, context.config_path);
   if (!parsed.ok()) return parsed.status();
   const int fd =
       parsed->stream == ConsoleOutputConfig::Stream::kStdout ? STDOUT_FILENO : STDERR_FILENO;
-  return std::make_unique<ConsoleOutput>(config.id(), parsed->format, fd);
+  return std::make_unique<ConsoleOutput>(std::string(id), parsed->format, fd);
 }
 
 }  // namespace sluice::outputs

@@ -16,10 +16,10 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "server/config/config.h"
 #include "server/outputs/output.h"
 #include "server/outputs/output_registry.h"
 #include "server/outputs/serialized_output.h"
@@ -32,8 +32,9 @@ struct ConsoleOutputConfig {
   Format format = Format::kText;
   Stream stream = Stream::kStdout;
 
-  // Reads and validates the `console` block; errors name the key path.
-  static absl::StatusOr<ConsoleOutputConfig> Parse(const config::OutputConfig& config);
+  // Reads and validates an output block (`path` is where it is in the config, e.g.
+  // "outputs[0]"); errors name the key path.
+  static absl::StatusOr<ConsoleOutputConfig> Parse(const YAML::Node& block, absl::string_view path);
 };
 
 class ConsoleOutput final : public SerializedOutput {
@@ -59,7 +60,10 @@ class ConsoleOutput final : public SerializedOutput {
 class ConsoleOutputFactory final : public OutputFactory {
  public:
   absl::string_view type() const override { return "console"; }
-  absl::StatusOr<std::unique_ptr<Output>> Create(const config::OutputConfig& config) const override;
+  std::vector<config::KeyDoc> keys() const override;
+  std::string example_config() const override;
+  absl::StatusOr<std::unique_ptr<Output>> Create(absl::string_view id, const YAML::Node& config,
+                                                 OutputContext& context) const override;
 };
 
 }  // namespace sluice::outputs

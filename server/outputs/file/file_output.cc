@@ -9,26 +9,39 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "server/outputs/output_options.h"
+#include "server/config/yaml_reader.h"
 #include "server/outputs/write_fully.h"
 
 namespace sluice::outputs {
 
-absl::StatusOr<FileOutputConfig> FileOutputConfig::Parse(const config::OutputConfig& config) {
-  absl::StatusOr<OutputOptions> options =
-      OutputOptions::Create(config, {"path", "format", "buffer_bytes", "flush_interval"});
-  if (!options.ok()) return options.status();
+namespace {
+
+const config::KeyTable<FileOutputConfig>& Keys() {
+  using S = FileOutputConfig;
+  static const config::KeyTable<S>* const table = new config::KeyTable<S>{
+      config::StringKey("path", &S::path, config::StringRule::kRequired,
+                        "The file records are appended to; a missing parent directory is "
+                        "created."),
+      config::ChoiceKey<S, Format>("format", &S::format,
+                                   {{"json", Format::kJson}, {"text", Format::kText}},
+                                   "Line encoding."),
+      config::IntegerKey("buffer_bytes", &S::buffer_bytes, 0, S::kMaxBufferBytes,
+                         "Bytes buffered in memory before a write to the kernel. 0 writes "
+                         "every batch straight away."),
+      config::DurationKey("flush_interval", &S::flush_interval, S::kMinFlushInterval,
+                          S::kMaxFlushInterval, "Buffered lines are written at least this often."),
+  };
+  return *table;
+}
+
+}  // namespace
+
+absl::StatusOr<FileOutputConfig> FileOutputConfig::Parse(const YAML::Node& block,
+                                                         absl::string_view path) {
   FileOutputConfig parsed;
-  absl::Status status = options->GetRequiredString("path", &parsed.path);
-  if (status.ok()) status = options->GetFormat("format", &parsed.format);
-  if (status.ok()) {
-    status = options->GetUint64("buffer_bytes", 0, kMaxBufferBytes, &parsed.buffer_bytes);
+  if (absl::Status status = Keys().Read(block, path, parsed, kCommonOutputKeys); !status.ok()) {
+    return status;
   }
-  if (status.ok()) {
-    status = options->GetDuration("flush_interval", kMinFlushInterval, kMaxFlushInterval,
-                                  &parsed.flush_interval);
-  }
-  if (!status.ok()) return status;
   return parsed;
 }
 
@@ -139,11 +152,18 @@ absl::Status FileOutput::WriteBufferLocked() {
   return status;
 }
 
-absl::StatusOr<std::unique_ptr<Output>> FileOutputFactory::Create(
-    const config::OutputConfig& config) const {
-  absl::StatusOr<FileOutputConfig> parsed = FileOutputConfig::Parse(config);
+std::vector<config::KeyDoc> FileOutputFactory::keys() const { return Keys().docs(); }
+
+std::string FileOutputFactory::example_config() const {
+  return "{type: file, path: '${DIR}/records.log'}";
+}
+
+absl::StatusOr<std::unique_ptr<Output>> FileOutputFactory::Create(absl::string_view id,
+                                                                  const YAML::Node& config,
+                                                                  OutputContext& context) const {
+  absl::StatusOr<FileOutputConfig> parsed = FileOutputConfig::Parse(config, context.config_path);
   if (!parsed.ok()) return parsed.status();
-  return std::make_unique<FileOutput>(config.id(), *std::move(parsed));
+  return std::make_unique<FileOutput>(std::string(id), *std::move(parsed));
 }
 
 }  // namespace sluice::outputs

@@ -36,12 +36,12 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "server/config/config.h"
 #include "server/outputs/output.h"
 #include "server/outputs/output_registry.h"
 #include "server/outputs/serialized_output.h"
@@ -58,8 +58,9 @@ struct FileOutputConfig {
   uint64_t buffer_bytes = 256 * 1024;
   absl::Duration flush_interval = absl::Seconds(1);
 
-  // Reads and validates the `file` block; errors name the key path.
-  static absl::StatusOr<FileOutputConfig> Parse(const config::OutputConfig& config);
+  // Reads and validates an output block (`path` is where it is in the config, e.g.
+  // "outputs[0]"); errors name the key path.
+  static absl::StatusOr<FileOutputConfig> Parse(const YAML::Node& block, absl::string_view path);
 };
 
 class FileOutput final : public SerializedOutput {
@@ -100,7 +101,10 @@ class FileOutput final : public SerializedOutput {
 class FileOutputFactory final : public OutputFactory {
  public:
   absl::string_view type() const override { return "file"; }
-  absl::StatusOr<std::unique_ptr<Output>> Create(const config::OutputConfig& config) const override;
+  std::vector<config::KeyDoc> keys() const override;
+  std::string example_config() const override;
+  absl::StatusOr<std::unique_ptr<Output>> Create(absl::string_view id, const YAML::Node& config,
+                                                 OutputContext& context) const override;
 };
 
 }  // namespace sluice::outputs

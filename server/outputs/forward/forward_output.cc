@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "server/outputs/output_options.h"
+#include "server/config/yaml_reader.h"
 #include "sluice/level.h"
 
 namespace sluice::outputs {
@@ -18,54 +18,67 @@ constexpr absl::Duration kStreamFailureReportInterval = absl::Seconds(10);
 constexpr uint64_t kMaxBatchRecords = 65536;
 constexpr absl::Duration kMaxBatchDelay = absl::Seconds(10);
 
+const config::KeyTable<ForwardOutputConfig>& Keys() {
+  using S = ForwardOutputConfig;
+  static const config::KeyTable<S>* const table = new config::KeyTable<S>{
+      config::StringKey("target", &S::target, config::StringRule::kRequired,
+                        "Any gRPC target: `host:port`, `ipv4:10.0.0.1:4317,10.0.0.2:4317`, "
+                        "`dns:///sluice-aggregator-headless.ns.svc:4317`."),
+      config::ChoiceKey<S, std::string>(
+          "load_balancing_policy", &S::load_balancing_policy,
+          {{"pick_first", "pick_first"}, {"round_robin", "round_robin"}},
+          "`round_robin` keeps a connection to every address the target resolves to and puts "
+          "each new stream on the next one; pair it with `batches_per_stream`. With "
+          "`round_robin`, gRPC's client-side health checking skips a next-tier replica whose "
+          "`sluice.v1.LogService` health is NOT_SERVING (draining, or saturated); see "
+          "[SCALING.md](SCALING.md#health-checking-skip-a-replica-before-it-refuses)."),
+      config::IntegerKey("batches_per_stream", &S::batches_per_stream, 0, int64_t{1} << 32,
+                         "After this many batches a stream is closed (once acknowledged) and a "
+                         "new one opened, which `round_robin` gives to the next replica. 0: "
+                         "never."),
+      config::IntegerKey("max_buffered_records", &S::max_buffered_records, 1,
+                         S::kMaxBufferedRecords,
+                         "Records taken and not yet acknowledged by the next tier, at most. A "
+                         "batch that does not fit is refused whole with UNAVAILABLE, so the "
+                         "pipeline retries it with backoff and this server's channels fill: the "
+                         "next tier's slowness reaches the clients as backpressure."),
+      config::IntegerKey("max_batch_records", &S::max_batch_records, 1, kMaxBatchRecords,
+                         "Records per batch sent."),
+      config::DurationKey("max_batch_delay", &S::max_batch_delay, absl::ZeroDuration(),
+                          kMaxBatchDelay, "How long a record waits for the rest of its batch."),
+  };
+  return *table;
+}
+
 }  // namespace
 
-absl::StatusOr<ForwardOutputConfig> ForwardOutputConfig::Parse(const config::OutputConfig& config) {
-  absl::StatusOr<OutputOptions> options = OutputOptions::Create(
-      config, {"target", "load_balancing_policy", "batches_per_stream", "max_buffered_records",
-               "max_batch_records", "max_batch_delay"});
-  if (!options.ok()) return options.status();
-  ForwardOutputConfig parsed;
-  ClientOptions& client = parsed.client;
-  std::string policy = "pick_first";
-  uint64_t batches_per_stream = client.batches_per_stream;
-  uint64_t max_buffered_records = client.max_buffered_records;
-  uint64_t max_batch_records = client.max_batch_records;
-  absl::Status status = options->GetRequiredString("target", &client.target);
-  if (status.ok()) {
-    status = options->GetChoice<std::string>(
-        "load_balancing_policy", {{"pick_first", "pick_first"}, {"round_robin", "round_robin"}},
-        &policy);
-  }
-  if (status.ok()) {
-    status = options->GetUint64("batches_per_stream", 0, uint64_t{1} << 32, &batches_per_stream);
-  }
-  if (status.ok()) {
-    status =
-        options->GetUint64("max_buffered_records", 1, kMaxBufferedRecords, &max_buffered_records);
-  }
-  if (status.ok()) {
-    status = options->GetUint64("max_batch_records", 1, kMaxBatchRecords, &max_batch_records);
-  }
-  if (status.ok()) {
-    status = options->GetDuration("max_batch_delay", absl::ZeroDuration(), kMaxBatchDelay,
-                                  &client.max_batch_delay);
-  }
-  if (!status.ok()) return status;
-  client.load_balancing_policy = policy;
+ClientOptions ForwardOutputConfig::ToClientOptions() const {
+  ClientOptions client;
+  client.target = target;
+  client.load_balancing_policy = load_balancing_policy;
   client.batches_per_stream = batches_per_stream;
   client.max_buffered_records = max_buffered_records;
   client.max_batch_records = max_batch_records;
+  client.max_batch_delay = max_batch_delay;
   // Shutdown() flushes with its own deadline first; the destructor need not wait again.
   client.close_timeout = absl::ZeroDuration();
+  return client;
+}
+
+absl::StatusOr<ForwardOutputConfig> ForwardOutputConfig::Parse(const YAML::Node& block,
+                                                               absl::string_view path) {
+  ForwardOutputConfig parsed;
+  if (absl::Status status = Keys().Read(block, path, parsed, kCommonOutputKeys); !status.ok()) {
+    return status;
+  }
   return parsed;
 }
 
 ForwardOutput::ForwardOutput(std::string id, ForwardOutputConfig config)
-    : id_(std::move(id)), config_(std::move(config)) {}
+    : id_(std::move(id)), client_options_(config.ToClientOptions()) {}
 
 absl::Status ForwardOutput::Start() {
-  if (client_ == nullptr) client_ = std::make_unique<Client>(config_.client);
+  if (client_ == nullptr) client_ = std::make_unique<Client>(client_options_);
   return absl::OkStatus();
 }
 
@@ -86,8 +99,8 @@ absl::Status ForwardOutput::Write(OutputBatch& batch, Level min_level) {
   if (taken) return absl::OkStatus();
   std::string error =
       absl::StrCat(id_, ": ", stats.logged - stats.acked_records, " records wait for ",
-                   config_.client.target, ", no room for ", count, " more (max_buffered_records ",
-                   config_.client.max_buffered_records, ")");
+                   client_options_.target, ", no room for ", count, " more (max_buffered_records ",
+                   client_options_.max_buffered_records, ")");
   if (!stats.last_stream_error.ok()) {
     absl::StrAppend(&error, "; last stream error: ", stats.last_stream_error.ToString());
   }
@@ -116,16 +129,24 @@ void ForwardOutput::ReportStreamFailures(const ClientStats& stats) {
   if (now - last_report_ < kStreamFailureReportInterval) return;
   std::fprintf(stderr, "sluiced: %s: %llu stream(s) to %s failed; last: %s\n", id_.c_str(),
                static_cast<unsigned long long>(stats.stream_failures - reported_failures_),
-               config_.client.target.c_str(), stats.last_stream_error.ToString().c_str());
+               client_options_.target.c_str(), stats.last_stream_error.ToString().c_str());
   reported_failures_ = stats.stream_failures;
   last_report_ = now;
 }
 
-absl::StatusOr<std::unique_ptr<Output>> ForwardOutputFactory::Create(
-    const config::OutputConfig& config) const {
-  absl::StatusOr<ForwardOutputConfig> parsed = ForwardOutputConfig::Parse(config);
+std::vector<config::KeyDoc> ForwardOutputFactory::keys() const { return Keys().docs(); }
+
+std::string ForwardOutputFactory::example_config() const {
+  return "{type: forward, target: '${SLUICE_TARGET}'}";
+}
+
+absl::StatusOr<std::unique_ptr<Output>> ForwardOutputFactory::Create(absl::string_view id,
+                                                                     const YAML::Node& config,
+                                                                     OutputContext& context) const {
+  absl::StatusOr<ForwardOutputConfig> parsed =
+      ForwardOutputConfig::Parse(config, context.config_path);
   if (!parsed.ok()) return parsed.status();
-  return std::make_unique<ForwardOutput>(config.id(), *std::move(parsed));
+  return std::make_unique<ForwardOutput>(std::string(id), *std::move(parsed));
 }
 
 }  // namespace sluice::outputs

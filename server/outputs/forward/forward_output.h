@@ -35,12 +35,12 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "server/config/config.h"
 #include "server/outputs/output.h"
 #include "server/outputs/output_registry.h"
 #include "sluice/client.h"
@@ -50,12 +50,19 @@ namespace sluice::outputs {
 struct ForwardOutputConfig {
   static constexpr uint64_t kMaxBufferedRecords = uint64_t{1} << 24;
 
-  // target, load_balancing_policy, batches_per_stream, max_buffered_records,
-  // max_batch_records and max_batch_delay; the rest keeps the client's defaults.
-  ClientOptions client;
+  std::string target;
+  std::string load_balancing_policy = "pick_first";
+  uint64_t batches_per_stream = 0;
+  uint64_t max_buffered_records = 100000;
+  uint64_t max_batch_records = 1000;
+  absl::Duration max_batch_delay = absl::Milliseconds(5);
 
-  // Reads and validates the `forward` block; errors name the key path.
-  static absl::StatusOr<ForwardOutputConfig> Parse(const config::OutputConfig& config);
+  // The client's options: these keys, the client's defaults for the rest.
+  ClientOptions ToClientOptions() const;
+
+  // Reads and validates an output block (`path` is where it is in the config, e.g.
+  // "outputs[0]"); errors name the key path.
+  static absl::StatusOr<ForwardOutputConfig> Parse(const YAML::Node& block, absl::string_view path);
 };
 
 class ForwardOutput final : public Output {
@@ -74,7 +81,7 @@ class ForwardOutput final : public Output {
   void ReportStreamFailures(const ClientStats& stats);
 
   const std::string id_;
-  const ForwardOutputConfig config_;
+  const ClientOptions client_options_;
   // Created by Start(), destroyed by Shutdown(); Write is not called outside that window.
   std::unique_ptr<Client> client_;
 
@@ -86,7 +93,10 @@ class ForwardOutput final : public Output {
 class ForwardOutputFactory final : public OutputFactory {
  public:
   absl::string_view type() const override { return "forward"; }
-  absl::StatusOr<std::unique_ptr<Output>> Create(const config::OutputConfig& config) const override;
+  std::vector<config::KeyDoc> keys() const override;
+  std::string example_config() const override;
+  absl::StatusOr<std::unique_ptr<Output>> Create(absl::string_view id, const YAML::Node& config,
+                                                 OutputContext& context) const override;
 };
 
 }  // namespace sluice::outputs

@@ -15,15 +15,20 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "server/config/config.h"
 #include "server/outputs/output.h"
 #include "server/outputs/output_registry.h"
 
 namespace sluice::outputs {
+
+struct NullOutputConfig {
+  // Each Write takes this long, like a slow destination.
+  absl::Duration write_latency = absl::ZeroDuration();
+};
 
 class NullOutput final : public Output {
  public:
@@ -48,8 +53,10 @@ class NullOutput final : public Output {
 class NullOutputFactory final : public OutputFactory {
  public:
   absl::string_view type() const override { return "null"; }
-  // Besides the common keys (type, name, level): write_latency, 0s..10s.
-  absl::StatusOr<std::unique_ptr<Output>> Create(const config::OutputConfig& config) const override;
+  std::vector<config::KeyDoc> keys() const override;
+  std::string example_config() const override;
+  absl::StatusOr<std::unique_ptr<Output>> Create(absl::string_view id, const YAML::Node& config,
+                                                 OutputContext& context) const override;
 };
 
 }  // namespace sluice::outputs

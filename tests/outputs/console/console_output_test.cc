@@ -39,7 +39,7 @@ class Pipe {
 
 TEST(ConsoleOutputConfigTest, DefaultsToTextOnStdout) {
   absl::StatusOr<ConsoleOutputConfig> config =
-      ConsoleOutputConfig::Parse(OutputConfigFromYaml("{type: console}"));
+      ConsoleOutputConfig::Parse(YAML::Load("{type: console}"), "outputs[0]");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->format, Format::kText);
   EXPECT_EQ(config->stream, ConsoleOutputConfig::Stream::kStdout);
@@ -47,7 +47,7 @@ TEST(ConsoleOutputConfigTest, DefaultsToTextOnStdout) {
 
 TEST(ConsoleOutputConfigTest, ReadsFormatAndStream) {
   absl::StatusOr<ConsoleOutputConfig> config = ConsoleOutputConfig::Parse(
-      OutputConfigFromYaml("{type: console, format: json, stream: stderr}"));
+      YAML::Load("{type: console, format: json, stream: stderr}"), "outputs[0]");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->format, Format::kJson);
   EXPECT_EQ(config->stream, ConsoleOutputConfig::Stream::kStderr);
@@ -55,26 +55,26 @@ TEST(ConsoleOutputConfigTest, ReadsFormatAndStream) {
 
 TEST(ConsoleOutputConfigTest, RejectsAnUnknownFormat) {
   absl::StatusOr<ConsoleOutputConfig> config =
-      ConsoleOutputConfig::Parse(OutputConfigFromYaml("{type: console, format: xml}"));
+      ConsoleOutputConfig::Parse(YAML::Load("{type: console, format: xml}"), "outputs[0]");
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().message(),
-            "outputs.console/console.format: must be one of text, json (got \"xml\")");
+            "outputs[0].format: expected one of text, json, got \"xml\"");
 }
 
 TEST(ConsoleOutputConfigTest, RejectsAnUnknownStream) {
   absl::StatusOr<ConsoleOutputConfig> config =
-      ConsoleOutputConfig::Parse(OutputConfigFromYaml("{type: console, stream: stdlog}"));
+      ConsoleOutputConfig::Parse(YAML::Load("{type: console, stream: stdlog}"), "outputs[0]");
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().message(),
-            "outputs.console/console.stream: must be one of stdout, stderr (got \"stdlog\")");
+            "outputs[0].stream: expected one of stdout, stderr, got \"stdlog\"");
 }
 
 TEST(ConsoleOutputConfigTest, RejectsAnUnknownKey) {
-  absl::StatusOr<ConsoleOutputConfig> config =
-      ConsoleOutputConfig::Parse(OutputConfigFromYaml("{type: console, name: dev, colour: on}"));
+  absl::StatusOr<ConsoleOutputConfig> config = ConsoleOutputConfig::Parse(
+      YAML::Load("{type: console, name: dev, colour: on}"), "outputs[0]");
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().message(),
-            "outputs.console/dev.colour: unknown key (known: type, name, level, format, stream)");
+            "outputs[0].colour: unknown key (known: type, name, level, format, stream)");
 }
 
 TEST(ConsoleOutputTest, WritesTheLinesAtOrAboveTheLevelToItsStream) {

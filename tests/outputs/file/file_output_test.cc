@@ -14,7 +14,7 @@ namespace {
 using ::testing::HasSubstr;
 
 absl::StatusOr<FileOutputConfig> Parse(const std::string& yaml) {
-  return FileOutputConfig::Parse(OutputConfigFromYaml(yaml));
+  return FileOutputConfig::Parse(YAML::Load(yaml), "outputs[0]");
 }
 
 // A config whose flusher never fires during a test, so only the test's calls write.
@@ -42,12 +42,12 @@ TEST(FileOutputConfigTest, RequiresAPath) {
   absl::StatusOr<FileOutputConfig> config = Parse("{type: file, name: main}");
   ASSERT_FALSE(config.ok());
   EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(config.status().message(), "outputs.file/main.path: required");
+  EXPECT_EQ(config.status().message(), "outputs[0]: missing required key `path`");
 }
 
 TEST(FileOutputConfigTest, RejectsAnEmptyPath) {
   EXPECT_EQ(Parse("{type: file, path: ''}").status().message(),
-            "outputs.file/file.path: must not be empty");
+            "outputs[0].path: must not be empty");
 }
 
 TEST(FileOutputConfigTest, DefaultsToJsonWithAQuarterMebibyteBufferFlushedEverySecond) {
@@ -70,13 +70,12 @@ TEST(FileOutputConfigTest, ReadsEveryKey) {
 
 TEST(FileOutputConfigTest, RejectsAnUnknownFormat) {
   EXPECT_EQ(Parse("{type: file, path: a.log, format: csv}").status().message(),
-            "outputs.file/file.format: must be one of text, json (got \"csv\")");
+            "outputs[0].format: expected one of json, text, got \"csv\"");
 }
 
 TEST(FileOutputConfigTest, RejectsABufferAbove64MiB) {
   EXPECT_EQ(Parse("{type: file, path: a.log, buffer_bytes: 67108865}").status().message(),
-            "outputs.file/file.buffer_bytes: must be an integer between 0 and 67108864 (got "
-            "\"67108865\")");
+            "outputs[0].buffer_bytes: must be between 0 and 67108864, got 67108865");
 }
 
 TEST(FileOutputConfigTest, RejectsANegativeBuffer) {
@@ -85,8 +84,10 @@ TEST(FileOutputConfigTest, RejectsANegativeBuffer) {
 
 TEST(FileOutputConfigTest, RejectsAFlushIntervalThatIsNotADuration) {
   EXPECT_EQ(Parse("{type: file, path: a.log, flush_interval: 5}").status().message(),
-            "outputs.file/file.flush_interval: must be a duration such as 500ms or 2s (got "
-            "\"5\")");
+            "outputs[0].flush_interval: \"5\" has no unit; add one, e.g. \"5s\" or \"5ms\"");
+  EXPECT_EQ(Parse("{type: file, path: a.log, flush_interval: soon}").status().message(),
+            "outputs[0].flush_interval: expected a duration such as \"5ms\" or \"30s\", got "
+            "\"soon\"");
 }
 
 TEST(FileOutputConfigTest, RejectsAFlushIntervalOutOfBounds) {
@@ -97,7 +98,7 @@ TEST(FileOutputConfigTest, RejectsAFlushIntervalOutOfBounds) {
 
 TEST(FileOutputConfigTest, RejectsAnUnknownKey) {
   EXPECT_EQ(Parse("{type: file, name: main, path: a.log, fsync: always}").status().message(),
-            "outputs.file/main.fsync: unknown key (known: type, name, level, path, format, "
+            "outputs[0].fsync: unknown key (known: type, name, level, path, format, "
             "buffer_bytes, flush_interval)");
 }
 
@@ -319,7 +320,7 @@ TEST(FileOutputTest, AFullDiskKeepsTheBufferAndRefusesBatchesThatDoNotFit) {
 
 TEST(FileOutputFactoryTest, CreatesAnOutputNamedAfterItsConfig) {
   absl::StatusOr<std::unique_ptr<Output>> output =
-      FileOutputFactory().Create(OutputConfigFromYaml("{type: file, name: audit, path: a.log}"));
+      CreateFromYaml(FileOutputFactory(), "{type: file, name: audit, path: a.log}");
   ASSERT_TRUE(output.ok()) << output.status();
   EXPECT_EQ((*output)->id(), "file/audit");
 }

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/outputs/forward/next_tier.h"
+#include "tests/outputs/next_tier.h"
 #include "tests/outputs/output_test_util.h"
 
 namespace sluice::outputs {
@@ -17,7 +17,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 absl::StatusOr<std::unique_ptr<Output>> Create(const std::string& yaml) {
-  return ForwardOutputFactory().Create(OutputConfigFromYaml(yaml));
+  return CreateFromYaml(ForwardOutputFactory(), yaml);
 }
 
 std::string Block(const std::string& target, const std::string& extra = "") {
@@ -78,15 +78,15 @@ TEST(ForwardOutputTest, FlushToATierThatIsDownNamesTheOutputAndWhatIsLeft) {
 
 TEST(ForwardOutputTest, BlockErrorsNameTheKey) {
   EXPECT_EQ(Create("{type: forward, name: next}").status().message(),
-            "outputs.forward/next.target: required");
+            "outputs[0]: missing required key `target`");
   EXPECT_THAT(
       std::string(Create(Block(kNobody, ", load_balancing_policy: random")).status().message()),
-      HasSubstr("outputs.forward/next.load_balancing_policy: must be one of pick_first, "
+      HasSubstr("outputs[0].load_balancing_policy: expected one of pick_first, "
                 "round_robin"));
   EXPECT_THAT(std::string(Create(Block(kNobody, ", max_buffered_records: 0")).status().message()),
-              HasSubstr("outputs.forward/next.max_buffered_records"));
+              HasSubstr("outputs[0].max_buffered_records"));
   EXPECT_THAT(std::string(Create(Block(kNobody, ", retries: 3")).status().message()),
-              HasSubstr("outputs.forward/next.retries: unknown key"));
+              HasSubstr("outputs[0].retries: unknown key"));
 }
 
 }  // namespace

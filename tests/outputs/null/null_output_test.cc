@@ -20,19 +20,22 @@ TEST(NullOutputTest, CountsTheRecordsAtOrAboveTheLevelWithoutFormatting) {
 
 TEST(NullOutputFactoryTest, AcceptsTheCommonKeysAndWriteLatency) {
   NullOutputFactory factory;
-  EXPECT_TRUE(factory.Create(OutputConfigFromYaml("{type: null, name: x, level: info}")).ok());
+  EXPECT_TRUE(CreateFromYaml(factory, "{type: null, name: x, level: info}").ok());
   absl::StatusOr<std::unique_ptr<Output>> output =
-      factory.Create(OutputConfigFromYaml("{type: null, format: json}"));
+      CreateFromYaml(factory, "{type: null, format: json}");
   ASSERT_FALSE(output.ok());
   EXPECT_EQ(output.status().message(),
-            "outputs.null/null.format: unknown key (known: type, name, level, write_latency)");
+            "outputs[0].format: unknown key (known: type, name, level, write_latency)");
 }
 
 TEST(NullOutputFactoryTest, WriteLatencyMustBeADurationUpToTenSeconds) {
   NullOutputFactory factory;
-  EXPECT_TRUE(factory.Create(OutputConfigFromYaml("{type: null, write_latency: 2ms}")).ok());
-  EXPECT_FALSE(factory.Create(OutputConfigFromYaml("{type: null, write_latency: 11s}")).ok());
-  EXPECT_FALSE(factory.Create(OutputConfigFromYaml("{type: null, write_latency: 5}")).ok());
+  EXPECT_TRUE(CreateFromYaml(factory, "{type: null, write_latency: 2ms}").ok());
+  EXPECT_FALSE(CreateFromYaml(factory, "{type: null, write_latency: 11s}").ok());
+  EXPECT_FALSE(CreateFromYaml(factory, "{type: null, write_latency: 5}").ok());
+  // The one duration rule: a bare 0 is refused like any number without a unit.
+  EXPECT_EQ(CreateFromYaml(factory, "{type: null, write_latency: 0}").status().message(),
+            "outputs[0].write_latency: \"0\" has no unit; add one, e.g. \"0s\" or \"0ms\"");
 }
 
 TEST(NullOutputTest, WriteWithLatencyStillTakesTheBatch) {

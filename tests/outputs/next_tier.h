@@ -1,7 +1,8 @@
-// NextTier: the next Sluice tier as the forward output sees it, for the output tests — a
-// LogService on 127.0.0.1:0 that acks every PushBatches batch and keeps its records.
-#ifndef SLUICE_TESTS_OUTPUTS_FORWARD_NEXT_TIER_H_
-#define SLUICE_TESTS_OUTPUTS_FORWARD_NEXT_TIER_H_
+// NextTier: a Sluice ingest listener for the output tests — a LogService on 127.0.0.1:0
+// that acks every PushBatches batch and keeps its records. The forward output sends to it,
+// and the conformance suite offers it to every output as ${SLUICE_TARGET}.
+#ifndef SLUICE_TESTS_OUTPUTS_NEXT_TIER_H_
+#define SLUICE_TESTS_OUTPUTS_NEXT_TIER_H_
 
 #include <chrono>
 #include <memory>
@@ -63,4 +64,4 @@ class NextTier final : public v1::LogService::Service {
 
 }  // namespace sluice::outputs
 
-#endif  // SLUICE_TESTS_OUTPUTS_FORWARD_NEXT_TIER_H_
+#endif  // SLUICE_TESTS_OUTPUTS_NEXT_TIER_H_
