@@ -1,10 +1,10 @@
 // AdminService: the sluice.v1.AdminService RPCs on the admin port (levels, drain,
 // resume, shutdown, stats), on gRPC's callback API.
 //
-// Level RPCs act on the LevelTable directly; the rest go to ServerControl. No handler
-// blocks its callback thread: Drain and Shutdown finish their reactor from ServerControl's
-// own thread when the drain is over. Every request is counted in
-// sluice_admin_requests_total{method,code}.
+// Level RPCs act on the levels::LevelTable (server/levels/) directly; the rest go to
+// ServerControl. No handler blocks its callback thread: Drain and Shutdown finish their
+// reactor from ServerControl's own thread when the drain is over. Every request is counted
+// in sluice_admin_requests_total{method,code}.
 #ifndef SLUICE_SERVER_ADMIN_ADMIN_SERVICE_H_
 #define SLUICE_SERVER_ADMIN_ADMIN_SERVICE_H_
 
