@@ -39,7 +39,10 @@ class ExportReactor : public grpc::ServerUnaryReactor, public ReactorLifetime {
     Submit(request);
   }
 
-  void OnDone() override { ReleaseGrpcRef(); }
+  void OnDone() override {
+    call_.Done();
+    ReleaseGrpcRef();
+  }
 
  private:
   void Submit(const grpc::ByteBuffer& request) {
