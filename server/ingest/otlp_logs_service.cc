@@ -15,7 +15,6 @@
 #include "server/ingest/otlp_mapping.h"
 #include "server/ingest/reactor_lifetime.h"
 #include "server/ingest/request_decoder.h"
-#include "server/ingest/unavailable.h"
 
 namespace sluice::ingest {
 namespace {
