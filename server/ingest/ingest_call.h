@@ -7,8 +7,9 @@
 // opening checks: intake open (else UNAVAILABLE, retry pushback), a stream slot free under
 // ingest.max_concurrent_streams and ingest.max_streams_per_peer (else RESOURCE_EXHAUSTED,
 // retry pushback); a refusal is counted in sluice_ingest_calls_refused_total and refusal()
-// is the status to finish with at once. The slot and the gauge are given back when the
-// IngestCall is destroyed, that is with its reactor, however the call ended.
+// is the status to finish with at once. The slot is given back when the IngestCall is
+// destroyed, that is with its reactor, however the call ended; the gauge counts the call
+// out at Done(), from the reactor's OnDone.
 //
 // Messages. A streaming call asks Read() about each message it read: a message is not
 // taken once intake closed (UNAVAILABLE) or once an overflow policy dropped records of the
@@ -71,7 +72,11 @@ class IngestCall {
   IngestCall(IngestContext& context, grpc::ServerContextBase& call, Rpc rpc);
   IngestCall(const IngestCall&) = delete;
   IngestCall& operator=(const IngestCall&) = delete;
-  ~IngestCall() { context_.metrics.StreamClosed(rpc_); }
+
+  // gRPC is done with the call (the reactor's OnDone): it no longer counts as active. Not
+  // left to the destructor: an alarm's cancelled callback may delete the reactor after the
+  // server, and the metrics with it, are gone.
+  void Done() { context_.metrics.StreamClosed(rpc_); }
 
   // OK when the call was let in; else the status to finish it with at once.
   const grpc::Status& refusal() const { return refusal_; }

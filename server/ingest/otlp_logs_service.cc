@@ -15,7 +15,6 @@
 #include "server/ingest/otlp_mapping.h"
 #include "server/ingest/reactor_lifetime.h"
 #include "server/ingest/request_decoder.h"
-#include "server/ingest/unavailable.h"
 
 namespace sluice::ingest {
 namespace {
@@ -39,7 +38,10 @@ class ExportReactor : public grpc::ServerUnaryReactor, public ReactorLifetime {
     Submit(request);
   }
 
-  void OnDone() override { ReleaseGrpcRef(); }
+  void OnDone() override {
+    call_.Done();
+    ReleaseGrpcRef();
+  }
 
  private:
   void Submit(const grpc::ByteBuffer& request) {

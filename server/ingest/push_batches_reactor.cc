@@ -240,6 +240,7 @@ void PushBatchesReactor::Act(Actions actions) {
 void PushBatchesReactor::OnDone() {
   {
     std::lock_guard lock(mu_);
+    call_.Done();
     state_ = State::kDone;
     idle_.Cancel();
   }

@@ -228,6 +228,7 @@ void PushReactor::Act(Actions actions) {
 void PushReactor::OnDone() {
   {
     std::lock_guard lock(mu_);
+    call_.Done();
     state_ = State::kDone;
     if (alarm_armed_) batch_alarm_->Cancel();
     idle_.Cancel();

@@ -119,23 +119,37 @@ TEST(IngestCallTest, PushUnderDropNewestOnTheBatchAlarmEndsWithoutWaitingForTheC
   options.limits.ack_on = DeliveryStage::kAccepted;
   LogFixture fixture(options);
   fixture.processor().Hold();
+  // Another stream fills the held worker and the channel.
+  grpc::ClientContext filler_context;
+  auto filler = fixture.stub().PushBatches(&filler_context);
+  v1::PushAck ack;
+  for (uint64_t sequence = 1; sequence <= 2; ++sequence) {
+    v1::LogBatch batch;
+    batch.set_sequence(sequence);
+    for (int i = 0; i < 10; ++i) *batch.add_records() = Record(i);
+    ASSERT_TRUE(filler->Write(batch));
+    ASSERT_TRUE(filler->Read(&ack));
+    ASSERT_EQ(ack.accepted(), 10u);
+    // The worker holds the first batch before the second may take the channel.
+    ASSERT_TRUE(fixture.processor().AwaitEntered(1));
+  }
+
   grpc::ClientContext context;
   v1::PushSummary summary;
   auto writer = fixture.stub().Push(&context, &summary);
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(writer->Write(Record(i)));
-  ASSERT_TRUE(fixture.processor().AwaitEntered(1));
-  for (int i = 10; i < 20; ++i) ASSERT_TRUE(writer->Write(Record(i)));
   // One record, cut by the delay while the server waits for the next one: dropped, and
-  // the call ends though the client neither sends nor half-closes.
-  ASSERT_TRUE(writer->Write(Record(20)));
+  // the call ends though the client neither sends more nor half-closes.
+  ASSERT_TRUE(writer->Write(Record(0)));
   const grpc::Status status = writer->Finish();
 
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   const StatusDetails details = DetailsOf(status);
   ASSERT_TRUE(details.summary.has_value());
-  EXPECT_EQ(details.summary->received(), 21u);
-  EXPECT_EQ(details.summary->accepted(), 20u);
+  EXPECT_EQ(details.summary->received(), 1u);
+  EXPECT_EQ(details.summary->accepted(), 0u);
   EXPECT_EQ(details.summary->dropped(), 1u);
+  filler_context.TryCancel();
+  filler->Finish();
 }
 
 TEST(IngestCallTest, PushUnderDropOldestCountsTheEvictionAndRefusesTheNextRecord) {
