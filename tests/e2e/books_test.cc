@@ -213,6 +213,12 @@ TEST_P(BooksTest, BalanceWithEveryTermWhileAnOutputIsHeldAndAfterItDrains) {
   {
     SCOPED_TRACE("while the output is held");
     ExpectBooks(*stats, scenario.held);
+    // The point of the scenario: no term of the balance is trivially zero.
+    const v1::Counts& counts = stats->counts();
+    for (uint64_t term : {counts.filtered(), counts.rejected(), counts.dropped_overflow(),
+                          counts.dropped_output_failed(), counts.written(), counts.in_flight()}) {
+      EXPECT_GT(term, 0u);
+    }
   }
 
   // Let the output go: read the FIFO until the server closes its end at exit.
