@@ -10,6 +10,7 @@
 #include "benchmark/benchmark.h"
 #include "server/common/record_batch.h"
 #include "server/config/config.h"
+#include "server/outputs/encoding_registry.h"
 #include "server/pipeline/field_composer.h"
 #include "server/pipeline/formatted_batch.h"
 #include "server/pipeline/record_formatter.h"
@@ -49,24 +50,25 @@ config::PipelineConfig BenchConfig() {
   return config;
 }
 
-template <outputs::Format kFormat>
+template <outputs::EncodingId kEncoding>
 void BM_FormatBatch(benchmark::State& state) {
   const RecordBatch batch = MakeBatch();
   const config::PipelineConfig config = BenchConfig();
   pipeline::FieldComposer composer(config);
-  pipeline::RecordFormatter formatter(composer);
+  outputs::EncodingRegistry encodings;
+  pipeline::RecordFormatter formatter(composer, encodings);
   size_t bytes = 0;
   for (auto _ : state) {
     pipeline::FormattedBatch formatted(batch, formatter);
-    const absl::string_view lines = formatted.Lines(kFormat, Level::kTrace);
+    const absl::string_view lines = formatted.Lines(kEncoding, Level::kTrace);
     benchmark::DoNotOptimize(lines.data());
     bytes += lines.size();
   }
   state.SetItemsProcessed(state.iterations() * kBatchRecords);
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
 }
-BENCHMARK(BM_FormatBatch<outputs::Format::kText>)->Name("BM_FormatBatch/text");
-BENCHMARK(BM_FormatBatch<outputs::Format::kJson>)->Name("BM_FormatBatch/json");
+BENCHMARK(BM_FormatBatch<outputs::kTextEncoding>)->Name("BM_FormatBatch/text");
+BENCHMARK(BM_FormatBatch<outputs::kJsonEncoding>)->Name("BM_FormatBatch/json");
 
 // Two outputs, one per encoding, as a file (JSON) and a console (text) output configured
 // together get them.
@@ -74,11 +76,12 @@ void BM_FormatBatchBothEncodings(benchmark::State& state) {
   const RecordBatch batch = MakeBatch();
   const config::PipelineConfig config = BenchConfig();
   pipeline::FieldComposer composer(config);
-  pipeline::RecordFormatter formatter(composer);
+  outputs::EncodingRegistry encodings;
+  pipeline::RecordFormatter formatter(composer, encodings);
   for (auto _ : state) {
     pipeline::FormattedBatch formatted(batch, formatter);
-    benchmark::DoNotOptimize(formatted.Lines(outputs::Format::kText, Level::kTrace).data());
-    benchmark::DoNotOptimize(formatted.Lines(outputs::Format::kJson, Level::kInfo).data());
+    benchmark::DoNotOptimize(formatted.Lines(outputs::kTextEncoding, Level::kTrace).data());
+    benchmark::DoNotOptimize(formatted.Lines(outputs::kJsonEncoding, Level::kInfo).data());
   }
   state.SetItemsProcessed(state.iterations() * kBatchRecords);
 }

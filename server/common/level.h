@@ -2,7 +2,8 @@
 //
 // The numeric values match sluice.v1.Level, so converting from the wire is a cast after
 // mapping LEVEL_UNSPECIFIED to INFO. Called by config (level names in YAML), admin (the
-// level table), ingest (the level gate) and the formatters (level names in output).
+// level table), ingest (the level gate), the pipeline and the outputs (a record's level,
+// level names in output).
 #ifndef SLUICE_SERVER_COMMON_LEVEL_H_
 #define SLUICE_SERVER_COMMON_LEVEL_H_
 
@@ -38,6 +39,18 @@ absl::StatusOr<Level> ParseLevel(absl::string_view text);
 
 // LEVEL_UNSPECIFIED means INFO; values outside the enum are INVALID_ARGUMENT.
 absl::StatusOr<Level> LevelFromProto(int proto_level);
+
+// The level a record is handled at, once ingest admitted it: LEVEL_UNSPECIFIED is INFO, and
+// so is a value outside the enum, which ingest rejects but which must not crash a worker
+// should one get past it. Inline, without a Status, because the pipeline and the outputs
+// ask it several times for every record.
+inline Level RecordLevel(const v1::LogRecord& record) {
+  const int level = record.level();
+  if (level < static_cast<int>(Level::kTrace) || level > static_cast<int>(Level::kFatal)) {
+    return Level::kInfo;
+  }
+  return static_cast<Level>(level);
+}
 
 inline v1::Level LevelToProto(Level level) { return static_cast<v1::Level>(level); }
 

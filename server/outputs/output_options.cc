@@ -134,8 +134,8 @@ absl::Status OutputOptions::GetDuration(absl::string_view key, absl::Duration mi
   return absl::OkStatus();
 }
 
-absl::Status OutputOptions::GetFormat(absl::string_view key, Format* value) const {
-  return GetChoice<Format>(key, {{"text", Format::kText}, {"json", Format::kJson}}, value);
+absl::Status OutputOptions::GetFormat(absl::string_view key, EncodingId* value) const {
+  return GetChoice<EncodingId>(key, {{"text", kTextEncoding}, {"json", kJsonEncoding}}, value);
 }
 
 }  // namespace sluice::outputs

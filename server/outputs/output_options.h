@@ -23,7 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/config/config.h"
-#include "server/outputs/output.h"
+#include "server/outputs/encoding_registry.h"
 #include "yaml-cpp/yaml.h"
 
 namespace sluice::outputs {
@@ -49,8 +49,8 @@ class OutputOptions {
   // An absl::ParseDuration string ("250ms", "1s", "1m") within [min, max].
   absl::Status GetDuration(absl::string_view key, absl::Duration min, absl::Duration max,
                            absl::Duration* value) const;
-  // `text` or `json`.
-  absl::Status GetFormat(absl::string_view key, Format* value) const;
+  // `text` or `json`: the built-in encodings, kTextEncoding and kJsonEncoding.
+  absl::Status GetFormat(absl::string_view key, EncodingId* value) const;
 
   // One of the spellings in `choices`; the error lists them all.
   template <typename T>

@@ -90,9 +90,9 @@ TEST(OutputOptionsTest, DurationsParseAndMustBeWithinTheirBounds) {
 }
 
 TEST(OutputOptionsTest, ChoicesListTheAcceptedSpellings) {
-  Format format = Format::kText;
+  EncodingId format = kTextEncoding;
   EXPECT_TRUE(Options("{type: t, format: json}").GetFormat("format", &format).ok());
-  EXPECT_EQ(format, Format::kJson);
+  EXPECT_EQ(format, kJsonEncoding);
   absl::Status status = Options("{type: t, format: xml}").GetFormat("format", &format);
   EXPECT_EQ(status.message(), "outputs.t/t.format: must be one of text, json (got \"xml\")");
   int mode = 0;

@@ -47,13 +47,13 @@ class FakeOutputBatch : public OutputBatch {
 
   const RecordBatch& records() const override { return batch_; }
 
-  absl::string_view Lines(Format format, Level min_level) override {
+  absl::string_view Lines(EncodingId encoding, Level min_level) override {
     ++lines_calls_;
-    std::string& lines = lines_[{format, min_level}];
+    std::string& lines = lines_[{encoding, min_level}];
     lines.clear();
     for (const auto& [level, text] : records_) {
       if (level < min_level) continue;
-      if (format == Format::kText) {
+      if (encoding == kTextEncoding) {
         lines += std::string(LevelName(level)) + " " + text + "\n";
       } else {
         lines += "{\"m\":\"" + text + "\"}\n";
@@ -73,7 +73,7 @@ class FakeOutputBatch : public OutputBatch {
  private:
   RecordBatch batch_;
   std::vector<std::pair<Level, std::string>> records_;
-  std::map<std::pair<Format, Level>, std::string> lines_;
+  std::map<std::pair<EncodingId, Level>, std::string> lines_;
   int lines_calls_ = 0;
 };
 

@@ -23,7 +23,8 @@ class FormattedBatchTest : public ::testing::Test {
   RecordBatch batch_;
   config::PipelineConfig config_;
   FieldComposer composer_{config_};
-  RecordFormatter formatter_{composer_};
+  outputs::EncodingRegistry encodings_;
+  RecordFormatter formatter_{composer_, encodings_};
 };
 
 TEST_F(FormattedBatchTest, CountsTheRecordsAtOrAboveEachLevel) {
@@ -44,7 +45,7 @@ TEST_F(FormattedBatchTest, LinesHoldOnlyTheRecordsAtOrAboveTheLevelInOrder) {
   Add(v1::LEVEL_DEBUG, "hidden");
   Add(v1::LEVEL_WARN, "second");
   FormattedBatch batch(batch_, formatter_);
-  EXPECT_EQ(batch.Lines(outputs::Format::kText, Level::kInfo),
+  EXPECT_EQ(batch.Lines(outputs::kTextEncoding, Level::kInfo),
             "1970-01-01T00:00:01.000000Z ERROR first\n"
             "1970-01-01T00:00:01.000000Z WARN second\n");
 }
@@ -52,8 +53,8 @@ TEST_F(FormattedBatchTest, LinesHoldOnlyTheRecordsAtOrAboveTheLevelInOrder) {
 TEST_F(FormattedBatchTest, ASecondRequestReturnsTheSameLines) {
   Add(v1::LEVEL_INFO, "once");
   FormattedBatch batch(batch_, formatter_);
-  absl::string_view first = batch.Lines(outputs::Format::kJson, Level::kInfo);
-  absl::string_view second = batch.Lines(outputs::Format::kJson, Level::kInfo);
+  absl::string_view first = batch.Lines(outputs::kJsonEncoding, Level::kInfo);
+  absl::string_view second = batch.Lines(outputs::kJsonEncoding, Level::kInfo);
   EXPECT_EQ(first.data(), second.data());
   EXPECT_EQ(first.size(), second.size());
 }
@@ -62,9 +63,9 @@ TEST_F(FormattedBatchTest, ThresholdsAdmittingTheSameRecordsShareTheirLines) {
   Add(v1::LEVEL_INFO, "a");
   Add(v1::LEVEL_ERROR, "b");
   FormattedBatch batch(batch_, formatter_);
-  absl::string_view trace = batch.Lines(outputs::Format::kText, Level::kTrace);
-  absl::string_view info = batch.Lines(outputs::Format::kText, Level::kInfo);
-  absl::string_view warn = batch.Lines(outputs::Format::kText, Level::kWarn);
+  absl::string_view trace = batch.Lines(outputs::kTextEncoding, Level::kTrace);
+  absl::string_view info = batch.Lines(outputs::kTextEncoding, Level::kInfo);
+  absl::string_view warn = batch.Lines(outputs::kTextEncoding, Level::kWarn);
   EXPECT_EQ(trace.data(), info.data());
   EXPECT_NE(warn.data(), info.data());
   EXPECT_THAT(std::string(warn), Not(HasSubstr(" a\n")));
@@ -73,8 +74,8 @@ TEST_F(FormattedBatchTest, ThresholdsAdmittingTheSameRecordsShareTheirLines) {
 TEST_F(FormattedBatchTest, EachFormatIsFormattedOnItsOwn) {
   Add(v1::LEVEL_INFO, "hello");
   FormattedBatch batch(batch_, formatter_);
-  absl::string_view text = batch.Lines(outputs::Format::kText, Level::kInfo);
-  absl::string_view json = batch.Lines(outputs::Format::kJson, Level::kInfo);
+  absl::string_view text = batch.Lines(outputs::kTextEncoding, Level::kInfo);
+  absl::string_view json = batch.Lines(outputs::kJsonEncoding, Level::kInfo);
   EXPECT_EQ(text, "1970-01-01T00:00:01.000000Z INFO hello\n");
   EXPECT_EQ(json,
             "{\"time\":\"1970-01-01T00:00:01.000000Z\",\"level\":\"INFO\",\"message\":"
@@ -86,8 +87,8 @@ TEST_F(FormattedBatchTest, EachFormatIsFormattedOnItsOwn) {
 TEST_F(FormattedBatchTest, NoRecordAtTheLevelGivesNoLines) {
   Add(v1::LEVEL_DEBUG, "quiet");
   FormattedBatch batch(batch_, formatter_);
-  EXPECT_TRUE(batch.Lines(outputs::Format::kText, Level::kWarn).empty());
-  EXPECT_TRUE(batch.Lines(outputs::Format::kJson, Level::kFatal).empty());
+  EXPECT_TRUE(batch.Lines(outputs::kTextEncoding, Level::kWarn).empty());
+  EXPECT_TRUE(batch.Lines(outputs::kJsonEncoding, Level::kFatal).empty());
 }
 
 TEST_F(FormattedBatchTest, StampsRecordsWithoutTimeWithTheBatchReceiveTime) {
@@ -95,7 +96,7 @@ TEST_F(FormattedBatchTest, StampsRecordsWithoutTimeWithTheBatchReceiveTime) {
   batch_.records().Mutable(0)->set_time_unix_nano(0);
   batch_.set_received_at(absl::FromUnixSeconds(2));
   FormattedBatch batch(batch_, formatter_);
-  EXPECT_EQ(batch.Lines(outputs::Format::kText, Level::kTrace),
+  EXPECT_EQ(batch.Lines(outputs::kTextEncoding, Level::kTrace),
             "1970-01-01T00:00:02.000000Z INFO late\n");
 }
 

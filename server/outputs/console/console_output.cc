@@ -25,7 +25,7 @@ absl::StatusOr<ConsoleOutputConfig> ConsoleOutputConfig::Parse(const config::Out
   return parsed;
 }
 
-ConsoleOutput::ConsoleOutput(std::string id, Format format, int fd)
+ConsoleOutput::ConsoleOutput(std::string id, EncodingId format, int fd)
     : SerializedOutput(id),
       format_(format),
       fd_(fd),
