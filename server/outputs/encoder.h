@@ -46,10 +46,10 @@ enum class Layer : uint8_t {
 
 // One field of a composed record. A view: valid while the record and the composer live.
 struct ComposedField {
-  absl::string_view key;
+  absl::string_view key = {};
   // The typed value of an ad-hoc field; null for a base field, whose value is `text`.
   const v1::Field* field = nullptr;
-  absl::string_view text;
+  absl::string_view text = {};
   Layer layer = Layer::kBase;
 };
 
@@ -61,16 +61,16 @@ struct ComposedRecord {
   int64_t time_unix_nanos = 0;
   Level level = Level::kInfo;
   // Empty when the record has none.
-  absl::string_view logger;
-  absl::string_view message;
+  absl::string_view logger = {};
+  absl::string_view message = {};
   // Raw bytes; empty when the record has none.
-  absl::string_view trace_id;
-  absl::string_view span_id;
+  absl::string_view trace_id = {};
+  absl::string_view span_id = {};
   // Never null.
   const RecordKeys* keys = nullptr;
   // The record's fields in the override order, none named like a record key (the keys
   // above, and trace_id and span_id when the record has them).
-  absl::Span<const ComposedField> fields;
+  absl::Span<const ComposedField> fields = {};
 };
 
 class Encoder {

@@ -1,15 +1,37 @@
 #include "server/pipeline/formatted_batch.h"
 
+#include <memory>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/outputs/encoder.h"
+#include "server/outputs/encoding_registry.h"
 
 namespace sluice::pipeline {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+
+// Writes "<message>\n" for each record and counts how many it wrote.
+class CountingEncoder final : public outputs::Encoder {
+ public:
+  explicit CountingEncoder(int* encoded) : encoded_(encoded) {}
+
+  void Append(const outputs::ComposedRecord& record, std::string* out) override {
+    ++*encoded_;
+    out->append(record.message.data(), record.message.size());
+    out->push_back('\n');
+  }
+
+ private:
+  int* const encoded_;
+};
+
+outputs::EncoderFactory CountingFactory(int* encoded) {
+  return [encoded] { return std::make_unique<CountingEncoder>(encoded); };
+}
 
 class FormattedBatchTest : public ::testing::Test {
  protected:
@@ -104,6 +126,61 @@ TEST_F(FormattedBatchTest, ExposesTheRecords) {
   Add(v1::LEVEL_INFO, "x");
   FormattedBatch batch(batch_, formatter_);
   EXPECT_EQ(&batch.records(), &batch_);
+}
+
+TEST_F(FormattedBatchTest, AnAddedEncodingIsFormattedOncePerEncodingAndThreshold) {
+  Add(v1::LEVEL_INFO, "a");
+  Add(v1::LEVEL_ERROR, "b");
+  outputs::EncodingRegistry registry;
+  int first_encoded = 0;
+  int second_encoded = 0;
+  const absl::StatusOr<outputs::EncodingId> first =
+      registry.Add("first", CountingFactory(&first_encoded));
+  const absl::StatusOr<outputs::EncodingId> second =
+      registry.Add("second", CountingFactory(&second_encoded));
+  ASSERT_TRUE(first.ok() && second.ok());
+  RecordFormatter formatter(composer_, registry);
+  FormattedBatch batch(batch_, formatter);
+
+  const absl::string_view all = batch.Lines(*first, Level::kTrace);
+  EXPECT_EQ(all, "a\nb\n");
+  EXPECT_EQ(batch.Lines(*first, Level::kInfo).data(), all.data());
+  EXPECT_EQ(first_encoded, 2);
+  EXPECT_EQ(batch.Lines(*first, Level::kWarn), "b\n");
+  EXPECT_EQ(first_encoded, 3);
+
+  EXPECT_EQ(batch.Lines(*second, Level::kInfo), "a\nb\n");
+  EXPECT_EQ(second_encoded, 2);
+  EXPECT_EQ(first_encoded, 3);
+  EXPECT_EQ(batch.Lines(outputs::kTextEncoding, Level::kError),
+            "1970-01-01T00:00:01.000000Z ERROR b\n");
+  // Later encodings did not disturb the lines already handed out.
+  EXPECT_EQ(all, "a\nb\n");
+}
+
+TEST_F(FormattedBatchTest, EachWorkersFormatterHasItsOwnEncoders) {
+  Add(v1::LEVEL_INFO, "a");
+  outputs::EncodingRegistry registry;
+  int encoded = 0;
+  const absl::StatusOr<outputs::EncodingId> id = registry.Add("count", CountingFactory(&encoded));
+  ASSERT_TRUE(id.ok());
+  RecordFormatter one(composer_, registry);
+  RecordFormatter other(composer_, registry);
+  FormattedBatch first(batch_, one);
+  FormattedBatch second(batch_, other);
+  EXPECT_EQ(first.Lines(*id, Level::kInfo), "a\n");
+  EXPECT_EQ(second.Lines(*id, Level::kInfo), "a\n");
+  EXPECT_EQ(encoded, 2);
+}
+
+TEST_F(FormattedBatchTest, AnEncodingTheFormatterDoesNotHaveAborts) {
+  Add(v1::LEVEL_INFO, "a");
+  outputs::EncodingRegistry larger;
+  int encoded = 0;
+  const absl::StatusOr<outputs::EncodingId> id = larger.Add("count", CountingFactory(&encoded));
+  ASSERT_TRUE(id.ok());
+  FormattedBatch batch(batch_, formatter_);
+  EXPECT_DEATH(batch.Lines(*id, Level::kInfo), "lines asked for encoding 2 of 2");
 }
 
 }  // namespace
