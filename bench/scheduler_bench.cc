@@ -17,6 +17,7 @@
 
 #include "benchmark/benchmark.h"
 #include "server/common/log_batch_pool.h"
+#include "server/outputs/encoding_registry.h"
 #include "server/outputs/null/null_output.h"
 #include "server/pipeline/pipeline.h"
 #include "server/scheduler/scheduler.h"
@@ -36,7 +37,8 @@ std::unique_ptr<pipeline::Pipeline> NullPipeline(int workers, Ledger& ledger) {
   std::vector<pipeline::Pipeline::Destination> destinations;
   destinations.push_back({std::make_unique<outputs::NullOutput>("null/bench"), Level::kTrace});
   return std::make_unique<pipeline::Pipeline>(pipeline::PipelineConfig{}, std::move(destinations),
-                                              workers, ledger, nullptr);
+                                              outputs::EncodingRegistry(), workers, ledger,
+                                              nullptr);
 }
 
 void BM_Scheduler(benchmark::State& state) {

@@ -18,6 +18,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
 #include "server/app/grpc_log.h"
 #include "server/outputs/builtin_outputs.h"
+#include "server/outputs/encoding_registry.h"
 #include "server/outputs/output_registry.h"
 #include "sluice/v1/admin.grpc.pb.h"
 #include "sluice/v1/logs.grpc.pb.h"
@@ -118,17 +119,20 @@ absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(config::Config confi
 absl::Status ServerApp::StartAll() {
   outputs::OutputRegistry registry;
   outputs::RegisterBuiltinOutputs(registry);
+  // Outputs may add encodings of their own; the pipeline, built after them, makes an
+  // encoder of each for every worker.
+  outputs::EncodingRegistry encodings;
   std::vector<pipeline::Pipeline::Destination> destinations;
   std::vector<std::string> output_ids;
   for (const config::OutputConfig& output_config : config_.outputs) {
-    absl::StatusOr<std::unique_ptr<outputs::Output>> output = registry.Create(output_config);
+    absl::StatusOr<std::unique_ptr<outputs::Output>> output = registry.Create(output_config, encodings);
     if (!output.ok()) return output.status();
     output_ids.push_back(output_config.id());
     destinations.push_back({std::move(*output), output_config.level});
   }
   output_metrics_ = std::make_unique<pipeline::OutputMetrics>(*registry_, output_ids);
   pipeline_ = std::make_unique<pipeline::Pipeline>(config_.pipeline, std::move(destinations),
-                                                   config_.scheduler.workers, ledger_,
+                                                   encodings, config_.scheduler.workers, ledger_,
                                                    output_metrics_.get());
   if (absl::Status started = pipeline_->Start(); !started.ok()) return started;
 

@@ -17,29 +17,26 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/common/record_batch.h"
+#include "server/outputs/encoding_registry.h"
 #include "sluice/level.h"
 
 namespace sluice::outputs {
 
-// Line encodings the pipeline can produce for outputs.
-enum class Format {
-  kText,  // "2026-11-22T10:00:00.000000Z INFO checkout.db: message key=value ..."
-  kJson,  // one JSON object per line, fields composed in the override order
-};
-
 // One batch as every output sees it. Lines are formatted on first request and shared by
-// all outputs that ask for the same format and minimum level: formatting is paid once per
-// encoding, not once per output. Used by one worker thread at a time.
+// all outputs that ask for the same encoding and minimum level: formatting is paid once
+// per encoding, not once per output. Used by one worker thread at a time.
 class OutputBatch {
  public:
   virtual ~OutputBatch() = default;
 
   virtual const RecordBatch& records() const = 0;
 
-  // The records whose level is at least `min_level`, one '\n'-terminated line each.
-  virtual absl::string_view Lines(Format format, Level min_level) = 0;
+  // The records whose level is at least `min_level`, one line each in `encoding` (an id
+  // of the EncodingRegistry the pipeline was built with). The view lives as long as the
+  // batch.
+  virtual absl::string_view Lines(EncodingId encoding, Level min_level) = 0;
 
-  // How many records Lines(format, min_level) holds.
+  // How many records Lines(encoding, min_level) holds.
   virtual size_t CountAtLeast(Level min_level) const = 0;
 };
 

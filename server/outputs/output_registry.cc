@@ -19,23 +19,23 @@ void OutputRegistry::Register(std::unique_ptr<OutputFactory>&& factory) {
 }
 
 absl::StatusOr<std::unique_ptr<Output>> OutputRegistry::Create(
-    const config::OutputConfig& config) const {
+    const config::OutputConfig& config, EncodingRegistry& encodings) const {
   const OutputFactory* type = factory(config.type);
   if (type == nullptr) {
     return config::KeyError(config::ChildPath(config.key_path, "type"),
                             absl::StrCat("unknown output type \"", config.type,
                                          "\" (known: ", absl::StrJoin(types(), ", "), ")"));
   }
-  OutputContext context{.config_path = config.key_path};
+  OutputContext context{.config_path = config.key_path, .encodings = encodings};
   return type->Create(config.id(), config.options, context);
 }
 
 absl::StatusOr<std::vector<std::unique_ptr<Output>>> OutputRegistry::CreateAll(
-    const std::vector<config::OutputConfig>& configs) const {
+    const std::vector<config::OutputConfig>& configs, EncodingRegistry& encodings) const {
   std::vector<std::unique_ptr<Output>> outputs;
   outputs.reserve(configs.size());
   for (const config::OutputConfig& config : configs) {
-    absl::StatusOr<std::unique_ptr<Output>> output = Create(config);
+    absl::StatusOr<std::unique_ptr<Output>> output = Create(config, encodings);
     if (!output.ok()) return output.status();
     outputs.push_back(*std::move(output));
   }

@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "server/config/key_doc.h"
+#include "server/outputs/encoding_registry.h"
 #include "server/outputs/output.h"
 
 namespace YAML {
@@ -44,6 +45,9 @@ struct OutputContext {
   // Where the output's block is in the config ("outputs[1]"): every key path in the
   // factory's errors starts here.
   std::string config_path;
+  // The encodings the pipeline will produce. The built-in ones (text, json) are there from
+  // the start; an output that brings its own encoding adds it here, at creation.
+  EncodingRegistry& encodings;
 };
 
 // Creates outputs of one type. Stateless; the registry owns it.
@@ -76,11 +80,12 @@ class OutputRegistry {
 
   // INVALID_ARGUMENT for an unknown type, listing the known ones; otherwise whatever the
   // factory returns.
-  absl::StatusOr<std::unique_ptr<Output>> Create(const config::OutputConfig& config) const;
+  absl::StatusOr<std::unique_ptr<Output>> Create(const config::OutputConfig& config,
+                                                 EncodingRegistry& encodings) const;
 
   // Creates every output in order; the first error wins and nothing is returned.
   absl::StatusOr<std::vector<std::unique_ptr<Output>>> CreateAll(
-      const std::vector<config::OutputConfig>& configs) const;
+      const std::vector<config::OutputConfig>& configs, EncodingRegistry& encodings) const;
 
   // The registered types, sorted.
   std::vector<std::string> types() const;

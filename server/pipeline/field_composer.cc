@@ -1,6 +1,8 @@
 #include "server/pipeline/field_composer.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 
 namespace sluice::pipeline {
 
@@ -8,7 +10,8 @@ FieldComposer::FieldComposer(const PipelineConfig& config)
     : time_key_(config.time_key),
       level_key_(config.level_key),
       logger_key_(config.logger_key),
-      message_key_(config.message_key) {
+      message_key_(config.message_key),
+      keys_{time_key_, level_key_, logger_key_, message_key_} {
   for (const auto& [key, value] : config.base_fields) {
     if (key == time_key_ || key == level_key_ || key == logger_key_ || key == message_key_) {
       continue;
@@ -25,25 +28,49 @@ FieldComposer::FieldComposer(const PipelineConfig& config)
   }
 }
 
-void FieldComposer::Compose(const v1::LogRecord& record, std::vector<ComposedField>* out) const {
+void FieldComposer::Compose(const v1::LogRecord& record,
+                            std::vector<outputs::ComposedField>* out) const {
   out->clear();
   for (const auto& [key, value] : base_fields_) {
     if (IsRecordKey(key, record)) continue;
-    out->push_back(ComposedField{key, nullptr, value, Layer::kBase});
+    out->push_back(outputs::ComposedField{key, nullptr, value, outputs::Layer::kBase});
   }
   for (const v1::Field& field : record.fields()) {
     if (IsRecordKey(field.key(), record)) continue;
-    Put(ComposedField{field.key(), &field, {}, Layer::kAdHoc}, out);
+    Put(outputs::ComposedField{field.key(), &field, {}, outputs::Layer::kAdHoc}, out);
   }
+}
+
+outputs::ComposedRecord FieldComposer::ComposeRecord(
+    const v1::LogRecord& record, absl::Time received_at,
+    std::vector<outputs::ComposedField>* fields) const {
+  Compose(record, fields);
+  int64_t nanos = 0;
+  if (record.time_unix_nano() == 0) {
+    nanos = absl::ToUnixNanos(received_at);
+  } else if (record.time_unix_nano() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    nanos = std::numeric_limits<int64_t>::max();
+  } else {
+    nanos = static_cast<int64_t>(record.time_unix_nano());
+  }
+  return outputs::ComposedRecord{.time_unix_nanos = nanos,
+                                 .level = RecordLevel(record),
+                                 .logger = record.logger(),
+                                 .message = record.message(),
+                                 .trace_id = record.trace_id(),
+                                 .span_id = record.span_id(),
+                                 .keys = &keys_,
+                                 .fields = *fields};
 }
 
 bool FieldComposer::IsRecordKey(absl::string_view key, const v1::LogRecord& record) const {
   return key == time_key_ || key == level_key_ || key == logger_key_ || key == message_key_ ||
-         (key == kTraceIdKey && !record.trace_id().empty()) ||
-         (key == kSpanIdKey && !record.span_id().empty());
+         (key == outputs::kTraceIdKey && !record.trace_id().empty()) ||
+         (key == outputs::kSpanIdKey && !record.span_id().empty());
 }
 
-void FieldComposer::Put(const ComposedField& field, std::vector<ComposedField>* out) {
+void FieldComposer::Put(const outputs::ComposedField& field,
+                        std::vector<outputs::ComposedField>* out) {
   for (auto it = out->begin(); it != out->end(); ++it) {
     if (it->key != field.key) continue;
     if (it->layer == field.layer) {

@@ -1,5 +1,8 @@
 #include "server/pipeline/formatted_batch.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 namespace sluice::pipeline {
 namespace {
 
@@ -12,7 +15,7 @@ size_t EstimateLineBytes(const v1::LogRecord& record) {
 }  // namespace
 
 FormattedBatch::FormattedBatch(const RecordBatch& records, RecordFormatter& formatter)
-    : records_(records), formatter_(formatter) {
+    : records_(records), formatter_(formatter), lines_(formatter.encodings() * kLevels) {
   for (const v1::LogRecord& record : records_.records()) {
     ++count_at_least_[LevelIndex(RecordLevel(record))];
   }
@@ -23,7 +26,13 @@ size_t FormattedBatch::CountAtLeast(Level min_level) const {
   return count_at_least_[LevelIndex(min_level)];
 }
 
-absl::string_view FormattedBatch::Lines(outputs::Format format, Level min_level) {
+absl::string_view FormattedBatch::Lines(outputs::EncodingId encoding, Level min_level) {
+  const size_t encoding_index = outputs::EncodingIndex(encoding);
+  if (encoding_index >= formatter_.encodings()) {
+    std::fprintf(stderr, "lines asked for encoding %zu of %zu\n", encoding_index,
+                 formatter_.encodings());
+    std::abort();
+  }
   // Raise the threshold to the lowest level present at or above it: same records, same
   // lines, one cache slot.
   size_t level = LevelIndex(min_level);
@@ -31,7 +40,7 @@ absl::string_view FormattedBatch::Lines(outputs::Format format, Level min_level)
   if (count == 0) return {};
   while (level + 1 < kLevels && count_at_least_[level + 1] == count) ++level;
 
-  std::optional<std::string>& lines = lines_[static_cast<size_t>(format) * kLevels + level];
+  std::optional<std::string>& lines = lines_[encoding_index * kLevels + level];
   if (lines.has_value()) return *lines;
   lines.emplace();
   const Level threshold = kAllLevels[level];
@@ -42,11 +51,7 @@ absl::string_view FormattedBatch::Lines(outputs::Format format, Level min_level)
   lines->reserve(estimate);
   for (const v1::LogRecord& record : records_.records()) {
     if (RecordLevel(record) < threshold) continue;
-    if (format == outputs::Format::kJson) {
-      formatter_.AppendJson(record, records_.received_at(), &*lines);
-    } else {
-      formatter_.AppendText(record, records_.received_at(), &*lines);
-    }
+    formatter_.Append(encoding, record, records_.received_at(), &*lines);
   }
   return *lines;
 }

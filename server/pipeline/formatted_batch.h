@@ -2,11 +2,14 @@
 // its lines lazily and once per encoding.
 //
 // The pipeline wraps each batch in one FormattedBatch on its worker and hands it to every
-// output. Lines(format, min_level) formats on the first request and returns the same
+// output. Lines(encoding, min_level) formats on the first request and returns the same
 // string on later ones, so the file and console outputs asking for JSON at INFO share one
 // formatting pass. Thresholds that admit the same records share their lines too: with
-// only INFO and ERROR records, Lines(kJson, kTrace) and Lines(kJson, kInfo) are one
-// string. Level counts are taken once at construction, so CountAtLeast() is O(1).
+// only INFO and ERROR records, Lines(kJsonEncoding, kTrace) and Lines(kJsonEncoding,
+// kInfo) are one string. Any number of registered encodings is cached alike (one slot per
+// encoding and level); the slots of the two built-in ones live inside the object, so a
+// batch allocates only for its lines. Level counts are taken once at construction, so
+// CountAtLeast() is O(1).
 //
 // Used by one worker thread at a time, like the RecordFormatter it borrows. The batch and
 // the formatter must outlive it; the views it returns live as long as it does.
@@ -18,6 +21,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/container/fixed_array.h"
 #include "absl/strings/string_view.h"
 #include "server/common/record_batch.h"
 #include "server/outputs/output.h"
@@ -34,12 +38,15 @@ class FormattedBatch final : public outputs::OutputBatch {
   FormattedBatch& operator=(const FormattedBatch&) = delete;
 
   const RecordBatch& records() const override { return records_; }
-  absl::string_view Lines(outputs::Format format, Level min_level) override;
+  // Aborts for an encoding the formatter does not have: the outputs and the pipeline were
+  // built from different registries.
+  absl::string_view Lines(outputs::EncodingId encoding, Level min_level) override;
   size_t CountAtLeast(Level min_level) const override;
 
  private:
-  static constexpr size_t kFormats = 2;
   static constexpr size_t kLevels = std::size(kAllLevels);
+  // Encodings whose slots need no allocation: the built-in text and json.
+  static constexpr size_t kInlineEncodings = 2;
 
   static size_t LevelIndex(Level level) { return static_cast<size_t>(level) - 1; }
 
@@ -47,8 +54,9 @@ class FormattedBatch final : public outputs::OutputBatch {
   RecordFormatter& formatter_;
   // count_at_least_[LevelIndex(l)]: records at level l or above.
   std::array<size_t, kLevels> count_at_least_{};
-  // Lines per format and lowest level they hold; a fixed table, so views stay valid.
-  std::array<std::optional<std::string>, kFormats * kLevels> lines_;
+  // Lines per encoding and lowest level they hold, at EncodingIndex * kLevels + level; sized
+  // once, so views stay valid.
+  absl::FixedArray<std::optional<std::string>, kInlineEncodings * kLevels> lines_;
 };
 
 }  // namespace sluice::pipeline

@@ -20,14 +20,15 @@ absl::Status Annotated(const absl::Status& status, absl::string_view output_id) 
 }  // namespace
 
 Pipeline::Pipeline(const PipelineConfig& config, std::vector<Destination> destinations,
-                   size_t workers, Ledger& ledger, OutputMetrics* metrics, RetryPolicy retry)
+                   const outputs::EncodingRegistry& encodings, size_t workers, Ledger& ledger,
+                   OutputMetrics* metrics, RetryPolicy retry)
     : composer_(config),
       destinations_(std::move(destinations)),
       ledger_(ledger),
       metrics_(metrics),
       retry_(retry) {
   for (size_t i = 0; i < workers; ++i) {
-    formatters_.push_back(std::make_unique<RecordFormatter>(composer_));
+    formatters_.push_back(std::make_unique<RecordFormatter>(composer_, encodings));
   }
   awaiting_flush_.resize(workers);
 }

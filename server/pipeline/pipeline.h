@@ -30,6 +30,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "server/common/ledger.h"
+#include "server/outputs/encoding_registry.h"
 #include "server/outputs/output.h"
 #include "server/pipeline/field_composer.h"
 #include "server/pipeline/output_metrics.h"
@@ -54,9 +55,11 @@ class Pipeline : public scheduler::BatchProcessor {
     Level min_level = Level::kTrace;
   };
 
-  // `ledger` and `metrics` (nullable) must outlive the pipeline.
-  Pipeline(const PipelineConfig& config, std::vector<Destination> destinations, size_t workers,
-           Ledger& ledger, OutputMetrics* metrics, RetryPolicy retry = {});
+  // `ledger` and `metrics` (nullable) must outlive the pipeline. `encodings` is the
+  // registry the outputs took their encodings from; each worker gets an encoder of each.
+  Pipeline(const PipelineConfig& config, std::vector<Destination> destinations,
+           const outputs::EncodingRegistry& encodings, size_t workers, Ledger& ledger,
+           OutputMetrics* metrics, RetryPolicy retry = {});
 
   // Starts every output; the first error is returned naming the output.
   absl::Status Start();

@@ -46,7 +46,7 @@ IngestFuzzEnv::IngestFuzzEnv()
       levels_(FuzzLevels()),
       metrics_(registry_),
       composer_(pipeline_),
-      formatter_(composer_) {
+      formatter_(composer_, encodings_) {
   // Most mutated inputs have strings that are not UTF-8, and protobuf logs an error for
   // each before refusing the message: noise that would bury a finding's report.
   google::protobuf::SetLogHandler(nullptr);
@@ -61,13 +61,13 @@ ingest::AdmissionResult IngestFuzzEnv::Admit(RecordBatch::Records& records, inge
 void IngestFuzzEnv::Format(const RecordBatch::Records& records) {
   for (const v1::LogRecord& record : records) {
     line_.clear();
-    formatter_.AppendText(record, now_, &line_);
+    formatter_.Append(outputs::kTextEncoding, record, now_, &line_);
     if (line_.empty() || line_.find('\n') != line_.size() - 1) {
       Broken("text line is not exactly one line", line_);
     }
 
     line_.clear();
-    formatter_.AppendJson(record, now_, &line_);
+    formatter_.Append(outputs::kJsonEncoding, record, now_, &line_);
     if (line_.empty() || line_.back() != '\n') Broken("JSON line does not end in \\n", line_);
     rapidjson::Document document;
     document.Parse<rapidjson::kParseValidateEncodingFlag>(line_.data(), line_.size() - 1);

@@ -5,7 +5,7 @@
 //   Admit()   ingest::Admission with the default ingest limits and a level table with a
 //             prefix rule, so validation, the limits and the level gate all run;
 //   Format()  for every admitted record: FieldComposer with base fields (one of them
-//             named like a record key) and each RecordFormatter encoding, text and JSON.
+//             named like a record key) and each built-in encoding, text and JSON.
 //
 // Format() also checks the formatters' promises that fuzzed strings could break, and
 // aborts (a fuzzer finding) when one does not hold: a text line is one line, a JSON line
@@ -27,6 +27,7 @@
 #include "server/ingest/ingest_metrics.h"
 #include "server/ingest/request_decoder.h"
 #include "server/levels/level_table.h"
+#include "server/outputs/encoding_registry.h"
 #include "server/pipeline/field_composer.h"
 #include "server/pipeline/pipeline_config.h"
 #include "server/pipeline/record_formatter.h"
@@ -62,6 +63,7 @@ class IngestFuzzEnv {
   Ledger ledger_;
   ingest::IngestMetrics metrics_;
   pipeline::FieldComposer composer_;
+  outputs::EncodingRegistry encodings_;
   pipeline::RecordFormatter formatter_;
   std::string line_;
 };

@@ -38,13 +38,14 @@ class OutputConformanceTest : public ::testing::TestWithParam<std::string> {
     RegisterBuiltinOutputs(registry);
     const config::OutputConfig config = OutputConfigFromYaml(ExampleConfig());
     EXPECT_EQ(config.type, GetParam()) << "the example block is of another type";
-    absl::StatusOr<std::unique_ptr<Output>> output = registry.Create(config);
+    absl::StatusOr<std::unique_ptr<Output>> output = registry.Create(config, encodings_);
     EXPECT_TRUE(output.ok()) << output.status();
     if (!output.ok()) return nullptr;
     EXPECT_EQ((*output)->id(), GetParam() + "/" + GetParam());
     return *std::move(output);
   }
 
+  EncodingRegistry encodings_;
   TempDir dir_;
   NextTier next_tier_;  // ${SLUICE_TARGET}
 };

@@ -38,26 +38,32 @@ OutputRegistry SomeRegistry() {
   return registry;
 }
 
-TEST(OutputRegistryTest, ListsTheTypesSorted) {
+// The encodings the outputs created by a test may add to.
+class OutputRegistryTest : public ::testing::Test {
+ protected:
+  EncodingRegistry encodings_;
+};
+
+TEST_F(OutputRegistryTest, ListsTheTypesSorted) {
   EXPECT_THAT(SomeRegistry().types(), ElementsAre("console", "file", "null"));
 }
 
-TEST(OutputRegistryTest, BuiltinOutputsIncludeEveryShippedType) {
+TEST_F(OutputRegistryTest, BuiltinOutputsIncludeEveryShippedType) {
   EXPECT_THAT(BuiltinRegistry().types(), IsSupersetOf({"console", "file", "forward", "null"}));
 }
 
-TEST(OutputRegistryTest, UnknownTypeIsAnErrorListingTheKnownTypes) {
+TEST_F(OutputRegistryTest, UnknownTypeIsAnErrorListingTheKnownTypes) {
   absl::StatusOr<std::unique_ptr<Output>> output =
-      SomeRegistry().Create(OutputConfigFromYaml("{type: kafka, name: main}"));
+      SomeRegistry().Create(OutputConfigFromYaml("{type: kafka, name: main}"), encodings_);
   ASSERT_FALSE(output.ok());
   EXPECT_EQ(output.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(output.status().message(),
             "outputs[0].type: unknown output type \"kafka\" (known: console, file, null)");
 }
 
-TEST(OutputRegistryTest, UnknownKeyIsAnErrorNamingItsPathAndTheKnownKeys) {
+TEST_F(OutputRegistryTest, UnknownKeyIsAnErrorNamingItsPathAndTheKnownKeys) {
   absl::StatusOr<std::unique_ptr<Output>> output = BuiltinRegistry().Create(
-      OutputConfigFromYaml("{type: file, name: main, path: /tmp/x.log, buffer: 10}"));
+      OutputConfigFromYaml("{type: file, name: main, path: /tmp/x.log, buffer: 10}"), encodings_);
   ASSERT_FALSE(output.ok());
   EXPECT_EQ(output.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(output.status().message(),
@@ -65,17 +71,19 @@ TEST(OutputRegistryTest, UnknownKeyIsAnErrorNamingItsPathAndTheKnownKeys) {
             "buffer_bytes, flush_interval)");
 }
 
-TEST(OutputRegistryTest, CreatesAnOutputWithTheIdOfItsConfig) {
+TEST_F(OutputRegistryTest, CreatesAnOutputWithTheIdOfItsConfig) {
   absl::StatusOr<std::unique_ptr<Output>> output =
-      BuiltinRegistry().Create(OutputConfigFromYaml("{type: null, name: sink, level: warn}"));
+      BuiltinRegistry().Create(OutputConfigFromYaml("{type: null, name: sink, level: warn}"),
+                               encodings_);
   ASSERT_TRUE(output.ok()) << output.status();
   EXPECT_EQ((*output)->id(), "null/sink");
 }
 
-TEST(OutputRegistryTest, CreateAllKeepsTheConfigOrder) {
+TEST_F(OutputRegistryTest, CreateAllKeepsTheConfigOrder) {
   absl::StatusOr<std::vector<std::unique_ptr<Output>>> outputs = BuiltinRegistry().CreateAll(
       {OutputConfigFromYaml("{type: null, name: b}"), OutputConfigFromYaml("{type: console}"),
-       OutputConfigFromYaml("{type: null, name: a}")});
+       OutputConfigFromYaml("{type: null, name: a}")},
+      encodings_);
   ASSERT_TRUE(outputs.ok()) << outputs.status();
   ASSERT_EQ(outputs->size(), 3u);
   EXPECT_EQ((*outputs)[0]->id(), "null/b");
@@ -83,27 +91,28 @@ TEST(OutputRegistryTest, CreateAllKeepsTheConfigOrder) {
   EXPECT_EQ((*outputs)[2]->id(), "null/a");
 }
 
-TEST(OutputRegistryTest, CreateAllFailsWithTheFirstError) {
+TEST_F(OutputRegistryTest, CreateAllFailsWithTheFirstError) {
   absl::StatusOr<std::vector<std::unique_ptr<Output>>> outputs =
       BuiltinRegistry().CreateAll({OutputConfigFromYaml("{type: null}", 0),
                                    OutputConfigFromYaml("{type: console, color: 1}", 1),
-                                   OutputConfigFromYaml("{type: nope}", 2)});
+                                   OutputConfigFromYaml("{type: nope}", 2)},
+                                  encodings_);
   ASSERT_FALSE(outputs.ok());
   EXPECT_THAT(outputs.status().message(), HasSubstr("outputs[1].color"));
 }
 
-TEST(OutputRegistryTest, BlockErrorsUseTheKeyPathsOfTheServerSections) {
+TEST_F(OutputRegistryTest, BlockErrorsUseTheKeyPathsOfTheServerSections) {
   absl::StatusOr<config::Config> config = config::ParseConfig(
       "outputs:\n  - {type: console}\n  - {type: file, name: main, buffer_bytes: -1}\n");
   ASSERT_TRUE(config.ok()) << config.status();
   absl::StatusOr<std::vector<std::unique_ptr<Output>>> outputs =
-      BuiltinRegistry().CreateAll(config->outputs);
+      BuiltinRegistry().CreateAll(config->outputs, encodings_);
   ASSERT_FALSE(outputs.ok());
   EXPECT_EQ(outputs.status().message(),
             "outputs[1].buffer_bytes: must be between 0 and 67108864, got -1");
 }
 
-TEST(OutputRegistryTest, FindsTheFactoryOfEachRegisteredType) {
+TEST_F(OutputRegistryTest, FindsTheFactoryOfEachRegisteredType) {
   const OutputRegistry registry = BuiltinRegistry();
   for (const std::string& type : registry.types()) {
     const OutputFactory* factory = registry.factory(type);
@@ -113,7 +122,7 @@ TEST(OutputRegistryTest, FindsTheFactoryOfEachRegisteredType) {
   EXPECT_EQ(registry.factory("kafka"), nullptr);
 }
 
-TEST(OutputRegistryTest, EveryFactoryDocumentsItsKeysWithoutTheCommonOnes) {
+TEST_F(OutputRegistryTest, EveryFactoryDocumentsItsKeysWithoutTheCommonOnes) {
   const OutputRegistry registry = BuiltinRegistry();
   for (const std::string& type : registry.types()) {
     for (const config::KeyDoc& key : registry.factory(type)->keys()) {

@@ -42,7 +42,8 @@ inline config::OutputConfig OutputConfigFromYaml(const std::string& yaml, size_t
 inline absl::StatusOr<std::unique_ptr<Output>> CreateFromYaml(const OutputFactory& factory,
                                                               const std::string& yaml) {
   config::OutputConfig config = OutputConfigFromYaml(yaml);
-  OutputContext context{.config_path = config.key_path};
+  EncodingRegistry encodings;
+  OutputContext context{.config_path = config.key_path, .encodings = encodings};
   return factory.Create(config.id(), config.options, context);
 }
 
@@ -60,13 +61,13 @@ class FakeOutputBatch : public OutputBatch {
 
   const RecordBatch& records() const override { return batch_; }
 
-  absl::string_view Lines(Format format, Level min_level) override {
+  absl::string_view Lines(EncodingId encoding, Level min_level) override {
     ++lines_calls_;
-    std::string& lines = lines_[{format, min_level}];
+    std::string& lines = lines_[{encoding, min_level}];
     lines.clear();
     for (const auto& [level, text] : records_) {
       if (level < min_level) continue;
-      if (format == Format::kText) {
+      if (encoding == kTextEncoding) {
         lines += std::string(LevelName(level)) + " " + text + "\n";
       } else {
         lines += "{\"m\":\"" + text + "\"}\n";
@@ -86,7 +87,7 @@ class FakeOutputBatch : public OutputBatch {
  private:
   RecordBatch batch_;
   std::vector<std::pair<Level, std::string>> records_;
-  std::map<std::pair<Format, Level>, std::string> lines_;
+  std::map<std::pair<EncodingId, Level>, std::string> lines_;
   int lines_calls_ = 0;
 };
 

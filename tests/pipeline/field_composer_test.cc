@@ -1,9 +1,12 @@
 #include "server/pipeline/field_composer.h"
 
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -29,10 +32,10 @@ void AddString(v1::LogRecord& record, const std::string& key, const std::string&
 // (key, value) of each composed field, values of either layer as text.
 std::vector<std::pair<std::string, std::string>> Composed(const FieldComposer& composer,
                                                           const v1::LogRecord& record) {
-  std::vector<ComposedField> fields;
+  std::vector<outputs::ComposedField> fields;
   composer.Compose(record, &fields);
   std::vector<std::pair<std::string, std::string>> result;
-  for (const ComposedField& field : fields) {
+  for (const outputs::ComposedField& field : fields) {
     result.emplace_back(std::string(field.key), field.field == nullptr
                                                     ? std::string(field.text)
                                                     : field.field->string_value());
@@ -99,13 +102,57 @@ TEST(FieldComposerTest, ComposingReplacesTheVectorsContent) {
   AddString(first, "a", "1");
   v1::LogRecord second;
   AddString(second, "b", "2");
-  std::vector<ComposedField> fields;
+  std::vector<outputs::ComposedField> fields;
   composer.Compose(first, &fields);
   composer.Compose(second, &fields);
   ASSERT_EQ(fields.size(), 1u);
   EXPECT_EQ(fields[0].key, "b");
-  EXPECT_EQ(fields[0].layer, Layer::kAdHoc);
+  EXPECT_EQ(fields[0].layer, outputs::Layer::kAdHoc);
   EXPECT_EQ(fields[0].field, &second.fields(0));
+}
+
+TEST(FieldComposerTest, AComposedRecordCarriesTheRecordsValuesKeysAndFields) {
+  pipeline::PipelineConfig config = ConfigWithBase({{"service", "checkout"}});
+  config.message_key = "msg";
+  FieldComposer composer(config);
+  v1::LogRecord record;
+  record.set_time_unix_nano(1'500'000'000);
+  record.set_level(v1::LEVEL_ERROR);
+  record.set_logger("checkout.db");
+  record.set_message("hi");
+  record.set_trace_id("\x01\x02");
+  record.set_span_id("\x03");
+  AddString(record, "user", "ada");
+  std::vector<outputs::ComposedField> fields;
+  const outputs::ComposedRecord composed =
+      composer.ComposeRecord(record, absl::FromUnixSeconds(99), &fields);
+  EXPECT_EQ(composed.time_unix_nanos, 1'500'000'000);
+  EXPECT_EQ(composed.level, Level::kError);
+  EXPECT_EQ(composed.logger, "checkout.db");
+  EXPECT_EQ(composed.message, "hi");
+  EXPECT_EQ(composed.trace_id, "\x01\x02");
+  EXPECT_EQ(composed.span_id, "\x03");
+  ASSERT_NE(composed.keys, nullptr);
+  EXPECT_EQ(composed.keys->time, "time");
+  EXPECT_EQ(composed.keys->message, "msg");
+  ASSERT_EQ(composed.fields.size(), 2u);
+  EXPECT_EQ(composed.fields.data(), fields.data());
+  EXPECT_EQ(composed.fields[0].key, "service");
+  EXPECT_EQ(composed.fields[1].key, "user");
+}
+
+TEST(FieldComposerTest, ARecordWithoutTimeIsComposedAtTheReceiveTime) {
+  FieldComposer composer(ConfigWithBase({}));
+  v1::LogRecord record;
+  std::vector<outputs::ComposedField> fields;
+  EXPECT_EQ(composer.ComposeRecord(record, absl::FromUnixMillis(-1500), &fields).time_unix_nanos,
+            -1'500'000'000);
+  record.set_time_unix_nano(std::numeric_limits<uint64_t>::max());
+  EXPECT_EQ(composer.ComposeRecord(record, absl::UnixEpoch(), &fields).time_unix_nanos,
+            std::numeric_limits<int64_t>::max());
+  record.set_time_unix_nano(0);
+  record.set_level(static_cast<v1::Level>(42));
+  EXPECT_EQ(composer.ComposeRecord(record, absl::UnixEpoch(), &fields).level, Level::kInfo);
 }
 
 }  // namespace

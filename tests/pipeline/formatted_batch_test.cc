@@ -1,15 +1,37 @@
 #include "server/pipeline/formatted_batch.h"
 
+#include <memory>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/outputs/encoder.h"
+#include "server/outputs/encoding_registry.h"
 
 namespace sluice::pipeline {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+
+// Writes "<message>\n" for each record and counts how many it wrote.
+class CountingEncoder final : public outputs::Encoder {
+ public:
+  explicit CountingEncoder(int* encoded) : encoded_(encoded) {}
+
+  void Append(const outputs::ComposedRecord& record, std::string* out) override {
+    ++*encoded_;
+    out->append(record.message.data(), record.message.size());
+    out->push_back('\n');
+  }
+
+ private:
+  int* const encoded_;
+};
+
+outputs::EncoderFactory CountingFactory(int* encoded) {
+  return [encoded] { return std::make_unique<CountingEncoder>(encoded); };
+}
 
 class FormattedBatchTest : public ::testing::Test {
  protected:
@@ -23,7 +45,8 @@ class FormattedBatchTest : public ::testing::Test {
   RecordBatch batch_;
   PipelineConfig config_;
   FieldComposer composer_{config_};
-  RecordFormatter formatter_{composer_};
+  outputs::EncodingRegistry encodings_;
+  RecordFormatter formatter_{composer_, encodings_};
 };
 
 TEST_F(FormattedBatchTest, CountsTheRecordsAtOrAboveEachLevel) {
@@ -44,7 +67,7 @@ TEST_F(FormattedBatchTest, LinesHoldOnlyTheRecordsAtOrAboveTheLevelInOrder) {
   Add(v1::LEVEL_DEBUG, "hidden");
   Add(v1::LEVEL_WARN, "second");
   FormattedBatch batch(batch_, formatter_);
-  EXPECT_EQ(batch.Lines(outputs::Format::kText, Level::kInfo),
+  EXPECT_EQ(batch.Lines(outputs::kTextEncoding, Level::kInfo),
             "1970-01-01T00:00:01.000000Z ERROR first\n"
             "1970-01-01T00:00:01.000000Z WARN second\n");
 }
@@ -52,8 +75,8 @@ TEST_F(FormattedBatchTest, LinesHoldOnlyTheRecordsAtOrAboveTheLevelInOrder) {
 TEST_F(FormattedBatchTest, ASecondRequestReturnsTheSameLines) {
   Add(v1::LEVEL_INFO, "once");
   FormattedBatch batch(batch_, formatter_);
-  absl::string_view first = batch.Lines(outputs::Format::kJson, Level::kInfo);
-  absl::string_view second = batch.Lines(outputs::Format::kJson, Level::kInfo);
+  absl::string_view first = batch.Lines(outputs::kJsonEncoding, Level::kInfo);
+  absl::string_view second = batch.Lines(outputs::kJsonEncoding, Level::kInfo);
   EXPECT_EQ(first.data(), second.data());
   EXPECT_EQ(first.size(), second.size());
 }
@@ -62,9 +85,9 @@ TEST_F(FormattedBatchTest, ThresholdsAdmittingTheSameRecordsShareTheirLines) {
   Add(v1::LEVEL_INFO, "a");
   Add(v1::LEVEL_ERROR, "b");
   FormattedBatch batch(batch_, formatter_);
-  absl::string_view trace = batch.Lines(outputs::Format::kText, Level::kTrace);
-  absl::string_view info = batch.Lines(outputs::Format::kText, Level::kInfo);
-  absl::string_view warn = batch.Lines(outputs::Format::kText, Level::kWarn);
+  absl::string_view trace = batch.Lines(outputs::kTextEncoding, Level::kTrace);
+  absl::string_view info = batch.Lines(outputs::kTextEncoding, Level::kInfo);
+  absl::string_view warn = batch.Lines(outputs::kTextEncoding, Level::kWarn);
   EXPECT_EQ(trace.data(), info.data());
   EXPECT_NE(warn.data(), info.data());
   EXPECT_THAT(std::string(warn), Not(HasSubstr(" a\n")));
@@ -73,8 +96,8 @@ TEST_F(FormattedBatchTest, ThresholdsAdmittingTheSameRecordsShareTheirLines) {
 TEST_F(FormattedBatchTest, EachFormatIsFormattedOnItsOwn) {
   Add(v1::LEVEL_INFO, "hello");
   FormattedBatch batch(batch_, formatter_);
-  absl::string_view text = batch.Lines(outputs::Format::kText, Level::kInfo);
-  absl::string_view json = batch.Lines(outputs::Format::kJson, Level::kInfo);
+  absl::string_view text = batch.Lines(outputs::kTextEncoding, Level::kInfo);
+  absl::string_view json = batch.Lines(outputs::kJsonEncoding, Level::kInfo);
   EXPECT_EQ(text, "1970-01-01T00:00:01.000000Z INFO hello\n");
   EXPECT_EQ(json,
             "{\"time\":\"1970-01-01T00:00:01.000000Z\",\"level\":\"INFO\",\"message\":"
@@ -86,8 +109,8 @@ TEST_F(FormattedBatchTest, EachFormatIsFormattedOnItsOwn) {
 TEST_F(FormattedBatchTest, NoRecordAtTheLevelGivesNoLines) {
   Add(v1::LEVEL_DEBUG, "quiet");
   FormattedBatch batch(batch_, formatter_);
-  EXPECT_TRUE(batch.Lines(outputs::Format::kText, Level::kWarn).empty());
-  EXPECT_TRUE(batch.Lines(outputs::Format::kJson, Level::kFatal).empty());
+  EXPECT_TRUE(batch.Lines(outputs::kTextEncoding, Level::kWarn).empty());
+  EXPECT_TRUE(batch.Lines(outputs::kJsonEncoding, Level::kFatal).empty());
 }
 
 TEST_F(FormattedBatchTest, StampsRecordsWithoutTimeWithTheBatchReceiveTime) {
@@ -95,7 +118,7 @@ TEST_F(FormattedBatchTest, StampsRecordsWithoutTimeWithTheBatchReceiveTime) {
   batch_.records().Mutable(0)->set_time_unix_nano(0);
   batch_.set_received_at(absl::FromUnixSeconds(2));
   FormattedBatch batch(batch_, formatter_);
-  EXPECT_EQ(batch.Lines(outputs::Format::kText, Level::kTrace),
+  EXPECT_EQ(batch.Lines(outputs::kTextEncoding, Level::kTrace),
             "1970-01-01T00:00:02.000000Z INFO late\n");
 }
 
@@ -103,6 +126,61 @@ TEST_F(FormattedBatchTest, ExposesTheRecords) {
   Add(v1::LEVEL_INFO, "x");
   FormattedBatch batch(batch_, formatter_);
   EXPECT_EQ(&batch.records(), &batch_);
+}
+
+TEST_F(FormattedBatchTest, AnAddedEncodingIsFormattedOncePerEncodingAndThreshold) {
+  Add(v1::LEVEL_INFO, "a");
+  Add(v1::LEVEL_ERROR, "b");
+  outputs::EncodingRegistry registry;
+  int first_encoded = 0;
+  int second_encoded = 0;
+  const absl::StatusOr<outputs::EncodingId> first =
+      registry.Add("first", CountingFactory(&first_encoded));
+  const absl::StatusOr<outputs::EncodingId> second =
+      registry.Add("second", CountingFactory(&second_encoded));
+  ASSERT_TRUE(first.ok() && second.ok());
+  RecordFormatter formatter(composer_, registry);
+  FormattedBatch batch(batch_, formatter);
+
+  const absl::string_view all = batch.Lines(*first, Level::kTrace);
+  EXPECT_EQ(all, "a\nb\n");
+  EXPECT_EQ(batch.Lines(*first, Level::kInfo).data(), all.data());
+  EXPECT_EQ(first_encoded, 2);
+  EXPECT_EQ(batch.Lines(*first, Level::kWarn), "b\n");
+  EXPECT_EQ(first_encoded, 3);
+
+  EXPECT_EQ(batch.Lines(*second, Level::kInfo), "a\nb\n");
+  EXPECT_EQ(second_encoded, 2);
+  EXPECT_EQ(first_encoded, 3);
+  EXPECT_EQ(batch.Lines(outputs::kTextEncoding, Level::kError),
+            "1970-01-01T00:00:01.000000Z ERROR b\n");
+  // Later encodings did not disturb the lines already handed out.
+  EXPECT_EQ(all, "a\nb\n");
+}
+
+TEST_F(FormattedBatchTest, EachWorkersFormatterHasItsOwnEncoders) {
+  Add(v1::LEVEL_INFO, "a");
+  outputs::EncodingRegistry registry;
+  int encoded = 0;
+  const absl::StatusOr<outputs::EncodingId> id = registry.Add("count", CountingFactory(&encoded));
+  ASSERT_TRUE(id.ok());
+  RecordFormatter one(composer_, registry);
+  RecordFormatter other(composer_, registry);
+  FormattedBatch first(batch_, one);
+  FormattedBatch second(batch_, other);
+  EXPECT_EQ(first.Lines(*id, Level::kInfo), "a\n");
+  EXPECT_EQ(second.Lines(*id, Level::kInfo), "a\n");
+  EXPECT_EQ(encoded, 2);
+}
+
+TEST_F(FormattedBatchTest, AnEncodingTheFormatterDoesNotHaveAborts) {
+  Add(v1::LEVEL_INFO, "a");
+  outputs::EncodingRegistry larger;
+  int encoded = 0;
+  const absl::StatusOr<outputs::EncodingId> id = larger.Add("count", CountingFactory(&encoded));
+  ASSERT_TRUE(id.ok());
+  FormattedBatch batch(batch_, formatter_);
+  EXPECT_DEATH(batch.Lines(*id, Level::kInfo), "lines asked for encoding 2 of 2");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
+#include "server/outputs/encoding_registry.h"
 
 namespace sluice::pipeline {
 namespace {
@@ -29,7 +30,7 @@ class ScriptedOutput : public outputs::Output {
       script_.pop_front();
       if (!status.ok()) return status;
     }
-    lines += std::string(batch.Lines(outputs::Format::kJson, min_level));
+    lines += std::string(batch.Lines(outputs::kJsonEncoding, min_level));
     return absl::OkStatus();
   }
   absl::Status Flush(absl::Time) override {
@@ -83,7 +84,8 @@ Built Build(std::vector<std::pair<std::unique_ptr<ScriptedOutput>, Level>> outpu
     destinations.push_back({std::move(output), level});
   }
   built.pipeline = std::make_unique<Pipeline>(PipelineConfig{}, std::move(destinations),
-                                              /*workers=*/1, ledger, metrics, kFastRetry);
+                                              outputs::EncodingRegistry(), /*workers=*/1, ledger,
+                                              metrics, kFastRetry);
   return built;
 }
 

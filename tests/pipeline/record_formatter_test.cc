@@ -40,18 +40,19 @@ class RecordFormatterTest : public ::testing::Test {
  protected:
   std::string Text(const v1::LogRecord& record, absl::Time received_at = absl::UnixEpoch()) {
     std::string out;
-    formatter_.AppendText(record, received_at, &out);
+    formatter_.Append(outputs::kTextEncoding, record, received_at, &out);
     return out;
   }
   std::string Json(const v1::LogRecord& record, absl::Time received_at = absl::UnixEpoch()) {
     std::string out;
-    formatter_.AppendJson(record, received_at, &out);
+    formatter_.Append(outputs::kJsonEncoding, record, received_at, &out);
     return out;
   }
 
   PipelineConfig config_;
   FieldComposer composer_{config_};
-  RecordFormatter formatter_{composer_};
+  outputs::EncodingRegistry encodings_;
+  RecordFormatter formatter_{composer_, encodings_};
 };
 
 // Parses one JSON line strictly (UTF-8 validated); fails the test when it is not valid.
@@ -186,11 +187,12 @@ TEST(RecordFormatterKeysTest, JsonUsesTheConfiguredKeysAndBaseFields) {
   config.message_key = "msg";
   config.base_fields = {{"service", "checkout"}, {"user", "nobody"}};
   FieldComposer composer(config);
-  RecordFormatter formatter(composer);
+  outputs::EncodingRegistry encodings;
+  RecordFormatter formatter(composer, encodings);
   v1::LogRecord record = Record("hi");
   AddField(record, "user")->set_string_value("ada");
   std::string out;
-  formatter.AppendJson(record, absl::UnixEpoch(), &out);
+  formatter.Append(outputs::kJsonEncoding, record, absl::UnixEpoch(), &out);
   EXPECT_EQ(out,
             "{\"ts\":\"2026-11-22T10:00:00.123456Z\",\"severity\":\"INFO\",\"component\":"
             "\"checkout.db\",\"msg\":\"hi\",\"service\":\"checkout\",\"user\":\"ada\"}\n");
@@ -259,8 +261,8 @@ TEST_F(RecordFormatterTest, JsonReplacesBytesThatAreNotUtf8) {
 
 TEST_F(RecordFormatterTest, AppendsToWhatTheStringHolds) {
   std::string out = "before\n";
-  formatter_.AppendJson(Record("a"), absl::UnixEpoch(), &out);
-  formatter_.AppendText(Record("b"), absl::UnixEpoch(), &out);
+  formatter_.Append(outputs::kJsonEncoding, Record("a"), absl::UnixEpoch(), &out);
+  formatter_.Append(outputs::kTextEncoding, Record("b"), absl::UnixEpoch(), &out);
   EXPECT_THAT(out, ::testing::StartsWith("before\n{\"time\""));
   EXPECT_THAT(out, ::testing::EndsWith("INFO checkout.db: b\n"));
 }

@@ -41,13 +41,19 @@ absl::StatusOr<Level> ParseLevel(absl::string_view text);
 // LEVEL_UNSPECIFIED means INFO; values outside the enum are INVALID_ARGUMENT.
 absl::StatusOr<Level> LevelFromProto(int proto_level);
 
-inline v1::Level LevelToProto(Level level) { return static_cast<v1::Level>(level); }
-
-// The level of a record: LEVEL_UNSPECIFIED is INFO. Ingest rejects values outside the
-// enum, so past ingest this cannot fail; should one get through anyway it is INFO too.
+// The level a record is handled at, once ingest admitted it: LEVEL_UNSPECIFIED is INFO, and
+// so is a value outside the enum, which ingest rejects but which must not crash a worker
+// should one get past it. Inline, without a Status, because the pipeline and the outputs
+// ask it several times for every record.
 inline Level RecordLevel(const v1::LogRecord& record) {
-  return LevelFromProto(record.level()).value_or(Level::kInfo);
+  const int level = record.level();
+  if (level < static_cast<int>(Level::kTrace) || level > static_cast<int>(Level::kFatal)) {
+    return Level::kInfo;
+  }
+  return static_cast<Level>(level);
 }
+
+inline v1::Level LevelToProto(Level level) { return static_cast<v1::Level>(level); }
 
 // Level rules are keyed by dotted logger-name prefixes: letters, digits, '_', '-' and '.',
 // with no empty name segment (no leading, trailing or double '.'). One check for the

@@ -15,9 +15,9 @@ namespace {
 const config::KeyTable<ConsoleOutputConfig>& Keys() {
   using S = ConsoleOutputConfig;
   static const config::KeyTable<S>* const table = new config::KeyTable<S>{
-      config::ChoiceKey<S, Format>("format", &S::format,
-                                   {{"text", Format::kText}, {"json", Format::kJson}},
-                                   "Line encoding."),
+      config::ChoiceKey<S, EncodingId>("format", &S::format,
+                                       {{"text", kTextEncoding}, {"json", kJsonEncoding}},
+                                       "Line encoding."),
       config::ChoiceKey<S, S::Stream>(
           "stream", &S::stream, {{"stdout", S::Stream::kStdout}, {"stderr", S::Stream::kStderr}},
           "Where the lines go."),
@@ -36,7 +36,7 @@ absl::StatusOr<ConsoleOutputConfig> ConsoleOutputConfig::Parse(const YAML::Node&
   return parsed;
 }
 
-ConsoleOutput::ConsoleOutput(std::string id, Format format, int fd)
+ConsoleOutput::ConsoleOutput(std::string id, EncodingId format, int fd)
     : SerializedOutput(id),
       format_(format),
       fd_(fd),

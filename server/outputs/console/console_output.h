@@ -29,7 +29,7 @@ namespace sluice::outputs {
 struct ConsoleOutputConfig {
   enum class Stream { kStdout, kStderr };
 
-  Format format = Format::kText;
+  EncodingId format = kTextEncoding;
   Stream stream = Stream::kStdout;
 
   // Reads and validates an output block (`path` is where it is in the config, e.g.
@@ -41,7 +41,7 @@ class ConsoleOutput final : public SerializedOutput {
  public:
   // Writes to `fd`, which it neither owns nor closes: STDOUT_FILENO or STDERR_FILENO from
   // the factory, a pipe in tests.
-  ConsoleOutput(std::string id, Format format, int fd);
+  ConsoleOutput(std::string id, EncodingId format, int fd);
 
  protected:
   void PrepareBatch(OutputBatch& batch, Level min_level) override;
@@ -51,7 +51,7 @@ class ConsoleOutput final : public SerializedOutput {
   absl::Status ShutdownLocked(absl::Time deadline) override;
 
  private:
-  const Format format_;
+  const EncodingId format_;
   const int fd_;
   // Names the stream in write errors.
   const std::string write_context_;

@@ -22,8 +22,8 @@ const config::KeyTable<FileOutputConfig>& Keys() {
       config::StringKey("path", &S::path, config::StringRule::kRequired,
                         "The file records are appended to; a missing parent directory is "
                         "created."),
-      config::ChoiceKey<S, Format>("format", &S::format,
-                                   {{"json", Format::kJson}, {"text", Format::kText}},
+      config::ChoiceKey<S, EncodingId>("format", &S::format,
+                                       {{"json", kJsonEncoding}, {"text", kTextEncoding}},
                                    "Line encoding."),
       config::IntegerKey("buffer_bytes", &S::buffer_bytes, 0, S::kMaxBufferBytes,
                          "Bytes buffered in memory before a write to the kernel. 0 writes "

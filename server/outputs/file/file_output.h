@@ -54,7 +54,7 @@ struct FileOutputConfig {
   static constexpr absl::Duration kMaxFlushInterval = absl::Hours(1);
 
   std::string path;
-  Format format = Format::kJson;
+  EncodingId format = kJsonEncoding;
   uint64_t buffer_bytes = 256 * 1024;
   absl::Duration flush_interval = absl::Seconds(1);
 

@@ -86,10 +86,7 @@ absl::Status ForwardOutput::Write(OutputBatch& batch, Level min_level) {
   std::vector<v1::LogRecord> records;
   records.reserve(batch.CountAtLeast(min_level));
   for (const v1::LogRecord& record : batch.records().records()) {
-    // Ingest rejected levels outside the enum; LEVEL_UNSPECIFIED is INFO.
-    if (LevelFromProto(record.level()).value_or(Level::kInfo) >= min_level) {
-      records.push_back(record);
-    }
+    if (RecordLevel(record) >= min_level) records.push_back(record);
   }
   if (records.empty()) return absl::OkStatus();
   const size_t count = records.size();

@@ -41,7 +41,7 @@ TEST(ConsoleOutputConfigTest, DefaultsToTextOnStdout) {
   absl::StatusOr<ConsoleOutputConfig> config =
       ConsoleOutputConfig::Parse(YAML::Load("{type: console}"), "outputs[0]");
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->format, Format::kText);
+  EXPECT_EQ(config->format, kTextEncoding);
   EXPECT_EQ(config->stream, ConsoleOutputConfig::Stream::kStdout);
 }
 
@@ -49,7 +49,7 @@ TEST(ConsoleOutputConfigTest, ReadsFormatAndStream) {
   absl::StatusOr<ConsoleOutputConfig> config = ConsoleOutputConfig::Parse(
       YAML::Load("{type: console, format: json, stream: stderr}"), "outputs[0]");
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->format, Format::kJson);
+  EXPECT_EQ(config->format, kJsonEncoding);
   EXPECT_EQ(config->stream, ConsoleOutputConfig::Stream::kStderr);
 }
 
@@ -79,7 +79,7 @@ TEST(ConsoleOutputConfigTest, RejectsAnUnknownKey) {
 
 TEST(ConsoleOutputTest, WritesTheLinesAtOrAboveTheLevelToItsStream) {
   Pipe pipe;
-  ConsoleOutput output("console/test", Format::kText, pipe.write_fd());
+  ConsoleOutput output("console/test", kTextEncoding, pipe.write_fd());
   ASSERT_TRUE(output.Start().ok());
   FakeOutputBatch batch;
   batch.Add(Level::kDebug, "hidden").Add(Level::kWarn, "careful").Add(Level::kError, "broken");
@@ -90,7 +90,7 @@ TEST(ConsoleOutputTest, WritesTheLinesAtOrAboveTheLevelToItsStream) {
 
 TEST(ConsoleOutputTest, WritesJsonWhenConfiguredSo) {
   Pipe pipe;
-  ConsoleOutput output("console/test", Format::kJson, pipe.write_fd());
+  ConsoleOutput output("console/test", kJsonEncoding, pipe.write_fd());
   ASSERT_TRUE(output.Start().ok());
   FakeOutputBatch batch;
   batch.Add(Level::kInfo, "hello");
@@ -101,7 +101,7 @@ TEST(ConsoleOutputTest, WritesJsonWhenConfiguredSo) {
 
 TEST(ConsoleOutputTest, AFailingStreamIsReportedWithTheOutputId) {
   // Not a descriptor: EBADF, which no retry cures.
-  ConsoleOutput output("console/test", Format::kText, -1);
+  ConsoleOutput output("console/test", kTextEncoding, -1);
   ASSERT_TRUE(output.Start().ok());
   FakeOutputBatch batch;
   batch.Add(Level::kInfo, "lost");

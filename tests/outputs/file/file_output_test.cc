@@ -21,7 +21,7 @@ absl::StatusOr<FileOutputConfig> Parse(const std::string& yaml) {
 FileOutputConfig Config(const std::string& path, uint64_t buffer_bytes = 1 << 20) {
   FileOutputConfig config;
   config.path = path;
-  config.format = Format::kText;
+  config.format = kTextEncoding;
   config.buffer_bytes = buffer_bytes;
   config.flush_interval = absl::Hours(1);
   return config;
@@ -54,7 +54,7 @@ TEST(FileOutputConfigTest, DefaultsToJsonWithAQuarterMebibyteBufferFlushedEveryS
   absl::StatusOr<FileOutputConfig> config = Parse("{type: file, path: /tmp/x.log}");
   ASSERT_TRUE(config.ok()) << config.status();
   EXPECT_EQ(config->path, "/tmp/x.log");
-  EXPECT_EQ(config->format, Format::kJson);
+  EXPECT_EQ(config->format, kJsonEncoding);
   EXPECT_EQ(config->buffer_bytes, 262144u);
   EXPECT_EQ(config->flush_interval, absl::Seconds(1));
 }
@@ -63,7 +63,7 @@ TEST(FileOutputConfigTest, ReadsEveryKey) {
   absl::StatusOr<FileOutputConfig> config =
       Parse("{type: file, path: a.log, format: text, buffer_bytes: 0, flush_interval: 250ms}");
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(config->format, Format::kText);
+  EXPECT_EQ(config->format, kTextEncoding);
   EXPECT_EQ(config->buffer_bytes, 0u);
   EXPECT_EQ(config->flush_interval, absl::Milliseconds(250));
 }
