@@ -16,8 +16,6 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
-#include "grpcpp/server_context.h"
-#include "grpcpp/support/status.h"
 #include "server/common/ledger.h"
 #include "server/config/config.h"
 #include "server/ingest/ingest_metrics.h"
