@@ -9,10 +9,10 @@
 
 #include "benchmark/benchmark.h"
 #include "server/common/record_batch.h"
-#include "server/pipeline/pipeline_config.h"
 #include "server/outputs/encoding_registry.h"
 #include "server/pipeline/field_composer.h"
 #include "server/pipeline/formatted_batch.h"
+#include "server/pipeline/pipeline_config.h"
 #include "server/pipeline/record_formatter.h"
 
 namespace sluice::bench {

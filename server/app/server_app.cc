@@ -125,7 +125,8 @@ absl::Status ServerApp::StartAll() {
   std::vector<pipeline::Pipeline::Destination> destinations;
   std::vector<std::string> output_ids;
   for (const config::OutputConfig& output_config : config_.outputs) {
-    absl::StatusOr<std::unique_ptr<outputs::Output>> output = registry.Create(output_config, encodings);
+    absl::StatusOr<std::unique_ptr<outputs::Output>> output =
+        registry.Create(output_config, encodings);
     if (!output.ok()) return output.status();
     output_ids.push_back(output_config.id());
     destinations.push_back({std::move(*output), output_config.level});

@@ -22,10 +22,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/common/delivery.h"
-#include "sluice/level.h"
 #include "server/config/yaml_reader.h"
 #include "server/pipeline/pipeline_config.h"
 #include "server/scheduler/scheduler_config.h"
+#include "sluice/level.h"
 #include "yaml-cpp/yaml.h"
 
 namespace sluice::config {

@@ -32,8 +32,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
-#include "sluice/level.h"
 #include "server/config/key_doc.h"
+#include "sluice/level.h"
 #include "yaml-cpp/yaml.h"
 
 namespace sluice::config {

@@ -19,7 +19,7 @@ grpc::Status IngestCall::Open() {
     return DrainingStatus(call_);
   }
   StreamRefusal refusal;
-  slot_ = context_.streams.TryOpen(call_.peer(), refusal);
+  slot_ = context_.streams->TryOpen(call_.peer(), refusal);
   switch (refusal) {
     case StreamRefusal::kNone:
       return grpc::Status::OK;

@@ -33,7 +33,7 @@ StreamSlot StreamLimiter::TryOpen(absl::string_view peer, StreamRefusal& refusal
   ++of_host;
   ++open_;
   refusal = StreamRefusal::kNone;
-  return StreamSlot(this, std::move(host));
+  return StreamSlot(shared_from_this(), std::move(host));
 }
 
 void StreamLimiter::Close(const std::string& host) {

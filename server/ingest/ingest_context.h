@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -44,12 +45,15 @@ class StreamLimiter;
 // One ingest call counted against ingest.max_concurrent_streams and
 // ingest.max_streams_per_peer; counted out when destroyed. Move-only. A reactor keeps its
 // slot as a member, so the slot is freed with the reactor whatever ended the call (a
-// refusal, a parse failure, a failed allocation, the client going away).
+// refusal, a parse failure, a failed allocation, the client going away). The slot shares
+// ownership of its limiter: a reactor can outlive the server's teardown (a cancelled
+// alarm's callback, a parked batch released with the scheduler), and its slot must still
+// find the limiter then.
 class StreamSlot {
  public:
   StreamSlot() = default;
   StreamSlot(StreamSlot&& other) noexcept
-      : limiter_(std::exchange(other.limiter_, nullptr)), peer_(std::move(other.peer_)) {}
+      : limiter_(std::move(other.limiter_)), peer_(std::move(other.peer_)) {}
   StreamSlot& operator=(StreamSlot&& other) noexcept {
     std::swap(limiter_, other.limiter_);
     std::swap(peer_, other.peer_);
@@ -61,16 +65,17 @@ class StreamSlot {
 
  private:
   friend class StreamLimiter;
-  StreamSlot(StreamLimiter* limiter, std::string peer)
-      : limiter_(limiter), peer_(std::move(peer)) {}
+  StreamSlot(std::shared_ptr<StreamLimiter> limiter, std::string peer)
+      : limiter_(std::move(limiter)), peer_(std::move(peer)) {}
 
-  StreamLimiter* limiter_ = nullptr;
+  std::shared_ptr<StreamLimiter> limiter_;
   std::string peer_;
 };
 
 // Counts open ingest calls, server-wide and per peer (client IP address). Opening and
-// closing a call take a lock; the messages of a call never do.
-class StreamLimiter {
+// closing a call take a lock; the messages of a call never do. Owned by shared_ptr (see
+// StreamSlot).
+class StreamLimiter : public std::enable_shared_from_this<StreamLimiter> {
  public:
   StreamLimiter(uint32_t max_streams, uint32_t max_streams_per_peer)
       : max_streams_(max_streams), max_streams_per_peer_(max_streams_per_peer) {}
@@ -110,7 +115,8 @@ struct IngestContext {
   uint64_t NextStreamId() { return next_stream_id.fetch_add(1, std::memory_order_relaxed); }
 
   std::atomic<uint64_t> next_stream_id{1};
-  StreamLimiter streams{config.max_concurrent_streams, config.max_streams_per_peer};
+  const std::shared_ptr<StreamLimiter> streams =
+      std::make_shared<StreamLimiter>(config.max_concurrent_streams, config.max_streams_per_peer);
 };
 
 }  // namespace sluice::ingest

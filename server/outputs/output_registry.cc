@@ -18,8 +18,8 @@ void OutputRegistry::Register(std::unique_ptr<OutputFactory>&& factory) {
   }
 }
 
-absl::StatusOr<std::unique_ptr<Output>> OutputRegistry::Create(
-    const config::OutputConfig& config, EncodingRegistry& encodings) const {
+absl::StatusOr<std::unique_ptr<Output>> OutputRegistry::Create(const config::OutputConfig& config,
+                                                               EncodingRegistry& encodings) const {
   const OutputFactory* type = factory(config.type);
   if (type == nullptr) {
     return config::KeyError(config::ChildPath(config.key_path, "type"),

@@ -441,13 +441,13 @@ TEST(LogServiceTest, CallsOverMaxConcurrentStreamsAreRefusedUntilOneCloses) {
     EXPECT_FALSE(third->Read(&ack));
     EXPECT_EQ(third->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   }
-  EXPECT_EQ(fixture.context().streams.open_streams(), 2u);
+  EXPECT_EQ(fixture.context().streams->open_streams(), 2u);
 
   first->WritesDone();
   EXPECT_FALSE(first->Read(&ack));
   ASSERT_TRUE(first->Finish().ok());
   // The server counts the stream out in its OnDone, just after the client saw the status.
-  ASSERT_TRUE(Eventually([&] { return fixture.context().streams.open_streams() == 1; }));
+  ASSERT_TRUE(Eventually([&] { return fixture.context().streams->open_streams() == 1; }));
   grpc::ClientContext context;
   v1::PushSummary summary;
   auto writer = fixture.stub().Push(&context, &summary);
@@ -459,7 +459,7 @@ TEST(LogServiceTest, CallsOverMaxConcurrentStreamsAreRefusedUntilOneCloses) {
   second->WritesDone();
   EXPECT_FALSE(second->Read(&ack));
   EXPECT_TRUE(second->Finish().ok());
-  EXPECT_TRUE(Eventually([&] { return fixture.context().streams.open_streams() == 0; }));
+  EXPECT_TRUE(Eventually([&] { return fixture.context().streams->open_streams() == 0; }));
 }
 
 }  // namespace

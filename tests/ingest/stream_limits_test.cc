@@ -62,7 +62,9 @@ TEST(StreamLimiterTest, PeerHostDropsThePort) {
 }
 
 TEST(StreamLimiterTest, EachPeerGetsItsOwnShareOfTheServerLimit) {
-  StreamLimiter limiter(/*max_streams=*/3, /*max_streams_per_peer=*/2);
+  const auto shared = std::make_shared<StreamLimiter>(/*max_streams=*/3,
+                                                      /*max_streams_per_peer=*/2);
+  StreamLimiter& limiter = *shared;
   StreamRefusal refusal;
   StreamSlot a1 = limiter.TryOpen("ipv4:10.0.0.1:1000", refusal);
   StreamSlot a2 = limiter.TryOpen("ipv4:10.0.0.1:1001", refusal);
@@ -81,6 +83,20 @@ TEST(StreamLimiterTest, EachPeerGetsItsOwnShareOfTheServerLimit) {
   EXPECT_EQ(limiter.open_streams(), 2u);
   EXPECT_TRUE(limiter.TryOpen("ipv4:10.0.0.1:1003", refusal).held());
   EXPECT_EQ(limiter.open_streams(), 2u);  // the temporary slot was freed again
+}
+
+TEST(StreamLimiterTest, ASlotKeepsItsLimiterAliveUntilItCloses) {
+  // A reactor may be deleted after the server's ingest context is gone (a cancelled
+  // alarm's callback, a parked batch released with the scheduler); its slot still closes.
+  auto limiter = std::make_shared<StreamLimiter>(/*max_streams=*/2, /*max_streams_per_peer=*/2);
+  const std::weak_ptr<StreamLimiter> watch = limiter;
+  StreamRefusal refusal;
+  StreamSlot slot = limiter->TryOpen("ipv4:127.0.0.1:1000", refusal);
+  ASSERT_TRUE(slot.held());
+  limiter.reset();
+  EXPECT_FALSE(watch.expired());
+  slot = StreamSlot();
+  EXPECT_TRUE(watch.expired());
 }
 
 TEST(LogServiceLimitsTest, OnePeerCannotTakeEveryStream) {
@@ -111,14 +127,14 @@ TEST(LogServiceLimitsTest, OnePeerCannotTakeEveryStream) {
   EXPECT_EQ(CounterValue(fixture.registry(), "sluice_ingest_calls_refused_total", "reason",
                          "too_many_peer_streams"),
             1);
-  EXPECT_EQ(fixture.context().streams.open_streams(), 2u);
+  EXPECT_EQ(fixture.context().streams->open_streams(), 2u);
 
   for (auto* stream : {first.get(), second.get()}) {
     stream->WritesDone();
     EXPECT_FALSE(stream->Read(&ack));
     EXPECT_TRUE(stream->Finish().ok());
   }
-  EXPECT_TRUE(Eventually([&] { return fixture.context().streams.open_streams() == 0; }));
+  EXPECT_TRUE(Eventually([&] { return fixture.context().streams->open_streams() == 0; }));
 }
 
 TEST(LogServiceLimitsTest, DrainingRefusalCarriesRetryInfoForOtlpStyleClients) {
@@ -158,7 +174,7 @@ TEST(LogServiceLimitsTest, IdlePushBatchesStreamGetsItsOwedAcksThenUnavailable) 
   const grpc::Status status = stream->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_THAT(status.error_message(), HasSubstr("ingest.stream_idle_timeout"));
-  EXPECT_TRUE(Eventually([&] { return fixture.context().streams.open_streams() == 0; }));
+  EXPECT_TRUE(Eventually([&] { return fixture.context().streams->open_streams() == 0; }));
 }
 
 TEST(LogServiceLimitsTest, ABusyStreamIsNotIdle) {
@@ -201,7 +217,7 @@ TEST(LogServiceLimitsTest, IdlePushStreamEndsWithItsSummary) {
   EXPECT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(summary.received(), 1u);
   EXPECT_EQ(summary.accepted(), 1u);
-  EXPECT_TRUE(Eventually([&] { return fixture.context().streams.open_streams() == 0; }));
+  EXPECT_TRUE(Eventually([&] { return fixture.context().streams->open_streams() == 0; }));
 }
 
 class CountedReactor : public ReactorLifetime {
@@ -274,7 +290,7 @@ TEST(ReactorLifetimeTest, ShortAndCancelledCallsNeverOutliveTheirReactors) {
   for (std::thread& client : clients) client.join();
   EXPECT_EQ(calls, kThreads * kCallsPerThread);
   // Every call, however it ended, gave its stream slot back.
-  EXPECT_TRUE(Eventually([&] { return fixture.context().streams.open_streams() == 0; }));
+  EXPECT_TRUE(Eventually([&] { return fixture.context().streams->open_streams() == 0; }));
 }
 
 }  // namespace

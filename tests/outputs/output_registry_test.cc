@@ -72,9 +72,8 @@ TEST_F(OutputRegistryTest, UnknownKeyIsAnErrorNamingItsPathAndTheKnownKeys) {
 }
 
 TEST_F(OutputRegistryTest, CreatesAnOutputWithTheIdOfItsConfig) {
-  absl::StatusOr<std::unique_ptr<Output>> output =
-      BuiltinRegistry().Create(OutputConfigFromYaml("{type: null, name: sink, level: warn}"),
-                               encodings_);
+  absl::StatusOr<std::unique_ptr<Output>> output = BuiltinRegistry().Create(
+      OutputConfigFromYaml("{type: null, name: sink, level: warn}"), encodings_);
   ASSERT_TRUE(output.ok()) << output.status();
   EXPECT_EQ((*output)->id(), "null/sink");
 }

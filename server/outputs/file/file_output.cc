@@ -24,7 +24,7 @@ const config::KeyTable<FileOutputConfig>& Keys() {
                         "created."),
       config::ChoiceKey<S, EncodingId>("format", &S::format,
                                        {{"json", kJsonEncoding}, {"text", kTextEncoding}},
-                                   "Line encoding."),
+                                       "Line encoding."),
       config::IntegerKey("buffer_bytes", &S::buffer_bytes, 0, S::kMaxBufferBytes,
                          "Bytes buffered in memory before a write to the kernel. 0 writes "
                          "every batch straight away."),
