@@ -31,7 +31,8 @@ TEST(ConfigReferenceTest, DocsConfigMdMatchesTheKeyTables) {
   EXPECT_TRUE(*updated == text.str())
       << "docs/CONFIG.md does not match the key tables (a key was added, removed or changed). "
          "Regenerate its reference blocks:\n"
-         "  cmake --build build --target config_reference && build/bin/config_reference "
+         "  cmake --build build-test --target config_reference && "
+         "build-test/bin/config_reference "
          "docs/CONFIG.md";
 }
 
