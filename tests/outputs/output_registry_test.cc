@@ -126,7 +126,7 @@ TEST_F(OutputRegistryTest, EveryFactoryDocumentsItsKeysWithoutTheCommonOnes) {
   for (const std::string& type : registry.types()) {
     for (const config::KeyDoc& key : registry.factory(type)->keys()) {
       EXPECT_FALSE(key.description.empty()) << type << "." << key.name;
-      EXPECT_THAT(kCommonOutputKeys, Not(Contains(key.name))) << type;
+      EXPECT_THAT(kCommonOutputKeys, Not(Contains(absl::string_view(key.name)))) << type;
     }
   }
 }
