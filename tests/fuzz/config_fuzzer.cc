@@ -10,6 +10,7 @@
 #include "absl/strings/string_view.h"
 #include "server/config/config.h"
 #include "server/outputs/builtin_outputs.h"
+#include "server/outputs/encoding_registry.h"
 #include "server/outputs/output_registry.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -22,10 +23,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<sluice::config::Config> config =
       sluice::config::ParseConfig(absl::string_view(reinterpret_cast<const char*>(data), size));
   if (!config.ok()) return 0;
+  sluice::outputs::EncodingRegistry encodings;
   for (const sluice::config::OutputConfig& output : config->outputs) {
     // Each block on its own, so that every factory's validation runs, not only the
     // first failing one's.
-    absl::StatusOr<std::unique_ptr<sluice::outputs::Output>> created = registry->Create(output);
+    absl::StatusOr<std::unique_ptr<sluice::outputs::Output>> created =
+        registry->Create(output, encodings);
     (void)created;
   }
   return 0;
