@@ -5,15 +5,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
@@ -39,7 +41,7 @@ class FakeLogService final : public v1::LogService::Service {
                            grpc::ServerReaderWriter<v1::PushAck, v1::LogBatch>* stream) override {
     int stream_index;
     {
-      absl::MutexLock lock(&mu_);
+      std::unique_lock lock(mu_);
       stream_index = streams_++;
       batches_by_stream_.push_back(0);
       stream_starts_.push_back(absl::Now());
@@ -49,7 +51,7 @@ class FakeLogService final : public v1::LogService::Service {
       v1::PushAck ack;
       ack.set_sequence(batch.sequence());
       {
-        absl::MutexLock lock(&mu_);
+        std::unique_lock lock(mu_);
         for (const v1::LogRecord& record : batch.records()) {
           received_.push_back(record);
           if (record.level() == v1::LEVEL_DEBUG) {
@@ -60,6 +62,7 @@ class FakeLogService final : public v1::LogService::Service {
         }
         sequences_.push_back(batch.sequence());
         ++batches_by_stream_[stream_index];
+        changed_.notify_all();
         if (fail_first_stream_ && stream_index == 0) {
           return grpc::Status(grpc::StatusCode::UNAVAILABLE, "injected failure");
         }
@@ -72,10 +75,11 @@ class FakeLogService final : public v1::LogService::Service {
           context->AddTrailingMetadata("grpc-retry-pushback-ms", "300");
           return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "injected overload");
         }
-        auto may_ack = [this, context]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        // A cancelled call is not notified: the wait looks again every second.
+        while (!changed_.wait_for(lock, std::chrono::seconds(1), [this, context] {
           return !hold_acks_ || context->IsCancelled();
-        };
-        while (!may_ack()) mu_.AwaitWithTimeout(absl::Condition(&may_ack), absl::Seconds(1));
+        })) {
+        }
         acked_records_ += batch.records_size();
       }
       if (!stream->Write(ack)) break;
@@ -84,61 +88,64 @@ class FakeLogService final : public v1::LogService::Service {
   }
 
   void HoldAcks(bool hold) {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock lock(mu_);
     hold_acks_ = hold;
+    changed_.notify_all();
   }
 
   void FailFirstStream() {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock lock(mu_);
     fail_first_stream_ = true;
   }
 
   void OverloadFirstStream() {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock lock(mu_);
     overload_first_stream_ = true;
   }
 
   std::vector<absl::Time> stream_starts() {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock lock(mu_);
     return stream_starts_;
   }
 
   // Waits until at least `count` records arrived; false after kWait.
   bool AwaitReceived(size_t count) {
-    absl::MutexLock lock(&mu_);
-    auto enough = [this, count]()
-                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return received_.size() >= count; };
-    return mu_.AwaitWithTimeout(absl::Condition(&enough), kWait);
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, absl::ToChronoNanoseconds(kWait),
+                             [this, count] { return received_.size() >= count; });
   }
 
   std::vector<v1::LogRecord> received() {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock lock(mu_);
     return received_;
   }
 
   std::vector<uint64_t> sequences() {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock lock(mu_);
     return sequences_;
   }
 
   size_t acked_records() {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock lock(mu_);
     return acked_records_;
   }
 
   int streams() {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock lock(mu_);
     return streams_;
   }
 
   // How many batches each stream carried, in the order the streams began.
   std::vector<int> batches_by_stream() {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock lock(mu_);
     return batches_by_stream_;
   }
 
  private:
-  absl::Mutex mu_;
+  // std::mutex, not absl::Mutex, so that ThreadSanitizer sees the locking.
+  std::mutex mu_;
+  // Records arrived, or hold_acks_ changed.
+  std::condition_variable changed_;
   std::vector<v1::LogRecord> received_ ABSL_GUARDED_BY(mu_);
   std::vector<uint64_t> sequences_ ABSL_GUARDED_BY(mu_);
   size_t acked_records_ ABSL_GUARDED_BY(mu_) = 0;
