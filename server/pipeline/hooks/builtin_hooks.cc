@@ -4,6 +4,7 @@
 
 #include "server/pipeline/hooks/drop_hook.h"
 #include "server/pipeline/hooks/field_hooks.h"
+#include "server/pipeline/hooks/redact_hook.h"
 
 namespace sluice::pipeline::hooks {
 
@@ -12,6 +13,7 @@ void RegisterBuiltinHooks(HookRegistry& registry) {
   registry.Register(std::make_unique<DropHookFactory>());
   registry.Register(std::make_unique<SelectFieldsHookFactory>(/*keep=*/false));
   registry.Register(std::make_unique<SelectFieldsHookFactory>(/*keep=*/true));
+  registry.Register(std::make_unique<RedactHookFactory>());
   registry.Register(std::make_unique<RenameHookFactory>());
 }
 

@@ -85,7 +85,8 @@ TEST(HookConfigTest, AnUnknownPostTypeListsThePostTypes) {
   const absl::Status status = CreateError("hooks: {post: [{type: redcat}]}");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr("hooks.post[0].type: unknown hook type \"redcat\""));
-  EXPECT_THAT(status.message(), HasSubstr("add_fields, drop, drop_fields, keep_fields, rename"));
+  EXPECT_THAT(status.message(),
+              HasSubstr("add_fields, drop, drop_fields, keep_fields, redact, rename"));
 }
 
 TEST(HookConfigTest, PreAcceptsAnEmptyListAndRefusesEntriesUntilItHasTypes) {
@@ -237,6 +238,45 @@ TEST(DropHookTest, DropsByFieldEqualsUsingTheLastFieldWithTheKeyAndNeedsEveryCon
   log.set_level(v1::LEVEL_INFO);
   AddString(log, "path", "/checkout");
   EXPECT_EQ(Verdict(*hook, log), Hook::Verdict::kKeep);
+}
+
+TEST(RedactHookTest, ReplacesEveryMatchInTheMessageAndTheChosenStringFieldsOnly) {
+  std::unique_ptr<Hook> hook = CreateOne(
+      "{type: redact, fields: [message, auth], patterns: ['\\d{4}-\\d{4}', 'Bearer \\S+'], "
+      "replacement: '[X\\1]'}");
+  ASSERT_NE(hook, nullptr);
+  v1::LogRecord log;
+  log.set_message("cards 1234-5678 and 8765-4321");
+  AddString(log, "auth", "Bearer abc.def");
+  AddString(log, "note", "1234-5678");
+  HookRecord record(log);
+  EXPECT_EQ(hook->OnRecord(record), Hook::Verdict::kKeep);
+  EXPECT_EQ(log.message(), "cards [X\\1] and [X\\1]");
+  EXPECT_EQ(log.fields(0).string_value(), "[X\\1]");
+  EXPECT_EQ(log.fields(1).string_value(), "1234-5678");
+}
+
+TEST(RedactHookTest, AnInvalidPatternIsRefusedWithItsPath) {
+  EXPECT_THAT(CreateError("hooks: {post: [{type: redact, fields: [message], patterns: [ok, '(']}]}")
+                  .message(),
+              HasSubstr("hooks.post[0].patterns[1]: not a valid RE2 expression"));
+}
+
+// (a+)+$ against "aaa...ab" takes exponential time with a backtracking engine such as
+// std::regex (2^40 paths here); RE2 answers in time linear in the input, so this finishes
+// at once instead of never.
+TEST(RedactHookTest, AHostilePatternStaysLinear) {
+  std::unique_ptr<Hook> hook =
+      CreateOne("{type: redact, fields: [message], patterns: ['(a+)+$'], replacement: X}");
+  ASSERT_NE(hook, nullptr);
+  v1::LogRecord log;
+  log.set_message(std::string(40, 'a') + "b");
+  HookRecord record(log);
+  hook->OnRecord(record);
+  EXPECT_EQ(log.message(), std::string(40, 'a') + "b");
+  log.set_message(std::string(100000, 'a'));
+  hook->OnRecord(record);
+  EXPECT_EQ(log.message(), "X");
 }
 
 // Fails on records whose message is "bad", leaving them as they were.
