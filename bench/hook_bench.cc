@@ -80,6 +80,10 @@ BENCHMARK_CAPTURE(BM_Hooks, keep_fields,
                   std::string("hooks: {post: [{type: keep_fields, fields: [user, attempt]}]}"));
 BENCHMARK_CAPTURE(BM_Hooks, drop_debug,
                   std::string("hooks: {post: [{type: drop, level_at_most: debug}]}"));
+BENCHMARK_CAPTURE(BM_Hooks, redact,
+                  std::string("hooks: {post: [{type: redact, fields: [message, user], patterns: "
+                              "['\\d{4}-\\d{4}-\\d{4}-\\d{4}', "
+                              "'[a-z]+@[a-z]+\\.[a-z]+']}]}"));
 BENCHMARK_CAPTURE(BM_Hooks, chain,
                   std::string("hooks: {post: [{type: add_fields, fields: {dc: eu-1, team: pay}}, "
                               "{type: rename, fields: {user: user_id}}, "

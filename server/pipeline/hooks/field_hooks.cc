@@ -161,10 +161,9 @@ absl::StatusOr<std::unique_ptr<Hook>> RenameHookFactory::Create(
     return status;
   }
   for (const auto& [from, to] : parsed.fields) {
-    if (to.empty()) {
-      return NoHook(config::KeyError(
-          config::ChildPath(config::ChildPath(config_path, "fields"), from), "must not be empty"));
-    }
+    const std::string path = config::ChildPath(config::ChildPath(config_path, "fields"), from);
+    if (to.empty()) return NoHook(config::KeyError(path, "must not be empty"));
+    if (to == from) return NoHook(config::KeyError(path, "renames the field to itself"));
   }
   return std::make_unique<RenameHook>(std::move(id), std::move(parsed.fields));
 }

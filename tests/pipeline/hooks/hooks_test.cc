@@ -168,6 +168,11 @@ TEST(RenameHookTest, MovesTheFieldIntoThePostHookLayerAndLeavesAbsentOnesAlone) 
               ElementsAre(Pair("user_id", "stale/a"), Pair("path", "//a"), Pair("user_id", "7/p")));
 }
 
+TEST(RenameHookTest, RenamingAFieldToItselfIsRefused) {
+  EXPECT_THAT(CreateError("hooks: {post: [{type: rename, fields: {a: a}}]}").message(),
+              HasSubstr("hooks.post[0].fields.a: renames the field to itself"));
+}
+
 TEST(SelectFieldsHookTest, DropFieldsRemovesTheListedOnesOfBothLayers) {
   std::unique_ptr<Hook> hook = CreateOne("{type: drop_fields, fields: [password, token]}");
   ASSERT_NE(hook, nullptr);
