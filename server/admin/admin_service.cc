@@ -40,6 +40,7 @@ void FillCounts(const LedgerCounts& counts, v1::Counts* out) {
   out->set_in_flight(counts.in_flight);
   out->set_dropped_overflow(counts.dropped_overflow);
   out->set_dropped_output_failed(counts.dropped_output_failed);
+  out->set_dropped_by_hook(counts.dropped_by_hook);
 }
 
 void FillDrain(const DrainResult& result, v1::DrainResponse* out) {

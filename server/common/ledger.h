@@ -1,9 +1,10 @@
 // Ledger: the server-wide record counts that must balance.
 //
-//   received = filtered + rejected + dropped + written + in_flight
+//   received = filtered + rejected + dropped + dropped_by_hook + written + in_flight
 //
 // Ingest adds received, filtered and rejected; the scheduler adds the records its overflow
-// policy drops; the pipeline adds, per batch, the records every output that should take
+// policy drops; the pipeline adds, per batch, the records a post-hook dropped on purpose
+// (dropped_by_hook, not a loss, so not part of dropped), the records every output that should take
 // them took (written) and the records some such output failed to take (dropped, reason
 // output_failed). A record goes to exactly one outcome, however many outputs it is routed
 // to: it is written once every output whose level admits it took it (vacuously when no
@@ -33,6 +34,8 @@ struct LedgerCounts {
   uint64_t rejected = 0;
   // dropped_overflow + dropped_output_failed.
   uint64_t dropped = 0;
+  // Records a post-hook dropped (hooks.post, e.g. a `drop` hook): removed on purpose.
+  uint64_t dropped_by_hook = 0;
   uint64_t written = 0;
   // Queued, parked or being written now, as measured by the in-flight gauge (0 without one).
   uint64_t in_flight = 0;
@@ -53,6 +56,7 @@ class Ledger {
   void AddOutputFailed(uint64_t n) {
     dropped_output_failed_.fetch_add(n, std::memory_order_relaxed);
   }
+  void AddDroppedByHook(uint64_t n) { dropped_by_hook_.fetch_add(n, std::memory_order_relaxed); }
   void AddWritten(uint64_t n) { written_.fetch_add(n, std::memory_order_relaxed); }
 
   // Where Snapshot() reads in_flight from. Set once at start-up, before any Snapshot; the
@@ -69,6 +73,7 @@ class Ledger {
     counts.dropped_overflow = dropped_overflow_.load(std::memory_order_acquire);
     counts.dropped_output_failed = dropped_output_failed_.load(std::memory_order_acquire);
     counts.dropped = counts.dropped_overflow + counts.dropped_output_failed;
+    counts.dropped_by_hook = dropped_by_hook_.load(std::memory_order_acquire);
     counts.written = written_.load(std::memory_order_acquire);
     if (in_flight_gauge_) counts.in_flight = in_flight_gauge_();
     return counts;
@@ -80,6 +85,7 @@ class Ledger {
   std::atomic<uint64_t> rejected_{0};
   std::atomic<uint64_t> dropped_overflow_{0};
   std::atomic<uint64_t> dropped_output_failed_{0};
+  std::atomic<uint64_t> dropped_by_hook_{0};
   std::atomic<uint64_t> written_{0};
   std::function<uint64_t()> in_flight_gauge_;
 };

@@ -264,11 +264,12 @@ absl::Status CheckPipelineKeysDiffer(const PipelineConfig& pipeline) {
 
 bool IsNameChar(char c) { return absl::ascii_isalnum(c) || c == '_' || c == '-' || c == '.'; }
 
-// An output type or instance name: it becomes part of the output id and a metric label.
-Key<OutputConfig> OutputNameKey(absl::string_view name, std::string OutputConfig::*field,
-                                StringRule rule, absl::string_view description) {
-  Key<OutputConfig> key = StringKey(name, field, rule, description);
-  key.read = [field](const YAML::Node& value, const std::string& path, OutputConfig& out) {
+// An output's or hook's type or instance name: it becomes part of the id and a metric label.
+template <typename S>
+Key<S> NameKey(absl::string_view name, std::string S::*field, StringRule rule,
+               absl::string_view description) {
+  Key<S> key = StringKey(name, field, rule, description);
+  key.read = [field](const YAML::Node& value, const std::string& path, S& out) {
     if (absl::Status status = ReadString(value, path, out.*field); !status.ok()) return status;
     const std::string& text = out.*field;
     if (text.empty() || !std::all_of(text.begin(), text.end(), IsNameChar)) {
@@ -285,13 +286,12 @@ Key<OutputConfig> OutputNameKey(absl::string_view name, std::string OutputConfig
 const KeyTable<OutputConfig>& OutputCommonKeys() {
   using S = OutputConfig;
   static const KeyTable<S>* const table = new KeyTable<S>{
-      OutputNameKey("type", &S::type, StringRule::kRequired,
-                    "Which output: one of the types below."),
+      NameKey<S>("type", &S::type, StringRule::kRequired, "Which output: one of the types below."),
       WithDefaultText(
-          OutputNameKey("name", &S::name, StringRule::kNonEmpty,
-                        "Instance name. The output id is `type/name` (e.g. `file/audit`); it must "
-                        "be unique and labels the output's metrics. Letters, digits, `_`, `-`, "
-                        "`.`."),
+          NameKey<S>("name", &S::name, StringRule::kNonEmpty,
+                     "Instance name. The output id is `type/name` (e.g. `file/audit`); it must "
+                     "be unique and labels the output's metrics. Letters, digits, `_`, `-`, "
+                     "`.`."),
           "the type"),
       LevelKey("level", &S::level, "Records below this level are not sent to this output."),
   };
@@ -327,6 +327,65 @@ absl::Status ReadOutputs(const YAML::Node& node, const std::string& path,
   return absl::OkStatus();
 }
 
+// The keys every hook block has; the hook's factory reads the rest of the block.
+const KeyTable<HookConfig>& HookCommonKeys() {
+  using S = HookConfig;
+  static const KeyTable<S>* const table = new KeyTable<S>{
+      NameKey<S>("type", &S::type, StringRule::kRequired,
+                 "Which hook: one of the hook types below."),
+      WithDefaultText(
+          NameKey<S>("name", &S::name, StringRule::kNonEmpty,
+                     "Instance name. The hook id is `type/name` (e.g. `drop/no-debug`); "
+                     "it must be unique in its list and labels the hook's metrics."),
+          "the type"),
+  };
+  return *table;
+}
+
+absl::Status ReadHooks(const YAML::Node& node, const std::string& path,
+                       std::vector<HookConfig>& out) {
+  if (!node.IsDefined() || node.IsNull()) return absl::OkStatus();
+  if (!node.IsSequence()) return ExpectedError(path, "a sequence of hook blocks", node);
+  std::set<std::string> ids;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string item_path = ItemPath(path, i);
+    if (!node[i].IsMap())
+      return ExpectedError(item_path, "a map with at least a `type` key", node[i]);
+    HookConfig hook;
+    if (absl::Status status = HookCommonKeys().ReadSome(node[i], item_path, hook); !status.ok()) {
+      return status;
+    }
+    if (hook.name.empty()) hook.name = hook.type;
+    hook.key_path = item_path;
+    hook.options = node[i];
+    if (!ids.insert(hook.id()).second) {
+      return KeyError(item_path, absl::StrCat("duplicate hook id \"", hook.id(),
+                                              "\"; give one of them a distinct `name`"));
+    }
+    out.push_back(std::move(hook));
+  }
+  return absl::OkStatus();
+}
+
+const KeyTable<HooksConfig>& HooksKeys() {
+  static const KeyTable<HooksConfig>* const table = new KeyTable<HooksConfig>{
+      CustomKey<HooksConfig>({.name = "pre",
+                              .type = "list of hook blocks",
+                              .default_value = "`[]`",
+                              .description = "Hooks run on the ingest RPC, in order."},
+                             [](const YAML::Node& value, const std::string& path,
+                                HooksConfig& out) { return ReadHooks(value, path, out.pre); }),
+      CustomKey<HooksConfig>({.name = "post",
+                              .type = "list of hook blocks",
+                              .default_value = "`[]`",
+                              .description = "Hooks run on the workers before formatting, in "
+                                             "order."},
+                             [](const YAML::Node& value, const std::string& path,
+                                HooksConfig& out) { return ReadHooks(value, path, out.post); }),
+  };
+  return *table;
+}
+
 const KeyTable<ShutdownConfig>& ShutdownKeys() {
   static const KeyTable<ShutdownConfig>* const table = new KeyTable<ShutdownConfig>{
       DurationKey("drain_timeout", &ShutdownConfig::drain_timeout, absl::ZeroDuration(),
@@ -356,6 +415,7 @@ const KeyTable<Config>& RootKeys() {
       SectionKey("scheduler", &Config::scheduler, SchedulerKeys),
       SectionKey("levels", &Config::levels, LevelsKeys),
       SectionKey("pipeline", &Config::pipeline, PipelineKeys),
+      SectionKey("hooks", &Config::hooks, HooksKeys),
       CustomKey<Config>({.name = "outputs"},
                         [](const YAML::Node& value, const std::string& path, Config& out) {
                           return ReadOutputs(value, path, out.outputs);
@@ -447,6 +507,7 @@ std::vector<SectionDoc> ServerSectionDocs() {
   return {{"ingest", IngestKeys().docs()},        {"admin", AdminKeys().docs()},
           {"metrics", MetricsKeys().docs()},      {"scheduler", SchedulerKeys().docs()},
           {"levels", LevelsKeys().docs()},        {"pipeline", PipelineKeys().docs()},
+          {"hooks", HooksKeys().docs()},          {"hook_entries", HookCommonKeys().docs()},
           {"outputs", OutputCommonKeys().docs()}, {"shutdown", ShutdownKeys().docs()}};
 }
 

@@ -114,6 +114,27 @@ struct OutputConfig {
   std::string id() const { return type + "/" + name; }
 };
 
+// One entry of `hooks.pre` or `hooks.post`. `options` is the whole YAML block, checked by
+// the hook factory of `type` (server/pipeline/hooks/).
+struct HookConfig {
+  // Where the block is in the file ("hooks.post[1]").
+  std::string key_path;
+  std::string type;
+  // Instance name; the hook id is "type/name". Defaults to the type.
+  std::string name;
+  YAML::Node options;
+
+  std::string id() const { return type + "/" + name; }
+};
+
+// The `hooks` section: each list runs in its order.
+struct HooksConfig {
+  // On the ingest RPC (phase 2).
+  std::vector<HookConfig> pre;
+  // On the workers (phase 3).
+  std::vector<HookConfig> post;
+};
+
 struct ShutdownConfig {
   // How long SIGTERM/SIGINT and Shutdown wait for the channels to empty.
   absl::Duration drain_timeout = absl::Seconds(30);
@@ -126,6 +147,7 @@ struct Config {
   scheduler::SchedulerConfig scheduler;
   LevelsConfig levels;
   pipeline::PipelineConfig pipeline;
+  HooksConfig hooks;
   std::vector<OutputConfig> outputs;
   ShutdownConfig shutdown;
 };
@@ -147,8 +169,8 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path);
 absl::Status ApplyOverrides(const Overrides& overrides, Config& config);
 
 // The key tables of the server's sections, in the order docs/CONFIG.md lists them:
-// ingest, admin, metrics, scheduler, levels, pipeline, outputs (the keys every output
-// block has), shutdown.
+// ingest, admin, metrics, scheduler, levels, pipeline, hooks, hook_entries (the keys every
+// hook block has), outputs (the keys every output block has), shutdown.
 std::vector<SectionDoc> ServerSectionDocs();
 
 }  // namespace sluice::config

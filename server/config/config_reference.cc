@@ -26,11 +26,23 @@ std::string RenderKeyTable(const std::vector<KeyDoc>& keys) {
 }
 
 std::vector<std::pair<std::string, std::string>> ReferenceBlocks(
-    const outputs::OutputRegistry& registry) {
+    const outputs::OutputRegistry& registry, const pipeline::hooks::HookRegistry& hooks) {
   std::vector<std::pair<std::string, std::string>> blocks;
   for (const SectionDoc& section : ServerSectionDocs()) {
     blocks.emplace_back(section.name, RenderKeyTable(section.keys));
   }
+  std::string hook_types;
+  for (const pipeline::hooks::HookPhase phase :
+       {pipeline::hooks::HookPhase::kPre, pipeline::hooks::HookPhase::kPost}) {
+    for (const std::string& type : hooks.types(phase)) {
+      const pipeline::hooks::HookFactory& factory = *hooks.factory(type);
+      absl::StrAppend(&hook_types, hook_types.empty() ? "" : "\n", "#### `type: ", type, "` (",
+                      phase == pipeline::hooks::HookPhase::kPre ? "pre" : "post", ")\n\n",
+                      RenderKeyTable(factory.keys()), "\nExample: `", factory.example_config(),
+                      "`\n");
+    }
+  }
+  blocks.emplace_back("hook_types", std::move(hook_types));
   std::string types;
   for (const std::string& type : registry.types()) {
     absl::StrAppend(&types, types.empty() ? "" : "\n", "#### `type: ", type, "`\n\n",

@@ -18,6 +18,7 @@
 #include "absl/strings/string_view.h"
 #include "server/config/key_doc.h"
 #include "server/outputs/output_registry.h"
+#include "server/pipeline/hooks/hook_registry.h"
 
 namespace sluice::config {
 
@@ -25,9 +26,10 @@ namespace sluice::config {
 std::string RenderKeyTable(const std::vector<KeyDoc>& keys);
 
 // Every generated block as (name, markdown): the server's sections under their names
-// (ServerSectionDocs), then "output_types": a heading and a table per type of `registry`.
+// (ServerSectionDocs), then "hook_types": a heading (with the phase) and a table per type
+// of `hooks`, then "output_types": a heading and a table per type of `registry`.
 std::vector<std::pair<std::string, std::string>> ReferenceBlocks(
-    const outputs::OutputRegistry& registry);
+    const outputs::OutputRegistry& registry, const pipeline::hooks::HookRegistry& hooks);
 
 // `document` with the text between each pair of markers replaced by its block. An
 // unknown block name, a marker without its end, or a block that has no markers in

@@ -10,11 +10,14 @@
 #include "absl/status/statusor.h"
 #include "server/config/config_reference.h"
 #include "server/outputs/builtin_outputs.h"
+#include "server/pipeline/hooks/builtin_hooks.h"
 
 int main(int argc, char** argv) {
   sluice::outputs::OutputRegistry registry;
   sluice::outputs::RegisterBuiltinOutputs(registry);
-  const auto blocks = sluice::config::ReferenceBlocks(registry);
+  sluice::pipeline::hooks::HookRegistry hooks;
+  sluice::pipeline::hooks::RegisterBuiltinHooks(hooks);
+  const auto blocks = sluice::config::ReferenceBlocks(registry, hooks);
   if (argc < 2) {
     for (const auto& [name, markdown] : blocks) {
       std::printf("<!-- %s -->\n%s\n", name.c_str(), markdown.c_str());

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
@@ -236,6 +239,35 @@ absl::Status ValidateListenAddress(absl::string_view address) {
     return invalid("the port must be a number from 0 to 65535");
   }
   return absl::OkStatus();
+}
+
+absl::Status ReadStringList(const YAML::Node& node, absl::string_view path,
+                            std::vector<std::string>& out) {
+  if (!node.IsDefined() || node.IsNull()) return absl::OkStatus();
+  if (!node.IsSequence()) return ExpectedError(path, "a sequence of strings", node);
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string item_path = ItemPath(path, i);
+    std::string item;
+    if (absl::Status status = ReadString(node[i], item_path, item); !status.ok()) return status;
+    if (item.empty()) return KeyError(item_path, "must not be empty");
+    out.push_back(std::move(item));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadStringMap(const YAML::Node& node, absl::string_view path,
+                           std::vector<std::pair<std::string, std::string>>& out) {
+  return ForEachEntry(node, path, "key",
+                      [&out](const std::string& key, const YAML::Node& value,
+                             const std::string& key_path) -> absl::Status {
+                        if (key.empty()) return KeyError(key_path, "the key must not be empty");
+                        std::string text;
+                        if (absl::Status status = ReadString(value, key_path, text); !status.ok()) {
+                          return status;
+                        }
+                        out.emplace_back(key, std::move(text));
+                        return absl::OkStatus();
+                      });
 }
 
 }  // namespace sluice::config

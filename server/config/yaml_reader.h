@@ -72,6 +72,12 @@ absl::Status ReadDuration(const YAML::Node& node, absl::string_view path, absl::
                           absl::Duration max, absl::Duration& out);
 absl::Status ReadLevel(const YAML::Node& node, absl::string_view path, Level& out);
 absl::Status ReadListenAddress(const YAML::Node& node, absl::string_view path, std::string& out);
+// A sequence of non-empty strings; an absent or empty node is an empty list.
+absl::Status ReadStringList(const YAML::Node& node, absl::string_view path,
+                            std::vector<std::string>& out);
+// A map of strings to strings, in file order; keys are non-empty and not repeated.
+absl::Status ReadStringMap(const YAML::Node& node, absl::string_view path,
+                           std::vector<std::pair<std::string, std::string>>& out);
 // `node` must be one of `keywords`; returns its index.
 absl::Status ReadKeyword(const YAML::Node& node, absl::string_view path,
                          absl::Span<const absl::string_view> keywords, size_t& index);
@@ -268,6 +274,46 @@ Key<S> ChoiceKey(absl::string_view name, T S::*field,
               return status;
             }
             out.*field = choices[index].second;
+            return absl::OkStatus();
+          }};
+}
+
+// A list of non-empty strings (`[a, b]`); `required` keys must be given and not empty.
+template <typename S>
+Key<S> StringListKey(absl::string_view name, std::vector<std::string> S::*field, bool required,
+                     absl::string_view description) {
+  return {.doc = {.name = std::string(name),
+                  .type = "list of strings",
+                  .default_value = required ? "required" : "`[]`",
+                  .description = std::string(description)},
+          .required = required,
+          .read = [field, required](const YAML::Node& value, const std::string& path, S& out) {
+            (out.*field).clear();
+            if (absl::Status status = ReadStringList(value, path, out.*field); !status.ok()) {
+              return status;
+            }
+            if (required && (out.*field).empty()) return KeyError(path, "must not be empty");
+            return absl::OkStatus();
+          }};
+}
+
+// A map of strings (`{a: x, b: y}`), in file order; `required` keys must be given and not
+// empty.
+template <typename S>
+Key<S> StringMapKey(absl::string_view name,
+                    std::vector<std::pair<std::string, std::string>> S::*field, bool required,
+                    absl::string_view description) {
+  return {.doc = {.name = std::string(name),
+                  .type = "map of strings",
+                  .default_value = required ? "required" : "`{}`",
+                  .description = std::string(description)},
+          .required = required,
+          .read = [field, required](const YAML::Node& value, const std::string& path, S& out) {
+            (out.*field).clear();
+            if (absl::Status status = ReadStringMap(value, path, out.*field); !status.ok()) {
+              return status;
+            }
+            if (required && (out.*field).empty()) return KeyError(path, "must not be empty");
             return absl::OkStatus();
           }};
 }

@@ -42,12 +42,15 @@ struct RecordKeys {
 enum class Layer : uint8_t {
   kBase,
   kAdHoc,
+  // Set or renamed by a post-hook on the worker (server/pipeline/hooks/).
+  kPostHook,
 };
 
 // One field of a composed record. A view: valid while the record and the composer live.
 struct ComposedField {
   absl::string_view key = {};
-  // The typed value of an ad-hoc field; null for a base field, whose value is `text`.
+  // The typed value of an ad-hoc or post-hook field; null for a base field, whose value is
+  // `text`.
   const v1::Field* field = nullptr;
   absl::string_view text = {};
   Layer layer = Layer::kBase;

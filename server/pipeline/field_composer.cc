@@ -28,23 +28,27 @@ FieldComposer::FieldComposer(const PipelineConfig& config)
   }
 }
 
-void FieldComposer::Compose(const v1::LogRecord& record,
-                            std::vector<outputs::ComposedField>* out) const {
+void FieldComposer::Compose(const v1::LogRecord& record, std::vector<outputs::ComposedField>* out,
+                            int adhoc_fields) const {
   out->clear();
   for (const auto& [key, value] : base_fields_) {
     if (IsRecordKey(key, record)) continue;
     out->push_back(outputs::ComposedField{key, nullptr, value, outputs::Layer::kBase});
   }
-  for (const v1::Field& field : record.fields()) {
+  for (int i = 0; i < record.fields_size(); ++i) {
+    const v1::Field& field = record.fields(i);
     if (IsRecordKey(field.key(), record)) continue;
-    Put(outputs::ComposedField{field.key(), &field, {}, outputs::Layer::kAdHoc}, out);
+    const outputs::Layer layer =
+        i < adhoc_fields ? outputs::Layer::kAdHoc : outputs::Layer::kPostHook;
+    Put(outputs::ComposedField{field.key(), &field, {}, layer}, out);
   }
 }
 
-outputs::ComposedRecord FieldComposer::ComposeRecord(
-    const v1::LogRecord& record, absl::Time received_at,
-    std::vector<outputs::ComposedField>* fields) const {
-  Compose(record, fields);
+outputs::ComposedRecord FieldComposer::ComposeRecord(const v1::LogRecord& record,
+                                                     absl::Time received_at,
+                                                     std::vector<outputs::ComposedField>* fields,
+                                                     int adhoc_fields) const {
+  Compose(record, fields, adhoc_fields);
   int64_t nanos = 0;
   if (record.time_unix_nano() == 0) {
     nanos = absl::ToUnixNanos(received_at);

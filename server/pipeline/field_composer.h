@@ -1,7 +1,11 @@
 // FieldComposer: decides which fields a record carries into the outputs, and in what
 // order, following DESIGN.md's override order (later wins):
 //
-//   base fields (config)  <  ad-hoc fields (the record's own `fields`)
+//   base fields (config)  <  ad-hoc fields (the record's own `fields`)  <  post-hook fields
+//
+// A post-hook field is one of the record's `fields` at or past the record's post-hook
+// boundary: post-hooks append their fields after the application's (HookRecord), and the
+// pipeline passes where the application's ended.
 //
 // and, above all of them, the record's own keys: time, level, logger, message (named by
 // PipelineConfig) and, when the record has them, "trace_id" and "span_id". A
@@ -13,8 +17,8 @@
 //
 // Order of the composed fields: the base fields that nothing overrode (config order), then
 // the ad-hoc fields, each at the position of its key's first occurrence with the value of
-// its last. In general a field sits where its layer first set it. Pre-hook fields (between
-// base and ad-hoc) and post-hook fields (after ad-hoc) become further Layers.
+// its last, then the post-hook fields likewise. In general a field sits where its layer first
+// set it. Pre-hook fields (between base and ad-hoc) become a further Layer.
 //
 // Called by RecordFormatter for every record on the worker threads. Compose() and
 // ComposeRecord() are const and thread-safe; it allocates nothing once the caller's vector has
@@ -24,6 +28,7 @@
 #define SLUICE_SERVER_PIPELINE_FIELD_COMPOSER_H_
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,15 +49,21 @@ class FieldComposer {
   FieldComposer(const FieldComposer&) = delete;
   FieldComposer& operator=(const FieldComposer&) = delete;
 
+  // `adhoc_fields` of a record no post-hook touched: all its fields are ad-hoc.
+  static constexpr int kAllAdHoc = std::numeric_limits<int>::max();
+
   // Replaces `*out` with the composed fields of `record`, the record's own keys excluded.
-  void Compose(const v1::LogRecord& record, std::vector<outputs::ComposedField>* out) const;
+  // The record's first `adhoc_fields` fields are ad-hoc, the others post-hook fields.
+  void Compose(const v1::LogRecord& record, std::vector<outputs::ComposedField>* out,
+               int adhoc_fields = kAllAdHoc) const;
 
   // `record` as the encoders see it: its time (the receive time `received_at` when it has
   // none), its level (RecordLevel), its own values, the configured key names, and its
   // composed fields, which are put into `*fields` (scratch the caller reuses). The result
   // views `record`, `*fields` and the composer.
   outputs::ComposedRecord ComposeRecord(const v1::LogRecord& record, absl::Time received_at,
-                                        std::vector<outputs::ComposedField>* fields) const;
+                                        std::vector<outputs::ComposedField>* fields,
+                                        int adhoc_fields = kAllAdHoc) const;
 
   // The configured names of the record's own keys.
   const outputs::RecordKeys& keys() const { return keys_; }

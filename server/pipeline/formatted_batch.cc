@@ -14,8 +14,12 @@ size_t EstimateLineBytes(const v1::LogRecord& record) {
 
 }  // namespace
 
-FormattedBatch::FormattedBatch(const RecordBatch& records, RecordFormatter& formatter)
-    : records_(records), formatter_(formatter), lines_(formatter.encodings() * kLevels) {
+FormattedBatch::FormattedBatch(const RecordBatch& records, RecordFormatter& formatter,
+                               absl::Span<const int> adhoc_fields)
+    : records_(records),
+      formatter_(formatter),
+      adhoc_fields_(adhoc_fields),
+      lines_(formatter.encodings() * kLevels) {
   for (const v1::LogRecord& record : records_.records()) {
     ++count_at_least_[LevelIndex(RecordLevel(record))];
   }
@@ -49,9 +53,12 @@ absl::string_view FormattedBatch::Lines(outputs::EncodingId encoding, Level min_
     if (RecordLevel(record) >= threshold) estimate += EstimateLineBytes(record);
   }
   lines->reserve(estimate);
-  for (const v1::LogRecord& record : records_.records()) {
+  for (int i = 0; i < records_.records().size(); ++i) {
+    const v1::LogRecord& record = records_.records()[i];
     if (RecordLevel(record) < threshold) continue;
-    formatter_.Append(encoding, record, records_.received_at(), &*lines);
+    formatter_.Append(
+        encoding, record, records_.received_at(), &*lines,
+        adhoc_fields_.empty() ? FieldComposer::kAllAdHoc : adhoc_fields_[static_cast<size_t>(i)]);
   }
   return *lines;
 }

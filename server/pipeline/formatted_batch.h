@@ -23,6 +23,7 @@
 
 #include "absl/container/fixed_array.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "server/common/record_batch.h"
 #include "server/outputs/output.h"
 #include "server/pipeline/record_formatter.h"
@@ -32,7 +33,10 @@ namespace sluice::pipeline {
 
 class FormattedBatch final : public outputs::OutputBatch {
  public:
-  FormattedBatch(const RecordBatch& records, RecordFormatter& formatter);
+  // `adhoc_fields`, when not empty, holds for each record where its post-hook fields start
+  // (HookChain); empty, every field is ad-hoc. It must outlive the object.
+  FormattedBatch(const RecordBatch& records, RecordFormatter& formatter,
+                 absl::Span<const int> adhoc_fields = {});
 
   FormattedBatch(const FormattedBatch&) = delete;
   FormattedBatch& operator=(const FormattedBatch&) = delete;
@@ -52,6 +56,7 @@ class FormattedBatch final : public outputs::OutputBatch {
 
   const RecordBatch& records_;
   RecordFormatter& formatter_;
+  absl::Span<const int> adhoc_fields_;
   // count_at_least_[LevelIndex(l)]: records at level l or above.
   std::array<size_t, kLevels> count_at_least_{};
   // Lines per encoding and lowest level they hold, at EncodingIndex * kLevels + level; sized

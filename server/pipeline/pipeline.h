@@ -6,7 +6,9 @@
 // (UNAVAILABLE, DEADLINE_EXCEEDED) is retried with exponential backoff on the worker —
 // which is backpressure: that worker's channel fills while it waits. After the last attempt,
 // or on any other error, the batch is dropped for that output and counted; the other
-// outputs are not affected. Post-hooks will run here, before formatting.
+// outputs are not affected. The post-hooks (hooks::HookChain) run first, before
+// formatting: the records they drop leave the batch, counted in the ledger's
+// dropped_by_hook, and the fields they set are the post-hook layer of FieldComposer.
 //
 // The books (server/common/ledger.h): a record is written once every output whose level
 // admits it took it; a record that any such output gave up on is dropped (output_failed),
@@ -15,7 +17,8 @@
 // Delivery: a batch whose sender waits for `written` is reported once every output took
 // it (records an output dropped are reported dropped). One that waits for `flushed` is
 // held by its worker until the outputs are flushed: when the worker runs out of work
-// (OnIdle) or holds kMaxBatchesAwaitingFlush batches, whichever comes first. One flush
+// (OnIdle) or holds kMaxBatchesAwaitingFlush batches, whichever comes first. Records a
+// post-hook dropped are reported delivered: they went where the configuration sends them. One flush
 // thus covers many batches under load, and an idle server acks at once.
 //
 // Owns the outputs. Start() before the scheduler starts; Flush() on drain; Shutdown() after
@@ -25,6 +28,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -33,6 +37,7 @@
 #include "server/outputs/encoding_registry.h"
 #include "server/outputs/output.h"
 #include "server/pipeline/field_composer.h"
+#include "server/pipeline/hooks/hook_chain.h"
 #include "server/pipeline/output_metrics.h"
 #include "server/pipeline/pipeline_config.h"
 #include "server/pipeline/record_formatter.h"
@@ -60,6 +65,9 @@ class Pipeline : public scheduler::BatchProcessor {
   Pipeline(const PipelineConfig& config, std::vector<Destination> destinations,
            const outputs::EncodingRegistry& encodings, size_t workers, Ledger& ledger,
            OutputMetrics* metrics, RetryPolicy retry = {});
+
+  // The post-hooks every batch runs through; none by default. Before the workers start.
+  void SetPostHooks(hooks::HookChain post_hooks) { post_hooks_ = std::move(post_hooks); }
 
   // Starts every output; the first error is returned naming the output.
   absl::Status Start();
@@ -92,11 +100,14 @@ class Pipeline : public scheduler::BatchProcessor {
   void SettleFlushes(size_t worker);
 
   FieldComposer composer_;
+  hooks::HookChain post_hooks_;
   std::vector<Destination> destinations_;
   // One formatter per worker: formatters keep scratch state and are not thread-safe.
   std::vector<std::unique_ptr<RecordFormatter>> formatters_;
   // Per worker, touched only by that worker's thread.
   std::vector<std::vector<AwaitingFlush>> awaiting_flush_;
+  // Per worker: HookChain::Run's account of each record's ad-hoc fields.
+  std::vector<std::vector<int>> adhoc_fields_;
   Ledger& ledger_;
   OutputMetrics* const metrics_;
   const RetryPolicy retry_;

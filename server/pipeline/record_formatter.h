@@ -40,9 +40,10 @@ class RecordFormatter {
   size_t encodings() const { return encoders_.size(); }
 
   // Appends the line of `record` in `encoding` (below encodings()) to `*out`. A record
-  // without a time takes `received_at`.
+  // without a time takes `received_at`. Its fields from `adhoc_fields` on are post-hook
+  // fields (FieldComposer).
   void Append(outputs::EncodingId encoding, const v1::LogRecord& record, absl::Time received_at,
-              std::string* out);
+              std::string* out, int adhoc_fields = FieldComposer::kAllAdHoc);
 
  private:
   const FieldComposer& composer_;

@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "server/config/config.h"
 #include "server/outputs/builtin_outputs.h"
+#include "server/pipeline/hooks/builtin_hooks.h"
 
 namespace sluice::config {
 namespace {
@@ -18,7 +19,9 @@ using ::testing::HasSubstr;
 std::vector<std::pair<std::string, std::string>> BuiltinBlocks() {
   outputs::OutputRegistry registry;
   outputs::RegisterBuiltinOutputs(registry);
-  return ReferenceBlocks(registry);
+  pipeline::hooks::HookRegistry hooks;
+  pipeline::hooks::RegisterBuiltinHooks(hooks);
+  return ReferenceBlocks(registry, hooks);
 }
 
 TEST(ConfigReferenceTest, DocsConfigMdMatchesTheKeyTables) {
@@ -39,12 +42,21 @@ TEST(ConfigReferenceTest, DocsConfigMdMatchesTheKeyTables) {
 TEST(ConfigReferenceTest, EveryServerSectionAndEveryOutputTypeHasABlock) {
   std::vector<std::string> names;
   std::string output_types;
+  std::string hook_types;
   for (const auto& [name, markdown] : BuiltinBlocks()) {
     names.push_back(name);
     if (name == "output_types") output_types = markdown;
+    if (name == "hook_types") hook_types = markdown;
   }
   EXPECT_THAT(names, ::testing::ElementsAre("ingest", "admin", "metrics", "scheduler", "levels",
-                                            "pipeline", "outputs", "shutdown", "output_types"));
+                                            "pipeline", "hooks", "hook_entries", "outputs",
+                                            "shutdown", "hook_types", "output_types"));
+  pipeline::hooks::HookRegistry hooks;
+  pipeline::hooks::RegisterBuiltinHooks(hooks);
+  ASSERT_FALSE(hooks.types(pipeline::hooks::HookPhase::kPost).empty());
+  for (const std::string& type : hooks.types(pipeline::hooks::HookPhase::kPost)) {
+    EXPECT_THAT(hook_types, HasSubstr(absl::StrCat("#### `type: ", type, "` (post)")));
+  }
   outputs::OutputRegistry registry;
   outputs::RegisterBuiltinOutputs(registry);
   ASSERT_FALSE(registry.types().empty());
@@ -62,6 +74,15 @@ TEST(ConfigReferenceTest, TheCommonOutputKeysAreTheOnesFactoriesLetThrough) {
     for (const KeyDoc& key : section.keys) documented.push_back(key.name);
   }
   EXPECT_THAT(documented, ::testing::ElementsAreArray(outputs::kCommonOutputKeys));
+}
+
+TEST(ConfigReferenceTest, TheCommonHookKeysAreTheOnesFactoriesLetThrough) {
+  std::vector<std::string> documented;
+  for (const SectionDoc& section : ServerSectionDocs()) {
+    if (section.name != "hook_entries") continue;
+    for (const KeyDoc& key : section.keys) documented.push_back(key.name);
+  }
+  EXPECT_THAT(documented, ::testing::ElementsAreArray(pipeline::hooks::kCommonHookKeys));
 }
 
 TEST(ConfigReferenceTest, RendersOneRowPerKey) {

@@ -166,7 +166,7 @@ TEST(ConfigTest, ConnectionAgeAndGraceAreDurationsUpToADay) {
 TEST(ConfigTest, UnknownTopLevelKeyIsRejectedListingTheKnownOnes) {
   EXPECT_EQ(ErrorOf("schedular: {workers: 2}"),
             "schedular: unknown key (known: ingest, admin, metrics, scheduler, levels, pipeline, "
-            "outputs, shutdown)");
+            "hooks, outputs, shutdown)");
 }
 
 TEST(ConfigTest, UnknownKeyInEachSectionIsRejectedWithItsPath) {

@@ -119,7 +119,8 @@ void ExpectBooks(const v1::GetStatsResponse& stats, const Books& expected) {
   const v1::Counts& counts = stats.counts();
   SCOPED_TRACE(stats.DebugString());
   EXPECT_EQ(counts.received(), counts.filtered() + counts.rejected() + counts.dropped() +
-                                   counts.written() + counts.in_flight());
+                                   counts.dropped_by_hook() + counts.written() +
+                                   counts.in_flight());
   EXPECT_EQ(counts.dropped(), counts.dropped_overflow() + counts.dropped_output_failed());
   EXPECT_EQ(counts.received(), expected.received);
   EXPECT_EQ(counts.filtered(), expected.filtered);

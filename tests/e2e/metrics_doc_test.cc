@@ -27,9 +27,13 @@ using Families = std::map<std::string, std::string>;
 
 constexpr char kMetricsDoc[] = SLUICE_SOURCE_DIR "/docs/METRICS.md";
 
-// Both output types the metrics carry an `output` label for, so every family has series.
+// Both output types the metrics carry an `output` label for, and a post-hook for the `hook`
+// label, so every family has series.
 constexpr char kConfig[] = R"(
 scheduler: { workers: 2 }
+hooks:
+  post:
+    - { type: drop, name: no-debug, level_at_most: debug }
 outputs:
   - { type: file, name: main, path: "$DIR/records.log", flush_interval: 50ms }
   - { type: "null", name: sink }

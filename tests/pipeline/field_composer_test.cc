@@ -43,6 +43,32 @@ std::vector<std::pair<std::string, std::string>> Composed(const FieldComposer& c
   return result;
 }
 
+// The override order of DESIGN.md, one key set in every layer: base < ad-hoc < post-hook,
+// and the record's own keys above all of them.
+TEST(FieldComposerTest, APostHookFieldBeatsTheAdHocOneWhichBeatsTheBaseOne) {
+  FieldComposer composer(ConfigWithBase({{"env", "base"}, {"region", "base"}}));
+  v1::LogRecord record;
+  record.set_message("the message");
+  AddString(record, "env", "ad-hoc");
+  AddString(record, "user", "ada");
+  // Fields from here on are the post-hook layer.
+  AddString(record, "env", "post-hook");
+  AddString(record, "message", "post-hook");
+  std::vector<outputs::ComposedField> fields;
+  const outputs::ComposedRecord composed =
+      composer.ComposeRecord(record, absl::UnixEpoch(), &fields, /*adhoc_fields=*/2);
+  std::vector<std::pair<std::string, std::string>> result;
+  for (const outputs::ComposedField& field : composed.fields) {
+    result.emplace_back(std::string(field.key), field.field == nullptr
+                                                    ? std::string(field.text)
+                                                    : field.field->string_value());
+  }
+  EXPECT_THAT(result,
+              ElementsAre(Pair("region", "base"), Pair("user", "ada"), Pair("env", "post-hook")));
+  EXPECT_EQ(composed.fields.back().layer, outputs::Layer::kPostHook);
+  EXPECT_EQ(composed.message, "the message");
+}
+
 TEST(FieldComposerTest, BaseFieldsComeInConfigOrder) {
   FieldComposer composer(ConfigWithBase({{"service", "checkout"}, {"env", "prod"}}));
   EXPECT_THAT(Composed(composer, v1::LogRecord()),

@@ -10,7 +10,10 @@
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
+#include "server/config/config.h"
 #include "server/outputs/encoding_registry.h"
+#include "server/pipeline/hooks/builtin_hooks.h"
+#include "yaml-cpp/yaml.h"
 
 namespace sluice::pipeline {
 namespace {
@@ -104,6 +107,45 @@ TEST(PipelineTest, EachOutputGetsOnlyTheRecordsItsLevelAdmits) {
   EXPECT_THAT(built.outputs[1]->lines, ::testing::Not(::testing::HasSubstr("\"m0\"")));
   EXPECT_EQ(built.outputs[2]->attempts, 0);  // nothing for it: not even called
   EXPECT_EQ(ledger.Snapshot().written, 3u);
+}
+
+TEST(PipelineTest, PostHooksRunBeforeFormattingAndTheirDropsAreInTheBooks) {
+  Ledger ledger;
+  std::vector<std::pair<std::unique_ptr<ScriptedOutput>, Level>> outputs;
+  outputs.emplace_back(std::make_unique<ScriptedOutput>("all/x"), Level::kTrace);
+  Built built = Build(std::move(outputs), ledger);
+  const YAML::Node config = YAML::Load(
+      "post:\n  - {type: add_fields, fields: {dc: eu-1}}\n"
+      "  - {type: drop, name: no-debug, level_at_most: debug}\n");
+  hooks::HookRegistry registry;
+  hooks::RegisterBuiltinHooks(registry);
+  std::vector<config::HookConfig> configs;
+  for (size_t i = 0; i < config["post"].size(); ++i) {
+    configs.push_back({.key_path = "hooks.post",
+                       .type = config["post"][i]["type"].as<std::string>(),
+                       .name = "x",
+                       .options = config["post"][i]});
+  }
+  configs[1].name = "no-debug";
+  auto created = registry.CreateAll(hooks::HookPhase::kPost, configs);
+  ASSERT_TRUE(created.ok()) << created.status();
+  built.pipeline->SetPostHooks(hooks::HookChain(std::move(*created), nullptr));
+
+  RecordBatch batch = MakeBatch({v1::LEVEL_INFO, v1::LEVEL_DEBUG, v1::LEVEL_ERROR});
+  std::optional<Delivery> report;
+  AwaitDelivery(batch, DeliveryStage::kWritten, report);
+  built.pipeline->Process(0, batch);
+
+  EXPECT_EQ(std::count(built.outputs[0]->lines.begin(), built.outputs[0]->lines.end(), '\n'), 2);
+  EXPECT_THAT(built.outputs[0]->lines, ::testing::Not(::testing::HasSubstr("\"m1\"")));
+  EXPECT_THAT(built.outputs[0]->lines, ::testing::HasSubstr("\"dc\":\"eu-1\""));
+  const LedgerCounts counts = ledger.Snapshot();
+  EXPECT_EQ(counts.written, 2u);
+  EXPECT_EQ(counts.dropped_by_hook, 1u);
+  EXPECT_EQ(counts.dropped, 0u);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->delivered, 3u);
+  EXPECT_EQ(report->dropped, 0u);
 }
 
 TEST(PipelineTest, TransientErrorsAreRetriedUntilTheOutputTakesTheBatch) {
