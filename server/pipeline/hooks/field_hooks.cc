@@ -63,7 +63,10 @@ class RenameHook final : public Hook {
       : id_(std::move(id)), renames_(std::move(renames)) {}
   absl::string_view id() const override { return id_; }
   Verdict OnRecord(HookRecord& record) const override {
-    for (const auto& [from, to] : renames_) {
+    for (const auto& rename : renames_) {
+      // Named references, not a structured binding: clang 14 cannot capture one.
+      const std::string& from = rename.first;
+      const std::string& to = rename.second;
       // The last field with the key is the one the composer would keep.
       const auto& fields = record.record().fields();
       for (int i = fields.size() - 1; i >= 0; --i) {
