@@ -7,6 +7,7 @@
 //   build-bench/bin/format_bench --benchmark_min_time=1
 #include <string>
 
+#include "bench/bench_records.h"
 #include "benchmark/benchmark.h"
 #include "server/common/record_batch.h"
 #include "server/outputs/encoding_registry.h"
@@ -18,29 +19,9 @@
 namespace sluice::bench {
 namespace {
 
-constexpr int kBatchRecords = 256;
-
 RecordBatch MakeBatch() {
   RecordBatch batch;
-  for (int i = 0; i < kBatchRecords; ++i) {
-    v1::LogRecord& record = *batch.records().Add();
-    record.set_time_unix_nano(1'795'000'000'000'000'000 + static_cast<uint64_t>(i) * 1000);
-    record.set_level(i % 10 == 0 ? v1::LEVEL_WARN : v1::LEVEL_INFO);
-    record.set_logger("checkout.payment");
-    record.set_message("charged card ending 4242 for order 981273, 3 items, total 42.17 EUR");
-    v1::Field* user = record.add_fields();
-    user->set_key("user");
-    user->set_string_value("ada@example.com");
-    v1::Field* attempt = record.add_fields();
-    attempt->set_key("attempt");
-    attempt->set_int_value(i);
-    v1::Field* latency = record.add_fields();
-    latency->set_key("latency_ms");
-    latency->set_double_value(12.5 + i);
-    v1::Field* retried = record.add_fields();
-    retried->set_key("retried");
-    retried->set_bool_value(i % 2 == 0);
-  }
+  AppendBenchRecords(batch, /*odd_every=*/10, v1::LEVEL_WARN);
   return batch;
 }
 

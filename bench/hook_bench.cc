@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench/bench_records.h"
 #include "benchmark/benchmark.h"
 #include "server/common/record_batch.h"
 #include "server/config/config.h"
@@ -19,30 +20,6 @@
 
 namespace sluice::bench {
 namespace {
-
-constexpr int kBatchRecords = 256;
-
-void MakeRecords(RecordBatch& batch) {
-  for (int i = 0; i < kBatchRecords; ++i) {
-    v1::LogRecord& record = *batch.records().Add();
-    record.set_time_unix_nano(1'795'000'000'000'000'000 + static_cast<uint64_t>(i) * 1000);
-    record.set_level(i % 5 == 0 ? v1::LEVEL_DEBUG : v1::LEVEL_INFO);
-    record.set_logger("checkout.payment");
-    record.set_message("charged card ending 4242 for order 981273, 3 items, total 42.17 EUR");
-    v1::Field* user = record.add_fields();
-    user->set_key("user");
-    user->set_string_value("ada@example.com");
-    v1::Field* attempt = record.add_fields();
-    attempt->set_key("attempt");
-    attempt->set_int_value(i);
-    v1::Field* latency = record.add_fields();
-    latency->set_key("latency_ms");
-    latency->set_double_value(12.5 + i);
-    v1::Field* retried = record.add_fields();
-    retried->set_key("retried");
-    retried->set_bool_value(i % 2 == 0);
-  }
-}
 
 // The `hooks.post` list of `yaml`; aborts on a bad one, which is a bug in the benchmark.
 pipeline::hooks::HookChain Chain(const std::string& yaml) {
@@ -57,7 +34,7 @@ pipeline::hooks::HookChain Chain(const std::string& yaml) {
 
 void BM_Hooks(benchmark::State& state, const std::string& yaml) {
   RecordBatch original;
-  MakeRecords(original);
+  AppendBenchRecords(original, /*odd_every=*/5, v1::LEVEL_DEBUG);
   const pipeline::hooks::HookChain chain = Chain(yaml);
   RecordBatch batch;
   std::vector<int> adhoc_fields;
