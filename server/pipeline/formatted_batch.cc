@@ -15,10 +15,10 @@ size_t EstimateLineBytes(const v1::LogRecord& record) {
 }  // namespace
 
 FormattedBatch::FormattedBatch(const RecordBatch& records, RecordFormatter& formatter,
-                               absl::Span<const int> adhoc_fields)
+                               absl::Span<const FieldLayers> layers)
     : records_(records),
       formatter_(formatter),
-      adhoc_fields_(adhoc_fields),
+      layers_(layers),
       lines_(formatter.encodings() * kLevels) {
   for (const v1::LogRecord& record : records_.records()) {
     ++count_at_least_[LevelIndex(RecordLevel(record))];
@@ -56,9 +56,8 @@ absl::string_view FormattedBatch::Lines(outputs::EncodingId encoding, Level min_
   for (int i = 0; i < records_.records().size(); ++i) {
     const v1::LogRecord& record = records_.records()[i];
     if (RecordLevel(record) < threshold) continue;
-    formatter_.Append(
-        encoding, record, records_.received_at(), &*lines,
-        adhoc_fields_.empty() ? FieldComposer::kAllAdHoc : adhoc_fields_[static_cast<size_t>(i)]);
+    formatter_.Append(encoding, record, records_.received_at(), &*lines,
+                      layers_.empty() ? FieldLayers{} : layers_[static_cast<size_t>(i)]);
   }
   return *lines;
 }

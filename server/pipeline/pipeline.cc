@@ -31,7 +31,7 @@ Pipeline::Pipeline(const PipelineConfig& config, std::vector<Destination> destin
     formatters_.push_back(std::make_unique<RecordFormatter>(composer_, encodings));
   }
   awaiting_flush_.resize(workers);
-  adhoc_fields_.resize(workers);
+  field_layers_.resize(workers);
 }
 
 absl::Status Pipeline::Start() {
@@ -44,9 +44,9 @@ absl::Status Pipeline::Start() {
 }
 
 void Pipeline::Process(size_t worker, RecordBatch& batch) {
-  const size_t dropped_by_hook = post_hooks_.Run(batch, &adhoc_fields_[worker]);
+  const size_t dropped_by_hook = post_hooks_.Run(batch, &field_layers_[worker]);
   if (dropped_by_hook > 0) ledger_.AddDroppedByHook(dropped_by_hook);
-  FormattedBatch formatted(batch, *formatters_[worker], adhoc_fields_[worker]);
+  FormattedBatch formatted(batch, *formatters_[worker], field_layers_[worker]);
   // An output takes the records at or above its level, so the records some output failed
   // on are those at or above the lowest level among the failed outputs: the largest
   // failed share is exactly their union.
