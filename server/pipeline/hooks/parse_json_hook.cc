@@ -112,7 +112,11 @@ class ParseJsonHook final : public Hook {
     if (!parsed || !document.IsObject()) return Verdict::kFailed;
 
     std::string key;
-    for (const auto& member : document.GetObject()) {
+    // By index: RapidJSON 1.1.0's member iterators compare ambiguously in C++20 (clang
+    // warns, and -Werror makes that an error).
+    const auto members = document.MemberBegin();
+    for (rapidjson::SizeType i = 0; i < document.MemberCount(); ++i) {
+      const auto& member = members[i];
       const absl::string_view name = View(member.name);
       const rapidjson::Value& value = member.value;
       if (name.empty() || value.IsNull()) continue;
