@@ -1,5 +1,6 @@
 #include "server/pipeline/hooks/parse_json_hook.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 
@@ -12,6 +13,18 @@
 
 namespace sluice::pipeline::hooks {
 namespace {
+
+// Every allocation of one message's parse — values, the document's and the reader's
+// stacks, nested values' text — comes from one pool whose first block is on the worker's
+// stack, so a typical message is parsed without touching the heap; a larger one spills
+// into heap chunks, freed with the pool.
+using Pool = rapidjson::MemoryPoolAllocator<>;
+using Document = rapidjson::GenericDocument<rapidjson::UTF8<>, Pool, Pool>;
+using Reader = rapidjson::GenericReader<rapidjson::UTF8<>, rapidjson::UTF8<>, Pool>;
+using TextBuffer = rapidjson::GenericStringBuffer<rapidjson::UTF8<>, Pool>;
+using TextWriter = rapidjson::Writer<TextBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>, Pool>;
+constexpr size_t kPoolOnStack = 4096;
+constexpr size_t kPoolChunk = 16 * 1024;
 
 struct ParseJsonConfig {
   std::string message_key = "message";
@@ -37,12 +50,12 @@ const config::KeyTable<ParseJsonConfig>& ParseJsonKeys() {
 }
 
 // Passes the reader's events on to a document, stopping the parse at nesting deeper than
-// `max_depth` (so a hostile message cannot make a large document) and at strings that are
+// `max_depth` — the reader asks before it descends, so this also bounds its recursion on
+// the worker's stack, whatever the message — and at strings that are
 // not UTF-8: the input is, but an escaped lone surrogate (`"\udc00"`) decodes to one.
 class CheckedHandler {
  public:
-  CheckedHandler(rapidjson::Document& document, int max_depth)
-      : document_(document), max_depth_(max_depth) {}
+  CheckedHandler(Document& document, int max_depth) : document_(document), max_depth_(max_depth) {}
 
   bool Null() { return document_.Null(); }
   bool Bool(bool b) { return document_.Bool(b); }
@@ -72,7 +85,7 @@ class CheckedHandler {
   }
 
  private:
-  rapidjson::Document& document_;
+  Document& document_;
   const int max_depth_;
   int depth_ = 0;
 };
@@ -96,16 +109,15 @@ class ParseJsonHook final : public Hook {
     // JSON has no raw NUL anywhere.
     if (message.find('\0') != std::string::npos) return Verdict::kFailed;
 
-    rapidjson::Document document;
+    alignas(std::max_align_t) char on_stack[kPoolOnStack];
+    Pool pool(on_stack, sizeof(on_stack), kPoolChunk);
+    Document document(&pool, /*stackCapacity=*/256, &pool);
     bool parsed = false;
-    auto parse = [&](rapidjson::Document& into) {
+    auto parse = [&](Document& into) {
       CheckedHandler handler(into, static_cast<int>(config_.max_depth));
       rapidjson::StringStream stream(message.c_str());
-      rapidjson::Reader reader;
-      parsed = !reader
-                    .Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(
-                        stream, handler)
-                    .IsError();
+      Reader reader(&pool, /*stackCapacity=*/256);
+      parsed = !reader.Parse<rapidjson::kParseFullPrecisionFlag>(stream, handler).IsError();
       return parsed;
     };
     document.Populate(parse);
@@ -136,8 +148,8 @@ class ParseJsonHook final : public Hook {
       } else if (value.IsNumber()) {
         field.set_double_value(value.GetDouble());
       } else {
-        rapidjson::StringBuffer text;
-        rapidjson::Writer<rapidjson::StringBuffer> writer(text);
+        TextBuffer text(&pool, /*capacity=*/256);
+        TextWriter writer(text, &pool);
         value.Accept(writer);
         field.set_string_value(text.GetString(), text.GetSize());
       }
