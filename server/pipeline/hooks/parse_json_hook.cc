@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <utility>
 
 #include "rapidjson/document.h"
@@ -49,10 +50,10 @@ const config::KeyTable<ParseJsonConfig>& ParseJsonKeys() {
   return *table;
 }
 
-// Passes the reader's events on to a document, stopping the parse at nesting deeper than
-// `max_depth` — the reader asks before it descends, so this also bounds its recursion on
-// the worker's stack, whatever the message — and at strings that are
-// not UTF-8: the input is, but an escaped lone surrogate (`"\udc00"`) decodes to one.
+// Passes the reader's events on to a document, and stops the parse at strings that are
+// not UTF-8 (the input is, but an escaped lone surrogate such as "\udc00" decodes to one)
+// and at nesting deeper than `max_depth`. The reader asks before it descends, so the depth
+// check also bounds its recursion on the worker's stack, whatever the message.
 class CheckedHandler {
  public:
   CheckedHandler(Document& document, int max_depth) : document_(document), max_depth_(max_depth) {}
