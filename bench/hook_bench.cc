@@ -1,10 +1,12 @@
 // Post-hook micro-benchmarks: what each built-in post-hook, and a typical chain of them
 // (add_fields + rename + drop of DEBUG), costs a worker per record, through HookChain as
 // the pipeline runs it. Hooks change the batch, so every iteration first restores it from a
-// copy; BM_Hooks/none is that copy alone, to subtract. The records are format_bench's, one
-// in five of them DEBUG.
+// copy; BM_Hooks/none is that copy alone, to subtract (none_traced and none_json for the
+// cases whose records carry trace ids or JSON messages). The records are format_bench's,
+// one in five of them DEBUG.
 //
 //   build-bench/bin/hook_bench --benchmark_min_time=1
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -32,9 +34,35 @@ pipeline::hooks::HookChain Chain(const std::string& yaml) {
   return pipeline::hooks::HookChain(std::move(*hooks), nullptr);
 }
 
-void BM_Hooks(benchmark::State& state, const std::string& yaml) {
+// Changes the bench records for the hooks that read more than their fields.
+using Shape = void (*)(RecordBatch&);
+
+void AsIs(RecordBatch&) {}
+
+// A 16-byte trace id, distinct per record, as a traced service sends.
+void WithTraceIds(RecordBatch& batch) {
+  uint32_t n = 0;
+  for (v1::LogRecord& record : batch.records()) {
+    std::string id(16, '\x3c');
+    for (int i = 0; i < 4; ++i) id[i] = static_cast<char>((n >> (8 * i)) & 0xFF);
+    record.set_trace_id(id);
+    ++n;
+  }
+}
+
+// The message as a JSON logging library writes it: six members, one of them nested.
+void WithJsonMessages(RecordBatch& batch) {
+  for (v1::LogRecord& record : batch.records()) {
+    record.set_message(
+        R"({"message":"charged card ending 4242","order_id":981273,"items":3,)"
+        R"("total":42.17,"currency":"EUR","customer":{"id":"c-7781","tier":"gold"}})");
+  }
+}
+
+void BM_Hooks(benchmark::State& state, const std::string& yaml, Shape shape = AsIs) {
   RecordBatch original;
   AppendBenchRecords(original, /*odd_every=*/5, v1::LEVEL_DEBUG);
+  shape(original);
   const pipeline::hooks::HookChain chain = Chain(yaml);
   RecordBatch batch;
   std::vector<FieldLayers> layers;
@@ -61,6 +89,18 @@ BENCHMARK_CAPTURE(BM_Hooks, redact,
                   std::string("hooks: {post: [{type: redact, fields: [message, user], patterns: "
                               "['\\d{4}-\\d{4}-\\d{4}-\\d{4}', "
                               "'[a-z]+@[a-z]+\\.[a-z]+']}]}"));
+// Drops every record: what removing records and restoring them costs, for the sample cases,
+// which drop nine in ten.
+BENCHMARK_CAPTURE(BM_Hooks, drop_all,
+                  std::string("hooks: {post: [{type: drop, level_at_most: info}]}"));
+BENCHMARK_CAPTURE(BM_Hooks, none_traced, std::string("{}"), WithTraceIds);
+BENCHMARK_CAPTURE(BM_Hooks, sample_random,
+                  std::string("hooks: {post: [{type: sample, one_in: 10}]}"));
+BENCHMARK_CAPTURE(BM_Hooks, sample_by_trace,
+                  std::string("hooks: {post: [{type: sample, one_in: 10}]}"), WithTraceIds);
+BENCHMARK_CAPTURE(BM_Hooks, none_json, std::string("{}"), WithJsonMessages);
+BENCHMARK_CAPTURE(BM_Hooks, parse_json, std::string("hooks: {post: [{type: parse_json}]}"),
+                  WithJsonMessages);
 BENCHMARK_CAPTURE(BM_Hooks, chain,
                   std::string("hooks: {post: [{type: add_fields, fields: {dc: eu-1, team: pay}}, "
                               "{type: rename, fields: {user: user_id}}, "

@@ -4,7 +4,9 @@
 
 #include "server/pipeline/hooks/drop_hook.h"
 #include "server/pipeline/hooks/field_hooks.h"
+#include "server/pipeline/hooks/parse_json_hook.h"
 #include "server/pipeline/hooks/redact_hook.h"
+#include "server/pipeline/hooks/sample_hook.h"
 
 namespace sluice::pipeline::hooks {
 
@@ -13,8 +15,10 @@ void RegisterBuiltinHooks(HookRegistry& registry) {
   registry.Register(std::make_unique<DropHookFactory>());
   registry.Register(std::make_unique<SelectFieldsHookFactory>(/*keep=*/false));
   registry.Register(std::make_unique<SelectFieldsHookFactory>(/*keep=*/true));
+  registry.Register(std::make_unique<ParseJsonHookFactory>());
   registry.Register(std::make_unique<RedactHookFactory>());
   registry.Register(std::make_unique<RenameHookFactory>());
+  registry.Register(std::make_unique<SampleHookFactory>());
 }
 
 }  // namespace sluice::pipeline::hooks

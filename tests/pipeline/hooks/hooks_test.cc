@@ -85,8 +85,9 @@ TEST(HookConfigTest, AnUnknownPostTypeListsThePostTypes) {
   const absl::Status status = CreateError("hooks: {post: [{type: redcat}]}");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr("hooks.post[0].type: unknown hook type \"redcat\""));
-  EXPECT_THAT(status.message(),
-              HasSubstr("add_fields, drop, drop_fields, keep_fields, redact, rename"));
+  EXPECT_THAT(
+      status.message(),
+      HasSubstr("add_fields, drop, drop_fields, keep_fields, parse_json, redact, rename, sample"));
 }
 
 TEST(HookConfigTest, PreAcceptsAnEmptyListAndRefusesEntriesUntilItHasTypes) {
