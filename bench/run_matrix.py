@@ -41,6 +41,20 @@ FORWARD_CONFIG = ("ingest: {{ ack_on: {stage} }}\nscheduler: {{ workers: 2 }}\no
 FORWARD_LOADS = (("PushBatches 100, 4 streams", "written"),
                  ("PushBatches 1000, 4 streams", "written"),
                  ("PushBatches 100, 4 streams", "flushed"))
+# The realistic hook chain of the hooks' cost rows (docs/CONFIG.md, hooks), in front of
+# SERVER_CONFIG's null and file outputs; loadgen's records carry a user_id field.
+HOOK_CHAIN = r"""hooks:
+  pre:
+    - {{ type: receive_time, name: received }}
+  post:
+    - {{ type: add_fields, name: env, fields: {{ env: prod, region: eu-west-1 }} }}
+    - {{ type: rename, name: user, fields: {{ user_id: user }} }}
+    - type: redact
+      name: pii
+      fields: [message, user]
+      patterns: ['\d{{4}}-\d{{4}}-\d{{4}}-\d{{4}}', '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{{2,}}']
+    - {{ type: drop, name: no-debug, level_at_most: debug }}
+"""
 RECEIVED_METRIC = 'sluice_ingest_records_received_total{rpc="PushBatches"}'
 OVERLOAD_CAPACITY = 20000  # records per worker
 ACK_STAGES = ("accepted", "written", "flushed")
@@ -268,6 +282,8 @@ def main():
             f"{forward['records']:,} | {forward['delivered']:,.0f} | "
             f"{cpu_per_million(forward):.2f} |")
         print(f"forward {load} {stage}: done", flush=True)
+    hook_rows = hook_chain_rows(options.bin, batched, options.duration, options.runs)
+    print("hook chain: done", flush=True)
     client_result = client_bench(options.bin)
     scheduler_rows = scheduler_bench(options.bin)
 
@@ -318,6 +334,17 @@ def main():
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ] + forward_rows + [
         "",
+        "**Hook chain** (PushBatches 100, 4 streams; the chain is `receive_time` (pre) + "
+        "`add_fields` of two fields + `rename` of one + `redact` of two patterns (a card "
+        "number, an e-mail address) over the message and one field + `drop` of DEBUG (post), "
+        "as bench/run_matrix.py's HOOK_CHAIN spells it; without and with it, runs "
+        "alternating; the cost is the extra server CPU per record):",
+        "",
+        "| Output | records/s without hooks | records/s with the chain | ratio "
+        "| CPU s / M records without | with | chain's cost ns / record |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ] + hook_rows + [
+        "",
         f"**Client library** (`client_bench`, one application thread, 2,000,000 `Log()` "
         f"calls with four fields, default buffer of 100,000 records, null output): "
         f"{client_result['calls_per_s']:,.0f} calls/s without blocking; "
@@ -339,6 +366,25 @@ def main():
     with open(options.doc, "w") as f:
         f.write(head + begin + "\n" + "\n".join(sections) + "\n" + end + tail)
     print(f"wrote {options.doc}")
+
+
+def hook_chain_rows(bin_dir, load_args, duration, runs):
+    """Rows of the hook chain's cost: each output without and with HOOK_CHAIN."""
+    rows = []
+    for output in ("null", "file"):
+        plain, hooked = [], []
+        for _ in range(runs):
+            plain.append(measure(bin_dir, "sluiced", load_args, duration, SERVER_CONFIG[output]))
+            hooked.append(measure(bin_dir, "sluiced", load_args, duration,
+                                  HOOK_CHAIN + SERVER_CONFIG[output]))
+        plain, hooked = median_by_rate(plain), median_by_rate(hooked)
+        cost_ns = (cpu_per_million(hooked) - cpu_per_million(plain)) * 1e3
+        rows.append(f"| {output} | {plain['records_per_s']:,.0f} | "
+                    f"{hooked['records_per_s']:,.0f} | "
+                    f"{hooked['records_per_s'] / plain['records_per_s']:.0%} | "
+                    f"{cpu_per_million(plain):.2f} | {cpu_per_million(hooked):.2f} | "
+                    f"{cost_ns:,.0f} |")
+    return rows
 
 
 def scheduler_bench(bin_dir):

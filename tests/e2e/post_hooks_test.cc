@@ -120,8 +120,8 @@ TEST(PostHooksE2eTest, RedactionLeavesNoSecretInTheFileAndEveryRecordInIt) {
       v1::LogRecord* record = batch.add_records();
       record->set_level(v1::LEVEL_INFO);
       record->set_logger("payments");
-      record->set_message(absl::StrCat("record ", n, " charged card ", card, " with Bearer ",
-                                       token, " ok"));
+      record->set_message(
+          absl::StrCat("record ", n, " charged card ", card, " with Bearer ", token, " ok"));
       AddString(*record, "card", card);
       AddString(*record, "authorization", absl::StrCat("Bearer ", token));
       // Not a field the hooks name: it keeps its digits.
@@ -171,7 +171,7 @@ TEST(PostHooksE2eTest, ASampledTraceIsKeptWholeAndWarningsAreAlwaysKept) {
     batches[static_cast<size_t>(b)].set_sequence(static_cast<uint64_t>(b + 1));
     for (int t = 0; t < kTraces; ++t) {
       v1::LogRecord* record = batches[static_cast<size_t>(b)].add_records();
-      record->set_trace_id(absl::StrFormat("trace-%010d-", t));
+      record->set_trace_id(absl::StrFormat("trace-%010d", t));
       record->set_logger("checkout");
       // The last batch is one WARN record per trace.
       record->set_level(b == kInfoPerTrace ? v1::LEVEL_WARN : v1::LEVEL_INFO);

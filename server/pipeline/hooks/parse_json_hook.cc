@@ -139,7 +139,7 @@ class ParseJsonHook final : public Hook {
       }
       key.assign(config_.prefix);
       key.append(name.data(), name.size());
-      v1::Field& field = record.SetPostField(key);
+      v1::Field& field = record.SetField(key);
       if (value.IsString()) {
         field.set_string_value(value.GetString(), value.GetStringLength());
       } else if (value.IsBool()) {

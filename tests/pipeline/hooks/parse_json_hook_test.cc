@@ -56,7 +56,7 @@ std::vector<std::pair<std::string, std::string>> Fields(const HookRecord& record
       default:
         value = "?";
     }
-    fields.emplace_back(field.key(), value + (i < record.adhoc_fields() ? "/a" : "/p"));
+    fields.emplace_back(field.key(), value + (i < record.layers().adhoc_end ? "/a" : "/p"));
   }
   return fields;
 }
@@ -170,7 +170,7 @@ TEST(ParseJsonHookTest, BrokenJsonFailsAndLeavesTheRecordByteForByte) {
     app->set_key("a");
     app->set_string_value("app");
     HookRecord record(log);
-    record.SetPostField("b").set_int_value(1);
+    record.SetField("b").set_int_value(1);
     const std::string before = log.SerializeAsString();
     EXPECT_EQ(hook->OnRecord(record), Hook::Verdict::kFailed) << message;
     EXPECT_EQ(log.SerializeAsString(), before) << message;
@@ -204,7 +204,7 @@ TEST(ParseJsonHookTest, FieldsReplaceEarlierPostHookFieldsAndOverlayAdHocOnes) {
   app->set_key("user");
   app->set_string_value("from-app");
   HookRecord record(log);
-  record.SetPostField("dc").set_string_value("eu-1");
+  record.SetField("dc").set_string_value("eu-1");
   EXPECT_EQ(hook->OnRecord(record), Hook::Verdict::kKeep);
   EXPECT_THAT(Fields(record), ElementsAre(Pair("user", "s:from-app/a"), Pair("dc", "s:eu-3/p"),
                                           Pair("user", "s:from-json/p")));
