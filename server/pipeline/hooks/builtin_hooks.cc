@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "server/pipeline/hooks/call_hooks.h"
 #include "server/pipeline/hooks/drop_hook.h"
 #include "server/pipeline/hooks/field_hooks.h"
 #include "server/pipeline/hooks/redact_hook.h"
@@ -15,6 +16,10 @@ void RegisterBuiltinHooks(HookRegistry& registry) {
   registry.Register(std::make_unique<SelectFieldsHookFactory>(/*keep=*/true));
   registry.Register(std::make_unique<RedactHookFactory>());
   registry.Register(std::make_unique<RenameHookFactory>());
+  registry.Register(std::make_unique<ReceiveTimeHookFactory>());
+  registry.Register(std::make_unique<PeerHookFactory>());
+  registry.Register(std::make_unique<MetadataHookFactory>());
+  registry.Register(std::make_unique<SequenceHookFactory>());
 }
 
 }  // namespace sluice::pipeline::hooks
