@@ -36,6 +36,19 @@ const config::KeyTable<ReceiveTimeConfig>& ReceiveTimeKeys() {
   return *table;
 }
 
+// `at` as RFC 3339. The records of a message share their receive time, so the text is
+// formatted once per message and thread rather than per record (FormatTime costs ~0.5 µs);
+// the cache is the thread's own, so hooks stay free of shared state.
+const std::string& Rfc3339(absl::Time at) {
+  thread_local absl::Time formatted_at = absl::InfinitePast();
+  thread_local std::string text;
+  if (at != formatted_at) {
+    text = absl::FormatTime("%Y-%m-%dT%H:%M:%E9SZ", at, absl::UTCTimeZone());
+    formatted_at = at;
+  }
+  return text;
+}
+
 class ReceiveTimeHook final : public Hook {
  public:
   ReceiveTimeHook(std::string id, ReceiveTimeConfig config)
@@ -46,7 +59,7 @@ class ReceiveTimeHook final : public Hook {
     v1::Field& field = record.SetField(config_.key);
     switch (config_.format) {
       case TimeFormat::kRfc3339:
-        field.set_string_value(absl::FormatTime("%Y-%m-%dT%H:%M:%E9SZ", at, absl::UTCTimeZone()));
+        field.set_string_value(Rfc3339(at));
         break;
       case TimeFormat::kUnixNanos:
         field.set_int_value(absl::ToUnixNanos(at));
