@@ -1,9 +1,10 @@
-// Post-hook micro-benchmarks: what each built-in post-hook, and a typical chain of them
+// Hook micro-benchmarks: what each built-in post-hook, and a typical chain of them
 // (add_fields + rename + drop of DEBUG), costs a worker per record, through HookChain as
-// the pipeline runs it. Hooks change the batch, so every iteration first restores it from a
-// copy; BM_Hooks/none is that copy alone, to subtract (none_traced and none_json for the
-// cases whose records carry trace ids or JSON messages). The records are format_bench's,
-// one in five of them DEBUG.
+// the pipeline runs it; and what each pre-hook, and all four, cost the ingest RPC per
+// record, through HookChain::RunPre as Admission runs it. Hooks change the batch, so every
+// iteration first restores it from a copy; BM_Hooks/none and BM_PreHooks/none are that copy
+// alone, to subtract (none_traced and none_json for the cases whose records carry trace ids
+// or JSON messages). The records are format_bench's, one in five of them DEBUG.
 //
 //   build-bench/bin/hook_bench --benchmark_min_time=1
 #include <cstdint>
@@ -13,23 +14,28 @@
 #include <utility>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "bench/bench_records.h"
 #include "benchmark/benchmark.h"
 #include "server/common/record_batch.h"
 #include "server/config/config.h"
 #include "server/pipeline/hooks/builtin_hooks.h"
 #include "server/pipeline/hooks/hook_chain.h"
+#include "server/pipeline/hooks/hook_registry.h"
 
 namespace sluice::bench {
 namespace {
 
-// The `hooks.post` list of `yaml`; aborts on a bad one, which is a bug in the benchmark.
-pipeline::hooks::HookChain Chain(const std::string& yaml) {
+// The `hooks.post` (or `hooks.pre`) list of `yaml`; aborts on a bad one, which is a bug in
+// the benchmark.
+pipeline::hooks::HookChain Chain(
+    const std::string& yaml, pipeline::hooks::HookPhase phase = pipeline::hooks::HookPhase::kPost) {
   absl::StatusOr<config::Config> parsed = config::ParseConfig(yaml);
   if (!parsed.ok()) std::abort();
   pipeline::hooks::HookRegistry registry;
   pipeline::hooks::RegisterBuiltinHooks(registry);
-  auto hooks = registry.CreateAll(pipeline::hooks::HookPhase::kPost, parsed->hooks.post);
+  auto hooks = registry.CreateAll(
+      phase, phase == pipeline::hooks::HookPhase::kPre ? parsed->hooks.pre : parsed->hooks.post);
   if (!hooks.ok()) std::abort();
   return pipeline::hooks::HookChain(std::move(*hooks), nullptr);
 }
@@ -105,6 +111,42 @@ BENCHMARK_CAPTURE(BM_Hooks, chain,
                   std::string("hooks: {post: [{type: add_fields, fields: {dc: eu-1, team: pay}}, "
                               "{type: rename, fields: {user: user_id}}, "
                               "{type: drop, level_at_most: debug}]}"));
+
+void BM_PreHooks(benchmark::State& state, const std::string& yaml) {
+  RecordBatch original;
+  AppendBenchRecords(original, /*odd_every=*/5, v1::LEVEL_DEBUG);
+  const pipeline::hooks::HookChain chain = Chain(yaml, pipeline::hooks::HookPhase::kPre);
+  // A call as grpc presents one: a few metadata entries besides the chosen one.
+  const std::vector<std::pair<std::string, std::string>> entries = {
+      {"user-agent", "grpc-c++/1.51.1 grpc-c/29.0.0 (linux; chttp2)"},
+      {"x-tenant", "acme"},
+      {"x-request-id", "5b1e4c9a"}};
+  pipeline::hooks::CallMetadata metadata;
+  for (const auto& [key, value] : entries) metadata.emplace(key, value);
+  pipeline::hooks::HookCall call;
+  call.peer = "ipv4:127.0.0.1:51234";
+  call.metadata = &metadata;
+  call.received_at = absl::Now();
+  RecordBatch batch;
+  std::vector<FieldLayers> layers;
+  for (auto _ : state) {
+    batch.records() = original.records();
+    benchmark::DoNotOptimize(chain.RunPre(batch.records(), call, &layers));
+  }
+  state.SetItemsProcessed(state.iterations() * kBatchRecords);
+}
+
+BENCHMARK_CAPTURE(BM_PreHooks, none, std::string("{}"));
+BENCHMARK_CAPTURE(BM_PreHooks, receive_time, std::string("hooks: {pre: [{type: receive_time}]}"));
+BENCHMARK_CAPTURE(BM_PreHooks, receive_time_unix_nanos,
+                  std::string("hooks: {pre: [{type: receive_time, format: unix_nanos}]}"));
+BENCHMARK_CAPTURE(BM_PreHooks, peer, std::string("hooks: {pre: [{type: peer}]}"));
+BENCHMARK_CAPTURE(BM_PreHooks, metadata,
+                  std::string("hooks: {pre: [{type: metadata, keys: {x-tenant: tenant}}]}"));
+BENCHMARK_CAPTURE(BM_PreHooks, sequence, std::string("hooks: {pre: [{type: sequence}]}"));
+BENCHMARK_CAPTURE(BM_PreHooks, all_four,
+                  std::string("hooks: {pre: [{type: receive_time}, {type: peer}, "
+                              "{type: metadata, keys: {x-tenant: tenant}}, {type: sequence}]}"));
 
 }  // namespace
 }  // namespace sluice::bench

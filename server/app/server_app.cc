@@ -138,10 +138,13 @@ absl::Status ServerApp::StartAll() {
                                                    output_metrics_.get());
   pipeline::hooks::HookRegistry hook_registry;
   pipeline::hooks::RegisterBuiltinHooks(hook_registry);
-  // No pre-hook type exists yet; creating the list still refuses an entry, naming it.
   absl::StatusOr<std::vector<std::unique_ptr<pipeline::hooks::Hook>>> pre_hooks =
       hook_registry.CreateAll(pipeline::hooks::HookPhase::kPre, config_.hooks.pre);
   if (!pre_hooks.ok()) return pre_hooks.status();
+  if (!pre_hooks->empty()) {
+    pre_hooks_ =
+        std::make_unique<pipeline::hooks::HookChain>(std::move(*pre_hooks), registry_.get());
+  }
   absl::StatusOr<std::vector<std::unique_ptr<pipeline::hooks::Hook>>> post_hooks =
       hook_registry.CreateAll(pipeline::hooks::HookPhase::kPost, config_.hooks.post);
   if (!post_hooks.ok()) return post_hooks.status();
@@ -194,7 +197,7 @@ absl::Status ServerApp::StartAll() {
   grpc::health::v1::HealthCheckRequest::descriptor();
   ingest_metrics_ = std::make_unique<ingest::IngestMetrics>(*registry_);
   ingest_context_.reset(new ingest::IngestContext{config_.ingest, *scheduler_, levels_, ledger_,
-                                                  *ingest_metrics_, intake_});
+                                                  *ingest_metrics_, intake_, pre_hooks_.get()});
   admin_service_ = std::make_unique<admin::AdminService>(levels_, *this, *registry_);
 
   const int max_message_bytes = static_cast<int>(config_.ingest.max_message_bytes);

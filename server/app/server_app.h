@@ -59,6 +59,7 @@
 #include "server/levels/level_collector.h"
 #include "server/levels/level_table.h"
 #include "server/metrics/metrics_server.h"
+#include "server/pipeline/hooks/hook_chain.h"
 #include "server/pipeline/output_metrics.h"
 #include "server/pipeline/pipeline.h"
 #include "server/scheduler/scheduler.h"
@@ -134,6 +135,8 @@ class ServerApp final : public admin::ServerControl {
   std::unique_ptr<scheduler::SchedulerMetrics> scheduler_metrics_;
   std::unique_ptr<scheduler::Scheduler> scheduler_;
   std::unique_ptr<ingest::IngestMetrics> ingest_metrics_;
+  // `hooks.pre`, run by every ingest call; null when none are configured.
+  std::unique_ptr<pipeline::hooks::HookChain> pre_hooks_;
   std::unique_ptr<ingest::IngestContext> ingest_context_;
   std::unique_ptr<ingest::LogService> log_service_;
   std::unique_ptr<ingest::OtlpLogsService> otlp_logs_service_;

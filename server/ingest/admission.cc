@@ -123,13 +123,22 @@ Admission::Verdict Admission::Check(v1::LogRecord& record, size_t bytes, uint64_
   return Verdict::kAdmit;
 }
 
-AdmissionResult Admission::Admit(google::protobuf::RepeatedPtrField<v1::LogRecord>& records,
-                                 absl::Time now) {
-  return Admit(records, now, DecodeResult{});
+void Admission::SetPreHooks(const pipeline::hooks::HookChain& pre_hooks, std::string peer,
+                            const pipeline::hooks::CallMetadata& metadata) {
+  pre_hooks_ = &pre_hooks;
+  peer_ = std::move(peer);
+  call_.peer = peer_;
+  call_.metadata = &metadata;
 }
 
 AdmissionResult Admission::Admit(google::protobuf::RepeatedPtrField<v1::LogRecord>& records,
-                                 absl::Time now, const DecodeResult& decoded) {
+                                 absl::Time now, std::vector<FieldLayers>* layers) {
+  return Admit(records, now, DecodeResult{}, layers);
+}
+
+AdmissionResult Admission::Admit(google::protobuf::RepeatedPtrField<v1::LogRecord>& records,
+                                 absl::Time now, const DecodeResult& decoded,
+                                 std::vector<FieldLayers>* layers) {
   AdmissionResult result;
   // The decoder's refusals come first: they are counted before anything else is looked at.
   if (decoded.refused > 0) {
@@ -161,9 +170,14 @@ AdmissionResult Admission::Admit(google::protobuf::RepeatedPtrField<v1::LogRecor
   }
   if (kept != size) records.DeleteSubrange(kept, size - kept);
   result.admitted = static_cast<uint32_t>(kept);
+  if (pre_hooks_ != nullptr) {
+    call_.received_at = now;
+    result.dropped_by_hook = static_cast<uint32_t>(pre_hooks_->RunPre(records, call_, layers));
+  }
 
   const uint64_t received = static_cast<uint64_t>(size) + decoded.refused;
   ledger_.AddReceived(received);
+  if (result.dropped_by_hook > 0) ledger_.AddDroppedByHook(result.dropped_by_hook);
   metrics_.AddReceived(rpc_, received, total_bytes);
   if (result.utf8_replaced > 0) metrics_.AddUtf8Replaced(rpc_, result.utf8_replaced);
   if (result.filtered > 0) {

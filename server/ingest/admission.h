@@ -14,22 +14,33 @@
 // sluice_ingest_utf8_replaced_total; reject: reason invalid_utf8). Records the decoder
 // refused before building them count as received and rejected here, so the books balance.
 //
+// Then the pre-hooks (`hooks.pre`, when configured: SetPreHooks) run over the admitted
+// records, on the RPC: each record takes the stream's next sequence number (so only
+// admitted records are numbered, and a gap a consumer sees is a loss after admission or a
+// record a post-hook dropped), the hooks set its pre-hook fields, and the field layers of
+// the records go to the batch (RecordBatch::field_layers). Records a pre-hook drops leave
+// the batch, count in the ledger's dropped_by_hook and are answered as delivered, like
+// those a post-hook drops. Without pre-hooks none of this costs anything.
+//
 // One Admission per stream, used by one thread at a time (the stream's reactor holds its
-// lock). Pre-hooks (peer address, tenant, sequence numbers) will run here too.
+// lock).
 #ifndef SLUICE_SERVER_INGEST_ADMISSION_H_
 #define SLUICE_SERVER_INGEST_ADMISSION_H_
 
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "google/protobuf/repeated_ptr_field.h"
+#include "server/common/field_layers.h"
 #include "server/common/ledger.h"
 #include "server/config/config.h"
 #include "server/ingest/ingest_metrics.h"
 #include "server/ingest/request_decoder.h"
 #include "server/levels/level_gate.h"
+#include "server/pipeline/hooks/hook_chain.h"
 #include "sluice/v1/logs.pb.h"
 
 namespace sluice::ingest {
@@ -42,6 +53,9 @@ struct AdmissionResult {
   uint32_t rejected = 0;
   // Records with at least one invalid UTF-8 sequence replaced (admitted or not).
   uint32_t utf8_replaced = 0;
+  // Of the admitted records, those a pre-hook dropped: no longer in the batch, answered
+  // as delivered.
+  uint32_t dropped_by_hook = 0;
   // Why the first refused record was refused; empty when none was.
   std::string first_rejection;
 };
@@ -53,14 +67,23 @@ class Admission {
             IngestMetrics& metrics, Rpc rpc)
       : limits_(limits), gate_(levels), ledger_(ledger), metrics_(metrics), rpc_(rpc) {}
 
+  // Runs `pre_hooks` (which must outlive the Admission) over the records admitted from
+  // now on. `peer` is the call's grpc::ServerContextBase::peer(), `metadata` its client
+  // metadata, valid while the call lasts.
+  void SetPreHooks(const pipeline::hooks::HookChain& pre_hooks, std::string peer,
+                   const pipeline::hooks::CallMetadata& metadata);
+
   // Admits the records of `records` in place. Each record's serialized size is computed
   // once, here: for the max_record_bytes limit and for sluice_ingest_bytes_received_total.
-  // The strings of `records` must be valid UTF-8 (a strict parse checked them).
-  AdmissionResult Admit(google::protobuf::RepeatedPtrField<v1::LogRecord>& records, absl::Time now);
+  // The strings of `records` must be valid UTF-8 (a strict parse checked them). With
+  // pre-hooks, `*layers` (nullable without) gets the field layers of each admitted record,
+  // in order; it is left empty otherwise.
+  AdmissionResult Admit(google::protobuf::RepeatedPtrField<v1::LogRecord>& records, absl::Time now,
+                        std::vector<FieldLayers>* layers = nullptr);
   // Admits records a RequestDecoder decoded, as `decoded` describes them: checks their
   // strings when they are unverified, and counts the records it refused.
   AdmissionResult Admit(google::protobuf::RepeatedPtrField<v1::LogRecord>& records, absl::Time now,
-                        const DecodeResult& decoded);
+                        const DecodeResult& decoded, std::vector<FieldLayers>* layers = nullptr);
 
  private:
   enum class Verdict { kAdmit, kFilter, kReject };
@@ -78,6 +101,11 @@ class Admission {
   Ledger& ledger_;
   IngestMetrics& metrics_;
   const Rpc rpc_;
+  const pipeline::hooks::HookChain* pre_hooks_ = nullptr;
+  // HookCall::peer views it.
+  std::string peer_;
+  // The stream's call as the pre-hooks see it; its sequence runs across messages.
+  pipeline::hooks::HookCall call_;
   std::array<uint32_t, 6> filtered_by_level_{};
   std::array<uint32_t, kRejectReasonCount> rejected_by_reason_{};
 };

@@ -21,6 +21,7 @@
 #include "server/config/config.h"
 #include "server/ingest/ingest_metrics.h"
 #include "server/levels/level_table.h"
+#include "server/pipeline/hooks/hook_chain.h"
 #include "server/scheduler/scheduler.h"
 
 namespace sluice::ingest {
@@ -81,13 +82,11 @@ class StreamLimiter : public std::enable_shared_from_this<StreamLimiter> {
       : max_streams_(max_streams), max_streams_per_peer_(max_streams_per_peer) {}
 
   // A held slot, or an empty one and why, when a limit is reached already. `peer` is
-  // grpc::ServerContext::peer() ("ipv4:10.0.0.7:51234").
+  // grpc::ServerContext::peer() ("ipv4:10.0.0.7:51234"); streams from one client host
+  // (PeerHost, without the port) count together.
   StreamSlot TryOpen(absl::string_view peer, StreamRefusal& refusal);
 
   uint32_t open_streams() const;
-
-  // The peer's address without its port: streams from one client host count together.
-  static absl::string_view PeerHost(absl::string_view peer);
 
  private:
   friend class StreamSlot;
@@ -111,6 +110,9 @@ struct IngestContext {
   Ledger& ledger;
   IngestMetrics& metrics;
   Intake& intake;
+  // The pre-hooks (`hooks.pre`) every call's Admission runs; null when none are configured,
+  // and then no call pays for them.
+  const pipeline::hooks::HookChain* pre_hooks = nullptr;
 
   uint64_t NextStreamId() { return next_stream_id.fetch_add(1, std::memory_order_relaxed); }
 

@@ -59,7 +59,12 @@ class ExportReactor : public grpc::ServerUnaryReactor, public ReactorLifetime {
     }
     Admission admission(context_.config, context_.levels, context_.ledger, context_.metrics,
                         Rpc::kExport);
-    const AdmissionResult admitted = admission.Admit(batch.records(), now, decoded);
+    if (context_.pre_hooks != nullptr) {
+      admission.SetPreHooks(*context_.pre_hooks, call_.call().peer(),
+                            call_.call().client_metadata());
+    }
+    const AdmissionResult admitted =
+        admission.Admit(batch.records(), now, decoded, &batch.field_layers());
     rejected_ = admitted.rejected;
     first_rejection_ = admitted.first_rejection;
     // Written before Submit: once the batch is parked, the resume callback may finish the

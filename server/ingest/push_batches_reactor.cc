@@ -1,6 +1,7 @@
 #include "server/ingest/push_batches_reactor.h"
 
 #include <utility>
+#include <vector>
 
 #include "server/ingest/ack_stage.h"
 #include "server/ingest/message_codec.h"
@@ -21,8 +22,11 @@ PushBatchesReactor::PushBatchesReactor(IngestContext& context, grpc::CallbackSer
     std::lock_guard lock(mu_);
     if (!call_.refusal().ok()) {
       EndLocked(call_.refusal());
-    } else if (idle_.enabled()) {
-      idle_.Arm(absl::Now(), /*waiting=*/false, IdleAlarmCallback());
+    } else {
+      if (context.pre_hooks != nullptr) {
+        admission_.SetPreHooks(*context.pre_hooks, call->peer(), call->client_metadata());
+      }
+      if (idle_.enabled()) idle_.Arm(absl::Now(), /*waiting=*/false, IdleAlarmCallback());
     }
     actions = AdvanceLocked();
   }
@@ -90,18 +94,23 @@ grpc::Status PushBatchesReactor::DecodeIncomingLocked() {
 
 void PushBatchesReactor::SubmitIncomingLocked() {
   const absl::Time now = absl::Now();
+  std::vector<FieldLayers> layers;
   const AdmissionResult admitted =
-      admission_.Admit(*incoming_->mutable_records(), now, incoming_decoded_);
+      admission_.Admit(*incoming_->mutable_records(), now, incoming_decoded_, &layers);
   v1::PushAck ack;
   ack.set_sequence(incoming_->sequence());
   ack.set_filtered(admitted.filtered);
   ack.set_rejected(admitted.rejected);
   ack.set_rejection(admitted.first_rejection);
   ack.set_stage(AckStageOf(context_.config.ack_on));
+  // What a pre-hook dropped counts as delivered, as a post-hook's drops do; the delivery
+  // adds the rest.
+  ack.set_accepted(admitted.dropped_by_hook);
 
   RecordBatch batch = RecordBatch::FromRequest(std::move(incoming_));
   batch.set_stream_id(stream_id_);
   batch.set_received_at(now);
+  batch.field_layers() = std::move(layers);
   state_ = State::kPaused;
   if (batch.empty()) {
     AwaitLocked(std::move(ack), /*settled=*/true);
@@ -139,9 +148,8 @@ uint64_t PushBatchesReactor::AwaitLocked(v1::PushAck ack, bool settled) {
 void PushBatchesReactor::SettleLocked(uint64_t ticket, const Delivery& delivery) {
   AwaitedAck& awaited = awaited_[ticket - first_awaited_ticket_];
   awaited.settled = true;
-  if (delivery.delivered > 0) awaited.ack.set_accepted(delivery.delivered);
+  awaited.ack.set_accepted(awaited.ack.accepted() + delivery.delivered);
   if (delivery.dropped > 0) {
-    awaited.ack.set_accepted(delivery.delivered);
     awaited.ack.set_dropped(delivery.dropped);
     awaited.ack.set_drop_reason(DropReasonOf(delivery.reason));
   }

@@ -24,6 +24,9 @@ PushReactor::PushReactor(IngestContext& context, grpc::CallbackServerContext* ca
       state_ = State::kFinished;
     } else {
       state_ = State::kReading;
+      if (context.pre_hooks != nullptr) {
+        admission_.SetPreHooks(*context.pre_hooks, call->peer(), call->client_metadata());
+      }
       if (idle_.enabled()) {
         const absl::Time now = absl::Now();
         idle_.StartWaiting(now);
@@ -156,7 +159,8 @@ void PushReactor::CountLocked(const Delivery& delivery) {
 void PushReactor::SubmitPendingLocked() {
   DecodeResult decoded;
   decoded.utf8_unverified = std::exchange(pending_utf8_unverified_, false);
-  const AdmissionResult admitted = admission_.Admit(pending_.records(), absl::Now(), decoded);
+  const AdmissionResult admitted =
+      admission_.Admit(pending_.records(), absl::Now(), decoded, &pending_.field_layers());
   summary_.set_received(summary_.received() + admitted.admitted + admitted.filtered +
                         admitted.rejected);
   summary_.set_filtered(summary_.filtered() + admitted.filtered);
@@ -164,6 +168,8 @@ void PushReactor::SubmitPendingLocked() {
   if (summary_.rejection().empty() && !admitted.first_rejection.empty()) {
     summary_.set_rejection(admitted.first_rejection);
   }
+  // What a pre-hook dropped counts as delivered, as a post-hook's drops do.
+  if (admitted.dropped_by_hook > 0) CountLocked(Delivery{.delivered = admitted.dropped_by_hook});
   RecordBatch batch = std::move(pending_);
   pending_ = RecordBatch();
   if (batch.empty()) return;

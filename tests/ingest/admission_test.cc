@@ -1,11 +1,14 @@
 #include "server/ingest/admission.h"
 
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
+#include "tests/ingest/ingest_fixture.h"
 
 namespace sluice::ingest {
 namespace {
@@ -286,6 +289,92 @@ TEST_F(AdmissionTest, RecordsTheDecoderRefusedCountAsReceivedAndRejected) {
   EXPECT_EQ(CounterValue(registry_, "sluice_ingest_records_received_total", "Export"), 4.0);
   EXPECT_EQ(CounterValue(registry_, "sluice_ingest_bytes_received_total", "Export"),
             static_cast<double>(1000 + kept_bytes));
+}
+
+// The int_value of the field `key` of `record`, -1 when it has none.
+int64_t IntField(const v1::LogRecord& record, const std::string& key) {
+  for (const v1::Field& field : record.fields()) {
+    if (field.key() == key) return field.int_value();
+  }
+  return -1;
+}
+
+TEST_F(AdmissionTest, WithoutPreHooksTheLayersStayEmpty) {
+  AddField(*Add(v1::LEVEL_INFO, "a"), "app", "1");
+  Admission admission(limits_, levels_, ledger_, metrics_, Rpc::kPush);
+  std::vector<FieldLayers> layers;
+  admission.Admit(records_, absl::Now(), &layers);
+  EXPECT_TRUE(layers.empty());
+  EXPECT_EQ(records_[0].fields_size(), 1);
+}
+
+TEST_F(AdmissionTest, PreHooksNumberOnlyAdmittedRecordsAcrossMessagesAndSetTheirLayers) {
+  std::unique_ptr<pipeline::hooks::HookChain> chain =
+      PreHookChain("[{type: sequence}, {type: peer}]", nullptr);
+  const pipeline::hooks::CallMetadata metadata;
+  Admission admission(limits_, levels_, ledger_, metrics_, Rpc::kPushBatches);
+  admission.SetPreHooks(*chain, "ipv4:10.0.0.7:5555", metadata);
+
+  AddField(*Add(v1::LEVEL_INFO, "a"), "app", "1");
+  Add(v1::LEVEL_DEBUG, "filtered");
+  Add(static_cast<v1::Level>(42), "rejected");
+  Add(v1::LEVEL_WARN, "b");
+  std::vector<FieldLayers> layers;
+  AdmissionResult result = admission.Admit(records_, absl::Now(), &layers);
+  EXPECT_EQ(result.admitted, 2u);
+  EXPECT_EQ(result.dropped_by_hook, 0u);
+  ASSERT_EQ(records_.size(), 2);
+  EXPECT_EQ(IntField(records_[0], "sequence"), 1);
+  EXPECT_EQ(IntField(records_[1], "sequence"), 2);
+  EXPECT_EQ(records_[0].fields(2).string_value(), "10.0.0.7");
+  EXPECT_THAT(layers, ::testing::ElementsAre(FieldLayers{.adhoc_end = 1, .pre_end = 3},
+                                             FieldLayers{.adhoc_end = 0, .pre_end = 2}));
+
+  // The stream's next message goes on counting.
+  records_.Clear();
+  Add(static_cast<v1::Level>(42), "rejected");
+  Add(v1::LEVEL_INFO, "c");
+  admission.Admit(records_, absl::Now(), &layers);
+  ASSERT_EQ(records_.size(), 1);
+  EXPECT_EQ(IntField(records_[0], "sequence"), 3);
+  EXPECT_THAT(layers, ::testing::ElementsAre(FieldLayers{.adhoc_end = 0, .pre_end = 2}));
+
+  // Another stream has its own count.
+  Admission other(limits_, levels_, ledger_, metrics_, Rpc::kPushBatches);
+  other.SetPreHooks(*chain, "ipv4:10.0.0.8:5555", metadata);
+  records_.Clear();
+  Add(v1::LEVEL_INFO, "first of the other stream");
+  other.Admit(records_, absl::Now(), &layers);
+  EXPECT_EQ(IntField(records_[0], "sequence"), 1);
+}
+
+// Drops every record; a pre-hook type Sluice does not ship, for the books.
+class DropAllHook final : public pipeline::hooks::Hook {
+ public:
+  absl::string_view id() const override { return "drop_all/x"; }
+  Verdict OnRecord(pipeline::hooks::HookRecord&) const override { return Verdict::kDrop; }
+};
+
+TEST_F(AdmissionTest, RecordsAPreHookDropsLeaveTheBatchAndCountAsDroppedByHook) {
+  std::vector<std::unique_ptr<pipeline::hooks::Hook>> hooks;
+  hooks.push_back(std::make_unique<DropAllHook>());
+  pipeline::hooks::HookChain chain(std::move(hooks), nullptr);
+  const pipeline::hooks::CallMetadata metadata;
+  Admission admission(limits_, levels_, ledger_, metrics_, Rpc::kPush);
+  admission.SetPreHooks(chain, "ipv4:10.0.0.7:5555", metadata);
+  Add(v1::LEVEL_INFO, "a");
+  Add(v1::LEVEL_DEBUG, "filtered");
+  Add(v1::LEVEL_INFO, "b");
+  std::vector<FieldLayers> layers;
+  const AdmissionResult result = admission.Admit(records_, absl::Now(), &layers);
+  EXPECT_EQ(result.admitted, 2u);
+  EXPECT_EQ(result.dropped_by_hook, 2u);
+  EXPECT_TRUE(records_.empty());
+  EXPECT_TRUE(layers.empty());
+  const LedgerCounts counts = ledger_.Snapshot();
+  EXPECT_EQ(counts.received, 3u);
+  EXPECT_EQ(counts.filtered, 1u);
+  EXPECT_EQ(counts.dropped_by_hook, 2u);
 }
 
 }  // namespace

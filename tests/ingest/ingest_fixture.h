@@ -19,13 +19,19 @@
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "gtest/gtest.h"
 #include "prometheus/metric_family.h"
 #include "prometheus/registry.h"
 #include "server/common/delivery.h"
+#include "server/common/field_layers.h"
 #include "server/common/ledger.h"
+#include "server/config/config.h"
 #include "server/ingest/ingest_context.h"
 #include "server/ingest/ingest_metrics.h"
 #include "server/levels/level_table.h"
+#include "server/pipeline/hooks/builtin_hooks.h"
+#include "server/pipeline/hooks/hook_chain.h"
+#include "server/pipeline/hooks/hook_registry.h"
 #include "server/scheduler/scheduler.h"
 
 namespace sluice::ingest {
@@ -41,6 +47,11 @@ class HoldingProcessor : public scheduler::BatchProcessor {
     changed_.wait(lock, [this] { return open_; });
     batch_sizes_.push_back(batch.size());
     for (const v1::LogRecord& record : batch.records()) records_.push_back(record);
+    for (int i = 0; i < batch.records().size(); ++i) {
+      layers_.push_back(batch.field_layers().empty()
+                            ? FieldLayers::AllAdHoc(batch.records()[i].fields_size())
+                            : batch.field_layers()[static_cast<size_t>(i)]);
+    }
     changed_.notify_all();
     if (fail_outputs_) {
       const auto records = static_cast<uint32_t>(batch.size());
@@ -82,6 +93,11 @@ class HoldingProcessor : public scheduler::BatchProcessor {
     std::lock_guard lock(mu_);
     return records_;
   }
+  // The field layers of records(), one entry per record.
+  std::vector<FieldLayers> layers() {
+    std::lock_guard lock(mu_);
+    return layers_;
+  }
   std::vector<std::string> messages() {
     std::lock_guard lock(mu_);
     std::vector<std::string> messages;
@@ -97,6 +113,7 @@ class HoldingProcessor : public scheduler::BatchProcessor {
   int entered_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<size_t> batch_sizes_ ABSL_GUARDED_BY(mu_);
   std::vector<v1::LogRecord> records_ ABSL_GUARDED_BY(mu_);
+  std::vector<FieldLayers> layers_ ABSL_GUARDED_BY(mu_);
 };
 
 struct FixtureOptions {
@@ -107,7 +124,23 @@ struct FixtureOptions {
   scheduler::OverflowPolicy overflow = scheduler::OverflowPolicy::kBlock;
   // The ingest.max_* keys and ingest.ack_on; batching comes from the fields above.
   config::IngestConfig limits;
+  // The `hooks.pre` list, YAML ("[{type: sequence}]"); empty for none.
+  std::string pre_hooks;
 };
+
+// The pre-hook chain of `list` (a `hooks.pre` YAML list), made with the built-in types.
+inline std::unique_ptr<pipeline::hooks::HookChain> PreHookChain(const std::string& list,
+                                                                prometheus::Registry* registry) {
+  absl::StatusOr<config::Config> parsed = config::ParseConfig("hooks: {pre: " + list + "}");
+  EXPECT_TRUE(parsed.ok()) << parsed.status();
+  if (!parsed.ok()) return nullptr;
+  pipeline::hooks::HookRegistry types;
+  pipeline::hooks::RegisterBuiltinHooks(types);
+  auto hooks = types.CreateAll(pipeline::hooks::HookPhase::kPre, parsed->hooks.pre);
+  EXPECT_TRUE(hooks.ok()) << hooks.status();
+  if (!hooks.ok()) return nullptr;
+  return std::make_unique<pipeline::hooks::HookChain>(std::move(*hooks), registry);
+}
 
 // `Service` (constructed from an IngestContext) on 127.0.0.1:0 over a real scheduler;
 // `Api` is its generated service class, whose Stub the fixture offers.
@@ -124,8 +157,9 @@ class IngestFixture {
     scheduler_ =
         std::make_unique<scheduler::Scheduler>(scheduler_config_, processor_, ledger_, nullptr);
     scheduler_->Start();
-    context_ = std::unique_ptr<IngestContext>(
-        new IngestContext{ingest_config_, *scheduler_, levels_, ledger_, metrics_, intake_});
+    if (!options.pre_hooks.empty()) pre_hooks_ = PreHookChain(options.pre_hooks, &registry_);
+    context_ = std::unique_ptr<IngestContext>(new IngestContext{
+        ingest_config_, *scheduler_, levels_, ledger_, metrics_, intake_, pre_hooks_.get()});
     service_ = std::make_unique<Service>(*context_);
     grpc::ServerBuilder builder;
     int port = 0;
@@ -161,6 +195,7 @@ class IngestFixture {
   IngestMetrics metrics_;
   Intake intake_;
   std::unique_ptr<scheduler::Scheduler> scheduler_;
+  std::unique_ptr<pipeline::hooks::HookChain> pre_hooks_;
   std::unique_ptr<IngestContext> context_;
   std::unique_ptr<Service> service_;
   std::unique_ptr<grpc::Server> server_;

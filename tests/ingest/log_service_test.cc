@@ -462,5 +462,83 @@ TEST(LogServiceTest, CallsOverMaxConcurrentStreamsAreRefusedUntilOneCloses) {
   EXPECT_TRUE(Eventually([&] { return fixture.context().streams->open_streams() == 0; }));
 }
 
+// The string or integer value of the field `key` of `record` as text; "" when absent.
+std::string FieldText(const v1::LogRecord& record, const std::string& key) {
+  for (const v1::Field& field : record.fields()) {
+    if (field.key() != key) continue;
+    return field.has_int_value() ? std::to_string(field.int_value()) : field.string_value();
+  }
+  return "";
+}
+
+constexpr char kCallHooks[] =
+    "[{type: metadata, keys: {x-tenant: tenant}}, {type: peer}, {type: sequence}]";
+
+TEST(LogServiceTest, PushRecordsGetTheCallsPreHookFieldsAndLayers) {
+  Options options;
+  options.max_batch_records = 2;
+  options.pre_hooks = kCallHooks;
+  Fixture fixture(options);
+  grpc::ClientContext context;
+  context.AddMetadata("x-tenant", "acme");
+  v1::PushSummary summary;
+  auto writer = fixture.stub().Push(&context, &summary);
+  v1::LogRecord with_field = Record("0");
+  v1::Field* app = with_field.add_fields();
+  app->set_key("app");
+  app->set_string_value("1");
+  ASSERT_TRUE(writer->Write(with_field));
+  ASSERT_TRUE(writer->Write(Record("filtered", v1::LEVEL_DEBUG)));
+  for (int i = 1; i < 5; ++i) ASSERT_TRUE(writer->Write(Record(std::to_string(i))));
+  writer->WritesDone();
+  ASSERT_TRUE(writer->Finish().ok());
+  EXPECT_EQ(summary.accepted(), 5u);
+
+  ASSERT_TRUE(fixture.processor().AwaitRecords(5));
+  std::vector<v1::LogRecord> records = fixture.processor().records();
+  std::vector<FieldLayers> layers = fixture.processor().layers();
+  ASSERT_EQ(records.size(), 5u);
+  std::vector<std::string> sequences;
+  for (size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(FieldText(records[i], "tenant"), "acme");
+    EXPECT_EQ(FieldText(records[i], "peer"), "127.0.0.1");
+    sequences.push_back(records[i].message() + "=" + FieldText(records[i], "sequence"));
+    const int adhoc = records[i].message() == "0" ? 1 : 0;
+    EXPECT_EQ(layers[i], (FieldLayers{.adhoc_end = adhoc, .pre_end = adhoc + 3}));
+  }
+  // Batches may reach the workers in any order; the filtered record took no number.
+  EXPECT_THAT(sequences, ::testing::UnorderedElementsAre("0=1", "1=2", "2=3", "3=4", "4=5"));
+}
+
+TEST(LogServiceTest, PushBatchesSequenceRunsAcrossMessagesAndEachStreamCountsAlone) {
+  Options options;
+  options.pre_hooks = "[{type: sequence}]";
+  Fixture fixture(options);
+  for (const std::string stream_name : {"a", "b"}) {
+    grpc::ClientContext context;
+    auto stream = fixture.stub().PushBatches(&context);
+    for (uint64_t sequence = 1; sequence <= 3; ++sequence) {
+      v1::LogBatch batch = Batch(sequence, 2);
+      *batch.add_records() = Record("rejected", static_cast<v1::Level>(42));
+      for (v1::LogRecord& record : *batch.mutable_records()) {
+        record.set_message(stream_name + record.message());
+      }
+      ASSERT_TRUE(stream->Write(batch));
+    }
+    stream->WritesDone();
+    v1::PushAck ack;
+    while (stream->Read(&ack)) EXPECT_EQ(ack.accepted(), 2u);
+    ASSERT_TRUE(stream->Finish().ok());
+  }
+  ASSERT_TRUE(fixture.processor().AwaitRecords(12));
+  std::vector<std::string> numbered;
+  for (const v1::LogRecord& record : fixture.processor().records()) {
+    numbered.push_back(record.message() + "=" + FieldText(record, "sequence"));
+  }
+  EXPECT_THAT(numbered, ::testing::UnorderedElementsAre("a1:0=1", "a1:1=2", "a2:0=3", "a2:1=4",
+                                                        "a3:0=5", "a3:1=6", "b1:0=1", "b1:1=2",
+                                                        "b2:0=3", "b2:1=4", "b3:0=5", "b3:1=6"));
+}
+
 }  // namespace
 }  // namespace sluice::ingest

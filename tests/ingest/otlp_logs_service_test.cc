@@ -200,5 +200,30 @@ TEST(OtlpLogsServiceTest, RecordsAnOutputLostAreReportedInPartialSuccess) {
   EXPECT_THAT(response.partial_success().error_message(), HasSubstr("output"));
 }
 
+TEST(OtlpLogsServiceTest, EachExportCallIsAStreamOfItsOwnForThePreHooks) {
+  Options options;
+  options.pre_hooks = "[{type: sequence, key: seq}, {type: metadata, keys: {x-tenant: tenant}}]";
+  OtlpFixture fixture(options);
+  for (const std::string tenant : {"acme", "globex"}) {
+    grpc::ClientContext context;
+    context.AddMetadata("x-tenant", tenant);
+    otlp_collector::ExportLogsServiceResponse response;
+    ASSERT_TRUE(fixture.stub().Export(&context, Request(tenant, 2), &response).ok());
+  }
+  ASSERT_TRUE(fixture.processor().AwaitRecords(4));
+  std::vector<std::string> fields;
+  for (const v1::LogRecord& record : fixture.processor().records()) {
+    std::string text = record.message();
+    for (const v1::Field& field : record.fields()) {
+      if (field.key() == "seq") absl::StrAppend(&text, " seq=", field.int_value());
+      if (field.key() == "tenant") absl::StrAppend(&text, " tenant=", field.string_value());
+    }
+    fields.push_back(text);
+  }
+  EXPECT_THAT(fields, ::testing::UnorderedElementsAre(
+                          "acme0 seq=1 tenant=acme", "acme1 seq=2 tenant=acme",
+                          "globex0 seq=1 tenant=globex", "globex1 seq=2 tenant=globex"));
+}
+
 }  // namespace
 }  // namespace sluice::ingest

@@ -53,14 +53,6 @@ int64_t RetryDelayMs(const grpc::Status& status) {
   return -1;
 }
 
-TEST(StreamLimiterTest, PeerHostDropsThePort) {
-  EXPECT_EQ(StreamLimiter::PeerHost("ipv4:10.0.0.7:51234"), "ipv4:10.0.0.7");
-  EXPECT_EQ(StreamLimiter::PeerHost("ipv6:[::1]:51234"), "ipv6:[::1]");
-  EXPECT_EQ(StreamLimiter::PeerHost("unix:/run/sluice.sock"), "unix:/run/sluice.sock");
-  EXPECT_EQ(StreamLimiter::PeerHost("ipv4:5000"), "ipv4:5000");
-  EXPECT_EQ(StreamLimiter::PeerHost(""), "");
-}
-
 TEST(StreamLimiterTest, EachPeerGetsItsOwnShareOfTheServerLimit) {
   const auto shared = std::make_shared<StreamLimiter>(/*max_streams=*/3,
                                                       /*max_streams_per_peer=*/2);

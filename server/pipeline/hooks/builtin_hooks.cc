@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "server/pipeline/hooks/call_hooks.h"
 #include "server/pipeline/hooks/drop_hook.h"
 #include "server/pipeline/hooks/field_hooks.h"
 #include "server/pipeline/hooks/parse_json_hook.h"
@@ -19,6 +20,10 @@ void RegisterBuiltinHooks(HookRegistry& registry) {
   registry.Register(std::make_unique<RedactHookFactory>());
   registry.Register(std::make_unique<RenameHookFactory>());
   registry.Register(std::make_unique<SampleHookFactory>());
+  registry.Register(std::make_unique<ReceiveTimeHookFactory>());
+  registry.Register(std::make_unique<PeerHookFactory>());
+  registry.Register(std::make_unique<MetadataHookFactory>());
+  registry.Register(std::make_unique<SequenceHookFactory>());
 }
 
 }  // namespace sluice::pipeline::hooks

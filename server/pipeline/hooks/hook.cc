@@ -4,9 +4,11 @@
 
 namespace sluice::pipeline::hooks {
 
-HookRecord::HookRecord(v1::LogRecord& record, HookPhase phase, FieldLayers layers)
+HookRecord::HookRecord(v1::LogRecord& record, HookPhase phase, FieldLayers layers,
+                       const HookCall* call)
     : record_(record),
       phase_(phase),
+      call_(call),
       adhoc_end_(std::min(layers.adhoc_end, record.fields_size())),
       pre_end_(std::clamp(layers.pre_end, adhoc_end_, record.fields_size())) {}
 

@@ -1,9 +1,11 @@
 // Hook, HookRecord and HookFactory: the interface of the hooks that change or drop records
 // on their way to the outputs (DESIGN.md, phases 2 and 3).
 //
-// A post-hook runs on the scheduler's workers (HookChain, called by the Pipeline before
-// formatting), on one record at a time, and never blocks or sleeps: it holds every worker
-// it runs on. One instance serves every worker at once, so OnRecord is const and keeps no
+// A pre-hook runs on the ingest RPC (HookChain::RunPre, called by ingest's Admission over
+// the records it admitted), synchronously, so it must be cheap: a few field sets from what
+// the call knows (HookCall). A post-hook runs on the scheduler's workers (HookChain, called by the
+// Pipeline before formatting), on one record at a time, and never blocks or sleeps: it holds every
+// worker it runs on. One instance serves every worker at once, so OnRecord is const and keeps no
 // mutable state. Fields a post-hook sets are the post-hook layer, above the application's
 // ad-hoc fields in the override order (FieldComposer); fields a pre-hook sets are the
 // pre-hook layer, below them. HookRecord keeps the layers apart (FieldLayers).
@@ -14,6 +16,8 @@
 #ifndef SLUICE_SERVER_PIPELINE_HOOKS_HOOK_H_
 #define SLUICE_SERVER_PIPELINE_HOOKS_HOOK_H_
 
+#include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +25,8 @@
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "grpcpp/support/string_ref.h"
 #include "server/common/field_layers.h"
 #include "server/config/key_doc.h"
 #include "sluice/v1/logs.pb.h"
@@ -40,20 +46,42 @@ enum class HookPhase {
   kPost,  // on the workers, before formatting
 };
 
-// A record as a hook sees it: the record and its field layers. The layer of the running
-// phase (pre-hook fields for a pre-hook, post-hook fields for a post-hook) is the last one
-// of the record's `fields`; the hook's fields go there.
+// The client metadata of a call, as grpc::ServerContextBase::client_metadata() holds it:
+// views into gRPC's buffers, valid for the call's lifetime. Keys are lowercase.
+using CallMetadata = std::multimap<grpc::string_ref, grpc::string_ref>;
+
+// What a pre-hook knows of the call its record came in on. Ingest's Admission owns one per
+// stream (per call for Export); the viewed strings outlive every record of the call.
+struct HookCall {
+  // grpc::ServerContextBase::peer(), "ipv4:127.0.0.1:5555", taken once per call.
+  absl::string_view peer;
+  // Never null while a pre-hook runs.
+  const CallMetadata* metadata = nullptr;
+  // When the server received the message the record came in.
+  absl::Time received_at = absl::UnixEpoch();
+  // The record's 1-based position among the records of its stream that passed admission.
+  // HookChain::RunPre sets it per record, so sequence hooks only read it and stay const.
+  uint64_t sequence = 0;
+};
+
+// A record as a hook sees it: the record, its field layers and, for a pre-hook, its call. The layer
+// of the running phase (pre-hook fields for a pre-hook, post-hook fields for a post-hook) is the
+// last one of the record's `fields`; the hook's fields go there.
 class HookRecord {
  public:
   // A record arriving at `phase` with `layers`; a pre-hook's record has only the
-  // application's fields so far.
-  HookRecord(v1::LogRecord& record, HookPhase phase, FieldLayers layers);
+  // application's fields so far. `call` is the pre-hooks' (null for post-hooks) and must
+  // outlive the HookRecord.
+  HookRecord(v1::LogRecord& record, HookPhase phase, FieldLayers layers,
+             const HookCall* call = nullptr);
   // A record arriving at the post-hooks with only the application's fields.
   explicit HookRecord(v1::LogRecord& record)
       : HookRecord(record, HookPhase::kPost, FieldLayers::AllAdHoc(record.fields_size())) {}
 
   v1::LogRecord& record() { return record_; }
   const v1::LogRecord& record() const { return record_; }
+  // The call the record came in on; null for post-hooks, which run far from it.
+  const HookCall* call() const { return call_; }
   // The record's layers as the hooks so far left them.
   FieldLayers layers() const;
 
@@ -73,6 +101,7 @@ class HookRecord {
 
   v1::LogRecord& record_;
   const HookPhase phase_;
+  const HookCall* const call_;
   int adhoc_end_;
   // Meaningful for post-hooks only: under a pre-hook the pre-hook layer runs to the end.
   int pre_end_;

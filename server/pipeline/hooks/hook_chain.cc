@@ -39,15 +39,29 @@ size_t HookChain::Run(RecordBatch& batch, std::vector<FieldLayers>* layers) cons
     layers->swap(batch.field_layers());
     return 0;
   }
-  const std::vector<FieldLayers>& arrived = batch.field_layers();
+  return RunHooks(batch.records(), HookPhase::kPost, batch.field_layers(), nullptr, layers);
+}
+
+size_t HookChain::RunPre(RecordBatch::Records& records, HookCall& call,
+                         std::vector<FieldLayers>* layers) const {
+  layers->clear();
+  if (hooks_.empty() || records.empty()) return 0;
+  static const std::vector<FieldLayers> kAllAdHoc;
+  return RunHooks(records, HookPhase::kPre, kAllAdHoc, &call, layers);
+}
+
+size_t HookChain::RunHooks(RecordBatch::Records& records, HookPhase phase,
+                           const std::vector<FieldLayers>& arrived, HookCall* call,
+                           std::vector<FieldLayers>* layers) const {
   // Per hook: records dropped, records failed.
   absl::FixedArray<uint64_t, 16> counts(2 * hooks_.size(), 0);
-  auto& records = batch.records();
   int kept = 0;
   for (int i = 0; i < records.size(); ++i) {
-    HookRecord record(records[i], HookPhase::kPost,
+    if (call != nullptr) ++call->sequence;
+    HookRecord record(records[i], phase,
                       arrived.empty() ? FieldLayers::AllAdHoc(records[i].fields_size())
-                                      : arrived[static_cast<size_t>(i)]);
+                                      : arrived[static_cast<size_t>(i)],
+                      call);
     bool dropped = false;
     for (size_t h = 0; h < hooks_.size() && !dropped; ++h) {
       switch (hooks_[h].hook->OnRecord(record)) {

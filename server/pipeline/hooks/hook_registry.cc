@@ -33,7 +33,7 @@ absl::StatusOr<std::vector<std::unique_ptr<Hook>>> HookRegistry::CreateAll(
       return config::KeyError(
           config::ChildPath(hook_config.key_path, "type"),
           absl::StrCat("unknown hook type \"", hook_config.type, "\"; known ", PhaseName(phase),
-                       "-hook types: ", known.empty() ? "none yet" : absl::StrJoin(known, ", ")));
+                       "-hook types: ", absl::StrJoin(known, ", ")));
     }
     absl::StatusOr<std::unique_ptr<Hook>> hook =
         found->Create(hook_config.id(), hook_config.options, hook_config.key_path);

@@ -90,23 +90,6 @@ TEST(HookConfigTest, AnUnknownPostTypeListsThePostTypes) {
       HasSubstr("add_fields, drop, drop_fields, keep_fields, parse_json, redact, rename, sample"));
 }
 
-TEST(HookConfigTest, PreAcceptsAnEmptyListAndRefusesEntriesUntilItHasTypes) {
-  absl::StatusOr<config::Config> parsed =
-      config::ParseConfig("hooks: {pre: [{type: add_fields, fields: {a: b}}]}");
-  ASSERT_TRUE(parsed.ok()) << parsed.status();
-  HookRegistry registry;
-  RegisterBuiltinHooks(registry);
-  auto created = registry.CreateAll(HookPhase::kPre, parsed->hooks.pre);
-  ASSERT_FALSE(created.ok());
-  EXPECT_THAT(created.status().message(),
-              HasSubstr("hooks.pre[0].type: unknown hook type \"add_fields\"; known pre-hook "
-                        "types: none yet"));
-
-  parsed = config::ParseConfig("hooks: {pre: []}");
-  ASSERT_TRUE(parsed.ok()) << parsed.status();
-  EXPECT_TRUE(registry.CreateAll(HookPhase::kPre, parsed->hooks.pre).ok());
-}
-
 TEST(HookConfigTest, DuplicateIdsAreRefused) {
   EXPECT_THAT(config::ParseConfig("hooks: {post: [{type: drop, level_at_most: info}, "
                                   "{type: drop, level_at_most: warn}]}")
