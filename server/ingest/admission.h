@@ -66,6 +66,9 @@ class Admission {
   Admission(const config::IngestConfig& limits, const levels::LevelTable& levels, Ledger& ledger,
             IngestMetrics& metrics, Rpc rpc)
       : limits_(limits), gate_(levels), ledger_(ledger), metrics_(metrics), rpc_(rpc) {}
+  // Not copyable: the pre-hooks' HookCall views the Admission's own copy of the peer.
+  Admission(const Admission&) = delete;
+  Admission& operator=(const Admission&) = delete;
 
   // Runs `pre_hooks` (which must outlive the Admission) over the records admitted from
   // now on. `peer` is the call's grpc::ServerContextBase::peer(), `metadata` its client

@@ -126,6 +126,9 @@ struct FixtureOptions {
   config::IngestConfig limits;
   // The `hooks.pre` list, YAML ("[{type: sequence}]"); empty for none.
   std::string pre_hooks;
+  // Pre-hooks a test made itself (they must outlive the fixture), when `pre_hooks` is
+  // empty.
+  const pipeline::hooks::HookChain* pre_hook_chain = nullptr;
 };
 
 // The pre-hook chain of `list` (a `hooks.pre` YAML list), made with the built-in types.
@@ -158,8 +161,9 @@ class IngestFixture {
         std::make_unique<scheduler::Scheduler>(scheduler_config_, processor_, ledger_, nullptr);
     scheduler_->Start();
     if (!options.pre_hooks.empty()) pre_hooks_ = PreHookChain(options.pre_hooks, &registry_);
-    context_ = std::unique_ptr<IngestContext>(new IngestContext{
-        ingest_config_, *scheduler_, levels_, ledger_, metrics_, intake_, pre_hooks_.get()});
+    context_ = std::unique_ptr<IngestContext>(
+        new IngestContext{ingest_config_, *scheduler_, levels_, ledger_, metrics_, intake_,
+                          pre_hooks_ != nullptr ? pre_hooks_.get() : options.pre_hook_chain});
     service_ = std::make_unique<Service>(*context_);
     grpc::ServerBuilder builder;
     int port = 0;

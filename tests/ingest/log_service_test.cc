@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -538,6 +539,63 @@ TEST(LogServiceTest, PushBatchesSequenceRunsAcrossMessagesAndEachStreamCountsAlo
   EXPECT_THAT(numbered, ::testing::UnorderedElementsAre("a1:0=1", "a1:1=2", "a2:0=3", "a2:1=4",
                                                         "a3:0=5", "a3:1=6", "b1:0=1", "b1:1=2",
                                                         "b2:0=3", "b2:1=4", "b3:0=5", "b3:1=6"));
+}
+
+// Drops the records whose message starts with "drop".
+class DropMarkedHook final : public pipeline::hooks::Hook {
+ public:
+  absl::string_view id() const override { return "drop_marked/x"; }
+  Verdict OnRecord(pipeline::hooks::HookRecord& record) const override {
+    return absl::StartsWith(record.record().message(), "drop") ? Verdict::kDrop : Verdict::kKeep;
+  }
+};
+
+pipeline::hooks::HookChain DropMarkedChain() {
+  std::vector<std::unique_ptr<pipeline::hooks::Hook>> hooks;
+  hooks.push_back(std::make_unique<DropMarkedHook>());
+  return pipeline::hooks::HookChain(std::move(hooks), nullptr);
+}
+
+TEST(LogServiceTest, RecordsAPreHookDropsAreAckedAsDeliveredAndBalanceTheBooks) {
+  const pipeline::hooks::HookChain chain = DropMarkedChain();
+  Options options;
+  options.pre_hook_chain = &chain;
+  options.limits.ack_on = DeliveryStage::kWritten;
+  Fixture fixture(options);
+  grpc::ClientContext context;
+  auto stream = fixture.stub().PushBatches(&context);
+  v1::LogBatch mixed = Batch(1, 2);
+  *mixed.add_records() = Record("drop me");
+  ASSERT_TRUE(stream->Write(mixed));
+  v1::LogBatch only_dropped;
+  only_dropped.set_sequence(2);
+  *only_dropped.add_records() = Record("drop all");
+  ASSERT_TRUE(stream->Write(only_dropped));
+  stream->WritesDone();
+  std::vector<std::string> acks;
+  v1::PushAck ack;
+  while (stream->Read(&ack)) {
+    acks.push_back(absl::StrCat(ack.sequence(), ": ", ack.accepted(), "/", ack.dropped()));
+  }
+  ASSERT_TRUE(stream->Finish().ok());
+  EXPECT_THAT(acks, ::testing::ElementsAre("1: 3/0", "2: 1/0"));
+
+  grpc::ClientContext push_context;
+  v1::PushSummary summary;
+  auto writer = fixture.stub().Push(&push_context, &summary);
+  ASSERT_TRUE(writer->Write(Record("kept")));
+  ASSERT_TRUE(writer->Write(Record("drop this")));
+  writer->WritesDone();
+  ASSERT_TRUE(writer->Finish().ok());
+  EXPECT_EQ(summary.received(), 2u);
+  EXPECT_EQ(summary.accepted(), 2u);
+
+  ASSERT_TRUE(fixture.processor().AwaitRecords(3));
+  EXPECT_THAT(fixture.processor().messages(),
+              ::testing::UnorderedElementsAre("1:0", "1:1", "kept"));
+  const LedgerCounts counts = fixture.ledger().Snapshot();
+  EXPECT_EQ(counts.received, 6u);
+  EXPECT_EQ(counts.dropped_by_hook, 3u);
 }
 
 }  // namespace

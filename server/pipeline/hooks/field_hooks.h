@@ -2,8 +2,9 @@
 // keep_fields. Their factories are listed in builtin_hooks.cc; docs/CONFIG.md documents
 // their keys from the factories' tables.
 //
-// They act on the record's fields, the application's and earlier post-hooks', not on the
-// base fields (pipeline.fields), which the composer adds beneath them after the hooks.
+// They act on the record's fields, the application's, the pre-hooks' and earlier
+// post-hooks', not on the base fields (pipeline.base_fields), which the composer adds
+// beneath them after the hooks.
 // Fields they set or rename are post-hook fields and win over ad-hoc fields with the same
 // key.
 #ifndef SLUICE_SERVER_PIPELINE_HOOKS_FIELD_HOOKS_H_

@@ -57,7 +57,9 @@ struct HookCall {
   absl::string_view peer;
   // Never null while a pre-hook runs.
   const CallMetadata* metadata = nullptr;
-  // When the server received the message the record came in.
+  // When the server received the record's message; for Push, whose records are gathered
+  // into micro-batches, when its micro-batch was admitted (the time Admission stamps on
+  // records without one, too).
   absl::Time received_at = absl::UnixEpoch();
   // The record's 1-based position among the records of its stream that passed admission.
   // HookChain::RunPre sets it per record, so sequence hooks only read it and stay const.
