@@ -41,7 +41,7 @@ void BM_FormatBatch(benchmark::State& state) {
   size_t bytes = 0;
   for (auto _ : state) {
     pipeline::FormattedBatch formatted(batch, formatter);
-    const absl::string_view lines = formatted.Lines(kEncoding, Level::kTrace);
+    const absl::string_view lines = formatted.Lines(kEncoding, formatted.Select(Level::kTrace));
     benchmark::DoNotOptimize(lines.data());
     bytes += lines.size();
   }
@@ -61,8 +61,10 @@ void BM_FormatBatchBothEncodings(benchmark::State& state) {
   pipeline::RecordFormatter formatter(composer, encodings);
   for (auto _ : state) {
     pipeline::FormattedBatch formatted(batch, formatter);
-    benchmark::DoNotOptimize(formatted.Lines(outputs::kTextEncoding, Level::kTrace).data());
-    benchmark::DoNotOptimize(formatted.Lines(outputs::kJsonEncoding, Level::kInfo).data());
+    benchmark::DoNotOptimize(
+        formatted.Lines(outputs::kTextEncoding, formatted.Select(Level::kTrace)).data());
+    benchmark::DoNotOptimize(
+        formatted.Lines(outputs::kJsonEncoding, formatted.Select(Level::kInfo)).data());
   }
   state.SetItemsProcessed(state.iterations() * kBatchRecords);
 }
