@@ -37,10 +37,10 @@ void BM_Hooks(benchmark::State& state, const std::string& yaml) {
   AppendBenchRecords(original, /*odd_every=*/5, v1::LEVEL_DEBUG);
   const pipeline::hooks::HookChain chain = Chain(yaml);
   RecordBatch batch;
-  std::vector<int> adhoc_fields;
+  std::vector<FieldLayers> layers;
   for (auto _ : state) {
     batch.records() = original.records();
-    benchmark::DoNotOptimize(chain.Run(batch, &adhoc_fields));
+    benchmark::DoNotOptimize(chain.Run(batch, &layers));
   }
   state.SetItemsProcessed(state.iterations() * kBatchRecords);
 }

@@ -21,7 +21,7 @@ size_t RecordBatch::memory_bytes() {
     memory_bytes_ = LogBatchPool::MemoryBytes(*request_);
     request_.get_deleter().measured = memory_bytes_;
   }
-  return memory_bytes_;
+  return memory_bytes_ + field_layers_.capacity() * sizeof(FieldLayers);
 }
 
 void RecordBatch::Deliver(const Delivery& delivery) {

@@ -9,6 +9,9 @@
 // Created by ingest (and by tests), owned by the scheduler while queued, read by the
 // pipeline and the outputs on a worker. Move-only; moving keeps the records where they are.
 //
+// Records that pre-hooks ran over on the RPC carry their field layers (field_layers.h) in
+// the batch, one entry per record; a batch without them has only ad-hoc fields.
+//
 // A batch may carry a delivery callback (delivery.h): the ingest call waiting to learn how
 // far the batch got. Whoever finishes with the batch calls Deliver() once. A batch that
 // Scheduler::Submit drops (drop_newest) is destroyed without reporting: the submitter
@@ -20,10 +23,12 @@
 #include <cstdint>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "google/protobuf/repeated_ptr_field.h"
 #include "server/common/delivery.h"
+#include "server/common/field_layers.h"
 #include "server/common/log_batch_pool.h"
 #include "sluice/v1/logs.pb.h"
 
@@ -60,6 +65,11 @@ class RecordBatch {
   // pays for it once per batch; the pool, taking the message back, reuses it too.
   size_t memory_bytes();
 
+  // Per record, where its fields change layer; empty when no pre-hook ran, which means
+  // FieldLayers{} for every record. Pre-hooks fill it, HookChain takes it on the worker.
+  std::vector<FieldLayers>& field_layers() { return field_layers_; }
+  const std::vector<FieldLayers>& field_layers() const { return field_layers_; }
+
   // The ingest stream the records came from; stream_affinity dispatch keys on it.
   uint64_t stream_id() const { return stream_id_; }
   void set_stream_id(uint64_t id) { stream_id_ = id; }
@@ -86,6 +96,7 @@ class RecordBatch {
 
   LogBatchPool::Handle request_;
   size_t memory_bytes_ = kUnknownBytes;
+  std::vector<FieldLayers> field_layers_;
   uint64_t stream_id_ = 0;
   absl::Time received_at_ = absl::UnixEpoch();
   DeliveryStage delivery_stage_ = DeliveryStage::kAccepted;

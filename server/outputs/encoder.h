@@ -41,6 +41,8 @@ struct RecordKeys {
 // sees the field; an encoding may still place the layers apart.
 enum class Layer : uint8_t {
   kBase,
+  // Set by a pre-hook on the ingest RPC (server/pipeline/hooks/).
+  kPreHook,
   kAdHoc,
   // Set or renamed by a post-hook on the worker (server/pipeline/hooks/).
   kPostHook,

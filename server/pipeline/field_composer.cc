@@ -29,17 +29,25 @@ FieldComposer::FieldComposer(const PipelineConfig& config)
 }
 
 void FieldComposer::Compose(const v1::LogRecord& record, std::vector<outputs::ComposedField>* out,
-                            int adhoc_fields) const {
+                            FieldLayers layers) const {
   out->clear();
   for (const auto& [key, value] : base_fields_) {
     if (IsRecordKey(key, record)) continue;
     out->push_back(outputs::ComposedField{key, nullptr, value, outputs::Layer::kBase});
   }
-  for (int i = 0; i < record.fields_size(); ++i) {
+  const int size = record.fields_size();
+  const int adhoc_end = std::min(layers.adhoc_end, size);
+  const int pre_end = std::clamp(layers.pre_end, adhoc_end, size);
+  PutRange(record, adhoc_end, pre_end, outputs::Layer::kPreHook, out);
+  PutRange(record, 0, adhoc_end, outputs::Layer::kAdHoc, out);
+  PutRange(record, pre_end, size, outputs::Layer::kPostHook, out);
+}
+
+void FieldComposer::PutRange(const v1::LogRecord& record, int begin, int end,
+                             outputs::Layer layer, std::vector<outputs::ComposedField>* out) const {
+  for (int i = begin; i < end; ++i) {
     const v1::Field& field = record.fields(i);
     if (IsRecordKey(field.key(), record)) continue;
-    const outputs::Layer layer =
-        i < adhoc_fields ? outputs::Layer::kAdHoc : outputs::Layer::kPostHook;
     Put(outputs::ComposedField{field.key(), &field, {}, layer}, out);
   }
 }
@@ -47,8 +55,8 @@ void FieldComposer::Compose(const v1::LogRecord& record, std::vector<outputs::Co
 outputs::ComposedRecord FieldComposer::ComposeRecord(const v1::LogRecord& record,
                                                      absl::Time received_at,
                                                      std::vector<outputs::ComposedField>* fields,
-                                                     int adhoc_fields) const {
-  Compose(record, fields, adhoc_fields);
+                                                     FieldLayers layers) const {
+  Compose(record, fields, layers);
   int64_t nanos = 0;
   if (record.time_unix_nano() == 0) {
     nanos = absl::ToUnixNanos(received_at);

@@ -1,13 +1,14 @@
 // FieldComposer: decides which fields a record carries into the outputs, and in what
 // order, following DESIGN.md's override order (later wins):
 //
-//   base fields (config)  <  ad-hoc fields (the record's own `fields`)  <  post-hook fields
+//   base fields (config)  <  pre-hook fields  <  ad-hoc fields (the application's)
+//     <  post-hook fields
 //
-// A post-hook field is one of the record's `fields` at or past the record's post-hook
-// boundary: post-hooks append their fields after the application's (HookRecord), and the
-// pipeline passes where the application's ended.
+// The three layers after the base one are the record's `fields`, told apart by the
+// record's FieldLayers (server/common/field_layers.h): hooks append their fields after the
+// application's (HookRecord), and the pipeline passes where each layer starts.
 //
-// and, above all of them, the record's own keys: time, level, logger, message (named by
+// And, above all of them, the record's own keys: time, level, logger, message (named by
 // PipelineConfig) and, when the record has them, "trace_id" and "span_id". A
 // field of a weaker layer with one of those names is dropped; formatters write the
 // record's keys themselves, first, and then the composed fields.
@@ -15,10 +16,11 @@
 // The one place that decides what a record says: ComposeRecord() hands every encoder
 // (outputs/encoder.h) the same composed record, so encoders only serialize.
 //
-// Order of the composed fields: the base fields that nothing overrode (config order), then
-// the ad-hoc fields, each at the position of its key's first occurrence with the value of
-// its last, then the post-hook fields likewise. In general a field sits where its layer first
-// set it. Pre-hook fields (between base and ad-hoc) become a further Layer.
+// Order of the composed fields: the layers are put weakest first (base, pre-hook, ad-hoc,
+// post-hook). Within a layer a key sits at its first occurrence with the value of its last;
+// a stronger layer takes a key over at its own position. So: the base fields nothing
+// overrode (config order), then the pre-hook fields nothing overrode, then the ad-hoc
+// fields, then the post-hook fields.
 //
 // Called by RecordFormatter for every record on the worker threads. Compose() and
 // ComposeRecord() are const and thread-safe; it allocates nothing once the caller's vector has
@@ -35,6 +37,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/common/field_layers.h"
 #include "server/outputs/encoder.h"
 #include "server/pipeline/pipeline_config.h"
 #include "sluice/v1/logs.pb.h"
@@ -49,13 +52,11 @@ class FieldComposer {
   FieldComposer(const FieldComposer&) = delete;
   FieldComposer& operator=(const FieldComposer&) = delete;
 
-  // `adhoc_fields` of a record no post-hook touched: all its fields are ad-hoc.
-  static constexpr int kAllAdHoc = std::numeric_limits<int>::max();
-
   // Replaces `*out` with the composed fields of `record`, the record's own keys excluded.
-  // The record's first `adhoc_fields` fields are ad-hoc, the others post-hook fields.
+  // `layers` says which of the record's fields are of which layer; by default all are
+  // ad-hoc.
   void Compose(const v1::LogRecord& record, std::vector<outputs::ComposedField>* out,
-               int adhoc_fields = kAllAdHoc) const;
+               FieldLayers layers = {}) const;
 
   // `record` as the encoders see it: its time (the receive time `received_at` when it has
   // none), its level (RecordLevel), its own values, the configured key names, and its
@@ -63,7 +64,7 @@ class FieldComposer {
   // views `record`, `*fields` and the composer.
   outputs::ComposedRecord ComposeRecord(const v1::LogRecord& record, absl::Time received_at,
                                         std::vector<outputs::ComposedField>* fields,
-                                        int adhoc_fields = kAllAdHoc) const;
+                                        FieldLayers layers = {}) const;
 
   // The configured names of the record's own keys.
   const outputs::RecordKeys& keys() const { return keys_; }
@@ -71,6 +72,9 @@ class FieldComposer {
  private:
   // Whether `key` is one of the record's own keys, which no field may override.
   bool IsRecordKey(absl::string_view key, const v1::LogRecord& record) const;
+  // Puts the record's fields [begin, end) as `layer`.
+  void PutRange(const v1::LogRecord& record, int begin, int end, outputs::Layer layer,
+                std::vector<outputs::ComposedField>* out) const;
   // Adds `field`, overriding an earlier field with its key (see the top). Layers are put
   // weakest first.
   static void Put(const outputs::ComposedField& field, std::vector<outputs::ComposedField>* out);

@@ -17,10 +17,10 @@ size_t EstimateLineBytes(const v1::LogRecord& record) {
 }  // namespace
 
 FormattedBatch::FormattedBatch(const RecordBatch& records, RecordFormatter& formatter,
-                               absl::Span<const int> adhoc_fields)
+                               absl::Span<const FieldLayers> layers)
     : records_(records),
       formatter_(formatter),
-      adhoc_fields_(adhoc_fields),
+      layers_(layers),
       lines_(formatter.encodings() * kLevels) {
   for (const v1::LogRecord& record : records_.records()) {
     ++count_at_least_[LevelIndex(RecordLevel(record))];
@@ -51,9 +51,9 @@ FormattedBatch::Selection FormattedBatch::Select(Level min_level, const hooks::R
   for (int i = 0; i < records.size(); ++i) {
     const v1::LogRecord& record = records[i];
     if (RecordLevel(record) < min_level) continue;
-    const int adhoc_end =
-        adhoc_fields_.empty() ? record.fields_size() : adhoc_fields_[static_cast<size_t>(i)];
-    if (!route.Matches(record, adhoc_end, adhoc_end)) continue;
+    if (!route.Matches(record, layers_.empty() ? FieldLayers{} : layers_[static_cast<size_t>(i)])) {
+      continue;
+    }
     takes[static_cast<size_t>(i)] = true;
     ++count;
   }
@@ -119,9 +119,8 @@ void FormattedBatch::Format(outputs::EncodingId encoding, const Take& take, std:
   lines.reserve(estimate);
   for (int i = 0; i < records.size(); ++i) {
     if (!take(i)) continue;
-    formatter_.Append(
-        encoding, records[i], records_.received_at(), &lines,
-        adhoc_fields_.empty() ? FieldComposer::kAllAdHoc : adhoc_fields_[static_cast<size_t>(i)]);
+    formatter_.Append(encoding, records[i], records_.received_at(), &lines,
+                      layers_.empty() ? FieldLayers{} : layers_[static_cast<size_t>(i)]);
   }
 }
 

@@ -64,10 +64,10 @@ class FormattedBatch final {
     const Selection selection_;
   };
 
-  // `adhoc_fields`, when not empty, holds for each record where its post-hook fields start
-  // (HookChain); empty, every field is ad-hoc. It must outlive the object.
+  // `layers`, when not empty, holds each record's field layers (HookChain); empty, every
+  // field is ad-hoc. It must outlive the object.
   FormattedBatch(const RecordBatch& records, RecordFormatter& formatter,
-                 absl::Span<const int> adhoc_fields = {});
+                 absl::Span<const FieldLayers> layers = {});
 
   FormattedBatch(const FormattedBatch&) = delete;
   FormattedBatch& operator=(const FormattedBatch&) = delete;
@@ -116,7 +116,7 @@ class FormattedBatch final {
 
   const RecordBatch& records_;
   RecordFormatter& formatter_;
-  absl::Span<const int> adhoc_fields_;
+  absl::Span<const FieldLayers> layers_;
   // count_at_least_[LevelIndex(l)]: records at level l or above.
   std::array<size_t, kLevels> count_at_least_{};
   // Lines per encoding and lowest level they hold, at EncodingIndex * kLevels + level; sized

@@ -32,7 +32,7 @@ Pipeline::Pipeline(const PipelineConfig& config, std::vector<Destination> destin
     formatters_.push_back(std::make_unique<RecordFormatter>(composer_, encodings));
   }
   awaiting_flush_.resize(workers);
-  adhoc_fields_.resize(workers);
+  field_layers_.resize(workers);
 }
 
 absl::Status Pipeline::Start() {
@@ -45,9 +45,9 @@ absl::Status Pipeline::Start() {
 }
 
 void Pipeline::Process(size_t worker, RecordBatch& batch) {
-  const size_t dropped_by_hook = post_hooks_.Run(batch, &adhoc_fields_[worker]);
+  const size_t dropped_by_hook = post_hooks_.Run(batch, &field_layers_[worker]);
   if (dropped_by_hook > 0) ledger_.AddDroppedByHook(dropped_by_hook);
-  FormattedBatch formatted(batch, *formatters_[worker], adhoc_fields_[worker]);
+  FormattedBatch formatted(batch, *formatters_[worker], field_layers_[worker]);
   // The selections of the outputs that took some records, and of those that failed: a
   // record counts once however many outputs it went to, so outcomes are unions.
   absl::FixedArray<FormattedBatch::Selection, 16> taken(destinations_.size());

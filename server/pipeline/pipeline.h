@@ -115,8 +115,8 @@ class Pipeline : public scheduler::BatchProcessor {
   std::vector<std::unique_ptr<RecordFormatter>> formatters_;
   // Per worker, touched only by that worker's thread.
   std::vector<std::vector<AwaitingFlush>> awaiting_flush_;
-  // Per worker: HookChain::Run's account of each record's ad-hoc fields.
-  std::vector<std::vector<int>> adhoc_fields_;
+  // Per worker: HookChain::Run's account of each record's field layers.
+  std::vector<std::vector<FieldLayers>> field_layers_;
   Ledger& ledger_;
   OutputMetrics* const metrics_;
   const RetryPolicy retry_;

@@ -12,9 +12,9 @@ RecordFormatter::RecordFormatter(const FieldComposer& composer,
 }
 
 void RecordFormatter::Append(outputs::EncodingId encoding, const v1::LogRecord& record,
-                             absl::Time received_at, std::string* out, int adhoc_fields) {
+                             absl::Time received_at, std::string* out, FieldLayers layers) {
   encoders_[outputs::EncodingIndex(encoding)]->Append(
-      composer_.ComposeRecord(record, received_at, &fields_, adhoc_fields), out);
+      composer_.ComposeRecord(record, received_at, &fields_, layers), out);
 }
 
 }  // namespace sluice::pipeline

@@ -40,10 +40,10 @@ class RecordFormatter {
   size_t encodings() const { return encoders_.size(); }
 
   // Appends the line of `record` in `encoding` (below encodings()) to `*out`. A record
-  // without a time takes `received_at`. Its fields from `adhoc_fields` on are post-hook
-  // fields (FieldComposer).
+  // without a time takes `received_at`. `layers` tells its fields' layers apart
+  // (FieldComposer).
   void Append(outputs::EncodingId encoding, const v1::LogRecord& record, absl::Time received_at,
-              std::string* out, int adhoc_fields = FieldComposer::kAllAdHoc);
+              std::string* out, FieldLayers layers = {});
 
  private:
   const FieldComposer& composer_;

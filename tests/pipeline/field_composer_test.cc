@@ -43,30 +43,53 @@ std::vector<std::pair<std::string, std::string>> Composed(const FieldComposer& c
   return result;
 }
 
-// The override order of DESIGN.md, one key set in every layer: base < ad-hoc < post-hook,
-// and the record's own keys above all of them.
-TEST(FieldComposerTest, APostHookFieldBeatsTheAdHocOneWhichBeatsTheBaseOne) {
-  FieldComposer composer(ConfigWithBase({{"env", "base"}, {"region", "base"}}));
+// The override order of DESIGN.md, one key set in every layer: base < pre-hook < ad-hoc <
+// post-hook, and the record's own keys above all of them.
+TEST(FieldComposerTest, EachLayerBeatsTheOnesBelowIt) {
+  FieldComposer composer(
+      ConfigWithBase({{"env", "base"}, {"region", "base"}, {"zone", "base"}}));
   v1::LogRecord record;
   record.set_message("the message");
+  // The application's fields come first in the record...
   AddString(record, "env", "ad-hoc");
   AddString(record, "user", "ada");
-  // Fields from here on are the post-hook layer.
+  // ...then those the pre-hooks set on the RPC...
+  AddString(record, "env", "pre-hook");
+  AddString(record, "region", "pre-hook");
+  AddString(record, "tenant", "pre-hook");
+  // ...then those the post-hooks set on the worker.
   AddString(record, "env", "post-hook");
   AddString(record, "message", "post-hook");
   std::vector<outputs::ComposedField> fields;
-  const outputs::ComposedRecord composed =
-      composer.ComposeRecord(record, absl::UnixEpoch(), &fields, /*adhoc_fields=*/2);
+  const outputs::ComposedRecord composed = composer.ComposeRecord(
+      record, absl::UnixEpoch(), &fields, FieldLayers{.adhoc_end = 2, .pre_end = 5});
   std::vector<std::pair<std::string, std::string>> result;
+  std::vector<outputs::Layer> layers;
   for (const outputs::ComposedField& field : composed.fields) {
     result.emplace_back(std::string(field.key), field.field == nullptr
                                                     ? std::string(field.text)
                                                     : field.field->string_value());
+    layers.push_back(field.layer);
   }
-  EXPECT_THAT(result,
-              ElementsAre(Pair("region", "base"), Pair("user", "ada"), Pair("env", "post-hook")));
-  EXPECT_EQ(composed.fields.back().layer, outputs::Layer::kPostHook);
+  EXPECT_THAT(result, ElementsAre(Pair("zone", "base"), Pair("region", "pre-hook"),
+                                  Pair("tenant", "pre-hook"), Pair("user", "ada"),
+                                  Pair("env", "post-hook")));
+  EXPECT_THAT(layers, ElementsAre(outputs::Layer::kBase, outputs::Layer::kPreHook,
+                                  outputs::Layer::kPreHook, outputs::Layer::kAdHoc,
+                                  outputs::Layer::kPostHook));
   EXPECT_EQ(composed.message, "the message");
+}
+
+TEST(FieldComposerTest, AnAdHocFieldBeatsAPreHookFieldWithItsKey) {
+  FieldComposer composer(ConfigWithBase({}));
+  v1::LogRecord record;
+  AddString(record, "tenant", "from-the-app");
+  AddString(record, "tenant", "from-metadata");
+  std::vector<outputs::ComposedField> fields;
+  composer.Compose(record, &fields, FieldLayers{.adhoc_end = 1, .pre_end = 2});
+  ASSERT_EQ(fields.size(), 1u);
+  EXPECT_EQ(fields[0].field->string_value(), "from-the-app");
+  EXPECT_EQ(fields[0].layer, outputs::Layer::kAdHoc);
 }
 
 TEST(FieldComposerTest, BaseFieldsComeInConfigOrder) {

@@ -56,9 +56,7 @@ class DropHook final : public Hook {
   Verdict OnRecord(HookRecord& record) const override {
     const v1::LogRecord& log = record.record();
     if (level_at_most_.has_value() && RecordLevel(log) > *level_at_most_) return Verdict::kKeep;
-    // Post-hooks see no pre-hook fields yet: ad-hoc ones, then their own.
-    return match_.Matches(log, record.adhoc_fields(), record.adhoc_fields()) ? Verdict::kDrop
-                                                                             : Verdict::kKeep;
+    return match_.Matches(log, record.layers()) ? Verdict::kDrop : Verdict::kKeep;
   }
 
  private:

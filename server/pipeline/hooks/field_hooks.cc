@@ -35,7 +35,7 @@ class AddFieldsHook final : public Hook {
       : id_(std::move(id)), fields_(std::move(fields)) {}
   absl::string_view id() const override { return id_; }
   Verdict OnRecord(HookRecord& record) const override {
-    for (const auto& [key, value] : fields_) record.SetPostField(key).set_string_value(value);
+    for (const auto& [key, value] : fields_) record.SetField(key).set_string_value(value);
     return Verdict::kKeep;
   }
 

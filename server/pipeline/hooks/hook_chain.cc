@@ -33,15 +33,21 @@ HookChain::HookChain(std::vector<std::unique_ptr<Hook>> hooks, prometheus::Regis
   }
 }
 
-size_t HookChain::Run(RecordBatch& batch, std::vector<int>* adhoc_fields) const {
-  adhoc_fields->clear();
-  if (hooks_.empty() || batch.empty()) return 0;
+size_t HookChain::Run(RecordBatch& batch, std::vector<FieldLayers>* layers) const {
+  layers->clear();
+  if (hooks_.empty() || batch.empty()) {
+    layers->swap(batch.field_layers());
+    return 0;
+  }
+  const std::vector<FieldLayers>& arrived = batch.field_layers();
   // Per hook: records dropped, records failed.
   absl::FixedArray<uint64_t, 16> counts(2 * hooks_.size(), 0);
   auto& records = batch.records();
   int kept = 0;
   for (int i = 0; i < records.size(); ++i) {
-    HookRecord record(records[i]);
+    HookRecord record(records[i], HookPhase::kPost,
+                      arrived.empty() ? FieldLayers::AllAdHoc(records[i].fields_size())
+                                      : arrived[static_cast<size_t>(i)]);
     bool dropped = false;
     for (size_t h = 0; h < hooks_.size() && !dropped; ++h) {
       switch (hooks_[h].hook->OnRecord(record)) {
@@ -57,7 +63,7 @@ size_t HookChain::Run(RecordBatch& batch, std::vector<int>* adhoc_fields) const 
       }
     }
     if (dropped) continue;
-    adhoc_fields->push_back(record.adhoc_fields());
+    layers->push_back(record.layers());
     if (kept != i) records.SwapElements(kept, i);
     ++kept;
   }

@@ -31,9 +31,10 @@ class HookChain {
   bool empty() const { return hooks_.empty(); }
 
   // Runs the hooks over `batch`, removes the records they drop and returns how many those
-  // were. `*adhoc_fields` gets, for each kept record in order, how many of its fields are
-  // ad-hoc (the rest being post-hook fields), for FormattedBatch.
-  size_t Run(RecordBatch& batch, std::vector<int>* adhoc_fields) const;
+  // were. `*layers` gets the field layers of each kept record in order, for
+  // FormattedBatch: the batch's own (RecordBatch::field_layers, which it takes) as the
+  // hooks changed them. Left empty when every field of every record is ad-hoc.
+  size_t Run(RecordBatch& batch, std::vector<FieldLayers>* layers) const;
 
  private:
   struct Entry {

@@ -1,5 +1,7 @@
 #include "server/pipeline/hooks/record_match.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/config/yaml_reader.h"
@@ -12,8 +14,11 @@ bool IsPattern(absl::string_view value) {
 }
 
 // The field of `key` the outputs show: the last one of the strongest layer that has it.
-const v1::Field* ShownField(const v1::LogRecord& record, absl::string_view key, int adhoc_end,
-                            int pre_end) {
+const v1::Field* ShownField(const v1::LogRecord& record, absl::string_view key,
+                            FieldLayers layers) {
+  // The layers' ends may lie past the fields (FieldLayers::kAll).
+  const int adhoc_end = std::min(layers.adhoc_end, record.fields_size());
+  const int pre_end = std::clamp(layers.pre_end, adhoc_end, record.fields_size());
   const auto last_in = [&](int begin, int end) -> const v1::Field* {
     for (int i = end - 1; i >= begin; --i) {
       if (record.fields(i).key() == key) return &record.fields(i);
@@ -84,7 +89,7 @@ absl::StatusOr<RecordMatch> RecordMatch::Create(std::vector<std::string> loggers
   return result;
 }
 
-bool RecordMatch::Matches(const v1::LogRecord& record, int adhoc_end, int pre_end) const {
+bool RecordMatch::Matches(const v1::LogRecord& record, FieldLayers layers) const {
   if (!loggers_.empty()) {
     bool under = false;
     for (const std::string& prefix : loggers_) {
@@ -96,7 +101,7 @@ bool RecordMatch::Matches(const v1::LogRecord& record, int adhoc_end, int pre_en
     if (!under) return false;
   }
   for (const FieldCondition& condition : fields_) {
-    const v1::Field* field = ShownField(record, condition.key, adhoc_end, pre_end);
+    const v1::Field* field = ShownField(record, condition.key, layers);
     if (field == nullptr) return false;
     if (!condition.Holds(*field)) return false;
   }

@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "re2/re2.h"
+#include "server/common/field_layers.h"
 #include "sluice/v1/logs.pb.h"
 
 namespace sluice::pipeline::hooks {
@@ -53,9 +54,8 @@ class RecordMatch {
   // True when it matches every record: no logger and no field condition.
   bool empty() const { return loggers_.empty() && fields_.empty(); }
 
-  // Whether `record` matches; its fields [0, adhoc_end) are ad-hoc, [adhoc_end, pre_end)
-  // pre-hook fields and the rest post-hook fields.
-  bool Matches(const v1::LogRecord& record, int adhoc_end, int pre_end) const;
+  // Whether `record`, whose fields are in `layers`, matches.
+  bool Matches(const v1::LogRecord& record, FieldLayers layers) const;
 
  private:
   struct FieldCondition {

@@ -54,7 +54,7 @@ std::vector<std::pair<std::string, std::string>> Fields(const HookRecord& record
   for (int i = 0; i < record.record().fields_size(); ++i) {
     const v1::Field& field = record.record().fields(i);
     fields.emplace_back(field.key(),
-                        field.string_value() + (i < record.adhoc_fields() ? "/a" : "/p"));
+                        field.string_value() + (i < record.layers().adhoc_end ? "/a" : "/p"));
   }
   return fields;
 }
@@ -180,8 +180,8 @@ TEST(SelectFieldsHookTest, DropFieldsRemovesTheListedOnesOfBothLayers) {
   AddString(log, "password", "hunter2");
   AddString(log, "user", "ada");
   HookRecord record(log);
-  record.SetPostField("token").set_string_value("t");
-  record.SetPostField("x").set_string_value("y");
+  record.SetField("token").set_string_value("t");
+  record.SetField("x").set_string_value("y");
   hook->OnRecord(record);
   EXPECT_THAT(Fields(record), ElementsAre(Pair("user", "ada/a"), Pair("x", "y/p")));
 }
@@ -293,6 +293,64 @@ class FailingHook final : public Hook {
   }
 };
 
+TEST(HookChainTest, PostHookFieldsGoAfterThePreHookLayerTheBatchBrought) {
+  std::vector<std::unique_ptr<Hook>> hooks;
+  hooks.push_back(CreateOne("{type: add_fields, fields: {k: v}}"));
+  hooks.push_back(CreateOne("{type: drop_fields, fields: [gone]}"));
+  HookChain chain(std::move(hooks), nullptr);
+  RecordBatch batch;
+  v1::LogRecord* record = batch.records().Add();
+  AddString(*record, "gone", "ad-hoc");
+  AddString(*record, "app", "ad-hoc");
+  AddString(*record, "tenant", "pre-hook");
+  batch.field_layers() = {FieldLayers{.adhoc_end = 2, .pre_end = 3}};
+  std::vector<FieldLayers> layers;
+  chain.Run(batch, &layers);
+  EXPECT_THAT(layers, ElementsAre(FieldLayers{.adhoc_end = 1, .pre_end = 2}));
+  ASSERT_EQ(batch.records()[0].fields_size(), 3);
+  EXPECT_EQ(batch.records()[0].fields(2).key(), "k");
+}
+
+TEST(HookChainTest, AnEmptyChainHandsOnTheLayersTheBatchBrought) {
+  HookChain chain;
+  RecordBatch batch;
+  v1::LogRecord* record = batch.records().Add();
+  AddString(*record, "app", "ad-hoc");
+  AddString(*record, "peer", "pre-hook");
+  batch.field_layers() = {FieldLayers{.adhoc_end = 1, .pre_end = 2}};
+  std::vector<FieldLayers> layers;
+  chain.Run(batch, &layers);
+  EXPECT_THAT(layers, ElementsAre(FieldLayers{.adhoc_end = 1, .pre_end = 2}));
+}
+
+TEST(HookRecordTest, APreHookSetsItsFieldsAboveTheApplicationsInItsOwnLayer) {
+  v1::LogRecord log;
+  AddString(log, "tenant", "app");
+  HookRecord record(log, HookPhase::kPre, FieldLayers::AllAdHoc(1));
+  record.SetField("tenant").set_string_value("pre");
+  record.SetField("tenant").set_string_value("pre again");
+  EXPECT_EQ(log.fields_size(), 2);
+  EXPECT_EQ(log.fields(1).string_value(), "pre again");
+  EXPECT_EQ(record.layers(), (FieldLayers{.adhoc_end = 1, .pre_end = 2}));
+}
+
+TEST(HookRecordTest, RemovingAndRenamingKeepEveryLayerBoundaryRight) {
+  v1::LogRecord log;
+  AddString(log, "a1", "");
+  AddString(log, "a2", "");
+  AddString(log, "p1", "");
+  AddString(log, "p2", "");
+  AddString(log, "q1", "");
+  HookRecord record(log, HookPhase::kPost, FieldLayers{.adhoc_end = 2, .pre_end = 4});
+  record.RemoveFieldsIf([](const v1::Field& field) { return field.key() == "a1"; });
+  EXPECT_EQ(record.layers(), (FieldLayers{.adhoc_end = 1, .pre_end = 3}));
+  // p1 (a pre-hook field) renamed by a post-hook becomes a post-hook field.
+  record.RenameField(1, "renamed");
+  EXPECT_EQ(record.layers(), (FieldLayers{.adhoc_end = 1, .pre_end = 2}));
+  ASSERT_EQ(log.fields_size(), 4);
+  EXPECT_EQ(log.fields(3).key(), "renamed");
+}
+
 TEST(HookChainTest, RemovesDroppedRecordsCountsThemPerHookAndKeepsFailedOnes) {
   std::vector<std::unique_ptr<Hook>> hooks;
   hooks.push_back(std::make_unique<FailingHook>());
@@ -312,12 +370,12 @@ TEST(HookChainTest, RemovesDroppedRecordsCountsThemPerHookAndKeepsFailedOnes) {
     record->set_message(message);
     AddString(*record, "app", "1");
   }
-  std::vector<int> adhoc;
-  EXPECT_EQ(chain.Run(batch, &adhoc), 2u);
+  std::vector<FieldLayers> layers;
+  EXPECT_EQ(chain.Run(batch, &layers), 2u);
   ASSERT_EQ(batch.size(), 2u);
   EXPECT_EQ(batch.records()[0].message(), "bad");
   EXPECT_EQ(batch.records()[1].message(), "e");
-  EXPECT_THAT(adhoc, ElementsAre(1, 1));
+  EXPECT_THAT(layers, ElementsAre(FieldLayers{1, 1}, FieldLayers{1, 1}));
   EXPECT_EQ(batch.records()[0].fields_size(), 2);
 
   double dropped = -1;

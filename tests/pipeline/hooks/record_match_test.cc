@@ -38,7 +38,7 @@ RecordMatch Create(std::vector<std::string> loggers, const RecordMatch::FieldVal
 
 // Every field of `log` ad-hoc.
 bool Matches(const RecordMatch& match, const v1::LogRecord& log) {
-  return match.Matches(log, log.fields_size(), log.fields_size());
+  return match.Matches(log, FieldLayers{});
 }
 
 TEST(RecordMatchTest, WithoutConditionsMatchesEveryRecord) {
@@ -149,7 +149,7 @@ TEST(RecordMatchTest, ComparesTheFieldTheOutputsShowPostOverAdHocOverPre) {
     AddString(log, "user", value);
   }
   const auto shown = [&log](int adhoc_end, int pre_end, const std::string& value) {
-    return Create({}, {{"user", value}}).Matches(log, adhoc_end, pre_end);
+    return Create({}, {{"user", value}}).Matches(log, FieldLayers{adhoc_end, pre_end});
   };
   EXPECT_TRUE(shown(2, 4, "post2"));
   EXPECT_FALSE(shown(2, 4, "post1"));
