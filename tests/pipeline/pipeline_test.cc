@@ -480,6 +480,41 @@ TEST(PipelineRoutesTest, FailedRoutedOutputsCountTheUnionOfTheirRecordsAsDropped
   EXPECT_EQ(report->reason, DropReason::kOutputFailed);
 }
 
+TEST(PipelineRoutesTest, ARouteMatchesTheFieldValueTheOutputsShowAfterThePostHooks) {
+  Ledger ledger;
+  std::vector<RoutedOutput> outputs;
+  outputs.push_back({std::make_unique<ScriptedOutput>("file/db"), Level::kTrace,
+                     Route({}, {{"component", "/^db/"}})});
+  Built built = BuildRouted(std::move(outputs), ledger);
+  const YAML::Node block = YAML::Load("{type: add_fields, fields: {component: db-pool}}");
+  hooks::HookRegistry registry;
+  hooks::RegisterBuiltinHooks(registry);
+  auto created = registry.CreateAll(
+      hooks::HookPhase::kPost,
+      {{.key_path = "hooks.post[0]", .type = "add_fields", .name = "x", .options = block}});
+  ASSERT_TRUE(created.ok()) << created.status();
+  built.pipeline->SetPostHooks(hooks::HookChain(std::move(*created), nullptr));
+  // m0 says component: cache, which the post-hook's db-pool overrides; m1 has none.
+  RecordBatch batch = LoggerBatch({"checkout", "payments"});
+  v1::Field* field = batch.records().Mutable(0)->add_fields();
+  field->set_key("component");
+  field->set_string_value("cache");
+  built.pipeline->Process(0, batch);
+  EXPECT_EQ(LineCount(built.outputs[0]->lines), 2);
+  EXPECT_EQ(ledger.Snapshot().unrouted, 0u);
+
+  // Without the hook, only what the application sent counts.
+  Ledger plain_ledger;
+  std::vector<RoutedOutput> plain_outputs;
+  plain_outputs.push_back({std::make_unique<ScriptedOutput>("file/db"), Level::kTrace,
+                           Route({}, {{"component", "/^db/"}})});
+  Built plain = BuildRouted(std::move(plain_outputs), plain_ledger);
+  RecordBatch again = LoggerBatch({"checkout.db", "payments"});
+  plain.pipeline->Process(0, again);
+  EXPECT_EQ(LineCount(plain.outputs[0]->lines), 1);
+  EXPECT_EQ(plain_ledger.Snapshot().unrouted, 1u);
+}
+
 TEST(PipelineRoutesTest, WithoutOutputsEveryRecordIsUnrouted) {
   Ledger ledger;
   Built built = BuildRouted({}, ledger);
