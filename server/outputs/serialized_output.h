@@ -28,7 +28,6 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/outputs/output.h"
-#include "sluice/level.h"
 
 namespace sluice::outputs {
 
