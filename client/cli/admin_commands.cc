@@ -67,10 +67,10 @@ void PrintLevels(const v1::GetLevelsResponse& levels) {
 
 void PrintCounts(const v1::Counts& counts) {
   absl::PrintF(
-      "counts: received %d, filtered %d, rejected %d, dropped %d, dropped by hooks %d, written "
-      "%d, in flight %d\n",
+      "counts: received %d, filtered %d, rejected %d, dropped %d, dropped by hooks %d, unrouted "
+      "%d, written %d, in flight %d\n",
       counts.received(), counts.filtered(), counts.rejected(), counts.dropped(),
-      counts.dropped_by_hook(), counts.written(), counts.in_flight());
+      counts.dropped_by_hook(), counts.unrouted(), counts.written(), counts.in_flight());
 }
 
 // Prints the drain result; kExitFailure when it did not complete.

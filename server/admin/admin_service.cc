@@ -41,6 +41,7 @@ void FillCounts(const LedgerCounts& counts, v1::Counts* out) {
   out->set_dropped_overflow(counts.dropped_overflow);
   out->set_dropped_output_failed(counts.dropped_output_failed);
   out->set_dropped_by_hook(counts.dropped_by_hook);
+  out->set_unrouted(counts.unrouted);
 }
 
 void FillDrain(const DrainResult& result, v1::DrainResponse* out) {

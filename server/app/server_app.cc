@@ -21,6 +21,7 @@
 #include "server/outputs/encoding_registry.h"
 #include "server/outputs/output_registry.h"
 #include "server/pipeline/hooks/builtin_hooks.h"
+#include "server/pipeline/hooks/record_match.h"
 #include "sluice/v1/admin.grpc.pb.h"
 #include "sluice/v1/logs.grpc.pb.h"
 
@@ -129,8 +130,12 @@ absl::Status ServerApp::StartAll() {
     absl::StatusOr<std::unique_ptr<outputs::Output>> output =
         registry.Create(output_config, encodings);
     if (!output.ok()) return output.status();
+    absl::StatusOr<pipeline::hooks::RecordMatch> route =
+        pipeline::hooks::RecordMatch::Create(output_config.loggers, output_config.match,
+                                             config::ChildPath(output_config.key_path, "match"));
+    if (!route.ok()) return route.status();
     output_ids.push_back(output_config.id());
-    destinations.push_back({std::move(*output), output_config.level});
+    destinations.push_back({std::move(*output), output_config.level, *std::move(route)});
   }
   output_metrics_ = std::make_unique<pipeline::OutputMetrics>(*registry_, output_ids);
   pipeline_ = std::make_unique<pipeline::Pipeline>(config_.pipeline, std::move(destinations),
@@ -450,10 +455,11 @@ void ServerApp::Shutdown(absl::Duration timeout, DrainDone done) {
     const admin::DrainResult result = DrainNow(timeout);
     std::fprintf(stderr,
                  "sluiced: drained%s: received %lu, written %lu, filtered %lu, rejected %lu, "
-                 "dropped %lu, dropped by hooks %lu, in flight %lu\n",
+                 "dropped %lu, dropped by hooks %lu, unrouted %lu, in flight %lu\n",
                  result.completed ? "" : " (deadline passed)", result.counts.received,
                  result.counts.written, result.counts.filtered, result.counts.rejected,
-                 result.counts.dropped, result.counts.dropped_by_hook, result.counts.in_flight);
+                 result.counts.dropped, result.counts.dropped_by_hook, result.counts.unrouted,
+                 result.counts.in_flight);
     std::move(done)(result);
     absl::MutexLock lock(&mu_);
     shutdown_drained_ = true;

@@ -1,15 +1,16 @@
 // Ledger: the server-wide record counts that must balance.
 //
-//   received = filtered + rejected + dropped + dropped_by_hook + written + in_flight
+//   received = filtered + rejected + dropped + dropped_by_hook + unrouted + written + in_flight
 //
 // Ingest adds received, filtered and rejected; the scheduler adds the records its overflow
 // policy drops; the pipeline adds, per batch, the records a post-hook dropped on purpose
-// (dropped_by_hook, not a loss, so not part of dropped), the records every output that should take
-// them took (written) and the records some such output failed to take (dropped, reason
-// output_failed). A record goes to exactly one outcome, however many outputs it is routed
-// to: it is written once every output whose level admits it took it (vacuously when no
-// output admits it), and dropped as soon as one of them gave up on it — even if the others
-// took it. docs/METRICS.md ("The books") says the same for operators.
+// (dropped_by_hook, not a loss, so not part of dropped), the records no output is routed
+// (unrouted: no output's level, loggers and match took them; not a loss either), the
+// records every output they are routed to took (written) and the records some such output
+// failed to take (dropped, reason output_failed). A record goes to exactly one outcome,
+// however many outputs it is routed to: it is written once every one of them took it, and
+// dropped as soon as one of them gave up on it — even if the others took it.
+// docs/METRICS.md ("The books") says the same for operators.
 //
 // in_flight is not derived from the other counts: it is measured by whoever holds records
 // (the scheduler's queued, parked and processing records, set with SetInFlightGauge), so
@@ -36,6 +37,9 @@ struct LedgerCounts {
   uint64_t dropped = 0;
   // Records a post-hook dropped (hooks.post, e.g. a `drop` hook): removed on purpose.
   uint64_t dropped_by_hook = 0;
+  // Records no output was routed (level, loggers, match): delivered where the config sends
+  // them, nowhere.
+  uint64_t unrouted = 0;
   uint64_t written = 0;
   // Queued, parked or being written now, as measured by the in-flight gauge (0 without one).
   uint64_t in_flight = 0;
@@ -57,6 +61,7 @@ class Ledger {
     dropped_output_failed_.fetch_add(n, std::memory_order_relaxed);
   }
   void AddDroppedByHook(uint64_t n) { dropped_by_hook_.fetch_add(n, std::memory_order_relaxed); }
+  void AddUnrouted(uint64_t n) { unrouted_.fetch_add(n, std::memory_order_relaxed); }
   void AddWritten(uint64_t n) { written_.fetch_add(n, std::memory_order_relaxed); }
 
   // Where Snapshot() reads in_flight from. Set once at start-up, before any Snapshot; the
@@ -74,6 +79,7 @@ class Ledger {
     counts.dropped_output_failed = dropped_output_failed_.load(std::memory_order_acquire);
     counts.dropped = counts.dropped_overflow + counts.dropped_output_failed;
     counts.dropped_by_hook = dropped_by_hook_.load(std::memory_order_acquire);
+    counts.unrouted = unrouted_.load(std::memory_order_acquire);
     counts.written = written_.load(std::memory_order_acquire);
     if (in_flight_gauge_) counts.in_flight = in_flight_gauge_();
     return counts;
@@ -86,6 +92,7 @@ class Ledger {
   std::atomic<uint64_t> dropped_overflow_{0};
   std::atomic<uint64_t> dropped_output_failed_{0};
   std::atomic<uint64_t> dropped_by_hook_{0};
+  std::atomic<uint64_t> unrouted_{0};
   std::atomic<uint64_t> written_{0};
   std::function<uint64_t()> in_flight_gauge_;
 };

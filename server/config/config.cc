@@ -294,6 +294,13 @@ const KeyTable<OutputConfig>& OutputCommonKeys() {
                      "`.`."),
           "the type"),
       LevelKey("level", &S::level, "Records below this level are not sent to this output."),
+      StringListKey("loggers", &S::loggers, false,
+                    "Send only records whose logger is one of these or under one (`checkout` "
+                    "covers `checkout.db`, not `checkouts`). Not given: any logger."),
+      StringMapKey("match", &S::match, false,
+                   "Send only records whose fields match all of these: `field: value` (equal; "
+                   "a number or boolean field is compared as its text) or `field: /regex/` "
+                   "(RE2, found anywhere in the value; anchor with `^` and `$`)."),
   };
   return *table;
 }
@@ -304,6 +311,11 @@ absl::Status ReadOutput(const YAML::Node& node, const std::string& path, OutputC
     return status;
   }
   if (out.name.empty()) out.name = out.type;
+  // An empty list would route nothing here, which is no output at all; absent means any.
+  if (node["loggers"].IsDefined() && out.loggers.empty()) {
+    return KeyError(ChildPath(path, "loggers"),
+                    "must not be empty; leave the key out to take every logger");
+  }
   out.key_path = path;
   out.options = node;
   return absl::OkStatus();

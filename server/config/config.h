@@ -6,8 +6,9 @@
 // INVALID_ARGUMENT whose message starts with the key path ("scheduler.workers: must be
 // between 1 and 256, got 0"). The section structs of the scheduler and the pipeline live
 // with those modules; this struct aggregates them. The per-output keys other than `type`,
-// `name` and `level` are validated by the output's own factory (server/outputs), which
-// receives the raw YAML node of its block.
+// `name`, `level`, `loggers` and `match` are validated by the output's own factory
+// (server/outputs), which receives the raw YAML node of its block; the patterns of `match`
+// are compiled where the route is built (server/app), naming their keys alike.
 #ifndef SLUICE_SERVER_CONFIG_CONFIG_H_
 #define SLUICE_SERVER_CONFIG_CONFIG_H_
 
@@ -109,6 +110,10 @@ struct OutputConfig {
   std::string name;
   // Records below this level are not sent to this output.
   Level level = Level::kTrace;
+  // Of the others, only records under one of these loggers (empty: any logger)...
+  std::vector<std::string> loggers;
+  // ...whose fields match all of these (`value` or `/regex/`, hooks::RecordMatch).
+  std::vector<std::pair<std::string, std::string>> match;
   YAML::Node options;
 
   std::string id() const { return type + "/" + name; }

@@ -18,26 +18,29 @@
 #include "absl/time/time.h"
 #include "server/common/record_batch.h"
 #include "server/outputs/encoding_registry.h"
-#include "sluice/level.h"
 
 namespace sluice::outputs {
 
-// One batch as every output sees it. Lines are formatted on first request and shared by
-// all outputs that ask for the same encoding and minimum level: formatting is paid once
-// per encoding, not once per output. Used by one worker thread at a time.
+// The records of one batch routed to one output (its `level`, `loggers` and `match`), as
+// that output sees them. Lines are formatted on first request and shared by all outputs
+// that ask for the same encoding and take the same records: formatting is paid once per
+// encoding and selection, not once per output. Used by one worker thread at a time.
 class OutputBatch {
  public:
   virtual ~OutputBatch() = default;
 
+  // The whole batch, records of other outputs included: skip those takes() refuses.
   virtual const RecordBatch& records() const = 0;
 
-  // The records whose level is at least `min_level`, one line each in `encoding` (an id
-  // of the EncodingRegistry the pipeline was built with). The view lives as long as the
-  // batch.
-  virtual absl::string_view Lines(EncodingId encoding, Level min_level) = 0;
+  // Whether records().records()[index] is routed to this output.
+  virtual bool takes(int index) const = 0;
 
-  // How many records Lines(encoding, min_level) holds.
-  virtual size_t CountAtLeast(Level min_level) const = 0;
+  // How many records are routed to this output.
+  virtual size_t count() const = 0;
+
+  // The routed records, in batch order, one line each in `encoding` (an id of the
+  // EncodingRegistry the pipeline was built with). The view lives as long as the batch.
+  virtual absl::string_view Lines(EncodingId encoding) = 0;
 };
 
 class Output {
@@ -49,10 +52,10 @@ class Output {
 
   virtual absl::Status Start() = 0;
 
-  // Takes the records of `batch` at or above `min_level`. OK: taken.
+  // Takes the records routed to it in `batch`. OK: taken.
   // kUnavailable / kDeadlineExceeded: transient, the pipeline retries with backoff.
   // Any other code: permanent for this batch, counted and dropped.
-  virtual absl::Status Write(OutputBatch& batch, Level min_level) = 0;
+  virtual absl::Status Write(OutputBatch& batch) = 0;
 
   // Pushes buffered records down (for the file output: to the kernel) by `deadline`.
   virtual absl::Status Flush(absl::Time deadline) = 0;

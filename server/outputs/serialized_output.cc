@@ -14,15 +14,15 @@ absl::Status SerializedOutput::Start() {
   return status;
 }
 
-absl::Status SerializedOutput::Write(OutputBatch& batch, Level min_level) {
-  if (batch.CountAtLeast(min_level) == 0) return absl::OkStatus();
-  PrepareBatch(batch, min_level);
+absl::Status SerializedOutput::Write(OutputBatch& batch) {
+  if (batch.count() == 0) return absl::OkStatus();
+  PrepareBatch(batch);
   absl::MutexLock lock(&mu_);
   if (state_ != State::kStarted) {
     return absl::FailedPreconditionError(absl::StrCat(
         id_, state_ == State::kCreated ? ": write before start" : ": write after shutdown"));
   }
-  return WriteLocked(batch, min_level);
+  return WriteLocked(batch);
 }
 
 absl::Status SerializedOutput::Flush(absl::Time deadline) {

@@ -28,7 +28,6 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "server/outputs/output.h"
-#include "sluice/level.h"
 
 namespace sluice::outputs {
 
@@ -39,8 +38,8 @@ class SerializedOutput : public Output {
 
   absl::string_view id() const final { return id_; }
   absl::Status Start() final;
-  // A batch without records at or above `min_level` is taken without calling the hooks.
-  absl::Status Write(OutputBatch& batch, Level min_level) final;
+  // A batch without records routed here is taken without calling the hooks.
+  absl::Status Write(OutputBatch& batch) final;
   absl::Status Flush(absl::Time deadline) final;
   absl::Status Shutdown(absl::Time deadline) final;
   absl::Status Reopen() final;
@@ -49,11 +48,10 @@ class SerializedOutput : public Output {
   explicit SerializedOutput(std::string id) : id_(std::move(id)) {}
 
   // Runs on the writing worker without the lock, before WriteLocked with the same batch.
-  virtual void PrepareBatch(OutputBatch& /*batch*/, Level /*min_level*/) {}
+  virtual void PrepareBatch(OutputBatch& /*batch*/) {}
 
   virtual absl::Status StartLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) = 0;
-  virtual absl::Status WriteLocked(OutputBatch& batch, Level min_level)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) = 0;
+  virtual absl::Status WriteLocked(OutputBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) = 0;
   virtual absl::Status FlushLocked(absl::Time deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) = 0;
   // Flushes and releases the destination.
   virtual absl::Status ShutdownLocked(absl::Time deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) = 0;

@@ -19,7 +19,13 @@ OutputMetrics::OutputMetrics(prometheus::Registry& registry,
                    .Name("sluice_record_latency_seconds")
                    .Help("Seconds from receiving a batch to every output having taken it")
                    .Register(registry)
-                   .Add({}, LatencyBuckets())) {
+                   .Add({}, LatencyBuckets())),
+      unrouted_(prometheus::BuildCounter()
+                    .Name("sluice_pipeline_records_unrouted_total")
+                    .Help("Records no output was routed (its level, loggers and match); "
+                          "delivered, not lost")
+                    .Register(registry)
+                    .Add({})) {
   auto& sent = prometheus::BuildCounter()
                    .Name("sluice_output_records_sent_total")
                    .Help("Records each output took")

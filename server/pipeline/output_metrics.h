@@ -5,6 +5,7 @@
 //   sluice_output_records_dropped_total{output,reason}   records given up on
 //   sluice_output_write_duration_seconds{output}         time per Write call (histogram)
 //   sluice_record_latency_seconds                        receive to written, per batch
+//   sluice_pipeline_records_unrouted_total               records no output was routed
 #ifndef SLUICE_SERVER_PIPELINE_OUTPUT_METRICS_H_
 #define SLUICE_SERVER_PIPELINE_OUTPUT_METRICS_H_
 
@@ -39,6 +40,7 @@ class OutputMetrics {
   void OnBatchDone(absl::Duration since_received) {
     latency_.Observe(absl::ToDoubleSeconds(since_received));
   }
+  void OnUnrouted(size_t records) { unrouted_.Increment(static_cast<double>(records)); }
 
  private:
   struct Slot {
@@ -49,6 +51,7 @@ class OutputMetrics {
   };
   std::vector<Slot> slots_;
   prometheus::Histogram& latency_;
+  prometheus::Counter& unrouted_;
 };
 
 }  // namespace sluice::pipeline

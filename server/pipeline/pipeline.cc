@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/fixed_array.h"
 #include "absl/strings/str_cat.h"
 #include "server/pipeline/formatted_batch.h"
 
@@ -47,16 +48,32 @@ void Pipeline::Process(size_t worker, RecordBatch& batch) {
   const size_t dropped_by_hook = post_hooks_.Run(batch, &field_layers_[worker]);
   if (dropped_by_hook > 0) ledger_.AddDroppedByHook(dropped_by_hook);
   FormattedBatch formatted(batch, *formatters_[worker], field_layers_[worker]);
-  // An output takes the records at or above its level, so the records some output failed
-  // on are those at or above the lowest level among the failed outputs: the largest
-  // failed share is exactly their union.
-  size_t undelivered = 0;
+  // The selections of the outputs that took some records, and of those that failed: a
+  // record counts once however many outputs it went to, so outcomes are unions.
+  absl::FixedArray<FormattedBatch::Selection, 16> taken(destinations_.size());
+  absl::FixedArray<FormattedBatch::Selection, 16> failed(destinations_.size());
+  size_t taken_count = 0;
+  size_t failed_count = 0;
   for (size_t i = 0; i < destinations_.size(); ++i) {
-    if (formatted.CountAtLeast(destinations_[i].min_level) == 0) continue;
-    undelivered = std::max(undelivered, WriteWithRetry(i, formatted));
+    const Destination& destination = destinations_[i];
+    const FormattedBatch::Selection selection =
+        formatted.Select(destination.min_level, destination.route);
+    FormattedBatch::View view(formatted, selection);
+    if (view.count() == 0) continue;
+    taken[taken_count++] = selection;
+    if (!WriteWithRetry(i, view)) failed[failed_count++] = selection;
   }
-  ledger_.AddWritten(batch.size() - undelivered);
+  const size_t routed = formatted.CountUnion(absl::MakeConstSpan(taken.data(), taken_count));
+  const size_t undelivered =
+      failed_count == 0 ? 0
+                        : formatted.CountUnion(absl::MakeConstSpan(failed.data(), failed_count));
+  const size_t unrouted = batch.size() - routed;
+  ledger_.AddWritten(routed - undelivered);
   if (undelivered > 0) ledger_.AddOutputFailed(undelivered);
+  if (unrouted > 0) {
+    ledger_.AddUnrouted(unrouted);
+    if (metrics_ != nullptr) metrics_->OnUnrouted(unrouted);
+  }
   if (metrics_ != nullptr) metrics_->OnBatchDone(absl::Now() - batch.received_at());
   if (!batch.awaits_delivery()) return;
 
@@ -94,16 +111,16 @@ void Pipeline::SettleFlushes(size_t worker) {
   }
 }
 
-size_t Pipeline::WriteWithRetry(size_t index, outputs::OutputBatch& batch) {
+bool Pipeline::WriteWithRetry(size_t index, outputs::OutputBatch& batch) {
   Destination& destination = destinations_[index];
-  const size_t records = batch.CountAtLeast(destination.min_level);
+  const size_t records = batch.count();
   absl::Duration backoff = retry_.initial_backoff;
   for (int attempt = 1;; ++attempt) {
     const absl::Time start = absl::Now();
-    const absl::Status status = destination.output->Write(batch, destination.min_level);
+    const absl::Status status = destination.output->Write(batch);
     if (status.ok()) {
       if (metrics_ != nullptr) metrics_->OnWritten(index, records, absl::Now() - start);
-      return 0;
+      return true;
     }
     if (metrics_ != nullptr) metrics_->OnFailedAttempt(index, records);
     const bool transient = IsTransient(status);
@@ -114,7 +131,7 @@ size_t Pipeline::WriteWithRetry(size_t index, outputs::OutputBatch& batch) {
             transient ? OutputDropReason::kRetriesExhausted : OutputDropReason::kPermanentError,
             records);
       }
-      return records;
+      return false;
     }
     // The worker waits on purpose: its channel filling up is how the slowdown reaches
     // the clients.

@@ -1,8 +1,11 @@
 // Pipeline: phases 3 and 4 of a record's life (DESIGN.md), run by the scheduler's workers.
 //
-// For each batch: format its lines once per encoding that some output asks for
-// (FormattedBatch; fields composed in the override order by FieldComposer), then hand it to
-// every output whose level threshold admits some of its records. A transient write error
+// For each batch: select for every output the records routed to it — its level threshold,
+// and its `loggers` and `match` (hooks::RecordMatch) if it has them — and hand each output
+// that takes some a view of its records (FormattedBatch, which formats lines once per
+// encoding and selection; fields composed in the override order by FieldComposer). A record
+// no output takes is unrouted: counted (the ledger's unrouted,
+// sluice_pipeline_records_unrouted_total), not an error. A transient write error
 // (UNAVAILABLE, DEADLINE_EXCEEDED) is retried with exponential backoff on the worker —
 // which is backpressure: that worker's channel fills while it waits. After the last attempt,
 // or on any other error, the batch is dropped for that output and counted; the other
@@ -10,15 +13,17 @@
 // formatting: the records they drop leave the batch, counted in the ledger's
 // dropped_by_hook, and the fields they set are the post-hook layer of FieldComposer.
 //
-// The books (server/common/ledger.h): a record is written once every output whose level
-// admits it took it; a record that any such output gave up on is dropped (output_failed),
-// never written, even if other outputs took it. The per-output counts are in OutputMetrics.
+// The books (server/common/ledger.h): a record is written once every output it is routed to
+// took it; a record that any such output gave up on is dropped (output_failed), never
+// written, even if other outputs took it; a record routed nowhere is unrouted. The
+// per-output counts are in OutputMetrics.
 //
 // Delivery: a batch whose sender waits for `written` is reported once every output took
 // it (records an output dropped are reported dropped). One that waits for `flushed` is
 // held by its worker until the outputs are flushed: when the worker runs out of work
 // (OnIdle) or holds kMaxBatchesAwaitingFlush batches, whichever comes first. Records a
-// post-hook dropped are reported delivered: they went where the configuration sends them. One flush
+// post-hook dropped, and unrouted ones, are reported delivered: they went where the
+// configuration sends them. One flush
 // thus covers many batches under load, and an idle server acks at once.
 //
 // Owns the outputs. Start() before the scheduler starts; Flush() on drain; Shutdown() after
@@ -38,6 +43,7 @@
 #include "server/outputs/output.h"
 #include "server/pipeline/field_composer.h"
 #include "server/pipeline/hooks/hook_chain.h"
+#include "server/pipeline/hooks/record_match.h"
 #include "server/pipeline/output_metrics.h"
 #include "server/pipeline/pipeline_config.h"
 #include "server/pipeline/record_formatter.h"
@@ -58,6 +64,9 @@ class Pipeline : public scheduler::BatchProcessor {
     std::unique_ptr<outputs::Output> output;
     // Records below this level skip this output.
     Level min_level = Level::kTrace;
+    // Of the others, the output takes those this matches (`loggers`, `match`); by default
+    // every one.
+    hooks::RecordMatch route;
   };
 
   // `ledger` and `metrics` (nullable) must outlive the pipeline. `encodings` is the
@@ -94,8 +103,8 @@ class Pipeline : public scheduler::BatchProcessor {
     Delivery delivery;
   };
 
-  // Returns how many of the batch's records the output did not take.
-  size_t WriteWithRetry(size_t index, outputs::OutputBatch& batch);
+  // Whether the output took its records of the batch, retrying transient errors.
+  bool WriteWithRetry(size_t index, outputs::OutputBatch& batch);
   // Flushes the outputs and reports the worker's batches awaiting that flush.
   void SettleFlushes(size_t worker);
 

@@ -422,6 +422,35 @@ TEST(ConfigTest, OutputNameDefaultsToTheTypeAndLevelToTrace) {
   EXPECT_EQ(config.outputs[1].level, Level::kError);
 }
 
+TEST(ConfigTest, OutputRoutesReadLoggersAndMatchInFileOrder) {
+  const Config config = ParseOk(
+      "outputs:\n"
+      "  - {type: file, name: audit, path: a.log, loggers: [audit, login]}\n"
+      "  - {type: file, name: db, path: d.log, match: {component: /^db/, code: 200}}\n"
+      "  - {type: file, name: all, path: all.log}\n");
+  ASSERT_EQ(config.outputs.size(), 3u);
+  EXPECT_THAT(config.outputs[0].loggers, ElementsAre("audit", "login"));
+  EXPECT_TRUE(config.outputs[0].match.empty());
+  EXPECT_TRUE(config.outputs[1].loggers.empty());
+  EXPECT_THAT(config.outputs[1].match,
+              ElementsAre(Pair("component", "/^db/"), Pair("code", "200")));
+  EXPECT_TRUE(config.outputs[2].loggers.empty());
+  EXPECT_TRUE(config.outputs[2].match.empty());
+}
+
+TEST(ConfigTest, OutputRouteErrorsNameTheirKeys) {
+  EXPECT_EQ(ErrorOf("outputs: [{type: console}, {type: \"null\", loggers: []}]"),
+            "outputs[1].loggers: must not be empty; leave the key out to take every logger");
+  EXPECT_THAT(ErrorOf("outputs: [{type: console, loggers: audit}]"),
+              StartsWith("outputs[0].loggers: expected"));
+  EXPECT_THAT(ErrorOf("outputs: [{type: console, loggers: [\"\"]}]"),
+              StartsWith("outputs[0].loggers[0]:"));
+  EXPECT_THAT(ErrorOf("outputs: [{type: console, match: [user]}]"),
+              StartsWith("outputs[0].match: expected"));
+  EXPECT_THAT(ErrorOf("outputs: [{type: console}, {type: \"null\", match: {user: [a, b]}}]"),
+              StartsWith("outputs[1].match.user: expected"));
+}
+
 TEST(ConfigTest, DuplicateOutputIdsAreRejected) {
   EXPECT_THAT(ErrorOf("outputs:\n"
                       "  - {type: file, name: main, path: a.log}\n"

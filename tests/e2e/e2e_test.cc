@@ -1010,7 +1010,7 @@ TEST(E2eTest, TheCliWalkthroughWorksAgainstARealServer) {
   result = run(sluice + " stats");
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
   EXPECT_THAT(result.stdout_text, HasSubstr("counts: received 1002, filtered 1, rejected 0, "
-                                            "dropped 0, dropped by hooks 0, written "));
+                                            "dropped 0, dropped by hooks 0, unrouted 0, written "));
   EXPECT_THAT(result.stdout_text, HasSubstr("draining: no\n"));
   for (int worker = 0; worker < 4; ++worker) {
     EXPECT_THAT(result.stdout_text, HasSubstr(absl::StrCat("worker ", worker, ": queue ")));
@@ -1020,7 +1020,7 @@ TEST(E2eTest, TheCliWalkthroughWorksAgainstARealServer) {
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
   EXPECT_EQ(result.stdout_text,
             "drain completed\ncounts: received 1002, filtered 1, rejected 0, dropped 0, "
-            "dropped by hooks 0, written 1001, in flight 0\n");
+            "dropped by hooks 0, unrouted 0, written 1001, in flight 0\n");
 
   result = run(sluice + " resume");
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;

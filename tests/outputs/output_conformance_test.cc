@@ -62,7 +62,7 @@ TEST_P(OutputConformanceTest, StartWriteFlushShutdownSucceed) {
   ASSERT_TRUE(output->Start().ok());
   FakeOutputBatch batch;
   batch.Add(Level::kInfo, "conformance").Add(Level::kDebug, "below the level");
-  EXPECT_TRUE(output->Write(batch, Level::kInfo).ok());
+  EXPECT_TRUE(output->Write(batch.RouteAtLeast(Level::kInfo)).ok());
   EXPECT_TRUE(output->Flush(absl::Now() + absl::Seconds(10)).ok());
   EXPECT_TRUE(output->Shutdown(absl::Now() + absl::Seconds(10)).ok());
 }

@@ -66,9 +66,10 @@ TEST_F(OutputRegistryTest, UnknownKeyIsAnErrorNamingItsPathAndTheKnownKeys) {
       OutputConfigFromYaml("{type: file, name: main, path: /tmp/x.log, buffer: 10}"), encodings_);
   ASSERT_FALSE(output.ok());
   EXPECT_EQ(output.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(output.status().message(),
-            "outputs[0].buffer: unknown key (known: type, name, level, path, format, "
-            "buffer_bytes, flush_interval)");
+  EXPECT_EQ(
+      output.status().message(),
+      "outputs[0].buffer: unknown key (known: type, name, level, loggers, match, path, format, "
+      "buffer_bytes, flush_interval)");
 }
 
 TEST_F(OutputRegistryTest, CreatesAnOutputWithTheIdOfItsConfig) {

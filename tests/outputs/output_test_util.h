@@ -48,7 +48,8 @@ inline absl::StatusOr<std::unique_ptr<Output>> CreateFromYaml(const OutputFactor
 }
 
 // An OutputBatch whose lines are given: "<LEVEL> <text>\n" in text, {"m":"<text>"} in JSON.
-// Its records() hold one record per line, with that level and `text` as the message.
+// Its records() hold one record per line, with that level and `text` as the message; the
+// records routed to the output are those at or above RouteAtLeast's level (all by default).
 class FakeOutputBatch : public OutputBatch {
  public:
   FakeOutputBatch& Add(Level level, std::string text) {
@@ -59,14 +60,29 @@ class FakeOutputBatch : public OutputBatch {
     return *this;
   }
 
+  FakeOutputBatch& RouteAtLeast(Level min_level) {
+    min_level_ = min_level;
+    return *this;
+  }
+
   const RecordBatch& records() const override { return batch_; }
 
-  absl::string_view Lines(EncodingId encoding, Level min_level) override {
+  bool takes(int index) const override {
+    return records_[static_cast<size_t>(index)].first >= min_level_;
+  }
+
+  size_t count() const override {
+    size_t count = 0;
+    for (const auto& record : records_) count += record.first >= min_level_ ? 1 : 0;
+    return count;
+  }
+
+  absl::string_view Lines(EncodingId encoding) override {
     ++lines_calls_;
-    std::string& lines = lines_[{encoding, min_level}];
+    std::string& lines = lines_[{encoding, min_level_}];
     lines.clear();
     for (const auto& [level, text] : records_) {
-      if (level < min_level) continue;
+      if (level < min_level_) continue;
       if (encoding == kTextEncoding) {
         lines += std::string(LevelName(level)) + " " + text + "\n";
       } else {
@@ -76,17 +92,12 @@ class FakeOutputBatch : public OutputBatch {
     return lines;
   }
 
-  size_t CountAtLeast(Level min_level) const override {
-    size_t count = 0;
-    for (const auto& record : records_) count += record.first >= min_level ? 1 : 0;
-    return count;
-  }
-
   int lines_calls() const { return lines_calls_; }
 
  private:
   RecordBatch batch_;
   std::vector<std::pair<Level, std::string>> records_;
+  Level min_level_ = Level::kTrace;
   std::map<std::pair<EncodingId, Level>, std::string> lines_;
   int lines_calls_ = 0;
 };

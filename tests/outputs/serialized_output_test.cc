@@ -28,7 +28,7 @@ class RecordingOutput final : public SerializedOutput {
     ++starts;
     return start_status;
   }
-  absl::Status WriteLocked(OutputBatch& /*batch*/, Level /*min_level*/) override {
+  absl::Status WriteLocked(OutputBatch& /*batch*/) override {
     if (inside_.exchange(true)) overlapped = true;
     ++writes;
     inside_ = false;
@@ -51,7 +51,7 @@ TEST(SerializedOutputTest, WriteBeforeStartIsRefusedWithoutCallingTheHook) {
   RecordingOutput output;
   FakeOutputBatch batch;
   batch.Add(Level::kInfo, "a");
-  EXPECT_EQ(output.Write(batch, Level::kTrace).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(output.Write(batch).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(output.writes, 0);
 }
 
@@ -91,7 +91,7 @@ TEST(SerializedOutputTest, WriteAfterShutdownIsRefused) {
   ASSERT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
   FakeOutputBatch batch;
   batch.Add(Level::kInfo, "a");
-  EXPECT_EQ(output.Write(batch, Level::kTrace).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(output.Write(batch).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(output.writes, 0);
 }
 
@@ -110,7 +110,7 @@ TEST(SerializedOutputTest, ABatchWithNothingAtTheLevelIsTakenWithoutCallingTheHo
   ASSERT_TRUE(output.Start().ok());
   FakeOutputBatch batch;
   batch.Add(Level::kDebug, "a");
-  EXPECT_TRUE(output.Write(batch, Level::kInfo).ok());
+  EXPECT_TRUE(output.Write(batch.RouteAtLeast(Level::kInfo)).ok());
   EXPECT_EQ(output.writes, 0);
   EXPECT_EQ(batch.lines_calls(), 0);
 }
@@ -125,8 +125,7 @@ TEST(SerializedOutputTest, ConcurrentWritesReachTheHookOneAtATime) {
     threads.emplace_back([&output] {
       FakeOutputBatch batch;
       batch.Add(Level::kInfo, "a");
-      for (int i = 0; i < kWritesPerThread; ++i)
-        ASSERT_TRUE(output.Write(batch, Level::kInfo).ok());
+      for (int i = 0; i < kWritesPerThread; ++i) ASSERT_TRUE(output.Write(batch).ok());
     });
   }
   for (std::thread& thread : threads) thread.join();

@@ -2,11 +2,14 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/outputs/encoder.h"
 #include "server/outputs/encoding_registry.h"
+#include "server/pipeline/hooks/record_match.h"
 
 namespace sluice::pipeline {
 namespace {
@@ -67,7 +70,7 @@ TEST_F(FormattedBatchTest, LinesHoldOnlyTheRecordsAtOrAboveTheLevelInOrder) {
   Add(v1::LEVEL_DEBUG, "hidden");
   Add(v1::LEVEL_WARN, "second");
   FormattedBatch batch(batch_, formatter_);
-  EXPECT_EQ(batch.Lines(outputs::kTextEncoding, Level::kInfo),
+  EXPECT_EQ(batch.Lines(outputs::kTextEncoding, batch.Select(Level::kInfo)),
             "1970-01-01T00:00:01.000000Z ERROR first\n"
             "1970-01-01T00:00:01.000000Z WARN second\n");
 }
@@ -75,8 +78,8 @@ TEST_F(FormattedBatchTest, LinesHoldOnlyTheRecordsAtOrAboveTheLevelInOrder) {
 TEST_F(FormattedBatchTest, ASecondRequestReturnsTheSameLines) {
   Add(v1::LEVEL_INFO, "once");
   FormattedBatch batch(batch_, formatter_);
-  absl::string_view first = batch.Lines(outputs::kJsonEncoding, Level::kInfo);
-  absl::string_view second = batch.Lines(outputs::kJsonEncoding, Level::kInfo);
+  absl::string_view first = batch.Lines(outputs::kJsonEncoding, batch.Select(Level::kInfo));
+  absl::string_view second = batch.Lines(outputs::kJsonEncoding, batch.Select(Level::kInfo));
   EXPECT_EQ(first.data(), second.data());
   EXPECT_EQ(first.size(), second.size());
 }
@@ -85,9 +88,9 @@ TEST_F(FormattedBatchTest, ThresholdsAdmittingTheSameRecordsShareTheirLines) {
   Add(v1::LEVEL_INFO, "a");
   Add(v1::LEVEL_ERROR, "b");
   FormattedBatch batch(batch_, formatter_);
-  absl::string_view trace = batch.Lines(outputs::kTextEncoding, Level::kTrace);
-  absl::string_view info = batch.Lines(outputs::kTextEncoding, Level::kInfo);
-  absl::string_view warn = batch.Lines(outputs::kTextEncoding, Level::kWarn);
+  absl::string_view trace = batch.Lines(outputs::kTextEncoding, batch.Select(Level::kTrace));
+  absl::string_view info = batch.Lines(outputs::kTextEncoding, batch.Select(Level::kInfo));
+  absl::string_view warn = batch.Lines(outputs::kTextEncoding, batch.Select(Level::kWarn));
   EXPECT_EQ(trace.data(), info.data());
   EXPECT_NE(warn.data(), info.data());
   EXPECT_THAT(std::string(warn), Not(HasSubstr(" a\n")));
@@ -96,8 +99,8 @@ TEST_F(FormattedBatchTest, ThresholdsAdmittingTheSameRecordsShareTheirLines) {
 TEST_F(FormattedBatchTest, EachFormatIsFormattedOnItsOwn) {
   Add(v1::LEVEL_INFO, "hello");
   FormattedBatch batch(batch_, formatter_);
-  absl::string_view text = batch.Lines(outputs::kTextEncoding, Level::kInfo);
-  absl::string_view json = batch.Lines(outputs::kJsonEncoding, Level::kInfo);
+  absl::string_view text = batch.Lines(outputs::kTextEncoding, batch.Select(Level::kInfo));
+  absl::string_view json = batch.Lines(outputs::kJsonEncoding, batch.Select(Level::kInfo));
   EXPECT_EQ(text, "1970-01-01T00:00:01.000000Z INFO hello\n");
   EXPECT_EQ(json,
             "{\"time\":\"1970-01-01T00:00:01.000000Z\",\"level\":\"INFO\",\"message\":"
@@ -109,8 +112,8 @@ TEST_F(FormattedBatchTest, EachFormatIsFormattedOnItsOwn) {
 TEST_F(FormattedBatchTest, NoRecordAtTheLevelGivesNoLines) {
   Add(v1::LEVEL_DEBUG, "quiet");
   FormattedBatch batch(batch_, formatter_);
-  EXPECT_TRUE(batch.Lines(outputs::kTextEncoding, Level::kWarn).empty());
-  EXPECT_TRUE(batch.Lines(outputs::kJsonEncoding, Level::kFatal).empty());
+  EXPECT_TRUE(batch.Lines(outputs::kTextEncoding, batch.Select(Level::kWarn)).empty());
+  EXPECT_TRUE(batch.Lines(outputs::kJsonEncoding, batch.Select(Level::kFatal)).empty());
 }
 
 TEST_F(FormattedBatchTest, StampsRecordsWithoutTimeWithTheBatchReceiveTime) {
@@ -118,8 +121,89 @@ TEST_F(FormattedBatchTest, StampsRecordsWithoutTimeWithTheBatchReceiveTime) {
   batch_.records().Mutable(0)->set_time_unix_nano(0);
   batch_.set_received_at(absl::FromUnixSeconds(2));
   FormattedBatch batch(batch_, formatter_);
-  EXPECT_EQ(batch.Lines(outputs::kTextEncoding, Level::kTrace),
+  EXPECT_EQ(batch.Lines(outputs::kTextEncoding, batch.Select(Level::kTrace)),
             "1970-01-01T00:00:02.000000Z INFO late\n");
+}
+
+hooks::RecordMatch Loggers(std::vector<std::string> loggers) {
+  absl::StatusOr<hooks::RecordMatch> match =
+      hooks::RecordMatch::Create(std::move(loggers), {}, "m");
+  EXPECT_TRUE(match.ok()) << match.status();
+  return match.ok() ? *std::move(match) : hooks::RecordMatch();
+}
+
+TEST_F(FormattedBatchTest, ARouteSelectsItsRecordsAndEqualRoutesShareTheirLines) {
+  int encoded = 0;
+  outputs::EncodingRegistry registry;
+  const absl::StatusOr<outputs::EncodingId> id = registry.Add("count", CountingFactory(&encoded));
+  ASSERT_TRUE(id.ok());
+  RecordFormatter formatter(composer_, registry);
+  Add(v1::LEVEL_INFO, "a1");
+  Add(v1::LEVEL_INFO, "b1");
+  Add(v1::LEVEL_ERROR, "a2");
+  batch_.records().Mutable(0)->set_logger("audit.login");
+  batch_.records().Mutable(1)->set_logger("checkout");
+  batch_.records().Mutable(2)->set_logger("audit");
+  FormattedBatch batch(batch_, formatter);
+
+  const FormattedBatch::Selection audit = batch.Select(Level::kTrace, Loggers({"audit"}));
+  const FormattedBatch::Selection audit_again =
+      batch.Select(Level::kInfo, Loggers({"audit", "payments"}));
+  EXPECT_EQ(audit, audit_again);
+  FormattedBatch::View view(batch, audit);
+  EXPECT_EQ(view.count(), 2u);
+  EXPECT_TRUE(view.takes(0));
+  EXPECT_FALSE(view.takes(1));
+  EXPECT_TRUE(view.takes(2));
+  EXPECT_EQ(&view.records(), &batch_);
+  const absl::string_view lines = view.Lines(*id);
+  EXPECT_EQ(lines, "a1\na2\n");
+  EXPECT_EQ(FormattedBatch::View(batch, audit_again).Lines(*id).data(), lines.data());
+  EXPECT_EQ(encoded, 2);
+
+  // Level and route together; another mask formats on its own.
+  const FormattedBatch::Selection audit_errors = batch.Select(Level::kError, Loggers({"audit"}));
+  EXPECT_NE(audit_errors, audit);
+  EXPECT_EQ(batch.Lines(*id, audit_errors), "a2\n");
+  EXPECT_EQ(batch.Lines(*id, batch.Select(Level::kTrace, Loggers({"checkout"}))), "b1\n");
+  EXPECT_EQ(encoded, 4);
+  // Nothing matched: nothing to write, nothing formatted.
+  const FormattedBatch::Selection none = batch.Select(Level::kTrace, Loggers({"payments"}));
+  EXPECT_EQ(batch.Count(none), 0u);
+  EXPECT_TRUE(batch.Lines(*id, none).empty());
+  EXPECT_EQ(encoded, 4);
+  EXPECT_EQ(lines, "a1\na2\n");
+}
+
+TEST_F(FormattedBatchTest, ARouteThatKeepsEveryRecordOfItsLevelSharesTheLevelsLines) {
+  Add(v1::LEVEL_INFO, "a");
+  Add(v1::LEVEL_ERROR, "b");
+  batch_.records().Mutable(0)->set_logger("audit");
+  batch_.records().Mutable(1)->set_logger("checkout");
+  FormattedBatch batch(batch_, formatter_);
+  const FormattedBatch::Selection errors = batch.Select(Level::kError);
+  const FormattedBatch::Selection checkout_errors =
+      batch.Select(Level::kError, Loggers({"checkout"}));
+  EXPECT_EQ(errors, checkout_errors);
+  EXPECT_EQ(batch.Select(Level::kTrace), batch.Select(Level::kInfo, hooks::RecordMatch()));
+}
+
+TEST_F(FormattedBatchTest, CountUnionCountsEachRecordOnceAcrossLevelsAndRoutes) {
+  Add(v1::LEVEL_DEBUG, "d");
+  Add(v1::LEVEL_INFO, "i");
+  Add(v1::LEVEL_WARN, "w");
+  Add(v1::LEVEL_ERROR, "e");
+  batch_.records().Mutable(0)->set_logger("audit");
+  batch_.records().Mutable(2)->set_logger("audit");
+  FormattedBatch batch(batch_, formatter_);
+  const FormattedBatch::Selection warn = batch.Select(Level::kWarn);
+  const FormattedBatch::Selection info = batch.Select(Level::kInfo);
+  const FormattedBatch::Selection audit = batch.Select(Level::kTrace, Loggers({"audit"}));
+  EXPECT_EQ(batch.CountUnion({}), 0u);
+  EXPECT_EQ(batch.CountUnion({warn, info}), 3u);
+  EXPECT_EQ(batch.CountUnion({warn, audit}), 3u);  // d, w, e
+  EXPECT_EQ(batch.CountUnion({audit, info}), 4u);
+  EXPECT_EQ(batch.CountUnion({FormattedBatch::Selection(), audit}), 2u);
 }
 
 TEST_F(FormattedBatchTest, ExposesTheRecords) {
@@ -142,17 +226,17 @@ TEST_F(FormattedBatchTest, AnAddedEncodingIsFormattedOncePerEncodingAndThreshold
   RecordFormatter formatter(composer_, registry);
   FormattedBatch batch(batch_, formatter);
 
-  const absl::string_view all = batch.Lines(*first, Level::kTrace);
+  const absl::string_view all = batch.Lines(*first, batch.Select(Level::kTrace));
   EXPECT_EQ(all, "a\nb\n");
-  EXPECT_EQ(batch.Lines(*first, Level::kInfo).data(), all.data());
+  EXPECT_EQ(batch.Lines(*first, batch.Select(Level::kInfo)).data(), all.data());
   EXPECT_EQ(first_encoded, 2);
-  EXPECT_EQ(batch.Lines(*first, Level::kWarn), "b\n");
+  EXPECT_EQ(batch.Lines(*first, batch.Select(Level::kWarn)), "b\n");
   EXPECT_EQ(first_encoded, 3);
 
-  EXPECT_EQ(batch.Lines(*second, Level::kInfo), "a\nb\n");
+  EXPECT_EQ(batch.Lines(*second, batch.Select(Level::kInfo)), "a\nb\n");
   EXPECT_EQ(second_encoded, 2);
   EXPECT_EQ(first_encoded, 3);
-  EXPECT_EQ(batch.Lines(outputs::kTextEncoding, Level::kError),
+  EXPECT_EQ(batch.Lines(outputs::kTextEncoding, batch.Select(Level::kError)),
             "1970-01-01T00:00:01.000000Z ERROR b\n");
   // Later encodings did not disturb the lines already handed out.
   EXPECT_EQ(all, "a\nb\n");
@@ -168,8 +252,8 @@ TEST_F(FormattedBatchTest, EachWorkersFormatterHasItsOwnEncoders) {
   RecordFormatter other(composer_, registry);
   FormattedBatch first(batch_, one);
   FormattedBatch second(batch_, other);
-  EXPECT_EQ(first.Lines(*id, Level::kInfo), "a\n");
-  EXPECT_EQ(second.Lines(*id, Level::kInfo), "a\n");
+  EXPECT_EQ(first.Lines(*id, first.Select(Level::kInfo)), "a\n");
+  EXPECT_EQ(second.Lines(*id, second.Select(Level::kInfo)), "a\n");
   EXPECT_EQ(encoded, 2);
 }
 
@@ -180,7 +264,7 @@ TEST_F(FormattedBatchTest, AnEncodingTheFormatterDoesNotHaveAborts) {
   const absl::StatusOr<outputs::EncodingId> id = larger.Add("count", CountingFactory(&encoded));
   ASSERT_TRUE(id.ok());
   FormattedBatch batch(batch_, formatter_);
-  EXPECT_DEATH(batch.Lines(*id, Level::kInfo), "lines asked for encoding 2 of 2");
+  EXPECT_DEATH(batch.Lines(*id, batch.Select(Level::kInfo)), "lines asked for encoding 2 of 2");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -26,14 +27,14 @@ class ScriptedOutput : public outputs::Output {
 
   absl::string_view id() const override { return id_; }
   absl::Status Start() override { return start_status; }
-  absl::Status Write(outputs::OutputBatch& batch, Level min_level) override {
+  absl::Status Write(outputs::OutputBatch& batch) override {
     ++attempts;
     if (!script_.empty()) {
       absl::Status status = script_.front();
       script_.pop_front();
       if (!status.ok()) return status;
     }
-    lines += std::string(batch.Lines(outputs::kJsonEncoding, min_level));
+    lines += std::string(batch.Lines(outputs::kJsonEncoding));
     return absl::OkStatus();
   }
   absl::Status Flush(absl::Time) override {
@@ -349,6 +350,178 @@ TEST(PipelineTest, StartFailureNamesTheOutput) {
   absl::Status started = built.pipeline->Start();
   EXPECT_EQ(started.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(started.message(), "file/audit: /var/log/x: Permission denied");
+}
+
+hooks::RecordMatch Route(std::vector<std::string> loggers, hooks::RecordMatch::FieldValues match) {
+  absl::StatusOr<hooks::RecordMatch> route =
+      hooks::RecordMatch::Create(std::move(loggers), match, "outputs[0].match");
+  EXPECT_TRUE(route.ok()) << route.status();
+  return route.ok() ? *std::move(route) : hooks::RecordMatch();
+}
+
+// A batch of records with these loggers, all INFO but those listed in `errors`; a record
+// whose logger ends in ".db" has the field component: db-pool.
+RecordBatch LoggerBatch(std::vector<std::string> loggers, std::vector<int> errors = {}) {
+  RecordBatch batch = MakeBatch(std::vector<v1::Level>(loggers.size(), v1::LEVEL_INFO));
+  for (size_t i = 0; i < loggers.size(); ++i) {
+    v1::LogRecord& record = *batch.records().Mutable(static_cast<int>(i));
+    record.set_logger(loggers[i]);
+    if (absl::EndsWith(loggers[i], ".db")) {
+      v1::Field* field = record.add_fields();
+      field->set_key("component");
+      field->set_string_value("db-pool");
+    }
+  }
+  for (int i : errors) batch.records().Mutable(i)->set_level(v1::LEVEL_ERROR);
+  return batch;
+}
+
+struct RoutedOutput {
+  std::unique_ptr<ScriptedOutput> output;
+  Level level = Level::kTrace;
+  hooks::RecordMatch route;
+};
+
+Built BuildRouted(std::vector<RoutedOutput> outputs, Ledger& ledger,
+                  OutputMetrics* metrics = nullptr) {
+  Built built;
+  std::vector<Pipeline::Destination> destinations;
+  for (RoutedOutput& output : outputs) {
+    built.outputs.push_back(output.output.get());
+    destinations.push_back({std::move(output.output), output.level, std::move(output.route)});
+  }
+  built.pipeline = std::make_unique<Pipeline>(PipelineConfig{}, std::move(destinations),
+                                              outputs::EncodingRegistry(), /*workers=*/1, ledger,
+                                              metrics, kFastRetry);
+  return built;
+}
+
+int LineCount(const std::string& lines) {
+  return static_cast<int>(std::count(lines.begin(), lines.end(), '\n'));
+}
+
+TEST(PipelineRoutesTest, RecordsReachOnlyTheirOutputsAndThoseNoneTakesAreUnrouted) {
+  Ledger ledger;
+  prometheus::Registry registry;
+  OutputMetrics metrics(registry, {"file/audit", "file/errors", "file/db"});
+  std::vector<RoutedOutput> outputs;
+  outputs.push_back(
+      {std::make_unique<ScriptedOutput>("file/audit"), Level::kTrace, Route({"audit"}, {})});
+  outputs.push_back({std::make_unique<ScriptedOutput>("file/errors"), Level::kError, {}});
+  outputs.push_back({std::make_unique<ScriptedOutput>("file/db"), Level::kTrace,
+                     Route({}, {{"component", "/^db/"}})});
+  Built built = BuildRouted(std::move(outputs), ledger, &metrics);
+  // m0 audit; m1 nowhere; m2 errors and db; m3 audit and errors; m4 nowhere.
+  RecordBatch batch =
+      LoggerBatch({"audit.login", "checkout", "checkout.db", "audit", "auditing"}, {2, 3});
+  std::optional<Delivery> report;
+  AwaitDelivery(batch, DeliveryStage::kWritten, report);
+  built.pipeline->Process(0, batch);
+
+  EXPECT_EQ(LineCount(built.outputs[0]->lines), 2);
+  EXPECT_THAT(built.outputs[0]->lines, ::testing::HasSubstr("\"m0\""));
+  EXPECT_THAT(built.outputs[0]->lines, ::testing::HasSubstr("\"m3\""));
+  EXPECT_EQ(LineCount(built.outputs[1]->lines), 2);
+  EXPECT_THAT(built.outputs[1]->lines, ::testing::HasSubstr("\"m2\""));
+  EXPECT_THAT(built.outputs[1]->lines, ::testing::HasSubstr("\"m3\""));
+  EXPECT_EQ(LineCount(built.outputs[2]->lines), 1);
+  EXPECT_THAT(built.outputs[2]->lines, ::testing::HasSubstr("\"m2\""));
+  const LedgerCounts counts = ledger.Snapshot();
+  EXPECT_EQ(counts.written, 3u);
+  EXPECT_EQ(counts.unrouted, 2u);
+  EXPECT_EQ(counts.dropped, 0u);
+  EXPECT_THAT(prometheus::TextSerializer().Serialize(registry.Collect()),
+              ::testing::HasSubstr("sluice_pipeline_records_unrouted_total 2"));
+  // Unrouted records went where the configuration sends them: delivered.
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->delivered, 5u);
+  EXPECT_EQ(report->dropped, 0u);
+}
+
+TEST(PipelineRoutesTest, AnOutputWithNothingRoutedToItIsNotCalled) {
+  Ledger ledger;
+  std::vector<RoutedOutput> outputs;
+  outputs.push_back(
+      {std::make_unique<ScriptedOutput>("file/audit"), Level::kTrace, Route({"audit"}, {})});
+  Built built = BuildRouted(std::move(outputs), ledger);
+  RecordBatch batch = LoggerBatch({"checkout", "payments"});
+  built.pipeline->Process(0, batch);
+  EXPECT_EQ(built.outputs[0]->attempts, 0);
+  EXPECT_EQ(ledger.Snapshot().unrouted, 2u);
+  EXPECT_EQ(ledger.Snapshot().written, 0u);
+}
+
+TEST(PipelineRoutesTest, FailedRoutedOutputsCountTheUnionOfTheirRecordsAsDropped) {
+  Ledger ledger;
+  std::vector<RoutedOutput> outputs;
+  outputs.push_back({std::make_unique<ScriptedOutput>(
+                         "file/audit", std::deque<absl::Status>{absl::InternalError("full")}),
+                     Level::kTrace, Route({"audit"}, {})});
+  outputs.push_back({std::make_unique<ScriptedOutput>(
+                         "file/db", std::deque<absl::Status>{absl::InternalError("full")}),
+                     Level::kTrace, Route({}, {{"component", "db-pool"}})});
+  outputs.push_back({std::make_unique<ScriptedOutput>("file/archive"), Level::kTrace, {}});
+  Built built = BuildRouted(std::move(outputs), ledger);
+  // audit failed m0 and m2, db failed m1 and m2: three records lost (not two, the larger
+  // share; not four, the sum), m3 written.
+  RecordBatch batch = LoggerBatch({"audit", "checkout.db", "audit.db", "checkout"});
+  std::optional<Delivery> report;
+  AwaitDelivery(batch, DeliveryStage::kWritten, report);
+  built.pipeline->Process(0, batch);
+
+  EXPECT_EQ(LineCount(built.outputs[2]->lines), 4);
+  const LedgerCounts counts = ledger.Snapshot();
+  EXPECT_EQ(counts.dropped_output_failed, 3u);
+  EXPECT_EQ(counts.written, 1u);
+  EXPECT_EQ(counts.unrouted, 0u);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->delivered, 1u);
+  EXPECT_EQ(report->dropped, 3u);
+  EXPECT_EQ(report->reason, DropReason::kOutputFailed);
+}
+
+TEST(PipelineRoutesTest, ARouteMatchesTheFieldValueTheOutputsShowAfterThePostHooks) {
+  Ledger ledger;
+  std::vector<RoutedOutput> outputs;
+  outputs.push_back({std::make_unique<ScriptedOutput>("file/db"), Level::kTrace,
+                     Route({}, {{"component", "/^db/"}})});
+  Built built = BuildRouted(std::move(outputs), ledger);
+  const YAML::Node block = YAML::Load("{type: add_fields, fields: {component: db-pool}}");
+  hooks::HookRegistry registry;
+  hooks::RegisterBuiltinHooks(registry);
+  auto created = registry.CreateAll(
+      hooks::HookPhase::kPost,
+      {{.key_path = "hooks.post[0]", .type = "add_fields", .name = "x", .options = block}});
+  ASSERT_TRUE(created.ok()) << created.status();
+  built.pipeline->SetPostHooks(hooks::HookChain(std::move(*created), nullptr));
+  // m0 says component: cache, which the post-hook's db-pool overrides; m1 has none.
+  RecordBatch batch = LoggerBatch({"checkout", "payments"});
+  v1::Field* field = batch.records().Mutable(0)->add_fields();
+  field->set_key("component");
+  field->set_string_value("cache");
+  built.pipeline->Process(0, batch);
+  EXPECT_EQ(LineCount(built.outputs[0]->lines), 2);
+  EXPECT_EQ(ledger.Snapshot().unrouted, 0u);
+
+  // Without the hook, only what the application sent counts.
+  Ledger plain_ledger;
+  std::vector<RoutedOutput> plain_outputs;
+  plain_outputs.push_back({std::make_unique<ScriptedOutput>("file/db"), Level::kTrace,
+                           Route({}, {{"component", "/^db/"}})});
+  Built plain = BuildRouted(std::move(plain_outputs), plain_ledger);
+  RecordBatch again = LoggerBatch({"checkout.db", "payments"});
+  plain.pipeline->Process(0, again);
+  EXPECT_EQ(LineCount(plain.outputs[0]->lines), 1);
+  EXPECT_EQ(plain_ledger.Snapshot().unrouted, 1u);
+}
+
+TEST(PipelineRoutesTest, WithoutOutputsEveryRecordIsUnrouted) {
+  Ledger ledger;
+  Built built = BuildRouted({}, ledger);
+  RecordBatch batch = LoggerBatch({"a", "b"});
+  built.pipeline->Process(0, batch);
+  EXPECT_EQ(ledger.Snapshot().unrouted, 2u);
+  EXPECT_EQ(ledger.Snapshot().written, 0u);
 }
 
 }  // namespace

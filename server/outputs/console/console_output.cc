@@ -42,15 +42,13 @@ ConsoleOutput::ConsoleOutput(std::string id, EncodingId format, int fd)
       fd_(fd),
       write_context_(absl::StrCat(id, ": write to fd ", fd)) {}
 
-void ConsoleOutput::PrepareBatch(OutputBatch& batch, Level min_level) {
-  batch.Lines(format_, min_level);
-}
+void ConsoleOutput::PrepareBatch(OutputBatch& batch) { batch.Lines(format_); }
 
 absl::Status ConsoleOutput::StartLocked() { return absl::OkStatus(); }
 
-absl::Status ConsoleOutput::WriteLocked(OutputBatch& batch, Level min_level) {
+absl::Status ConsoleOutput::WriteLocked(OutputBatch& batch) {
   size_t written = 0;
-  return WriteFully(fd_, batch.Lines(format_, min_level), write_context_, &written);
+  return WriteFully(fd_, batch.Lines(format_), write_context_, &written);
 }
 
 // Every write goes straight to the descriptor; there is nothing to push.

@@ -44,9 +44,9 @@ class ConsoleOutput final : public SerializedOutput {
   ConsoleOutput(std::string id, EncodingId format, int fd);
 
  protected:
-  void PrepareBatch(OutputBatch& batch, Level min_level) override;
+  void PrepareBatch(OutputBatch& batch) override;
   absl::Status StartLocked() override;
-  absl::Status WriteLocked(OutputBatch& batch, Level min_level) override;
+  absl::Status WriteLocked(OutputBatch& batch) override;
   absl::Status FlushLocked(absl::Time deadline) override;
   absl::Status ShutdownLocked(absl::Time deadline) override;
 

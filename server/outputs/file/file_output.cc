@@ -55,9 +55,7 @@ FileOutput::~FileOutput() {
   if (flusher_.joinable()) flusher_.join();
 }
 
-void FileOutput::PrepareBatch(OutputBatch& batch, Level min_level) {
-  batch.Lines(config_.format, min_level);
-}
+void FileOutput::PrepareBatch(OutputBatch& batch) { batch.Lines(config_.format); }
 
 absl::StatusOr<int> FileOutput::OpenPath() const {
   const std::filesystem::path parent = std::filesystem::path(config_.path).parent_path();
@@ -87,8 +85,8 @@ absl::Status FileOutput::StartLocked() {
   return absl::OkStatus();
 }
 
-absl::Status FileOutput::WriteLocked(OutputBatch& batch, Level min_level) {
-  const absl::string_view lines = batch.Lines(config_.format, min_level);
+absl::Status FileOutput::WriteLocked(OutputBatch& batch) {
+  const absl::string_view lines = batch.Lines(config_.format);
   if (buffer_.size() + lines.size() <= config_.buffer_bytes) {
     buffer_.append(lines.data(), lines.size());
     return absl::OkStatus();

@@ -70,10 +70,10 @@ class FileOutput final : public SerializedOutput {
   ~FileOutput() override;
 
  protected:
-  void PrepareBatch(OutputBatch& batch, Level min_level) override;
+  void PrepareBatch(OutputBatch& batch) override;
   // Creates the parent directory and opens the file; errors name the path.
   absl::Status StartLocked() override;
-  absl::Status WriteLocked(OutputBatch& batch, Level min_level) override;
+  absl::Status WriteLocked(OutputBatch& batch) override;
   // Writes the buffer. A write to a local file cannot be abandoned halfway, so the
   // deadline is not enforced.
   absl::Status FlushLocked(absl::Time deadline) override;

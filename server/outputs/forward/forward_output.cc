@@ -82,11 +82,12 @@ absl::Status ForwardOutput::Start() {
   return absl::OkStatus();
 }
 
-absl::Status ForwardOutput::Write(OutputBatch& batch, Level min_level) {
+absl::Status ForwardOutput::Write(OutputBatch& batch) {
   std::vector<v1::LogRecord> records;
-  records.reserve(batch.CountAtLeast(min_level));
-  for (const v1::LogRecord& record : batch.records().records()) {
-    if (RecordLevel(record) >= min_level) records.push_back(record);
+  records.reserve(batch.count());
+  const auto& all = batch.records().records();
+  for (int i = 0; i < all.size(); ++i) {
+    if (batch.takes(i)) records.push_back(all[i]);
   }
   if (records.empty()) return absl::OkStatus();
   const size_t count = records.size();

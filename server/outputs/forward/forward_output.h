@@ -72,7 +72,7 @@ class ForwardOutput final : public Output {
   absl::string_view id() const override { return id_; }
   // Creates the client; connecting is lazy, so a next tier that is not up yet is no error.
   absl::Status Start() override;
-  absl::Status Write(OutputBatch& batch, Level min_level) override;
+  absl::Status Write(OutputBatch& batch) override;
   absl::Status Flush(absl::Time deadline) override;
   absl::Status Shutdown(absl::Time deadline) override;
 

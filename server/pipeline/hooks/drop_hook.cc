@@ -3,9 +3,8 @@
 #include <optional>
 #include <utility>
 
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "server/config/yaml_reader.h"
+#include "server/pipeline/hooks/record_match.h"
 #include "sluice/level.h"
 
 namespace sluice::pipeline::hooks {
@@ -14,7 +13,8 @@ namespace {
 struct DropConfig {
   std::optional<Level> level_at_most;
   std::vector<std::string> loggers;
-  std::vector<std::pair<std::string, std::string>> equals;
+  RecordMatch::FieldValues equals;
+  RecordMatch::FieldValues match;
 };
 
 const config::KeyTable<DropConfig>& DropKeys() {
@@ -38,60 +38,31 @@ const config::KeyTable<DropConfig>& DropKeys() {
       config::StringMapKey("equals", &DropConfig::equals, false,
                            "Drop only records whose fields have these values (`field: value`); "
                            "a number or boolean field is compared as its YAML text."),
+      config::StringMapKey("match", &DropConfig::match, false,
+                           "Drop only records whose fields match (`field: value` or "
+                           "`field: /regex/`, the regex found anywhere in the value), as an "
+                           "output's `match` does; unlike `equals`, a value between slashes is "
+                           "a pattern."),
   };
   return *table;
 }
 
-bool UnderLogger(absl::string_view logger, absl::string_view prefix) {
-  return absl::StartsWith(logger, prefix) &&
-         (logger.size() == prefix.size() || logger[prefix.size()] == '.');
-}
-
-bool FieldEquals(const v1::Field& field, absl::string_view value) {
-  switch (field.value_case()) {
-    case v1::Field::kStringValue:
-      return field.string_value() == value;
-    case v1::Field::kIntValue:
-      return absl::StrCat(field.int_value()) == value;
-    case v1::Field::kDoubleValue:
-      return absl::StrCat(field.double_value()) == value;
-    case v1::Field::kBoolValue:
-      return value == (field.bool_value() ? "true" : "false");
-    default:
-      return false;
-  }
-}
-
 class DropHook final : public Hook {
  public:
-  DropHook(std::string id, DropConfig config) : id_(std::move(id)), config_(std::move(config)) {}
+  DropHook(std::string id, std::optional<Level> level_at_most, RecordMatch match)
+      : id_(std::move(id)), level_at_most_(level_at_most), match_(std::move(match)) {}
   absl::string_view id() const override { return id_; }
 
   Verdict OnRecord(HookRecord& record) const override {
     const v1::LogRecord& log = record.record();
-    if (config_.level_at_most.has_value() && RecordLevel(log) > *config_.level_at_most) {
-      return Verdict::kKeep;
-    }
-    if (!config_.loggers.empty()) {
-      bool under = false;
-      for (const std::string& prefix : config_.loggers)
-        under = under || UnderLogger(log.logger(), prefix);
-      if (!under) return Verdict::kKeep;
-    }
-    for (const auto& [key, value] : config_.equals) {
-      // The last field with the key is the one the outputs would see.
-      const v1::Field* found = nullptr;
-      for (int i = log.fields_size() - 1; i >= 0 && found == nullptr; --i) {
-        if (log.fields(i).key() == key) found = &log.fields(i);
-      }
-      if (found == nullptr || !FieldEquals(*found, value)) return Verdict::kKeep;
-    }
-    return Verdict::kDrop;
+    if (level_at_most_.has_value() && RecordLevel(log) > *level_at_most_) return Verdict::kKeep;
+    return match_.Matches(log, record.layers()) ? Verdict::kDrop : Verdict::kKeep;
   }
 
  private:
   const std::string id_;
-  const DropConfig config_;
+  const std::optional<Level> level_at_most_;
+  const RecordMatch match_;
 };
 
 }  // namespace
@@ -109,12 +80,16 @@ absl::StatusOr<std::unique_ptr<Hook>> DropHookFactory::Create(
       !status.ok()) {
     return status;
   }
-  if (!parsed.level_at_most.has_value() && parsed.loggers.empty() && parsed.equals.empty()) {
+  absl::StatusOr<RecordMatch> match =
+      RecordMatch::Create(std::move(parsed.loggers), parsed.match,
+                          config::ChildPath(config_path, "match"), parsed.equals);
+  if (!match.ok()) return match.status();
+  if (!parsed.level_at_most.has_value() && match->empty()) {
     return config::KeyError(config_path,
                             "a drop hook needs at least one of `level_at_most`, `loggers`, "
-                            "`equals`; without one it would drop every record");
+                            "`equals`, `match`; without one it would drop every record");
   }
-  return std::make_unique<DropHook>(std::move(id), std::move(parsed));
+  return std::make_unique<DropHook>(std::move(id), parsed.level_at_most, *std::move(match));
 }
 
 }  // namespace sluice::pipeline::hooks

@@ -1,5 +1,6 @@
 // The `drop` post-hook: removes the records that match all of its conditions — a level at
-// most `level_at_most`, a logger under one of `loggers`, fields equal to `equals` — so two
+// most `level_at_most`, a logger under one of `loggers`, fields equal to `equals` and
+// matching `match` (record_match.h, shared with the output routes) — so two
 // drop hooks drop the records either matches. Listed in builtin_hooks.cc.
 #ifndef SLUICE_SERVER_PIPELINE_HOOKS_DROP_HOOK_H_
 #define SLUICE_SERVER_PIPELINE_HOOKS_DROP_HOOK_H_

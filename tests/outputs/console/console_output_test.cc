@@ -73,8 +73,9 @@ TEST(ConsoleOutputConfigTest, RejectsAnUnknownKey) {
   absl::StatusOr<ConsoleOutputConfig> config = ConsoleOutputConfig::Parse(
       YAML::Load("{type: console, name: dev, colour: on}"), "outputs[0]");
   ASSERT_FALSE(config.ok());
-  EXPECT_EQ(config.status().message(),
-            "outputs[0].colour: unknown key (known: type, name, level, format, stream)");
+  EXPECT_EQ(
+      config.status().message(),
+      "outputs[0].colour: unknown key (known: type, name, level, loggers, match, format, stream)");
 }
 
 TEST(ConsoleOutputTest, WritesTheLinesAtOrAboveTheLevelToItsStream) {
@@ -83,7 +84,7 @@ TEST(ConsoleOutputTest, WritesTheLinesAtOrAboveTheLevelToItsStream) {
   ASSERT_TRUE(output.Start().ok());
   FakeOutputBatch batch;
   batch.Add(Level::kDebug, "hidden").Add(Level::kWarn, "careful").Add(Level::kError, "broken");
-  ASSERT_TRUE(output.Write(batch, Level::kWarn).ok());
+  ASSERT_TRUE(output.Write(batch.RouteAtLeast(Level::kWarn)).ok());
   EXPECT_EQ(pipe.ReadAvailable(), "WARN careful\nERROR broken\n");
   EXPECT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
 }
@@ -94,7 +95,7 @@ TEST(ConsoleOutputTest, WritesJsonWhenConfiguredSo) {
   ASSERT_TRUE(output.Start().ok());
   FakeOutputBatch batch;
   batch.Add(Level::kInfo, "hello");
-  ASSERT_TRUE(output.Write(batch, Level::kTrace).ok());
+  ASSERT_TRUE(output.Write(batch).ok());
   EXPECT_EQ(pipe.ReadAvailable(), "{\"m\":\"hello\"}\n");
   EXPECT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
 }
@@ -105,7 +106,7 @@ TEST(ConsoleOutputTest, AFailingStreamIsReportedWithTheOutputId) {
   ASSERT_TRUE(output.Start().ok());
   FakeOutputBatch batch;
   batch.Add(Level::kInfo, "lost");
-  absl::Status status = output.Write(batch, Level::kTrace);
+  absl::Status status = output.Write(batch);
   EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
   EXPECT_NE(status.message().find("console/test"), absl::string_view::npos) << status;
 }

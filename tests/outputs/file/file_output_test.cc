@@ -35,7 +35,7 @@ FakeOutputBatch Batch(absl::string_view text) {
 
 absl::Status WriteText(FileOutput& output, absl::string_view text) {
   FakeOutputBatch batch = Batch(text);
-  return output.Write(batch, Level::kTrace);
+  return output.Write(batch);
 }
 
 TEST(FileOutputConfigTest, RequiresAPath) {
@@ -97,9 +97,10 @@ TEST(FileOutputConfigTest, RejectsAFlushIntervalOutOfBounds) {
 }
 
 TEST(FileOutputConfigTest, RejectsAnUnknownKey) {
-  EXPECT_EQ(Parse("{type: file, name: main, path: a.log, fsync: always}").status().message(),
-            "outputs[0].fsync: unknown key (known: type, name, level, path, format, "
-            "buffer_bytes, flush_interval)");
+  EXPECT_EQ(
+      Parse("{type: file, name: main, path: a.log, fsync: always}").status().message(),
+      "outputs[0].fsync: unknown key (known: type, name, level, loggers, match, path, format, "
+      "buffer_bytes, flush_interval)");
 }
 
 TEST(FileOutputTest, KeepsLinesInTheBufferUntilFlush) {
@@ -129,7 +130,7 @@ TEST(FileOutputTest, WritesOnlyTheRecordsAtOrAboveTheLevel) {
   ASSERT_TRUE(output.Start().ok());
   FakeOutputBatch batch;
   batch.Add(Level::kDebug, "noise").Add(Level::kError, "signal");
-  ASSERT_TRUE(output.Write(batch, Level::kWarn).ok());
+  ASSERT_TRUE(output.Write(batch.RouteAtLeast(Level::kWarn)).ok());
   ASSERT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
   EXPECT_EQ(ReadFile(dir.Path("out.log")), "ERROR signal\n");
 }

@@ -34,7 +34,7 @@ TEST(ForwardOutputTest, RecordsAtOrAboveTheLevelReachTheNextTierByTheFlush) {
   ASSERT_TRUE((*output)->Start().ok());
   FakeOutputBatch batch;
   batch.Add(Level::kInfo, "kept").Add(Level::kDebug, "below").Add(Level::kError, "also kept");
-  ASSERT_TRUE((*output)->Write(batch, Level::kInfo).ok());
+  ASSERT_TRUE((*output)->Write(batch.RouteAtLeast(Level::kInfo)).ok());
   const absl::Status flushed = (*output)->Flush(absl::Now() + absl::Seconds(30));
   ASSERT_TRUE(flushed.ok()) << flushed;
   // Flush returned once the next tier acked: the records are there, not on their way.
@@ -49,17 +49,17 @@ TEST(ForwardOutputTest, ABatchWithoutRoomIsRefusedWholeWithUnavailable) {
   ASSERT_TRUE((*output)->Start().ok());
   FakeOutputBatch two;
   two.Add(Level::kInfo, "a").Add(Level::kInfo, "b");
-  ASSERT_TRUE((*output)->Write(two, Level::kInfo).ok());
+  ASSERT_TRUE((*output)->Write(two).ok());
 
-  const absl::Status refused = (*output)->Write(two, Level::kInfo);
+  const absl::Status refused = (*output)->Write(two);
   EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
   EXPECT_THAT(refused.message(), HasSubstr("forward/next: 2 records wait for 127.0.0.1:1"));
   EXPECT_THAT(refused.message(), HasSubstr("max_buffered_records 3"));
   // None of the refused batch was taken: there is room for exactly one more record.
   FakeOutputBatch one;
   one.Add(Level::kInfo, "c");
-  EXPECT_TRUE((*output)->Write(one, Level::kInfo).ok());
-  EXPECT_EQ((*output)->Write(one, Level::kInfo).code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE((*output)->Write(one).ok());
+  EXPECT_EQ((*output)->Write(one).code(), absl::StatusCode::kUnavailable);
 }
 
 TEST(ForwardOutputTest, FlushToATierThatIsDownNamesTheOutputAndWhatIsLeft) {
@@ -68,7 +68,7 @@ TEST(ForwardOutputTest, FlushToATierThatIsDownNamesTheOutputAndWhatIsLeft) {
   ASSERT_TRUE((*output)->Start().ok());
   FakeOutputBatch batch;
   batch.Add(Level::kWarn, "stuck");
-  ASSERT_TRUE((*output)->Write(batch, Level::kTrace).ok());
+  ASSERT_TRUE((*output)->Write(batch).ok());
   const absl::Status flushed = (*output)->Flush(absl::Now() + absl::Milliseconds(200));
   EXPECT_EQ(flushed.code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_THAT(flushed.message(), HasSubstr("forward/next: flush deadline exceeded: 1 of 1"));

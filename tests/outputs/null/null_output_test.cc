@@ -11,8 +11,8 @@ TEST(NullOutputTest, CountsTheRecordsAtOrAboveTheLevelWithoutFormatting) {
   ASSERT_TRUE(output.Start().ok());
   FakeOutputBatch batch;
   batch.Add(Level::kDebug, "a").Add(Level::kInfo, "b").Add(Level::kError, "c");
-  EXPECT_TRUE(output.Write(batch, Level::kInfo).ok());
-  EXPECT_TRUE(output.Write(batch, Level::kTrace).ok());
+  EXPECT_TRUE(output.Write(batch.RouteAtLeast(Level::kInfo)).ok());
+  EXPECT_TRUE(output.Write(batch.RouteAtLeast(Level::kTrace)).ok());
   EXPECT_EQ(output.records_for_test(), 5u);
   EXPECT_EQ(batch.lines_calls(), 0);
   EXPECT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
@@ -24,8 +24,9 @@ TEST(NullOutputFactoryTest, AcceptsTheCommonKeysAndWriteLatency) {
   absl::StatusOr<std::unique_ptr<Output>> output =
       CreateFromYaml(factory, "{type: null, format: json}");
   ASSERT_FALSE(output.ok());
-  EXPECT_EQ(output.status().message(),
-            "outputs[0].format: unknown key (known: type, name, level, write_latency)");
+  EXPECT_EQ(
+      output.status().message(),
+      "outputs[0].format: unknown key (known: type, name, level, loggers, match, write_latency)");
 }
 
 TEST(NullOutputFactoryTest, WriteLatencyMustBeADurationUpToTenSeconds) {
@@ -42,7 +43,7 @@ TEST(NullOutputTest, WriteWithLatencyStillTakesTheBatch) {
   NullOutput output("null/slow", absl::Milliseconds(1));
   FakeOutputBatch batch;
   batch.Add(Level::kInfo, "a");
-  EXPECT_TRUE(output.Write(batch, Level::kTrace).ok());
+  EXPECT_TRUE(output.Write(batch).ok());
   EXPECT_EQ(output.records_for_test(), 1u);
 }
 
