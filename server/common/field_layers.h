@@ -12,6 +12,9 @@
 
 #include <limits>
 
+#include "absl/strings/string_view.h"
+#include "sluice/v1/logs.pb.h"
+
 namespace sluice {
 
 struct FieldLayers {
@@ -28,6 +31,11 @@ struct FieldLayers {
 
   friend bool operator==(const FieldLayers&, const FieldLayers&) = default;
 };
+
+// The index of the field with `key` that the outputs show — the last one of the strongest
+// layer that has the key — or -1 when `record` has none. What a hook or a route that reads
+// or renames a field by key must look at, so that it agrees with FieldComposer.
+int ShownFieldIndex(const v1::LogRecord& record, absl::string_view key, FieldLayers layers);
 
 }  // namespace sluice
 

@@ -19,11 +19,37 @@ absl::string_view PeerHost(absl::string_view peer) {
   return host;
 }
 
-absl::string_view PeerWithoutScheme(absl::string_view peer) {
-  if (absl::StartsWith(peer, "ipv4:") || absl::StartsWith(peer, "ipv6:")) {
-    peer.remove_prefix(sizeof("ipv4:") - 1);
+namespace {
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+void WritePeerAddress(absl::string_view peer, bool with_port, std::string* out) {
+  out->clear();
+  if (!absl::StartsWith(peer, "ipv4:") && !absl::StartsWith(peer, "ipv6:")) {
+    out->append(peer.data(), peer.size());
+    return;
   }
-  return peer;
+  if (!with_port) peer = PeerHost(peer);
+  peer.remove_prefix(sizeof("ipv4:") - 1);
+  for (size_t i = 0; i < peer.size(); ++i) {
+    if (peer[i] == '%' && i + 2 < peer.size()) {
+      const int high = HexDigit(peer[i + 1]);
+      const int low = HexDigit(peer[i + 2]);
+      if (high >= 0 && low >= 0) {
+        out->push_back(static_cast<char>(high * 16 + low));
+        i += 2;
+        continue;
+      }
+    }
+    out->push_back(peer[i]);
+  }
 }
 
 }  // namespace sluice

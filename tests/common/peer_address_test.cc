@@ -1,5 +1,8 @@
 #include "server/common/peer_address.h"
 
+#include <string>
+
+#include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 
 namespace sluice {
@@ -13,11 +16,27 @@ TEST(PeerAddressTest, PeerHostDropsThePort) {
   EXPECT_EQ(PeerHost(""), "");
 }
 
-TEST(PeerAddressTest, PeerWithoutSchemeDropsOnlyIpSchemes) {
-  EXPECT_EQ(PeerWithoutScheme("ipv4:10.0.0.7:51234"), "10.0.0.7:51234");
-  EXPECT_EQ(PeerWithoutScheme("ipv6:[::1]"), "[::1]");
-  EXPECT_EQ(PeerWithoutScheme("unix:/run/sluice.sock"), "unix:/run/sluice.sock");
-  EXPECT_EQ(PeerWithoutScheme("ipv4"), "ipv4");
+std::string Address(absl::string_view peer, bool with_port) {
+  std::string out = "left over";
+  WritePeerAddress(peer, with_port, &out);
+  return out;
+}
+
+TEST(PeerAddressTest, WritePeerAddressDropsTheIpSchemeAndThePortUnlessAsked) {
+  EXPECT_EQ(Address("ipv4:10.0.0.7:51234", false), "10.0.0.7");
+  EXPECT_EQ(Address("ipv4:10.0.0.7:51234", true), "10.0.0.7:51234");
+  EXPECT_EQ(Address("unix:/run/sluice.sock", false), "unix:/run/sluice.sock");
+  EXPECT_EQ(Address("ipv4", true), "ipv4");
+}
+
+// What gRPC's peer() returns for an IPv6 client: the brackets percent-encoded.
+TEST(PeerAddressTest, WritePeerAddressDecodesGrpcsPercentEncodedIpv6) {
+  EXPECT_EQ(Address("ipv6:%5B::1%5D:51234", false), "[::1]");
+  EXPECT_EQ(Address("ipv6:%5B::1%5D:51234", true), "[::1]:51234");
+  EXPECT_EQ(Address("ipv6:%5Bfe80::1%25eth0%5D:51234", true), "[fe80::1%eth0]:51234");
+  EXPECT_EQ(Address("ipv6:[::1]:51234", false), "[::1]");
+  // A '%' not followed by two hex digits is kept as it is.
+  EXPECT_EQ(Address("ipv6:%5B::1%zz%5D%5", true), "[::1%zz]%5");
 }
 
 }  // namespace

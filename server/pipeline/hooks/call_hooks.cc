@@ -98,9 +98,8 @@ class PeerHook final : public Hook {
   PeerHook(std::string id, PeerConfig config) : id_(std::move(id)), config_(std::move(config)) {}
   absl::string_view id() const override { return id_; }
   Verdict OnRecord(HookRecord& record) const override {
-    const absl::string_view peer = record.call()->peer;
-    const absl::string_view address = PeerWithoutScheme(config_.with_port ? peer : PeerHost(peer));
-    record.SetField(config_.key).set_string_value(address.data(), address.size());
+    WritePeerAddress(record.call()->peer, config_.with_port,
+                     record.SetField(config_.key).mutable_string_value());
     return Verdict::kKeep;
   }
 

@@ -67,15 +67,12 @@ class RenameHook final : public Hook {
       // Named references, not a structured binding: clang 14 cannot capture one.
       const std::string& from = rename.first;
       const std::string& to = rename.second;
-      // The last field with the key is the one the composer would keep.
-      const auto& fields = record.record().fields();
-      for (int i = fields.size() - 1; i >= 0; --i) {
-        if (fields[i].key() != from) continue;
-        record.RenameField(i, to);
-        // Earlier duplicates lost to this one already; they go with it.
-        record.RemoveFieldsIf([&from](const v1::Field& field) { return field.key() == from; });
-        break;
-      }
+      // The field the outputs would show is renamed; the others with its key lost to it
+      // already, and go with it.
+      const int shown = ShownFieldIndex(record.record(), from, record.layers());
+      if (shown < 0) continue;
+      record.RenameField(shown, to);
+      record.RemoveFieldsIf([&from](const v1::Field& field) { return field.key() == from; });
     }
     return Verdict::kKeep;
   }

@@ -31,6 +31,7 @@ struct ParseJsonConfig {
   std::string message_key = "message";
   std::string prefix;
   int64_t max_depth = 8;
+  int64_t max_fields = 64;
 };
 
 const config::KeyTable<ParseJsonConfig>& ParseJsonKeys() {
@@ -46,6 +47,10 @@ const config::KeyTable<ParseJsonConfig>& ParseJsonKeys() {
       config::IntegerKey("max_depth", &ParseJsonConfig::max_depth, 1, 64,
                          "How deep objects and arrays may nest, the message's object being 1; "
                          "a deeper message is a failure."),
+      config::IntegerKey("max_fields", &ParseJsonConfig::max_fields, 1, 1024,
+                         "How many members the message's object may have; one with more is a "
+                         "failure, so that one message cannot give its record thousands of "
+                         "fields that every later step pays for."),
   };
   return *table;
 }
@@ -123,6 +128,9 @@ class ParseJsonHook final : public Hook {
     };
     document.Populate(parse);
     if (!parsed || !document.IsObject()) return Verdict::kFailed;
+    if (document.MemberCount() > static_cast<uint64_t>(config_.max_fields)) {
+      return Verdict::kFailed;
+    }
 
     std::string key;
     // By index: RapidJSON 1.1.0's member iterators compare ambiguously in C++20 (clang

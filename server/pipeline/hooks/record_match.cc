@@ -13,23 +13,11 @@ bool IsPattern(absl::string_view value) {
   return value.size() >= 2 && value.front() == '/' && value.back() == '/';
 }
 
-// The field of `key` the outputs show: the last one of the strongest layer that has it.
+// The field of `key` the outputs show, or null.
 const v1::Field* ShownField(const v1::LogRecord& record, absl::string_view key,
                             FieldLayers layers) {
-  // The layers' ends may lie past the fields (FieldLayers::kAll).
-  const int adhoc_end = std::min(layers.adhoc_end, record.fields_size());
-  const int pre_end = std::clamp(layers.pre_end, adhoc_end, record.fields_size());
-  const auto last_in = [&](int begin, int end) -> const v1::Field* {
-    for (int i = end - 1; i >= begin; --i) {
-      if (record.fields(i).key() == key) return &record.fields(i);
-    }
-    return nullptr;
-  };
-  if (const v1::Field* post = last_in(pre_end, record.fields_size()); post != nullptr) {
-    return post;
-  }
-  if (const v1::Field* adhoc = last_in(0, adhoc_end); adhoc != nullptr) return adhoc;
-  return last_in(adhoc_end, pre_end);
+  const int index = ShownFieldIndex(record, key, layers);
+  return index < 0 ? nullptr : &record.fields(index);
 }
 
 }  // namespace

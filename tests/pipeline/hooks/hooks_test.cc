@@ -152,6 +152,18 @@ TEST(RenameHookTest, MovesTheFieldIntoThePostHookLayerAndLeavesAbsentOnesAlone) 
               ElementsAre(Pair("user_id", "stale/a"), Pair("path", "//a"), Pair("user_id", "7/p")));
 }
 
+TEST(RenameHookTest, RenamesTheFieldTheOutputsShowNotTheLastOne) {
+  std::unique_ptr<Hook> hook = CreateOne("{type: rename, fields: {tenant: org}}");
+  ASSERT_NE(hook, nullptr);
+  v1::LogRecord log;
+  AddString(log, "tenant", "app");
+  // A pre-hook's field comes after the application's but is weaker than it.
+  AddString(log, "tenant", "metadata");
+  HookRecord record(log, HookPhase::kPost, FieldLayers{.adhoc_end = 1, .pre_end = 2});
+  hook->OnRecord(record);
+  EXPECT_THAT(Fields(record), ElementsAre(Pair("org", "app/p")));
+}
+
 TEST(RenameHookTest, RenamingAFieldToItselfIsRefused) {
   EXPECT_THAT(CreateError("hooks: {post: [{type: rename, fields: {a: a}}]}").message(),
               HasSubstr("hooks.post[0].fields.a: renames the field to itself"));

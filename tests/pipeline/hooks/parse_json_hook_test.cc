@@ -187,6 +187,17 @@ TEST(ParseJsonHookTest, NestingUpToMaxDepthIsAccepted) {
   EXPECT_EQ(Parse(*hook, "{\"a\": " + std::string(100000, '[')).verdict, Hook::Verdict::kFailed);
 }
 
+TEST(ParseJsonHookTest, AnObjectWithMoreMembersThanMaxFieldsFailsAndAddsNone) {
+  std::unique_ptr<Hook> hook = CreateOne("{type: parse_json, max_fields: 3}");
+  ASSERT_NE(hook, nullptr);
+  EXPECT_EQ(Parse(*hook, R"({"a": 1, "b": 2, "c": 3})").verdict, Hook::Verdict::kKeep);
+  const std::string four = R"({"a": 1, "b": 2, "c": 3, "d": 4})";
+  const Parsed parsed = Parse(*hook, four);
+  EXPECT_EQ(parsed.verdict, Hook::Verdict::kFailed);
+  EXPECT_EQ(parsed.message, four);
+  EXPECT_TRUE(parsed.fields.empty());
+}
+
 TEST(ParseJsonHookTest, AnEmptyMemberNameIsSkipped) {
   std::unique_ptr<Hook> hook = CreateOne("{type: parse_json}");
   ASSERT_NE(hook, nullptr);
