@@ -1,5 +1,7 @@
 #include "server/ingest/admission.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -171,6 +173,11 @@ AdmissionResult Admission::Admit(google::protobuf::RepeatedPtrField<v1::LogRecor
   if (kept != size) records.DeleteSubrange(kept, size - kept);
   result.admitted = static_cast<uint32_t>(kept);
   if (pre_hooks_ != nullptr) {
+    if (layers == nullptr) {
+      // The pre-hooks' fields would reach the outputs as the application's.
+      std::fprintf(stderr, "admission: pre-hooks set but no field layers to fill\n");
+      std::abort();
+    }
     call_.received_at = now;
     result.dropped_by_hook = static_cast<uint32_t>(pre_hooks_->RunPre(records, call_, layers));
   }

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "absl/container/fixed_array.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -140,18 +141,21 @@ class MetadataHook final : public Hook {
   absl::string_view id() const override { return id_; }
   Verdict OnRecord(HookRecord& record) const override {
     const CallMetadata& metadata = *record.call()->metadata;
-    // Every value is checked before any is set: a failed record is left as it came.
-    for (const auto& entry : keys_) {
-      auto it = metadata.find(grpc::string_ref(entry.first));
-      if (it == metadata.end()) continue;
+    // The first value of each key (lower_bound: find may return any of a repeated key's).
+    absl::FixedArray<const grpc::string_ref*, 8> values(keys_.size(), nullptr);
+    for (size_t i = 0; i < keys_.size(); ++i) {
+      const grpc::string_ref key(keys_[i].first);
+      auto it = metadata.lower_bound(key);
+      if (it == metadata.end() || it->first != key) continue;
+      // Every value is checked before any is set: a failed record is left as it came.
       if (it->second.size() > MetadataHookFactory::kMaxValueBytes || !PrintableAscii(it->second)) {
         return Verdict::kFailed;
       }
+      values[i] = &it->second;
     }
-    for (const auto& entry : keys_) {
-      auto it = metadata.find(grpc::string_ref(entry.first));
-      if (it == metadata.end()) continue;
-      record.SetField(entry.second).set_string_value(it->second.data(), it->second.size());
+    for (size_t i = 0; i < keys_.size(); ++i) {
+      if (values[i] == nullptr) continue;
+      record.SetField(keys_[i].second).set_string_value(values[i]->data(), values[i]->size());
     }
     return Verdict::kKeep;
   }

@@ -1,6 +1,8 @@
 #include "server/pipeline/hooks/hook_chain.h"
 
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
 
@@ -53,6 +55,12 @@ size_t HookChain::RunPre(RecordBatch::Records& records, HookCall& call,
 size_t HookChain::RunHooks(RecordBatch::Records& records, HookPhase phase,
                            const std::vector<FieldLayers>& arrived, HookCall* call,
                            std::vector<FieldLayers>* layers) const {
+  if (!arrived.empty() && arrived.size() != static_cast<size_t>(records.size())) {
+    // Layers that belong to other records would put fields into the wrong layers silently.
+    std::fprintf(stderr, "hook chain: %zu field layers for %d records\n", arrived.size(),
+                 records.size());
+    std::abort();
+  }
   // Per hook: records dropped, records failed.
   absl::FixedArray<uint64_t, 16> counts(2 * hooks_.size(), 0);
   int kept = 0;

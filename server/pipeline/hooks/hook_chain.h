@@ -37,7 +37,8 @@ class HookChain {
   // Runs the hooks over `batch`, removes the records they drop and returns how many those
   // were. `*layers` gets the field layers of each kept record in order, for
   // FormattedBatch: the batch's own (RecordBatch::field_layers, which it takes) as the
-  // hooks changed them. Left empty when every field of every record is ad-hoc.
+  // hooks changed them. With no post-hooks and a batch without layers, left empty: every
+  // field of every record is ad-hoc.
   size_t Run(RecordBatch& batch, std::vector<FieldLayers>* layers) const;
 
   // Runs the pre-hooks over `records`, all of them admitted and with only the
