@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/common/field_layers.h"
 #include "server/common/record_batch.h"
 #include "server/outputs/encoding_registry.h"
 
@@ -37,6 +38,10 @@ class OutputBatch {
 
   // How many records are routed to this output.
   virtual size_t count() const = 0;
+
+  // Where records().records()[index]'s fields change layer (field_layers.h), for outputs
+  // that pass fields on uncomposed; FieldLayers::AllAdHoc(fields) when no hook set any.
+  virtual FieldLayers layers(int index) const = 0;
 
   // The routed records, in batch order, one line each in `encoding` (an id of the
   // EncodingRegistry the pipeline was built with). The view lives as long as the batch.

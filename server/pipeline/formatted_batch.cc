@@ -76,6 +76,11 @@ bool FormattedBatch::Takes(Selection selection, int index) const {
   return masks_[slot - kLevels]->takes[static_cast<size_t>(index)];
 }
 
+FieldLayers FormattedBatch::Layers(int index) const {
+  if (layers_.empty()) return FieldLayers::AllAdHoc(records_.records()[index].fields_size());
+  return layers_[static_cast<size_t>(index)];
+}
+
 size_t FormattedBatch::Count(Selection selection) const {
   if (selection.slot == kNone) return 0;
   const auto slot = static_cast<size_t>(selection.slot);

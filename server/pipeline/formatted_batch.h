@@ -55,6 +55,7 @@ class FormattedBatch final {
     const RecordBatch& records() const override { return batch_.records_; }
     bool takes(int index) const override { return batch_.Takes(selection_, index); }
     size_t count() const override { return batch_.Count(selection_); }
+    FieldLayers layers(int index) const override { return batch_.Layers(index); }
     absl::string_view Lines(outputs::EncodingId encoding) override {
       return batch_.Lines(encoding, selection_);
     }
@@ -82,6 +83,8 @@ class FormattedBatch final {
   Selection Select(Level min_level, const hooks::RecordMatch& route);
 
   bool Takes(Selection selection, int index) const;
+  // Record `index`'s field layers: as given, or all ad-hoc when none were.
+  FieldLayers Layers(int index) const;
   size_t Count(Selection selection) const;
   // How many records at least one of `selections` takes.
   size_t CountUnion(absl::Span<const Selection> selections) const;

@@ -86,7 +86,8 @@ void Pipeline::Process(size_t worker, RecordBatch& batch) {
     return;
   }
   std::vector<AwaitingFlush>& awaiting = awaiting_flush_[worker];
-  awaiting.push_back(AwaitingFlush{batch.TakeDeliveryCallback(), delivery});
+  awaiting.push_back(AwaitingFlush{batch.TakeDeliveryCallback(), delivery,
+                                   static_cast<uint32_t>(unrouted + dropped_by_hook)});
   if (awaiting.size() >= kMaxBatchesAwaitingFlush) SettleFlushes(worker);
 }
 
@@ -100,11 +101,12 @@ void Pipeline::SettleFlushes(size_t worker) {
   awaiting_flush_[worker].clear();
   for (AwaitingFlush& entry : awaiting) {
     Delivery delivery = entry.delivery;
-    if (!flushed) {
+    const uint32_t depends_on_flush = delivery.delivered - entry.settled;
+    if (!flushed && depends_on_flush > 0) {
       // Which records of a failed flush reached the destination is unknown, so none is
       // claimed: the sender hears of a possible loss rather than of safety.
-      delivery.dropped += delivery.delivered;
-      delivery.delivered = 0;
+      delivery.dropped += depends_on_flush;
+      delivery.delivered = entry.settled;
       delivery.reason = DropReason::kOutputFailed;
     }
     std::move(entry.on_delivered)(delivery);

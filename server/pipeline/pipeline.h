@@ -21,16 +21,18 @@
 // Delivery: a batch whose sender waits for `written` is reported once every output took
 // it (records an output dropped are reported dropped). One that waits for `flushed` is
 // held by its worker until the outputs are flushed: when the worker runs out of work
-// (OnIdle) or holds kMaxBatchesAwaitingFlush batches, whichever comes first. Records a
-// post-hook dropped, and unrouted ones, are reported delivered: they went where the
-// configuration sends them. One flush
-// thus covers many batches under load, and an idle server acks at once.
+// (OnIdle) or holds kMaxBatchesAwaitingFlush batches, whichever comes first, so one flush
+// covers many batches under load, and an idle server acks at once. If that flush fails,
+// the records written for it are reported dropped (output_failed). Records a post-hook
+// dropped, and unrouted ones, are reported delivered, flush or no flush: they went where
+// the configuration sends them.
 //
 // Owns the outputs. Start() before the scheduler starts; Flush() on drain; Shutdown() after
 // the scheduler stopped.
 #ifndef SLUICE_SERVER_PIPELINE_PIPELINE_H_
 #define SLUICE_SERVER_PIPELINE_PIPELINE_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -101,6 +103,9 @@ class Pipeline : public scheduler::BatchProcessor {
   struct AwaitingFlush {
     DeliveryCallback on_delivered;
     Delivery delivery;
+    // How many of delivery.delivered a hook dropped or no output took: they stay delivered
+    // whatever the flush does, as they never depended on it.
+    uint32_t settled = 0;
   };
 
   // Whether the output took its records of the batch, retrying transient errors.

@@ -48,6 +48,11 @@ class NextTier final : public v1::LogService::Service {
     return grpc::Status::OK;
   }
 
+  std::vector<v1::LogRecord> records() {
+    std::lock_guard lock(mu_);
+    return records_;
+  }
+
   std::vector<std::string> messages() {
     std::lock_guard lock(mu_);
     std::vector<std::string> messages;

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -18,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "server/common/field_layers.h"
 #include "server/common/record_batch.h"
 #include "server/config/config.h"
 #include "server/outputs/output.h"
@@ -48,8 +50,9 @@ inline absl::StatusOr<std::unique_ptr<Output>> CreateFromYaml(const OutputFactor
 }
 
 // An OutputBatch whose lines are given: "<LEVEL> <text>\n" in text, {"m":"<text>"} in JSON.
-// Its records() hold one record per line, with that level and `text` as the message; the
-// records routed to the output are those at or above RouteAtLeast's level (all by default).
+// Its records() hold one record per line, with that level and `text` as the message, and
+// the fields and layers AddField and SetLayers gave it (all ad-hoc by default); the records
+// routed to the output are those at or above RouteAtLeast's level (all by default).
 class FakeOutputBatch : public OutputBatch {
  public:
   FakeOutputBatch& Add(Level level, std::string text) {
@@ -57,6 +60,21 @@ class FakeOutputBatch : public OutputBatch {
     record.set_level(LevelToProto(level));
     record.set_message(text);
     records_.emplace_back(level, std::move(text));
+    layers_.emplace_back();
+    return *this;
+  }
+
+  // Appends a string field to the last record added; lines do not show it.
+  FakeOutputBatch& AddField(const std::string& key, const std::string& value) {
+    v1::Field& field = *batch_.records().Mutable(batch_.records().size() - 1)->add_fields();
+    field.set_key(key);
+    field.set_string_value(value);
+    return *this;
+  }
+
+  // Where the last record added changes layer, as hooks would have left it.
+  FakeOutputBatch& SetLayers(FieldLayers layers) {
+    layers_.back() = layers;
     return *this;
   }
 
@@ -75,6 +93,12 @@ class FakeOutputBatch : public OutputBatch {
     size_t count = 0;
     for (const auto& record : records_) count += record.first >= min_level_ ? 1 : 0;
     return count;
+  }
+
+  FieldLayers layers(int index) const override {
+    const std::optional<FieldLayers>& layers = layers_[static_cast<size_t>(index)];
+    return layers.has_value() ? *layers
+                              : FieldLayers::AllAdHoc(batch_.records()[index].fields_size());
   }
 
   absl::string_view Lines(EncodingId encoding) override {
@@ -97,6 +121,7 @@ class FakeOutputBatch : public OutputBatch {
  private:
   RecordBatch batch_;
   std::vector<std::pair<Level, std::string>> records_;
+  std::vector<std::optional<FieldLayers>> layers_;
   Level min_level_ = Level::kTrace;
   std::map<std::pair<EncodingId, Level>, std::string> lines_;
   int lines_calls_ = 0;

@@ -212,6 +212,22 @@ TEST_F(FormattedBatchTest, ExposesTheRecords) {
   EXPECT_EQ(&batch.records(), &batch_);
 }
 
+TEST_F(FormattedBatchTest, ViewsGiveEachRecordsLayersOrAllAdHocWithoutThem) {
+  Add(v1::LEVEL_INFO, "x");
+  Add(v1::LEVEL_INFO, "y");
+  for (const char* key : {"a", "b", "c"}) batch_.records().Mutable(1)->add_fields()->set_key(key);
+  const std::vector<FieldLayers> layers = {FieldLayers{0, 0}, FieldLayers{1, 2}};
+  FormattedBatch layered(batch_, formatter_, layers);
+  FormattedBatch::View view(layered, layered.Select(Level::kTrace));
+  EXPECT_EQ(view.layers(0), (FieldLayers{0, 0}));
+  EXPECT_EQ(view.layers(1), (FieldLayers{1, 2}));
+
+  FormattedBatch plain(batch_, formatter_);
+  FormattedBatch::View plain_view(plain, plain.Select(Level::kTrace));
+  EXPECT_EQ(plain_view.layers(0), FieldLayers::AllAdHoc(0));
+  EXPECT_EQ(plain_view.layers(1), FieldLayers::AllAdHoc(3));
+}
+
 TEST_F(FormattedBatchTest, AnAddedEncodingIsFormattedOncePerEncodingAndThreshold) {
   Add(v1::LEVEL_INFO, "a");
   Add(v1::LEVEL_ERROR, "b");

@@ -515,6 +515,56 @@ TEST(PipelineRoutesTest, ARouteMatchesTheFieldValueTheOutputsShowAfterThePostHoo
   EXPECT_EQ(plain_ledger.Snapshot().unrouted, 1u);
 }
 
+TEST(PipelineRoutesTest, AFailedFlushDropsOnlyTheRoutedRecordsOfAHeldBatch) {
+  Ledger ledger;
+  std::vector<RoutedOutput> outputs;
+  outputs.push_back(
+      {std::make_unique<ScriptedOutput>("file/audit"), Level::kTrace, Route({"audit"}, {})});
+  outputs[0].output->flush_status = absl::ResourceExhaustedError("No space left on device");
+  Built built = BuildRouted(std::move(outputs), ledger);
+  const YAML::Node block = YAML::Load("{type: drop, level_at_most: debug}");
+  hooks::HookRegistry registry;
+  hooks::RegisterBuiltinHooks(registry);
+  auto created = registry.CreateAll(
+      hooks::HookPhase::kPost,
+      {{.key_path = "hooks.post[0]", .type = "drop", .name = "no-debug", .options = block}});
+  ASSERT_TRUE(created.ok()) << created.status();
+  built.pipeline->SetPostHooks(hooks::HookChain(std::move(*created), nullptr));
+  // m0 and m3 routed to audit; m1 and m4 routed nowhere; the hook drops m2.
+  RecordBatch batch = LoggerBatch({"audit", "checkout", "audit.login", "audit.db", "payments"});
+  batch.records().Mutable(2)->set_level(v1::LEVEL_DEBUG);
+  std::optional<Delivery> report;
+  AwaitDelivery(batch, DeliveryStage::kFlushed, report);
+  built.pipeline->Process(0, batch);
+  EXPECT_FALSE(report.has_value());
+  built.pipeline->OnIdle(0);
+
+  EXPECT_EQ(built.outputs[0]->flushes, 1);
+  ASSERT_TRUE(report.has_value());
+  // Only the records that waited for the failed flush are in doubt.
+  EXPECT_EQ(report->dropped, 2u);
+  EXPECT_EQ(report->delivered, 3u);
+  EXPECT_EQ(report->reason, DropReason::kOutputFailed);
+}
+
+TEST(PipelineRoutesTest, AFailedFlushLeavesAHeldBatchThatWaitedForNoOutputDelivered) {
+  Ledger ledger;
+  std::vector<RoutedOutput> outputs;
+  outputs.push_back(
+      {std::make_unique<ScriptedOutput>("file/audit"), Level::kTrace, Route({"audit"}, {})});
+  outputs[0].output->flush_status = absl::ResourceExhaustedError("No space left on device");
+  Built built = BuildRouted(std::move(outputs), ledger);
+  RecordBatch batch = LoggerBatch({"checkout", "payments"});
+  std::optional<Delivery> report;
+  AwaitDelivery(batch, DeliveryStage::kFlushed, report);
+  built.pipeline->Process(0, batch);
+  built.pipeline->OnIdle(0);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->delivered, 2u);
+  EXPECT_EQ(report->dropped, 0u);
+  EXPECT_EQ(report->reason, DropReason::kNone);
+}
+
 TEST(PipelineRoutesTest, WithoutOutputsEveryRecordIsUnrouted) {
   Ledger ledger;
   Built built = BuildRouted({}, ledger);

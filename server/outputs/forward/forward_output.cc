@@ -1,10 +1,12 @@
 #include "server/outputs/forward/forward_output.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "server/common/field_layers.h"
 #include "server/config/yaml_reader.h"
 #include "sluice/level.h"
 
@@ -50,6 +52,21 @@ const config::KeyTable<ForwardOutputConfig>& Keys() {
   return *table;
 }
 
+// The next tier takes every field as ad-hoc, a later one of a key winning. So that it picks
+// the winner FieldComposer would, the layers go weakest first: pre-hook fields (stored after
+// the application's) before the ad-hoc ones, post-hook fields last where they already are.
+// A rotation of the field pointers; nothing moves for a record without pre-hook fields, or
+// without ad-hoc ones, whose stored order is already that one.
+void PutFieldsInStrengthOrder(FieldLayers layers, v1::LogRecord& record) {
+  const int size = record.fields_size();
+  const int adhoc_end = std::min(layers.adhoc_end, size);
+  const int pre_end = std::clamp(layers.pre_end, adhoc_end, size);
+  if (adhoc_end == 0 || adhoc_end == pre_end) return;
+  auto* fields = record.mutable_fields();
+  std::rotate(fields->pointer_begin(), fields->pointer_begin() + adhoc_end,
+              fields->pointer_begin() + pre_end);
+}
+
 }  // namespace
 
 ClientOptions ForwardOutputConfig::ToClientOptions() const {
@@ -87,7 +104,9 @@ absl::Status ForwardOutput::Write(OutputBatch& batch) {
   records.reserve(batch.count());
   const auto& all = batch.records().records();
   for (int i = 0; i < all.size(); ++i) {
-    if (batch.takes(i)) records.push_back(all[i]);
+    if (!batch.takes(i)) continue;
+    v1::LogRecord& record = records.emplace_back(all[i]);
+    PutFieldsInStrengthOrder(batch.layers(i), record);
   }
   if (records.empty()) return absl::OkStatus();
   const size_t count = records.size();

@@ -13,18 +13,21 @@
 //       max_batch_records: 1000
 //       max_batch_delay: 5ms
 //
-// Records go on as they arrived (logger, level, time, message, trace ids, ad-hoc fields);
-// the next tier composes and formats them, so this server's pipeline.base_fields are not
-// added.
+// Records go on with their logger, level, time, message, trace ids and fields, the hooks'
+// included; the next tier composes and formats them, so this server's pipeline.base_fields
+// are not added. The next tier takes every field as ad-hoc, a later one of a key winning,
+// so each record's fields are sent weakest layer first — pre-hook fields, the
+// application's, post-hook fields — and the field that wins there is the one that wins
+// here (FieldComposer). A record no hook touched goes with its fields as they are.
 //
-// Write() copies the records at or above the output's level into the client's buffer: all
-// of them, or none when the buffer has no room for all — then UNAVAILABLE, and the
-// pipeline retries with backoff. So a slow or absent next tier fills this server's
-// channels and slows its clients down; past the retries the batch is dropped for this
-// output and counted. Flush() waits until the next tier acknowledged everything taken so
-// far, at the stage its own ingest.ack_on names: with `ack_on: flushed` here, a client's
-// ack means the next tier acknowledged the records too. Shutdown() flushes; what the next
-// tier has not acknowledged by the deadline is lost, and the error says how much.
+// Write() copies the records routed to the output (its level, `loggers` and `match`) into
+// the client's buffer: all of them, or none when the buffer has no room for all — then
+// UNAVAILABLE, and the pipeline retries with backoff. So a slow or absent next tier fills
+// this server's channels and slows its clients down; past the retries the batch is dropped
+// for this output and counted. Flush() waits until the next tier acknowledged everything
+// taken so far, at the stage its own ingest.ack_on names: with `ack_on: flushed` here, a
+// client's ack means the next tier acknowledged the records too. Shutdown() flushes; what
+// the next tier has not acknowledged by the deadline is lost, and the error says how much.
 //
 // A stream to the next tier that fails is logged on stderr (at most every 10 s) with the
 // gRPC status; the client reconnects by itself. Thread-safe: the client takes its own lock.

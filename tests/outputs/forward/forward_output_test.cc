@@ -42,6 +42,63 @@ TEST(ForwardOutputTest, RecordsAtOrAboveTheLevelReachTheNextTierByTheFlush) {
   EXPECT_TRUE((*output)->Shutdown(absl::Now() + absl::Seconds(30)).ok());
 }
 
+// "key=value" per field of `record`, in the order they travelled.
+std::vector<std::string> Fields(const v1::LogRecord& record) {
+  std::vector<std::string> fields;
+  for (const v1::Field& field : record.fields()) {
+    fields.push_back(absl::StrCat(field.key(), "=", field.string_value()));
+  }
+  return fields;
+}
+
+// Sends `batch` through a forward output to a fresh next tier; what the tier received.
+std::vector<v1::LogRecord> Forward(FakeOutputBatch& batch) {
+  NextTier next;
+  absl::StatusOr<std::unique_ptr<Output>> output = Create(Block(next.target()));
+  EXPECT_TRUE(output.ok()) << output.status();
+  if (!output.ok()) return {};
+  EXPECT_TRUE((*output)->Start().ok());
+  EXPECT_TRUE((*output)->Write(batch).ok());
+  const absl::Status flushed = (*output)->Flush(absl::Now() + absl::Seconds(30));
+  EXPECT_TRUE(flushed.ok()) << flushed;
+  EXPECT_TRUE((*output)->Shutdown(absl::Now() + absl::Seconds(30)).ok());
+  return next.records();
+}
+
+TEST(ForwardOutputTest, FieldsGoWeakestLayerFirstSoTheNextTierPicksTheSameWinner) {
+  FakeOutputBatch batch;
+  // Stored as hooks leave them: the application's, then pre-hook, then post-hook fields.
+  batch.Add(Level::kInfo, "layered")
+      .AddField("tenant", "app")
+      .AddField("host", "a1")
+      .AddField("tenant", "meta")
+      .AddField("region", "eu")
+      .AddField("x", "1")
+      .SetLayers(FieldLayers{.adhoc_end = 2, .pre_end = 4});
+  const std::vector<v1::LogRecord> received = Forward(batch);
+  ASSERT_EQ(received.size(), 1u);
+  // The next tier takes them all as ad-hoc, the last `tenant` winning: the application's,
+  // as FieldComposer decides here.
+  EXPECT_THAT(Fields(received[0]),
+              ElementsAre("tenant=meta", "region=eu", "tenant=app", "host=a1", "x=1"));
+  EXPECT_EQ(received[0].message(), "layered");
+}
+
+TEST(ForwardOutputTest, ARecordWithoutLayersIsForwardedUnchanged) {
+  FakeOutputBatch batch;
+  batch.Add(Level::kWarn, "plain").AddField("tenant", "app").AddField("tenant", "later");
+  batch.Add(Level::kInfo, "no fields");
+  std::vector<v1::LogRecord> received = Forward(batch);
+  ASSERT_EQ(received.size(), 2u);
+  EXPECT_THAT(Fields(received[0]), ElementsAre("tenant=app", "tenant=later"));
+  for (int i = 0; i < 2; ++i) {
+    // The client stamps a record without a time; everything else is as the batch had it.
+    EXPECT_NE(received[i].time_unix_nano(), 0u);
+    received[i].clear_time_unix_nano();
+    EXPECT_EQ(received[i].SerializeAsString(), batch.records().records()[i].SerializeAsString());
+  }
+}
+
 TEST(ForwardOutputTest, ABatchWithoutRoomIsRefusedWholeWithUnavailable) {
   absl::StatusOr<std::unique_ptr<Output>> output =
       Create(Block(kNobody, ", max_buffered_records: 3"));
