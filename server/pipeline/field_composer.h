@@ -5,8 +5,9 @@
 //     <  post-hook fields
 //
 // The three layers after the base one are the record's `fields`, told apart by the
-// record's FieldLayers (server/common/field_layers.h): hooks append their fields after the
-// application's (HookRecord), and the pipeline passes where each layer starts.
+// record's FieldLayers (server/common/field_layers.h): pre-hooks append their fields after
+// the application's, post-hooks after the pre-hooks' (HookRecord), and the pipeline passes
+// where each layer starts.
 //
 // And, above all of them, the record's own keys: time, level, logger, message (named by
 // PipelineConfig) and, when the record has them, "trace_id" and "span_id". A
