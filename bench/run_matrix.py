@@ -394,6 +394,8 @@ def scheduler_bench(bin_dir):
     rates = {}
     for bench in json.loads(out.stdout)["benchmarks"]:
         match = re.match(r"BM_(\w+)/workers:(\d+)/batch:(\d+)", bench["name"])
+        if match is None:  # the memory-measurement benchmarks of the same binary
+            continue
         rates[(match.group(1), int(match.group(2)), int(match.group(3)))] = \
             bench["items_per_second"]
     rows = []
