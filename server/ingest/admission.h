@@ -79,8 +79,8 @@ class Admission {
   // Admits the records of `records` in place. Each record's serialized size is computed
   // once, here: for the max_record_bytes limit and for sluice_ingest_bytes_received_total.
   // The strings of `records` must be valid UTF-8 (a strict parse checked them). With
-  // pre-hooks, `*layers` (required then; nullable without) gets the field layers of each admitted record,
-  // in order; it is left empty otherwise.
+  // pre-hooks, `*layers` (required then; nullable without) gets the field layers of each admitted
+  // record, in order; it is left empty otherwise.
   AdmissionResult Admit(google::protobuf::RepeatedPtrField<v1::LogRecord>& records, absl::Time now,
                         std::vector<FieldLayers>* layers = nullptr);
   // Admits records a RequestDecoder decoded, as `decoded` describes them: checks their

@@ -43,8 +43,8 @@ void FieldComposer::Compose(const v1::LogRecord& record, std::vector<outputs::Co
   PutRange(record, pre_end, size, outputs::Layer::kPostHook, out);
 }
 
-void FieldComposer::PutRange(const v1::LogRecord& record, int begin, int end,
-                             outputs::Layer layer, std::vector<outputs::ComposedField>* out) const {
+void FieldComposer::PutRange(const v1::LogRecord& record, int begin, int end, outputs::Layer layer,
+                             std::vector<outputs::ComposedField>* out) const {
   for (int i = begin; i < end; ++i) {
     const v1::Field& field = record.fields(i);
     if (IsRecordKey(field.key(), record)) continue;

@@ -46,8 +46,7 @@ std::vector<std::pair<std::string, std::string>> Composed(const FieldComposer& c
 // The override order of DESIGN.md, one key set in every layer: base < pre-hook < ad-hoc <
 // post-hook, and the record's own keys above all of them.
 TEST(FieldComposerTest, EachLayerBeatsTheOnesBelowIt) {
-  FieldComposer composer(
-      ConfigWithBase({{"env", "base"}, {"region", "base"}, {"zone", "base"}}));
+  FieldComposer composer(ConfigWithBase({{"env", "base"}, {"region", "base"}, {"zone", "base"}}));
   v1::LogRecord record;
   record.set_message("the message");
   // The application's fields come first in the record...
@@ -74,9 +73,9 @@ TEST(FieldComposerTest, EachLayerBeatsTheOnesBelowIt) {
   EXPECT_THAT(result, ElementsAre(Pair("zone", "base"), Pair("region", "pre-hook"),
                                   Pair("tenant", "pre-hook"), Pair("user", "ada"),
                                   Pair("env", "post-hook")));
-  EXPECT_THAT(layers, ElementsAre(outputs::Layer::kBase, outputs::Layer::kPreHook,
-                                  outputs::Layer::kPreHook, outputs::Layer::kAdHoc,
-                                  outputs::Layer::kPostHook));
+  EXPECT_THAT(layers,
+              ElementsAre(outputs::Layer::kBase, outputs::Layer::kPreHook, outputs::Layer::kPreHook,
+                          outputs::Layer::kAdHoc, outputs::Layer::kPostHook));
   EXPECT_EQ(composed.message, "the message");
 }
 
