@@ -12,6 +12,7 @@
 #include "server/pipeline/hooks/builtin_hooks.h"
 #include "server/pipeline/hooks/hook_chain.h"
 #include "server/pipeline/hooks/hook_registry.h"
+#include "tests/pipeline/hooks/hook_test_util.h"
 #include "yaml-cpp/yaml.h"
 
 namespace sluice::pipeline::hooks {
@@ -21,24 +22,12 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
 
-// The `hooks.post` list of `yaml` (a config document), created with the built-in types.
-absl::StatusOr<std::vector<std::unique_ptr<Hook>>> CreatePost(const std::string& yaml) {
-  absl::StatusOr<config::Config> parsed = config::ParseConfig(yaml);
-  if (!parsed.ok()) return parsed.status();
-  HookRegistry registry;
-  RegisterBuiltinHooks(registry);
-  return registry.CreateAll(HookPhase::kPost, parsed->hooks.post);
-}
-
 std::unique_ptr<Hook> CreateOne(const std::string& block) {
-  auto hooks = CreatePost("hooks: {post: [" + block + "]}");
-  EXPECT_TRUE(hooks.ok()) << hooks.status();
-  if (!hooks.ok() || hooks->size() != 1) return nullptr;
-  return std::move(hooks->front());
+  return CreateOneHook(HookPhase::kPost, block);
 }
 
 absl::Status CreateError(const std::string& yaml) {
-  auto hooks = CreatePost(yaml);
+  auto hooks = CreateHooks(HookPhase::kPost, yaml);
   return hooks.ok() ? absl::OkStatus() : hooks.status();
 }
 
@@ -60,9 +49,10 @@ std::vector<std::pair<std::string, std::string>> Fields(const HookRecord& record
 }
 
 TEST(HookConfigTest, EntriesGetTypeSlashNameIdsInTheListedOrder) {
-  auto hooks = CreatePost(
-      "hooks:\n  post:\n    - {type: drop, name: no-debug, level_at_most: debug}\n"
-      "    - {type: rename, fields: {a: b}}\n");
+  auto hooks =
+      CreateHooks(HookPhase::kPost,
+                  "hooks:\n  post:\n    - {type: drop, name: no-debug, level_at_most: debug}\n"
+                  "    - {type: rename, fields: {a: b}}\n");
   ASSERT_TRUE(hooks.ok()) << hooks.status();
   ASSERT_EQ(hooks->size(), 2u);
   EXPECT_EQ((*hooks)[0]->id(), "drop/no-debug");

@@ -10,6 +10,7 @@
 #include "server/config/config.h"
 #include "server/pipeline/hooks/builtin_hooks.h"
 #include "server/pipeline/hooks/hook_registry.h"
+#include "tests/pipeline/hooks/hook_test_util.h"
 
 namespace sluice::pipeline::hooks {
 namespace {
@@ -17,22 +18,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Pair;
-
-absl::StatusOr<std::unique_ptr<Hook>> Create(const std::string& block) {
-  absl::StatusOr<config::Config> parsed = config::ParseConfig("hooks: {post: [" + block + "]}");
-  if (!parsed.ok()) return parsed.status();
-  HookRegistry registry;
-  RegisterBuiltinHooks(registry);
-  auto hooks = registry.CreateAll(HookPhase::kPost, parsed->hooks.post);
-  if (!hooks.ok()) return hooks.status();
-  return std::move(hooks->front());
-}
-
-std::unique_ptr<Hook> CreateOne(const std::string& block) {
-  auto hook = Create(block);
-  EXPECT_TRUE(hook.ok()) << hook.status();
-  return hook.ok() ? std::move(*hook) : nullptr;
-}
 
 // (key, value as text with its type, "a" for ad-hoc or "p" for post-hook) of each field.
 std::vector<std::pair<std::string, std::string>> Fields(const HookRecord& record) {
@@ -76,7 +61,7 @@ Parsed Parse(const Hook& hook, const std::string& message) {
 }
 
 TEST(ParseJsonHookTest, EachValueTypeBecomesItsFieldType) {
-  std::unique_ptr<Hook> hook = CreateOne("{type: parse_json}");
+  std::unique_ptr<Hook> hook = CreateOneHook(HookPhase::kPost, "{type: parse_json}");
   ASSERT_NE(hook, nullptr);
   const std::string json =
       R"( {"s": "é\n", "i": -42, "big": 9223372036854775807, "huge": 18446744073709551615,
@@ -93,7 +78,7 @@ TEST(ParseJsonHookTest, EachValueTypeBecomesItsFieldType) {
 }
 
 TEST(ParseJsonHookTest, AStringMessageMemberBecomesTheMessage) {
-  std::unique_ptr<Hook> hook = CreateOne("{type: parse_json}");
+  std::unique_ptr<Hook> hook = CreateOneHook(HookPhase::kPost, "{type: parse_json}");
   ASSERT_NE(hook, nullptr);
   const Parsed parsed = Parse(*hook, R"({"message": "paid", "order": 7})");
   EXPECT_EQ(parsed.verdict, Hook::Verdict::kKeep);
@@ -102,7 +87,8 @@ TEST(ParseJsonHookTest, AStringMessageMemberBecomesTheMessage) {
 }
 
 TEST(ParseJsonHookTest, ANonStringMessageMemberIsAFieldAndTheMessageStays) {
-  std::unique_ptr<Hook> hook = CreateOne("{type: parse_json, message_key: msg}");
+  std::unique_ptr<Hook> hook =
+      CreateOneHook(HookPhase::kPost, "{type: parse_json, message_key: msg}");
   ASSERT_NE(hook, nullptr);
   const std::string json = R"({"msg": 12, "message": "not this one"})";
   const Parsed parsed = Parse(*hook, json);
@@ -113,7 +99,7 @@ TEST(ParseJsonHookTest, ANonStringMessageMemberIsAFieldAndTheMessageStays) {
 }
 
 TEST(ParseJsonHookTest, WithoutTheMessageMemberTheMessageStays) {
-  std::unique_ptr<Hook> hook = CreateOne("{type: parse_json}");
+  std::unique_ptr<Hook> hook = CreateOneHook(HookPhase::kPost, "{type: parse_json}");
   ASSERT_NE(hook, nullptr);
   const std::string json = R"({"order": 7})";
   const Parsed parsed = Parse(*hook, json);
@@ -122,7 +108,8 @@ TEST(ParseJsonHookTest, WithoutTheMessageMemberTheMessageStays) {
 }
 
 TEST(ParseJsonHookTest, AnEmptyMessageKeyMakesEveryMemberAField) {
-  std::unique_ptr<Hook> hook = CreateOne("{type: parse_json, message_key: \"\"}");
+  std::unique_ptr<Hook> hook =
+      CreateOneHook(HookPhase::kPost, "{type: parse_json, message_key: \"\"}");
   ASSERT_NE(hook, nullptr);
   const std::string json = R"({"message": "m"})";
   const Parsed parsed = Parse(*hook, json);
@@ -131,7 +118,8 @@ TEST(ParseJsonHookTest, AnEmptyMessageKeyMakesEveryMemberAField) {
 }
 
 TEST(ParseJsonHookTest, ThePrefixGoesBeforeEveryFieldKeyButNotTheMessageKey) {
-  std::unique_ptr<Hook> hook = CreateOne("{type: parse_json, prefix: \"app.\"}");
+  std::unique_ptr<Hook> hook =
+      CreateOneHook(HookPhase::kPost, "{type: parse_json, prefix: \"app.\"}");
   ASSERT_NE(hook, nullptr);
   const Parsed parsed = Parse(*hook, R"({"message": "hi", "user": "ada"})");
   EXPECT_EQ(parsed.message, "hi");
@@ -139,7 +127,7 @@ TEST(ParseJsonHookTest, ThePrefixGoesBeforeEveryFieldKeyButNotTheMessageKey) {
 }
 
 TEST(ParseJsonHookTest, AMessageThatIsNotAnObjectIsLeftAloneAndNotAFailure) {
-  std::unique_ptr<Hook> hook = CreateOne("{type: parse_json}");
+  std::unique_ptr<Hook> hook = CreateOneHook(HookPhase::kPost, "{type: parse_json}");
   ASSERT_NE(hook, nullptr);
   for (const char* message : {"", "   ", "plain text {\"a\": 1}", "[1, 2]", "\"s\"", "42"}) {
     const Parsed parsed = Parse(*hook, message);
@@ -150,7 +138,7 @@ TEST(ParseJsonHookTest, AMessageThatIsNotAnObjectIsLeftAloneAndNotAFailure) {
 }
 
 TEST(ParseJsonHookTest, BrokenJsonFailsAndLeavesTheRecordByteForByte) {
-  std::unique_ptr<Hook> hook = CreateOne("{type: parse_json, max_depth: 3}");
+  std::unique_ptr<Hook> hook = CreateOneHook(HookPhase::kPost, "{type: parse_json, max_depth: 3}");
   ASSERT_NE(hook, nullptr);
   for (const std::string& message : {
            std::string(R"({"message": "m", "a": 1)"),          // truncated
@@ -178,7 +166,7 @@ TEST(ParseJsonHookTest, BrokenJsonFailsAndLeavesTheRecordByteForByte) {
 }
 
 TEST(ParseJsonHookTest, NestingUpToMaxDepthIsAccepted) {
-  std::unique_ptr<Hook> hook = CreateOne("{type: parse_json, max_depth: 3}");
+  std::unique_ptr<Hook> hook = CreateOneHook(HookPhase::kPost, "{type: parse_json, max_depth: 3}");
   ASSERT_NE(hook, nullptr);
   const Parsed parsed = Parse(*hook, R"({"a": [{"b": 1}], "c": {"d": []}})");
   EXPECT_EQ(parsed.verdict, Hook::Verdict::kKeep);
@@ -188,7 +176,7 @@ TEST(ParseJsonHookTest, NestingUpToMaxDepthIsAccepted) {
 }
 
 TEST(ParseJsonHookTest, AnObjectWithMoreMembersThanMaxFieldsFailsAndAddsNone) {
-  std::unique_ptr<Hook> hook = CreateOne("{type: parse_json, max_fields: 3}");
+  std::unique_ptr<Hook> hook = CreateOneHook(HookPhase::kPost, "{type: parse_json, max_fields: 3}");
   ASSERT_NE(hook, nullptr);
   EXPECT_EQ(Parse(*hook, R"({"a": 1, "b": 2, "c": 3})").verdict, Hook::Verdict::kKeep);
   const std::string four = R"({"a": 1, "b": 2, "c": 3, "d": 4})";
@@ -199,7 +187,7 @@ TEST(ParseJsonHookTest, AnObjectWithMoreMembersThanMaxFieldsFailsAndAddsNone) {
 }
 
 TEST(ParseJsonHookTest, AnEmptyMemberNameIsSkipped) {
-  std::unique_ptr<Hook> hook = CreateOne("{type: parse_json}");
+  std::unique_ptr<Hook> hook = CreateOneHook(HookPhase::kPost, "{type: parse_json}");
   ASSERT_NE(hook, nullptr);
   const Parsed parsed = Parse(*hook, R"({"": 1, "x": 2})");
   EXPECT_EQ(parsed.verdict, Hook::Verdict::kKeep);
@@ -207,7 +195,7 @@ TEST(ParseJsonHookTest, AnEmptyMemberNameIsSkipped) {
 }
 
 TEST(ParseJsonHookTest, FieldsReplaceEarlierPostHookFieldsAndOverlayAdHocOnes) {
-  std::unique_ptr<Hook> hook = CreateOne("{type: parse_json}");
+  std::unique_ptr<Hook> hook = CreateOneHook(HookPhase::kPost, "{type: parse_json}");
   ASSERT_NE(hook, nullptr);
   v1::LogRecord log;
   log.set_message(R"({"user": "from-json", "dc": "eu-2", "dc": "eu-3"})");
@@ -222,7 +210,7 @@ TEST(ParseJsonHookTest, FieldsReplaceEarlierPostHookFieldsAndOverlayAdHocOnes) {
 }
 
 TEST(ParseJsonHookTest, AnOutOfRangeDepthIsRefusedWithItsPath) {
-  auto hook = Create("{type: parse_json, max_depth: 0}");
+  auto hook = CreateHook(HookPhase::kPost, "{type: parse_json, max_depth: 0}");
   ASSERT_FALSE(hook.ok());
   EXPECT_THAT(hook.status().message(),
               HasSubstr("hooks.post[0].max_depth: must be between 1 and 64, got 0"));

@@ -14,6 +14,7 @@
 #include "server/pipeline/hooks/call_hooks.h"
 #include "server/pipeline/hooks/hook_chain.h"
 #include "server/pipeline/hooks/hook_registry.h"
+#include "tests/pipeline/hooks/hook_test_util.h"
 
 namespace sluice::pipeline::hooks {
 namespace {
@@ -22,25 +23,12 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-absl::StatusOr<std::vector<std::unique_ptr<Hook>>> Create(HookPhase phase,
-                                                          const std::string& yaml) {
-  absl::StatusOr<config::Config> parsed = config::ParseConfig(yaml);
-  if (!parsed.ok()) return parsed.status();
-  HookRegistry registry;
-  RegisterBuiltinHooks(registry);
-  return registry.CreateAll(phase,
-                            phase == HookPhase::kPre ? parsed->hooks.pre : parsed->hooks.post);
-}
-
 std::unique_ptr<Hook> CreatePre(const std::string& block) {
-  auto hooks = Create(HookPhase::kPre, "hooks: {pre: [" + block + "]}");
-  EXPECT_TRUE(hooks.ok()) << hooks.status();
-  if (!hooks.ok() || hooks->size() != 1) return nullptr;
-  return std::move(hooks->front());
+  return CreateOneHook(HookPhase::kPre, block);
 }
 
 std::string PreError(const std::string& block) {
-  auto hooks = Create(HookPhase::kPre, "hooks: {pre: [" + block + "]}");
+  auto hooks = CreateHooks(HookPhase::kPre, "hooks: {pre: [" + block + "]}");
   return hooks.ok() ? std::string("ok") : std::string(hooks.status().message());
 }
 
@@ -89,9 +77,9 @@ std::vector<std::string> PreFields(const v1::LogRecord& log) {
 }
 
 TEST(PreHookConfigTest, EntriesGetTypeSlashNameIds) {
-  auto hooks = Create(HookPhase::kPre,
-                      "hooks:\n  pre:\n    - {type: metadata, name: tenant, keys: {x-tenant: "
-                      "tenant}}\n    - {type: sequence}\n");
+  auto hooks = CreateHooks(HookPhase::kPre,
+                           "hooks:\n  pre:\n    - {type: metadata, name: tenant, keys: {x-tenant: "
+                           "tenant}}\n    - {type: sequence}\n");
   ASSERT_TRUE(hooks.ok()) << hooks.status();
   ASSERT_EQ(hooks->size(), 2u);
   EXPECT_EQ((*hooks)[0]->id(), "metadata/tenant");
@@ -105,7 +93,7 @@ TEST(PreHookConfigTest, APostTypeInPreIsRefusedListingThePreTypes) {
 }
 
 TEST(PreHookConfigTest, APreTypeInPostIsRefusedListingThePostTypes) {
-  auto hooks = Create(HookPhase::kPost, "hooks: {post: [{type: sequence}]}");
+  auto hooks = CreateHooks(HookPhase::kPost, "hooks: {post: [{type: sequence}]}");
   ASSERT_FALSE(hooks.ok());
   EXPECT_EQ(hooks.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(hooks.status().message(),
@@ -271,7 +259,7 @@ TEST(HookChainRunPreTest, NumbersEveryRecordDropsMarkedOnesAndReturnsTheirLayers
 TEST(HookChainRunPreTest, CountsFailuresInTheFamiliesThePostChainSharesOnOneRegistry) {
   prometheus::Registry registry;
   std::vector<std::unique_ptr<Hook>> post;
-  auto created = Create(HookPhase::kPost, "hooks: {post: [{type: rename, fields: {a: b}}]}");
+  auto created = CreateHooks(HookPhase::kPost, "hooks: {post: [{type: rename, fields: {a: b}}]}");
   ASSERT_TRUE(created.ok()) << created.status();
   HookChain post_chain(std::move(*created), &registry);
   std::vector<std::unique_ptr<Hook>> pre;

@@ -11,6 +11,7 @@
 #include "server/config/config.h"
 #include "server/pipeline/hooks/builtin_hooks.h"
 #include "server/pipeline/hooks/hook_registry.h"
+#include "tests/pipeline/hooks/hook_test_util.h"
 
 namespace sluice::pipeline::hooks {
 namespace {
@@ -171,14 +172,6 @@ TEST(RecordMatchTest, ABadPatternIsAnErrorNamingItsKey) {
               HasSubstr("outputs[2].match.user: bad regular expression /(unclosed/"));
 }
 
-absl::StatusOr<std::vector<std::unique_ptr<Hook>>> CreatePost(const std::string& yaml) {
-  absl::StatusOr<config::Config> parsed = config::ParseConfig(yaml);
-  if (!parsed.ok()) return parsed.status();
-  HookRegistry registry;
-  RegisterBuiltinHooks(registry);
-  return registry.CreateAll(HookPhase::kPost, parsed->hooks.post);
-}
-
 Hook::Verdict Verdict(const Hook& hook, v1::LogRecord log) {
   HookRecord record(log);
   return hook.OnRecord(record);
@@ -186,7 +179,8 @@ Hook::Verdict Verdict(const Hook& hook, v1::LogRecord log) {
 
 TEST(DropHookMatchTest, DropsByFieldPatternAndLiteral) {
   auto hooks =
-      CreatePost("hooks: {post: [{type: drop, match: {path: '/^\\/health/', method: GET}}]}");
+      CreateHooks(HookPhase::kPost,
+                  "hooks: {post: [{type: drop, match: {path: '/^\\/health/', method: GET}}]}");
   ASSERT_TRUE(hooks.ok()) << hooks.status();
   ASSERT_EQ(hooks->size(), 1u);
   const Hook& hook = *hooks->front();
@@ -202,10 +196,11 @@ TEST(DropHookMatchTest, DropsByFieldPatternAndLiteral) {
 }
 
 TEST(DropHookMatchTest, AMatchAloneIsEnoughAndABadPatternNamesItsKey) {
-  auto bad = CreatePost("hooks: {post: [{type: drop, match: {user: '/[z-a]/'}}]}");
+  auto bad =
+      CreateHooks(HookPhase::kPost, "hooks: {post: [{type: drop, match: {user: '/[z-a]/'}}]}");
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.status().message(), HasSubstr("hooks.post[0].match.user: bad regular"));
-  auto empty = CreatePost("hooks: {post: [{type: drop, match: {}}]}");
+  auto empty = CreateHooks(HookPhase::kPost, "hooks: {post: [{type: drop, match: {}}]}");
   ASSERT_FALSE(empty.ok());
   EXPECT_THAT(empty.status().message(), HasSubstr("`equals`, `match`"));
 }

@@ -11,30 +11,15 @@
 #include "server/config/config.h"
 #include "server/pipeline/hooks/builtin_hooks.h"
 #include "server/pipeline/hooks/hook_registry.h"
+#include "tests/pipeline/hooks/hook_test_util.h"
 
 namespace sluice::pipeline::hooks {
 namespace {
 
 using ::testing::HasSubstr;
 
-absl::StatusOr<std::unique_ptr<Hook>> Create(const std::string& block) {
-  absl::StatusOr<config::Config> parsed = config::ParseConfig("hooks: {post: [" + block + "]}");
-  if (!parsed.ok()) return parsed.status();
-  HookRegistry registry;
-  RegisterBuiltinHooks(registry);
-  auto hooks = registry.CreateAll(HookPhase::kPost, parsed->hooks.post);
-  if (!hooks.ok()) return hooks.status();
-  return std::move(hooks->front());
-}
-
-std::unique_ptr<Hook> CreateOne(const std::string& block) {
-  auto hook = Create(block);
-  EXPECT_TRUE(hook.ok()) << hook.status();
-  return hook.ok() ? std::move(*hook) : nullptr;
-}
-
 std::string CreateError(const std::string& block) {
-  auto hook = Create(block);
+  auto hook = CreateHook(HookPhase::kPost, block);
   EXPECT_FALSE(hook.ok());
   return hook.ok() ? "" : std::string(hook.status().message());
 }
@@ -73,7 +58,8 @@ TEST(SampleHookTest, ConfigErrorsNameTheKey) {
 }
 
 TEST(SampleHookTest, RecordsAboveTheLevelAreAlwaysKept) {
-  std::unique_ptr<Hook> hook = CreateOne("{type: sample, one_in: 1000000, level_at_most: debug}");
+  std::unique_ptr<Hook> hook =
+      CreateOneHook(HookPhase::kPost, "{type: sample, one_in: 1000000, level_at_most: debug}");
   ASSERT_NE(hook, nullptr);
   for (int i = 0; i < 100; ++i) {
     EXPECT_TRUE(Kept(*hook, v1::LEVEL_INFO, ""));
@@ -87,7 +73,7 @@ TEST(SampleHookTest, RecordsAboveTheLevelAreAlwaysKept) {
 }
 
 TEST(SampleHookTest, ATraceIsKeptOrDroppedWholeAtAboutOneInN) {
-  std::unique_ptr<Hook> hook = CreateOne("{type: sample, one_in: 4}");
+  std::unique_ptr<Hook> hook = CreateOneHook(HookPhase::kPost, "{type: sample, one_in: 4}");
   ASSERT_NE(hook, nullptr);
   int kept_traces = 0;
   for (int trace = 0; trace < 200; ++trace) {
@@ -103,9 +89,12 @@ TEST(SampleHookTest, ATraceIsKeptOrDroppedWholeAtAboutOneInN) {
 }
 
 TEST(SampleHookTest, TheSameSeedMakesTheSameDecisionsAndAnotherSeedOthers) {
-  std::unique_ptr<Hook> first = CreateOne("{type: sample, name: a, one_in: 4, hash_seed: 7}");
-  std::unique_ptr<Hook> second = CreateOne("{type: sample, name: b, one_in: 4, hash_seed: 7}");
-  std::unique_ptr<Hook> other = CreateOne("{type: sample, name: c, one_in: 4, hash_seed: 8}");
+  std::unique_ptr<Hook> first =
+      CreateOneHook(HookPhase::kPost, "{type: sample, name: a, one_in: 4, hash_seed: 7}");
+  std::unique_ptr<Hook> second =
+      CreateOneHook(HookPhase::kPost, "{type: sample, name: b, one_in: 4, hash_seed: 7}");
+  std::unique_ptr<Hook> other =
+      CreateOneHook(HookPhase::kPost, "{type: sample, name: c, one_in: 4, hash_seed: 8}");
   ASSERT_NE(first, nullptr);
   ASSERT_NE(second, nullptr);
   ASSERT_NE(other, nullptr);
@@ -133,7 +122,7 @@ TEST(SampleHookTest, TheTraceHashIsFixed) {
 }
 
 TEST(SampleHookTest, RecordsWithoutATraceAreKeptAtRandomOneInN) {
-  std::unique_ptr<Hook> hook = CreateOne("{type: sample, one_in: 4}");
+  std::unique_ptr<Hook> hook = CreateOneHook(HookPhase::kPost, "{type: sample, one_in: 4}");
   ASSERT_NE(hook, nullptr);
   int kept = 0;
   for (int i = 0; i < 8000; ++i) kept += Kept(*hook, v1::LEVEL_INFO, "") ? 1 : 0;
@@ -143,7 +132,8 @@ TEST(SampleHookTest, RecordsWithoutATraceAreKeptAtRandomOneInN) {
 }
 
 TEST(SampleHookTest, OneInOneKeepsEveryRecord) {
-  std::unique_ptr<Hook> hook = CreateOne("{type: sample, one_in: 1, level_at_most: info}");
+  std::unique_ptr<Hook> hook =
+      CreateOneHook(HookPhase::kPost, "{type: sample, one_in: 1, level_at_most: info}");
   ASSERT_NE(hook, nullptr);
   for (int i = 0; i < 1000; ++i) {
     EXPECT_TRUE(Kept(*hook, v1::LEVEL_INFO, ""));
