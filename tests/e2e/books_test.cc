@@ -33,6 +33,7 @@
 #include "gtest/gtest.h"
 #include "sluice/v1/admin.grpc.pb.h"
 #include "sluice/v1/logs.grpc.pb.h"
+#include "tests/e2e/admin_stats.h"
 #include "tests/e2e/sluiced_process.h"
 
 namespace sluice::e2e {
@@ -98,17 +99,6 @@ grpc::Status SendBatch(const SluicedProcess& server, v1::LogBatch batch) {
   while (stream->Read(&ack)) {
   }
   return stream->Finish();
-}
-
-absl::StatusOr<v1::GetStatsResponse> GetStats(const SluicedProcess& server) {
-  auto stub = v1::AdminService::NewStub(
-      grpc::CreateChannel(server.admin_target(), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + kCallDeadline));
-  v1::GetStatsResponse response;
-  const grpc::Status status = stub->GetStats(&context, {}, &response);
-  if (!status.ok()) return absl::InternalError(status.error_message());
-  return response;
 }
 
 struct Books {

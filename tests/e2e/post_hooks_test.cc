@@ -17,6 +17,7 @@
 #include "rapidjson/document.h"
 #include "sluice/v1/admin.grpc.pb.h"
 #include "sluice/v1/logs.grpc.pb.h"
+#include "tests/e2e/admin_stats.h"
 #include "tests/e2e/sluiced_process.h"
 
 namespace sluice::e2e {
@@ -53,17 +54,6 @@ uint64_t PushAll(const SluicedProcess& server, const std::vector<v1::LogBatch>& 
   const grpc::Status status = stream->Finish();
   EXPECT_TRUE(status.ok()) << status.error_message();
   return accepted;
-}
-
-absl::StatusOr<v1::Counts> Counts(const SluicedProcess& server) {
-  auto stub = v1::AdminService::NewStub(
-      grpc::CreateChannel(server.admin_target(), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + kCallDeadline));
-  v1::GetStatsResponse response;
-  const grpc::Status status = stub->GetStats(&context, {}, &response);
-  if (!status.ok()) return absl::InternalError(status.error_message());
-  return response.counts();
 }
 
 // The JSON objects of the file's lines; a line that does not parse fails the test.
@@ -185,7 +175,8 @@ TEST(PostHooksE2eTest, ASampledTraceIsKeptWholeAndWarningsAreAlwaysKept) {
 
   absl::StatusOr<v1::Counts> counts;
   ASSERT_TRUE(Await([&] {
-    counts = Counts(**server);
+    absl::StatusOr<v1::GetStatsResponse> stats = GetStats(**server);
+    counts = stats.ok() ? absl::StatusOr<v1::Counts>(stats->counts()) : stats.status();
     return counts.ok() && counts->in_flight() == 0 &&
            counts->written() + counts->dropped_by_hook() == kRecords;
   })) << (counts.ok() ? counts->DebugString() : counts.status().ToString());

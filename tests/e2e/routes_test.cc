@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "sluice/v1/admin.grpc.pb.h"
 #include "sluice/v1/logs.grpc.pb.h"
+#include "tests/e2e/admin_stats.h"
 #include "tests/e2e/sluiced_process.h"
 
 namespace sluice::e2e {
@@ -72,17 +73,6 @@ absl::StatusOr<std::vector<v1::PushAck>> Push(const SluicedProcess& server,
   const grpc::Status status = stream->Finish();
   if (!status.ok()) return absl::InternalError(status.error_message());
   return acks;
-}
-
-absl::StatusOr<v1::GetStatsResponse> GetStats(const SluicedProcess& server) {
-  auto stub = v1::AdminService::NewStub(
-      grpc::CreateChannel(server.admin_target(), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + kCallDeadline));
-  v1::GetStatsResponse response;
-  const grpc::Status status = stub->GetStats(&context, {}, &response);
-  if (!status.ok()) return absl::InternalError(status.error_message());
-  return response;
 }
 
 // The "message" of each JSON line of `path`.
