@@ -128,7 +128,7 @@ absl::Status ServerApp::StartAll() {
   std::vector<std::string> output_ids;
   for (const config::OutputConfig& output_config : config_.outputs) {
     absl::StatusOr<std::unique_ptr<outputs::Output>> output =
-        registry.Create(output_config, encodings);
+        registry.Create(output_config, encodings, registry_.get());
     if (!output.ok()) return output.status();
     absl::StatusOr<pipeline::hooks::RecordMatch> route =
         pipeline::hooks::RecordMatch::Create(output_config.loggers, output_config.match,

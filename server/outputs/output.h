@@ -12,6 +12,7 @@
 #define SLUICE_SERVER_OUTPUTS_OUTPUT_H_
 
 #include <cstddef>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -54,6 +55,11 @@ class Output {
 
   // "type/name", e.g. "file/audit"; the `output` label of its metrics.
   virtual absl::string_view id() const = 0;
+
+  // The encoding this output asks OutputBatch::Lines() for, if it asks for one. The
+  // pipeline formats it on the worker before the batch reaches the output's sender, so
+  // Lines() there is a lookup; asking for another encoding aborts.
+  virtual std::optional<EncodingId> encoding() const { return std::nullopt; }
 
   virtual absl::Status Start() = 0;
 

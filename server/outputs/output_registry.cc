@@ -18,15 +18,17 @@ void OutputRegistry::Register(std::unique_ptr<OutputFactory>&& factory) {
   }
 }
 
-absl::StatusOr<std::unique_ptr<Output>> OutputRegistry::Create(const config::OutputConfig& config,
-                                                               EncodingRegistry& encodings) const {
+absl::StatusOr<std::unique_ptr<Output>> OutputRegistry::Create(
+    const config::OutputConfig& config, EncodingRegistry& encodings,
+    prometheus::Registry* metrics) const {
   const OutputFactory* type = factory(config.type);
   if (type == nullptr) {
     return config::KeyError(config::ChildPath(config.key_path, "type"),
                             absl::StrCat("unknown output type \"", config.type,
                                          "\" (known: ", absl::StrJoin(types(), ", "), ")"));
   }
-  OutputContext context{.config_path = config.key_path, .encodings = encodings};
+  OutputContext context{
+      .config_path = config.key_path, .encodings = encodings, .metrics = metrics};
   return type->Create(config.id(), config.options, context);
 }
 

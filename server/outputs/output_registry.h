@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "server/config/key_doc.h"
+#include "prometheus/registry.h"
 #include "server/outputs/encoding_registry.h"
 #include "server/outputs/output.h"
 
@@ -49,6 +50,9 @@ struct OutputContext {
   // The encodings the pipeline will produce. The built-in ones (text, json) are there from
   // the start; an output that brings its own encoding adds it here, at creation.
   EncodingRegistry& encodings;
+  // Where an output registers metrics of its own (e.g. the file output's write errors by
+  // errno); null in tests that do not look at them.
+  prometheus::Registry* metrics = nullptr;
 };
 
 // Creates outputs of one type. Stateless; the registry owns it.
@@ -82,7 +86,8 @@ class OutputRegistry {
   // INVALID_ARGUMENT for an unknown type, listing the known ones; otherwise whatever the
   // factory returns.
   absl::StatusOr<std::unique_ptr<Output>> Create(const config::OutputConfig& config,
-                                                 EncodingRegistry& encodings) const;
+                                                 EncodingRegistry& encodings,
+                                                 prometheus::Registry* metrics = nullptr) const;
 
   // Creates every output in order; the first error wins and nothing is returned.
   absl::StatusOr<std::vector<std::unique_ptr<Output>>> CreateAll(

@@ -16,7 +16,6 @@ absl::Status SerializedOutput::Start() {
 
 absl::Status SerializedOutput::Write(OutputBatch& batch) {
   if (batch.count() == 0) return absl::OkStatus();
-  PrepareBatch(batch);
   absl::MutexLock lock(&mu_);
   if (state_ != State::kStarted) {
     return absl::FailedPreconditionError(absl::StrCat(

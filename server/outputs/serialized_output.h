@@ -11,9 +11,6 @@
 //   * ShutdownLocked runs once, only after a successful Start. Shutdown() is OK when
 //     called again or without Start().
 //   * ReopenLocked runs only while started; Reopen() is OK (nothing open) otherwise.
-// Work that needs no exclusive access, such as formatting the lines, belongs in
-// PrepareBatch(), which runs before the lock is taken so workers do it in parallel.
-//
 // A derived class with a thread of its own (e.g. a periodic flusher) may wait on mutex()
 // and must join that thread outside the lock (its destructor), never in a *Locked hook.
 #ifndef SLUICE_SERVER_OUTPUTS_SERIALIZED_OUTPUT_H_
@@ -46,9 +43,6 @@ class SerializedOutput : public Output {
 
  protected:
   explicit SerializedOutput(std::string id) : id_(std::move(id)) {}
-
-  // Runs on the writing worker without the lock, before WriteLocked with the same batch.
-  virtual void PrepareBatch(OutputBatch& /*batch*/) {}
 
   virtual absl::Status StartLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) = 0;
   virtual absl::Status WriteLocked(OutputBatch& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) = 0;

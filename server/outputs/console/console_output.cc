@@ -42,8 +42,6 @@ ConsoleOutput::ConsoleOutput(std::string id, EncodingId format, int fd)
       fd_(fd),
       write_context_(absl::StrCat(id, ": write to fd ", fd)) {}
 
-void ConsoleOutput::PrepareBatch(OutputBatch& batch) { batch.Lines(format_); }
-
 absl::Status ConsoleOutput::StartLocked() { return absl::OkStatus(); }
 
 absl::Status ConsoleOutput::WriteLocked(OutputBatch& batch) {

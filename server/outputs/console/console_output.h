@@ -39,12 +39,12 @@ struct ConsoleOutputConfig {
 
 class ConsoleOutput final : public SerializedOutput {
  public:
+  std::optional<EncodingId> encoding() const override { return format_; }
   // Writes to `fd`, which it neither owns nor closes: STDOUT_FILENO or STDERR_FILENO from
   // the factory, a pipe in tests.
   ConsoleOutput(std::string id, EncodingId format, int fd);
 
  protected:
-  void PrepareBatch(OutputBatch& batch) override;
   absl::Status StartLocked() override;
   absl::Status WriteLocked(OutputBatch& batch) override;
   absl::Status FlushLocked(absl::Time deadline) override;

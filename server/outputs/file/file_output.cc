@@ -55,8 +55,6 @@ FileOutput::~FileOutput() {
   if (flusher_.joinable()) flusher_.join();
 }
 
-void FileOutput::PrepareBatch(OutputBatch& batch) { batch.Lines(config_.format); }
-
 absl::StatusOr<int> FileOutput::OpenPath() const {
   const std::filesystem::path parent = std::filesystem::path(config_.path).parent_path();
   if (!parent.empty()) {

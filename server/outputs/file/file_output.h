@@ -65,12 +65,12 @@ struct FileOutputConfig {
 
 class FileOutput final : public SerializedOutput {
  public:
+  std::optional<EncodingId> encoding() const override { return config_.format; }
   FileOutput(std::string id, FileOutputConfig config);
   // Shuts down (writing the buffer) if that has not happened, and joins the flusher.
   ~FileOutput() override;
 
  protected:
-  void PrepareBatch(OutputBatch& batch) override;
   // Creates the parent directory and opens the file; errors name the path.
   absl::Status StartLocked() override;
   absl::Status WriteLocked(OutputBatch& batch) override;
