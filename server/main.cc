@@ -1,6 +1,7 @@
 // sluiced: the Sluice server. Loads the config (--config, overridden by the listen flags),
 // starts every module, and runs until Shutdown: the admin RPC, SIGTERM, SIGINT or SIGQUIT
-// (drain with shutdown.drain_timeout, then exit 0). A second such signal exits at once.
+// (drain with shutdown.drain_timeout, then exit: 0 when nothing was lost, 1 when a record
+// could not be written by the deadline). A second such signal exits at once.
 //
 // No signal that can be caught ends the process without a drain, since records already
 // acknowledged may still be buffered:
@@ -192,7 +193,13 @@ int main(int argc, char** argv) {
     absl::MutexLock lock(&app_mu);
     watched_app = nullptr;
   }
+  const absl::Status stopped = (*app)->Stop();
   app->reset();
+  if (!stopped.ok()) {
+    std::fprintf(stderr, "sluiced: stopped, with records lost: %s\n",
+                 std::string(stopped.message()).c_str());
+    return 1;
+  }
   std::fprintf(stderr, "sluiced: stopped\n");
   return 0;
 }

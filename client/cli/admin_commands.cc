@@ -149,6 +149,16 @@ int RunStats(absl::Span<const std::string> args) {
     absl::PrintF("worker %d: queue %d/%d\n", worker.worker(), worker.queue_depth(),
                  worker.queue_capacity());
   }
+  for (const v1::OutputStats& output : response.outputs()) {
+    absl::PrintF("output %s: %s, buffer %d/%d records, %d/%d bytes, oldest %dms", output.id(),
+                 !output.healthy() ? "unhealthy" : (output.up() ? "up" : "down"),
+                 output.buffer_records(), output.max_records(), output.buffer_bytes(),
+                 output.max_bytes(), output.oldest_record_age_ms());
+    if (!output.up()) {
+      absl::PrintF(", failing for %ds: %s", output.failing_seconds(), output.last_error());
+    }
+    absl::PrintF("\n");
+  }
   return kExitOk;
 }
 

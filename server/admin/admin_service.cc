@@ -168,6 +168,20 @@ grpc::ServerUnaryReactor* AdminService::GetStats(grpc::CallbackServerContext* co
   response->set_draining(stats.draining);
   response->set_parked_streams(static_cast<uint32_t>(stats.parked_streams));
   response->set_uptime_seconds(static_cast<uint64_t>(absl::ToInt64Seconds(stats.uptime)));
+  for (const OutputStats& output : stats.outputs) {
+    v1::OutputStats* out = response->add_outputs();
+    out->set_id(output.id);
+    out->set_buffer_records(output.buffer_records);
+    out->set_buffer_bytes(output.buffer_bytes);
+    out->set_max_records(output.max_records);
+    out->set_max_bytes(output.max_bytes);
+    out->set_oldest_record_age_ms(
+        static_cast<uint64_t>(absl::ToInt64Milliseconds(output.oldest_record_age)));
+    out->set_up(output.up);
+    out->set_healthy(output.healthy);
+    out->set_failing_seconds(static_cast<uint64_t>(absl::ToInt64Seconds(output.failing_for)));
+    out->set_last_error(output.last_error);
+  }
   return Finish(context, "GetStats", grpc::Status::OK);
 }
 

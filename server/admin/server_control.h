@@ -8,6 +8,7 @@
 #define SLUICE_SERVER_ADMIN_SERVER_CONTROL_H_
 
 #include <cstddef>
+#include <string>
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
@@ -29,12 +30,26 @@ struct WorkerStats {
   size_t processing_records = 0;
 };
 
+struct OutputStats {
+  std::string id;
+  size_t buffer_records = 0;
+  size_t buffer_bytes = 0;
+  size_t max_records = 0;
+  size_t max_bytes = 0;
+  absl::Duration oldest_record_age;
+  bool up = true;
+  bool healthy = true;
+  absl::Duration failing_for;
+  std::string last_error;
+};
+
 struct ServerStats {
   LedgerCounts counts;
   std::vector<WorkerStats> workers;
   bool draining = false;
   size_t parked_streams = 0;
   absl::Duration uptime;
+  std::vector<OutputStats> outputs;
 };
 
 class ServerControl {

@@ -1,5 +1,6 @@
 #include "server/app/server_app.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -7,6 +8,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpc/grpc.h"
 #include "grpc/health/v1/health.pb.h"
@@ -32,6 +35,8 @@ namespace {
 // they are cut at once. The admin server gets a moment so the Shutdown RPC's own reply
 // reaches its client.
 constexpr absl::Duration kIngestStopGrace = absl::ZeroDuration();
+// The admin port's health service names each output's health after this.
+constexpr absl::string_view kOutputHealthPrefix = "sluice.output.";
 constexpr absl::Duration kAdminStopGrace = absl::Milliseconds(500);
 // A dead ingest listener's server is replaced after this long: the calls still open on
 // its connections get a moment to finish what they were doing; the rest is resent.
@@ -135,7 +140,8 @@ absl::Status ServerApp::StartAll() {
                                              config::ChildPath(output_config.key_path, "match"));
     if (!route.ok()) return route.status();
     output_ids.push_back(output_config.id());
-    destinations.push_back({std::move(*output), output_config.level, *std::move(route)});
+    destinations.push_back(
+        {std::move(*output), output_config.level, *std::move(route), output_config.sender});
   }
   output_metrics_ = std::make_unique<pipeline::OutputMetrics>(*registry_, output_ids);
   pipeline_ = std::make_unique<pipeline::Pipeline>(config_.pipeline, std::move(destinations),
@@ -160,7 +166,8 @@ absl::Status ServerApp::StartAll() {
       *registry_, config_.scheduler.workers, config_.scheduler.overflow);
   scheduler_ = std::make_unique<scheduler::Scheduler>(config_.scheduler, *pipeline_, ledger_,
                                                       scheduler_metrics_.get());
-  ledger_.SetInFlightGauge([this] { return scheduler_->InFlightRecords(); });
+  ledger_.SetInFlightGauge(
+      [this] { return scheduler_->InFlightRecords() + pipeline_->RecordsInOutputs(); });
   scheduler_->Start();
 
   draining_gauge_ = &prometheus::BuildGauge()
@@ -187,7 +194,9 @@ absl::Status ServerApp::StartAll() {
   metrics_ = std::move(*metrics);
   scheduler_collector_ = std::make_shared<scheduler::SchedulerCollector>(*scheduler_);
   level_collector_ = std::make_shared<levels::LevelCollector>(levels_);
+  output_collector_ = std::make_shared<pipeline::OutputCollector>(*pipeline_);
   metrics_->AddCollectable(scheduler_collector_);
+  metrics_->AddCollectable(output_collector_);
   metrics_->AddCollectable(level_collector_);
 
   // gRPC's own log lines from here on are rate-limited, and a failed accept is noticed.
@@ -317,26 +326,51 @@ void ServerApp::ReopenOutputs() {
   });
 }
 
-ServerApp::~ServerApp() {
+ServerApp::~ServerApp() { (void)Stop(); }
+
+absl::Status ServerApp::Stop() {
+  if (stopped_.has_value()) return *stopped_;
   SetGrpcAcceptFailureCallback(nullptr);
+  absl::Time deadline;
+  bool drain_completed = true;
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+    // After a shutdown's drain, what is left may use what is left of its deadline; torn
+    // down without one (a failed start, a test), the outputs get a whole drain timeout.
+    deadline = shutdown_started_ ? std::max(shutdown_deadline_, absl::Now())
+                                 : absl::Now() + config_.shutdown.drain_timeout;
+    drain_completed = shutdown_drain_completed_;
   }
   if (lifecycle_thread_.joinable()) lifecycle_thread_.join();
   if (housekeeping_thread_.joinable()) housekeeping_thread_.join();
+  std::vector<std::string> problems;
+  if (!drain_completed) problems.push_back("the drain did not complete by its deadline");
+  // First the senders: closing them settles every batch they hold, so that ingest calls
+  // waiting for those acks can end (gRPC's Shutdown waits for them), and releases workers
+  // waiting for buffer room. Batches that reach a closed sender are given up on, counted.
+  if (pipeline_ != nullptr) {
+    if (absl::Status closed = pipeline_->Shutdown(deadline); !closed.ok()) {
+      std::fprintf(stderr, "sluiced: closing outputs: %s\n", std::string(closed.message()).c_str());
+      problems.emplace_back(closed.message());
+    }
+  }
   const absl::Time now = absl::Now();
   if (ingest_server_ != nullptr) {
     ingest_server_->Shutdown(absl::ToChronoTime(now + kIngestStopGrace));
   }
   if (admin_server_ != nullptr) admin_server_->Shutdown(absl::ToChronoTime(now + kAdminStopGrace));
-  if (scheduler_ != nullptr) scheduler_->Stop();
-  if (pipeline_ != nullptr) {
-    if (absl::Status closed = pipeline_->Shutdown(absl::Now() + config_.shutdown.drain_timeout);
-        !closed.ok()) {
-      std::fprintf(stderr, "sluiced: closing outputs: %s\n", std::string(closed.message()).c_str());
+  if (scheduler_ != nullptr) {
+    scheduler_->Stop();
+    // Batches still queued went through the closed senders: they are in the books as
+    // dropped. What the scheduler still counts was never processed.
+    if (const uint64_t left = scheduler_->InFlightRecords(); left > 0) {
+      problems.push_back(absl::StrCat(left, " records never processed"));
     }
   }
+  stopped_ = problems.empty() ? absl::OkStatus()
+                              : absl::DataLossError(absl::StrJoin(problems, "; "));
+  return *stopped_;
 }
 
 void ServerApp::Post(absl::AnyInvocable<void() &&> task) {
@@ -369,6 +403,7 @@ void ServerApp::HousekeepingLoop() {
     mu_.Unlock();
     levels_.ExpireDue(absl::Now());
     const bool full = EveryChannelFull();
+    ReportOutputHealth();
     FlushGrpcLogSummaries();
     bool dead = accept_failed_.exchange(false);
     {
@@ -381,6 +416,25 @@ void ServerApp::HousekeepingLoop() {
     // so that load balancers and orchestrators send new streams elsewhere meanwhile.
     const bool serving = !full && !ingest_listener_dead_;
     if (!draining_ && serving != ingest_serving_) SetIngestServing(serving);
+  }
+}
+
+void ServerApp::ReportOutputHealth() {
+  const std::vector<pipeline::OutputSenderSnapshot> outputs = pipeline_->Snapshot();
+  output_unhealthy_.resize(outputs.size(), false);
+  const absl::Time now = absl::Now();
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    const bool unhealthy = !outputs[i].healthy(now);
+    if (unhealthy == output_unhealthy_[i]) continue;
+    output_unhealthy_[i] = unhealthy;
+    const std::string state =
+        unhealthy ? absl::StrCat("unhealthy: failing since ",
+                                 absl::FormatTime(*outputs[i].failing_since, absl::UTCTimeZone()),
+                                 "; last error: ", outputs[i].last_error)
+                  : "healthy again";
+    std::fprintf(stderr, "sluiced: output %s is %s\n", outputs[i].id.c_str(), state.c_str());
+    admin_server_->GetHealthCheckService()->SetServingStatus(
+        absl::StrCat(kOutputHealthPrefix, outputs[i].id), !unhealthy);
   }
 }
 
@@ -416,7 +470,7 @@ void ServerApp::CloseIntake() {
 admin::DrainResult ServerApp::DrainNow(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   const absl::Status emptied = scheduler_->Drain(deadline);
-  const absl::Status flushed = pipeline_->Flush(deadline);
+  const absl::Status flushed = pipeline_->Drain(deadline);
   for (const absl::Status& status : {emptied, flushed}) {
     if (!status.ok()) {
       std::fprintf(stderr, "sluiced: drain: %s\n", std::string(status.message()).c_str());
@@ -448,11 +502,16 @@ void ServerApp::Resume() {
 void ServerApp::Shutdown(absl::Duration timeout, DrainDone done) {
   {
     absl::MutexLock lock(&mu_);
+    if (!shutdown_started_) shutdown_deadline_ = absl::Now() + timeout;
     shutdown_started_ = true;
   }
   CloseIntake();
   Post([this, timeout, done = std::move(done)]() mutable {
     const admin::DrainResult result = DrainNow(timeout);
+    {
+      absl::MutexLock lock(&mu_);
+      shutdown_drain_completed_ = shutdown_drain_completed_ && result.completed;
+    }
     std::fprintf(stderr,
                  "sluiced: drained%s: received %lu, written %lu, filtered %lu, rejected %lu, "
                  "dropped %lu, dropped by hooks %lu, unrouted %lu, in flight %lu\n",
@@ -483,7 +542,24 @@ admin::ServerStats ServerApp::Stats() const {
                              worker.processing_records});
   }
   stats.parked_streams = scheduler_->parked_streams();
-  stats.uptime = absl::Now() - started_at_;
+  const absl::Time now = absl::Now();
+  stats.uptime = now - started_at_;
+  for (const pipeline::OutputSenderSnapshot& output : pipeline_->Snapshot()) {
+    stats.outputs.push_back(admin::OutputStats{
+        .id = output.id,
+        .buffer_records = output.buffer_records,
+        .buffer_bytes = output.buffer_bytes,
+        .max_records = output.max_records,
+        .max_bytes = output.max_bytes,
+        .oldest_record_age = output.oldest_received_at.has_value()
+                                 ? now - *output.oldest_received_at
+                                 : absl::ZeroDuration(),
+        .up = output.up,
+        .healthy = output.healthy(now),
+        .failing_for = output.failing_since.has_value() ? now - *output.failing_since
+                                                        : absl::ZeroDuration(),
+        .last_error = output.last_error});
+  }
   absl::MutexLock lock(&mu_);
   stats.draining = draining_;
   return stats;

@@ -37,7 +37,9 @@
 #include <atomic>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
@@ -60,6 +62,7 @@
 #include "server/levels/level_table.h"
 #include "server/metrics/metrics_server.h"
 #include "server/pipeline/hooks/hook_chain.h"
+#include "server/pipeline/output_collector.h"
 #include "server/pipeline/output_metrics.h"
 #include "server/pipeline/pipeline.h"
 #include "server/scheduler/scheduler.h"
@@ -74,7 +77,15 @@ class ServerApp final : public admin::ServerControl {
   // listen address).
   static absl::StatusOr<std::unique_ptr<ServerApp>> Start(config::Config config);
 
+  // Stop()s if that has not happened.
   ~ServerApp() override;
+
+  // Stops everything: the gRPC servers, the outputs' senders (what they still buffer is
+  // written until the shutdown's deadline, then given up on), the outputs, the workers.
+  // OK only when nothing was lost on the way: the drain completed and every output wrote
+  // and closed what it had; otherwise the error says which output could not write how
+  // much. main exits non-zero on it. Safe twice; the first answer is kept.
+  absl::Status Stop();
 
   int ingest_port() const { return ingest_port_; }
   int admin_port() const { return admin_port_; }
@@ -111,10 +122,13 @@ class ServerApp final : public admin::ServerControl {
   // Runs `task` on the lifecycle thread, after the tasks posted before it.
   void Post(absl::AnyInvocable<void() &&> task);
   void LifecycleLoop();
-  // Once a second: expires level rules, and reports the ingest port NOT_SERVING while every
-  // channel is full.
+  // Once a second: expires level rules, reports the ingest port NOT_SERVING while every
+  // channel is full, and each output's health on the admin port.
   void HousekeepingLoop();
   bool EveryChannelFull() const;
+  // "sluice.output.<id>" on the admin port's health service: NOT_SERVING while the output
+  // has failed for longer than its unhealthy_after.
+  void ReportOutputHealth();
   // The ingest port's health statuses; called with mu_ held (or before the lifecycle
   // thread starts) so they follow intake in the order of the requests. Only recorded
   // while there is no ingest server (between a dead one and its replacement).
@@ -143,6 +157,7 @@ class ServerApp final : public admin::ServerControl {
   std::unique_ptr<admin::AdminService> admin_service_;
   std::unique_ptr<metrics::MetricsServer> metrics_;
   std::shared_ptr<scheduler::SchedulerCollector> scheduler_collector_;
+  std::shared_ptr<pipeline::OutputCollector> output_collector_;
   std::shared_ptr<levels::LevelCollector> level_collector_;
   prometheus::Gauge* draining_gauge_ = nullptr;
   prometheus::Gauge* ingest_listener_up_ = nullptr;
@@ -165,6 +180,12 @@ class ServerApp final : public admin::ServerControl {
   bool ingest_listener_dead_ ABSL_GUARDED_BY(mu_) = false;
   bool shutdown_started_ ABSL_GUARDED_BY(mu_) = false;
   bool shutdown_drained_ ABSL_GUARDED_BY(mu_) = false;
+  // Set by a shutdown: by when everything must be written, and whether the drain made it.
+  absl::Time shutdown_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
+  bool shutdown_drain_completed_ ABSL_GUARDED_BY(mu_) = true;
+  std::optional<absl::Status> stopped_;
+  // Which outputs the admin health service reports unhealthy (housekeeping thread only).
+  std::vector<bool> output_unhealthy_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread lifecycle_thread_;
   std::thread housekeeping_thread_;

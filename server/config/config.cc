@@ -282,6 +282,49 @@ Key<S> NameKey(absl::string_view name, std::string S::*field, StringRule rule,
   return key;
 }
 
+const KeyTable<pipeline::OutputBufferConfig>& OutputBufferKeys() {
+  using S = pipeline::OutputBufferConfig;
+  static const KeyTable<S>* const table = new KeyTable<S>{
+      IntegerKey("max_records", &S::max_records, 1, S::kMaxRecords,
+                 "Records routed to the output and not yet written (or flushed, for acks "
+                 "that wait for `flushed`), at most. An empty buffer takes one batch of any "
+                 "size."),
+      IntegerKey("max_bytes", &S::max_bytes, 1024, S::kMaxBytes,
+                 "In-memory bytes of those records, at most: a buffered batch counts its "
+                 "records' memory and the lines formatted for this output. Every output has "
+                 "its own; a batch in two buffers counts in both."),
+      ChoiceKey<S, pipeline::WhenFull>(
+          "when_full", &S::when_full,
+          {{"block", pipeline::WhenFull::kBlock}, {"drop_newest", pipeline::WhenFull::kDropNewest}},
+          "What a full buffer does to the next batch. `block`: the worker waits for room, so "
+          "the scheduler's channels fill and the clients are paced — nothing is lost, and the "
+          "other outputs slow down once the shared channels are full. `drop_newest`: the batch "
+          "is dropped for this output alone (`sluice_output_records_dropped_total{reason="
+          "\"buffer_full\"}`, and in the books as output_failed); the others carry on."),
+  };
+  return *table;
+}
+
+const KeyTable<pipeline::OutputRetryConfig>& OutputRetryKeys() {
+  using S = pipeline::OutputRetryConfig;
+  static const KeyTable<S>* const table = new KeyTable<S>{
+      DurationKey("initial_backoff", &S::initial_backoff, S::kMinBackoff, S::kMaxBackoff,
+                  "The wait after the first failed attempt (UNAVAILABLE, DEADLINE_EXCEEDED, "
+                  "an I/O error such as a full disk); it doubles after each further one. Each "
+                  "wait is drawn at random from the upper half of its value (jitter)."),
+      DurationKey("max_backoff", &S::max_backoff, S::kMinBackoff, S::kMaxBackoff,
+                  "The longest wait between two attempts."),
+      WithDefaultText(
+          DurationKey("max_elapsed", &S::max_elapsed, absl::ZeroDuration(), absl::Hours(24 * 7),
+                      "How long one batch is retried before it is dropped for this output "
+                      "(reason `retries_exhausted`). `0s`: until the output takes it, or until "
+                      "shutdown's deadline. Other errors drop the batch at once (reason "
+                      "`permanent_error`)."),
+          "`0s` under `block`, `60s` under `drop_newest`"),
+  };
+  return *table;
+}
+
 // The keys every output block has; the output's factory reads the rest of the block.
 const KeyTable<OutputConfig>& OutputCommonKeys() {
   using S = OutputConfig;
@@ -301,6 +344,32 @@ const KeyTable<OutputConfig>& OutputCommonKeys() {
                    "Send only records whose fields match all of these: `field: value` (equal; "
                    "a number or boolean field is compared as its text) or `field: /regex/` "
                    "(RE2, found anywhere in the value; anchor with `^` and `$`)."),
+      CustomKey<S>({.name = "buffer",
+                    .type = "map",
+                    .description = "The output's own buffer: `max_records`, `max_bytes`, "
+                                   "`when_full` (below)."},
+                   [](const YAML::Node& value, const std::string& path, S& out) {
+                     return OutputBufferKeys().Read(value, path, out.sender.buffer);
+                   }),
+      CustomKey<S>({.name = "retry",
+                    .type = "map",
+                    .description = "How the output's sender retries: `initial_backoff`, "
+                                   "`max_backoff`, `max_elapsed` (below)."},
+                   [](const YAML::Node& value, const std::string& path, S& out) {
+                     return OutputRetryKeys().Read(value, path, out.sender.retry);
+                   }),
+      CustomKey<S>({.name = "unhealthy_after",
+                    .type = "duration",
+                    .default_value = "`30s`",
+                    .range = "1s..24h",
+                    .description = "An output whose attempts have failed for this long is "
+                                   "reported unhealthy (`sluice stats`, GetStats, the admin "
+                                   "port's health service under "
+                                   "`sluice.output.<id>`); readiness is not affected."},
+                   [](const YAML::Node& value, const std::string& path, S& out) {
+                     return ReadDuration(value, path, absl::Seconds(1), absl::Hours(24),
+                                         out.sender.unhealthy_after);
+                   }),
   };
   return *table;
 }
@@ -311,6 +380,11 @@ absl::Status ReadOutput(const YAML::Node& node, const std::string& path, OutputC
     return status;
   }
   if (out.name.empty()) out.name = out.type;
+  const YAML::Node retry = node["retry"];
+  if (out.sender.buffer.when_full == pipeline::WhenFull::kDropNewest &&
+      !(retry.IsDefined() && retry.IsMap() && retry["max_elapsed"].IsDefined())) {
+    out.sender.retry.max_elapsed = pipeline::OutputRetryConfig::kDropNewestMaxElapsed;
+  }
   // An empty list would route nothing here, which is no output at all; absent means any.
   if (node["loggers"].IsDefined() && out.loggers.empty()) {
     return KeyError(ChildPath(path, "loggers"),
@@ -520,7 +594,8 @@ std::vector<SectionDoc> ServerSectionDocs() {
           {"metrics", MetricsKeys().docs()},      {"scheduler", SchedulerKeys().docs()},
           {"levels", LevelsKeys().docs()},        {"pipeline", PipelineKeys().docs()},
           {"hooks", HooksKeys().docs()},          {"hook_entries", HookCommonKeys().docs()},
-          {"outputs", OutputCommonKeys().docs()}, {"shutdown", ShutdownKeys().docs()}};
+          {"outputs", OutputCommonKeys().docs()}, {"output_buffer", OutputBufferKeys().docs()},
+          {"output_retry", OutputRetryKeys().docs()}, {"shutdown", ShutdownKeys().docs()}};
 }
 
 absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text) {

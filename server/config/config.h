@@ -24,6 +24,7 @@
 #include "absl/time/time.h"
 #include "server/common/delivery.h"
 #include "server/config/yaml_reader.h"
+#include "server/pipeline/output_sender_config.h"
 #include "server/pipeline/pipeline_config.h"
 #include "server/scheduler/scheduler_config.h"
 #include "sluice/level.h"
@@ -114,6 +115,8 @@ struct OutputConfig {
   std::vector<std::string> loggers;
   // ...whose fields match all of these (`value` or `/regex/`, hooks::RecordMatch).
   std::vector<std::pair<std::string, std::string>> match;
+  // The output's buffer, retries and health threshold (`buffer`, `retry`, `unhealthy_after`).
+  pipeline::OutputSenderConfig sender;
   YAML::Node options;
 
   std::string id() const { return type + "/" + name; }
@@ -175,7 +178,8 @@ absl::Status ApplyOverrides(const Overrides& overrides, Config& config);
 
 // The key tables of the server's sections, in the order docs/CONFIG.md lists them:
 // ingest, admin, metrics, scheduler, levels, pipeline, hooks, hook_entries (the keys every
-// hook block has), outputs (the keys every output block has), shutdown.
+// hook block has), outputs (the keys every output block has), output_buffer and
+// output_retry (the maps under an output's `buffer` and `retry`), shutdown.
 std::vector<SectionDoc> ServerSectionDocs();
 
 }  // namespace sluice::config

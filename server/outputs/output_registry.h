@@ -39,8 +39,8 @@ namespace sluice::outputs {
 
 // The keys of every output block that the config module reads (config::OutputConfig);
 // a factory accepts them in its block without reading them.
-inline constexpr absl::string_view kCommonOutputKeys[] = {"type", "name", "level", "loggers",
-                                                          "match"};
+inline constexpr absl::string_view kCommonOutputKeys[] = {
+    "type", "name", "level", "loggers", "match", "buffer", "retry", "unhealthy_after"};
 
 // What an output gets from the server when it is created.
 struct OutputContext {

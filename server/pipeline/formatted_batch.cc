@@ -129,6 +129,15 @@ void FormattedBatch::Format(outputs::EncodingId encoding, const Take& take, std:
   }
 }
 
+void FormattedBatch::AbortIfSealed(size_t encoding_index) const {
+  if (!sealed_) return;
+  std::fprintf(stderr,
+               "lines asked for encoding %zu after the batch left its worker: an output asks "
+               "Lines() for an encoding other than the one its encoding() declares\n",
+               encoding_index);
+  std::abort();
+}
+
 absl::string_view FormattedBatch::Lines(outputs::EncodingId encoding, Selection selection) {
   const size_t encoding_index = outputs::EncodingIndex(encoding);
   if (encoding_index >= formatter_.encodings()) {
@@ -142,6 +151,7 @@ absl::string_view FormattedBatch::Lines(outputs::EncodingId encoding, Selection 
     Mask& mask = *masks_[slot - kLevels];
     std::optional<std::string>& lines = mask.lines[encoding_index];
     if (lines.has_value()) return *lines;
+    AbortIfSealed(encoding_index);
     lines.emplace();
     Format(
         encoding, [&mask](int i) { return mask.takes[static_cast<size_t>(i)]; }, *lines);
@@ -149,6 +159,7 @@ absl::string_view FormattedBatch::Lines(outputs::EncodingId encoding, Selection 
   }
   std::optional<std::string>& lines = lines_[encoding_index * kLevels + slot];
   if (lines.has_value()) return *lines;
+  AbortIfSealed(encoding_index);
   lines.emplace();
   const Level threshold = kAllLevels[slot];
   const auto& records = records_.records();

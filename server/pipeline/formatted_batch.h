@@ -15,7 +15,8 @@
 // lines (a mask allocates its bits and its slots). Level counts are taken once at
 // construction, so counting a level selection is O(1).
 //
-// Used by one worker thread at a time, like the RecordFormatter it borrows. The batch and
+// Used by one worker thread at a time, like the RecordFormatter it borrows, until Seal();
+// then only read, by any number of threads. The batch and
 // the formatter must outlive it; the views it returns live as long as it does.
 #ifndef SLUICE_SERVER_PIPELINE_FORMATTED_BATCH_H_
 #define SLUICE_SERVER_PIPELINE_FORMATTED_BATCH_H_
@@ -94,6 +95,11 @@ class FormattedBatch final {
   // registries.
   absl::string_view Lines(outputs::EncodingId encoding, Selection selection);
 
+  // Ends the worker's part: no more Select, and Lines only returns lines already formatted
+  // (aborting for others), so that the output senders may read the batch from their own
+  // threads at once while nothing in it changes.
+  void Seal() { sealed_ = true; }
+
  private:
   static constexpr size_t kLevels = std::size(kAllLevels);
   // Encodings whose slots need no allocation: the built-in text and json.
@@ -113,6 +119,8 @@ class FormattedBatch final {
 
   static size_t LevelIndex(Level level) { return static_cast<size_t>(level) - 1; }
 
+  void AbortIfSealed(size_t encoding_index) const;
+
   // Formats the records `take` accepts into `lines`.
   template <typename Take>
   void Format(outputs::EncodingId encoding, const Take& take, std::string& lines);
@@ -127,6 +135,7 @@ class FormattedBatch final {
   absl::FixedArray<std::optional<std::string>, kInlineEncodings * kLevels> lines_;
   // Behind pointers so that a new mask does not move the lines of the others.
   std::vector<std::unique_ptr<Mask>> masks_;
+  bool sealed_ = false;
 };
 
 }  // namespace sluice::pipeline

@@ -13,6 +13,20 @@ const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
 
 }  // namespace
 
+absl::string_view OutputDropReasonName(OutputDropReason reason) {
+  switch (reason) {
+    case OutputDropReason::kPermanentError:
+      return "permanent_error";
+    case OutputDropReason::kRetriesExhausted:
+      return "retries_exhausted";
+    case OutputDropReason::kBufferFull:
+      return "buffer_full";
+    case OutputDropReason::kShutdown:
+      return "shutdown";
+  }
+  return "unknown";
+}
+
 OutputMetrics::OutputMetrics(prometheus::Registry& registry,
                              const std::vector<std::string>& output_ids)
     : latency_(prometheus::BuildHistogram()
@@ -38,6 +52,10 @@ OutputMetrics::OutputMetrics(prometheus::Registry& registry,
                       .Name("sluice_output_records_dropped_total")
                       .Help("Records an output did not get, by reason")
                       .Register(registry);
+  auto& retries = prometheus::BuildCounter()
+                      .Name("sluice_output_retries_total")
+                      .Help("Write and flush attempts repeated after a transient error")
+                      .Register(registry);
   auto& duration = prometheus::BuildHistogram()
                        .Name("sluice_output_write_duration_seconds")
                        .Help("Seconds per output Write call")
@@ -46,10 +64,12 @@ OutputMetrics::OutputMetrics(prometheus::Registry& registry,
     Slot slot;
     slot.sent = &sent.Add({{"output", id}});
     slot.failed = &failed.Add({{"output", id}});
-    slot.dropped[static_cast<size_t>(OutputDropReason::kPermanentError)] =
-        &dropped.Add({{"output", id}, {"reason", "permanent_error"}});
-    slot.dropped[static_cast<size_t>(OutputDropReason::kRetriesExhausted)] =
-        &dropped.Add({{"output", id}, {"reason", "retries_exhausted"}});
+    for (size_t reason = 0; reason < kOutputDropReasons; ++reason) {
+      slot.dropped[reason] = &dropped.Add(
+          {{"output", id},
+           {"reason", std::string(OutputDropReasonName(static_cast<OutputDropReason>(reason)))}});
+    }
+    slot.retries = &retries.Add({{"output", id}});
     slot.duration = &duration.Add({{"output", id}}, LatencyBuckets());
     slots_.push_back(slot);
   }

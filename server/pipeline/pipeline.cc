@@ -5,16 +5,16 @@
 
 #include "absl/container/fixed_array.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/match.h"
 #include "server/pipeline/formatted_batch.h"
 
 namespace sluice::pipeline {
 namespace {
 
-bool IsTransient(const absl::Status& status) {
-  return absl::IsUnavailable(status) || absl::IsDeadlineExceeded(status);
-}
-
+// The error with the output's id in front, unless the output put it there already.
 absl::Status Annotated(const absl::Status& status, absl::string_view output_id) {
+  if (absl::StartsWith(status.message(), output_id)) return status;
   return absl::Status(status.code(), absl::StrCat(output_id, ": ", status.message()));
 }
 
@@ -22,17 +22,21 @@ absl::Status Annotated(const absl::Status& status, absl::string_view output_id) 
 
 Pipeline::Pipeline(const PipelineConfig& config, std::vector<Destination> destinations,
                    const outputs::EncodingRegistry& encodings, size_t workers, Ledger& ledger,
-                   OutputMetrics* metrics, RetryPolicy retry)
-    : composer_(config),
-      destinations_(std::move(destinations)),
-      ledger_(ledger),
-      metrics_(metrics),
-      retry_(retry) {
+                   OutputMetrics* metrics)
+    : composer_(config), destinations_(std::move(destinations)), ledger_(ledger), metrics_(metrics) {
+  for (size_t i = 0; i < destinations_.size(); ++i) {
+    senders_.push_back(std::make_unique<OutputSender>(i, *destinations_[i].output,
+                                                      destinations_[i].sender, metrics_));
+  }
   for (size_t i = 0; i < workers; ++i) {
     formatters_.push_back(std::make_unique<RecordFormatter>(composer_, encodings));
   }
-  awaiting_flush_.resize(workers);
   field_layers_.resize(workers);
+}
+
+Pipeline::~Pipeline() {
+  // The senders settle their last batches through this object: close them while it lives.
+  for (std::unique_ptr<OutputSender>& sender : senders_) sender->Close(absl::Now());
 }
 
 absl::Status Pipeline::Start() {
@@ -41,123 +45,117 @@ absl::Status Pipeline::Start() {
       return Annotated(started, destination.output->id());
     }
   }
+  for (std::unique_ptr<OutputSender>& sender : senders_) sender->Start();
   return absl::OkStatus();
 }
 
 void Pipeline::Process(size_t worker, RecordBatch& batch) {
   const size_t dropped_by_hook = post_hooks_.Run(batch, &field_layers_[worker]);
   if (dropped_by_hook > 0) ledger_.AddDroppedByHook(dropped_by_hook);
-  FormattedBatch formatted(batch, *formatters_[worker], field_layers_[worker]);
-  // The selections of the outputs that took some records, and of those that failed: a
-  // record counts once however many outputs it went to, so outcomes are unions.
+  const size_t batch_bytes = batch.memory_bytes();
+  auto dispatched = std::make_unique<DispatchedBatch>(
+      std::move(batch), std::move(field_layers_[worker]), *formatters_[worker],
+      destinations_.size(), dropped_by_hook, static_cast<DispatchedBatch::Owner&>(*this));
+  field_layers_[worker].clear();
+  // The scheduler reports what is left in `batch` as delivered: leave nothing there.
+  batch = RecordBatch();
+  FormattedBatch& formatted = dispatched->formatted();
+  struct Target {
+    size_t output;
+    size_t records;
+    size_t bytes;
+  };
+  absl::FixedArray<Target, 16> targets(destinations_.size());
+  // The selections of the outputs that take some records: a record counts once however
+  // many outputs it goes to, so the routed count is their union.
   absl::FixedArray<FormattedBatch::Selection, 16> taken(destinations_.size());
-  absl::FixedArray<FormattedBatch::Selection, 16> failed(destinations_.size());
-  size_t taken_count = 0;
-  size_t failed_count = 0;
+  size_t target_count = 0;
   for (size_t i = 0; i < destinations_.size(); ++i) {
     const Destination& destination = destinations_[i];
     const FormattedBatch::Selection selection =
         formatted.Select(destination.min_level, destination.route);
-    FormattedBatch::View view(formatted, selection);
-    if (view.count() == 0) continue;
-    taken[taken_count++] = selection;
-    if (!WriteWithRetry(i, view)) failed[failed_count++] = selection;
+    const size_t records = formatted.Count(selection);
+    if (records == 0) continue;
+    size_t bytes = batch_bytes;
+    if (const std::optional<outputs::EncodingId> encoding = destination.output->encoding()) {
+      bytes += formatted.Lines(*encoding, selection).size();
+    }
+    dispatched->Route(i, selection);
+    taken[target_count] = selection;
+    targets[target_count++] = Target{i, records, bytes};
   }
-  const size_t routed = formatted.CountUnion(absl::MakeConstSpan(taken.data(), taken_count));
-  const size_t undelivered =
-      failed_count == 0 ? 0
-                        : formatted.CountUnion(absl::MakeConstSpan(failed.data(), failed_count));
-  const size_t unrouted = batch.size() - routed;
-  ledger_.AddWritten(routed - undelivered);
-  if (undelivered > 0) ledger_.AddOutputFailed(undelivered);
+  const size_t routed = formatted.CountUnion(absl::MakeConstSpan(taken.data(), target_count));
+  const size_t unrouted = dispatched->records().size() - routed;
   if (unrouted > 0) {
     ledger_.AddUnrouted(unrouted);
     if (metrics_ != nullptr) metrics_->OnUnrouted(unrouted);
   }
-  if (metrics_ != nullptr) metrics_->OnBatchDone(absl::Now() - batch.received_at());
-  if (!batch.awaits_delivery()) return;
-
-  const Delivery delivery{
-      .delivered = static_cast<uint32_t>(batch.size() - undelivered + dropped_by_hook),
-      .dropped = static_cast<uint32_t>(undelivered),
-      .reason = undelivered > 0 ? DropReason::kOutputFailed : DropReason::kNone};
-  if (batch.delivery_stage() != DeliveryStage::kFlushed) {
-    batch.Deliver(delivery);
+  dispatched->Seal(target_count, routed);
+  if (target_count == 0) {
+    Settle(std::move(dispatched));
     return;
   }
-  std::vector<AwaitingFlush>& awaiting = awaiting_flush_[worker];
-  awaiting.push_back(AwaitingFlush{batch.TakeDeliveryCallback(), delivery,
-                                   static_cast<uint32_t>(unrouted + dropped_by_hook)});
-  if (awaiting.size() >= kMaxBatchesAwaitingFlush) SettleFlushes(worker);
-}
-
-void Pipeline::OnIdle(size_t worker) {
-  if (!awaiting_flush_[worker].empty()) SettleFlushes(worker);
-}
-
-void Pipeline::SettleFlushes(size_t worker) {
-  const bool flushed = Flush(absl::Now() + kDeliveryFlushTimeout).ok();
-  std::vector<AwaitingFlush> awaiting = std::move(awaiting_flush_[worker]);
-  awaiting_flush_[worker].clear();
-  for (AwaitingFlush& entry : awaiting) {
-    Delivery delivery = entry.delivery;
-    const uint32_t depends_on_flush = delivery.delivered - entry.settled;
-    if (!flushed && depends_on_flush > 0) {
-      // Which records of a failed flush reached the destination is unknown, so none is
-      // claimed: the sender hears of a possible loss rather than of safety.
-      delivery.dropped += depends_on_flush;
-      delivery.delivered = entry.settled;
-      delivery.reason = DropReason::kOutputFailed;
-    }
-    std::move(entry.on_delivered)(delivery);
+  // Counted before the scheduler stops counting the batch as processing, so that no
+  // snapshot of the books misses it.
+  records_in_outputs_.fetch_add(routed, std::memory_order_acq_rel);
+  // From the first Enqueue on, the senders own the batch: the last one to finish it
+  // settles and destroys it, possibly before this loop ends.
+  DispatchedBatch& handed = *dispatched.release();
+  for (size_t t = 0; t < target_count; ++t) {
+    senders_[targets[t].output]->Enqueue(handed, targets[t].records, targets[t].bytes);
   }
 }
 
-bool Pipeline::WriteWithRetry(size_t index, outputs::OutputBatch& batch) {
-  Destination& destination = destinations_[index];
-  const size_t records = batch.count();
-  absl::Duration backoff = retry_.initial_backoff;
-  for (int attempt = 1;; ++attempt) {
-    const absl::Time start = absl::Now();
-    const absl::Status status = destination.output->Write(batch);
-    if (status.ok()) {
-      if (metrics_ != nullptr) metrics_->OnWritten(index, records, absl::Now() - start);
-      return true;
-    }
-    if (metrics_ != nullptr) metrics_->OnFailedAttempt(index, records);
-    const bool transient = IsTransient(status);
-    if (!transient || attempt >= retry_.max_attempts) {
-      if (metrics_ != nullptr) {
-        metrics_->OnDropped(
-            index,
-            transient ? OutputDropReason::kRetriesExhausted : OutputDropReason::kPermanentError,
-            records);
-      }
-      return false;
-    }
-    // The worker waits on purpose: its channel filling up is how the slowdown reaches
-    // the clients.
-    absl::SleepFor(backoff);
-    backoff = std::min(backoff * 2, retry_.max_backoff);
-  }
+void Pipeline::Settle(std::unique_ptr<DispatchedBatch> batch) {
+  const size_t routed = batch->routed();
+  const size_t undelivered = batch->CountFailed();
+  ledger_.AddWritten(routed - undelivered);
+  if (undelivered > 0) ledger_.AddOutputFailed(undelivered);
+  if (routed > 0) records_in_outputs_.fetch_sub(routed, std::memory_order_acq_rel);
+  RecordBatch& records = batch->records();
+  if (metrics_ != nullptr) metrics_->OnBatchDone(absl::Now() - records.received_at());
+  if (!records.awaits_delivery()) return;
+  records.Deliver(Delivery{
+      .delivered = static_cast<uint32_t>(records.size() - undelivered + batch->dropped_by_hook()),
+      .dropped = static_cast<uint32_t>(undelivered),
+      .reason = undelivered > 0 ? DropReason::kOutputFailed : DropReason::kNone});
 }
 
-absl::Status Pipeline::Flush(absl::Time deadline) {
+absl::Status Pipeline::Drain(absl::Time deadline) {
   absl::Status first;
-  for (Destination& destination : destinations_) {
-    absl::Status flushed = destination.output->Flush(deadline);
-    if (!flushed.ok() && first.ok()) first = Annotated(flushed, destination.output->id());
+  for (std::unique_ptr<OutputSender>& sender : senders_) {
+    absl::Status drained = sender->Drain(deadline);
+    if (!drained.ok() && first.ok()) first = drained;
   }
   return first;
 }
 
 absl::Status Pipeline::Shutdown(absl::Time deadline) {
-  absl::Status first;
+  if (shut_down_) return absl::OkStatus();
+  shut_down_ = true;
+  std::vector<std::string> problems;
+  for (size_t i = 0; i < senders_.size(); ++i) {
+    const size_t given_up = senders_[i]->Close(deadline);
+    if (given_up > 0) {
+      problems.push_back(absl::StrCat(destinations_[i].output->id(), ": ", given_up,
+                                      " buffered records not written by the deadline"));
+    }
+  }
   for (Destination& destination : destinations_) {
     absl::Status closed = destination.output->Shutdown(deadline);
-    if (!closed.ok() && first.ok()) first = Annotated(closed, destination.output->id());
+    if (!closed.ok()) problems.emplace_back(Annotated(closed, destination.output->id()).message());
   }
-  return first;
+  if (problems.empty()) return absl::OkStatus();
+  return absl::DataLossError(absl::StrJoin(problems, "; "));
+}
+
+std::vector<OutputSenderSnapshot> Pipeline::Snapshot() const {
+  std::vector<OutputSenderSnapshot> snapshots;
+  snapshots.reserve(senders_.size());
+  for (const std::unique_ptr<OutputSender>& sender : senders_) {
+    snapshots.push_back(sender->Snapshot());
+  }
+  return snapshots;
 }
 
 absl::Status Pipeline::Reopen() {

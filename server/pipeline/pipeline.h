@@ -1,37 +1,37 @@
-// Pipeline: phases 3 and 4 of a record's life (DESIGN.md), run by the scheduler's workers.
+// Pipeline: phases 3 and 4 of a record's life (DESIGN.md), run by the scheduler's workers
+// (phase 3) and by one OutputSender per output (phase 4).
 //
-// For each batch: select for every output the records routed to it — its level threshold,
-// and its `loggers` and `match` (hooks::RecordMatch) if it has them — and hand each output
-// that takes some a view of its records (FormattedBatch, which formats lines once per
-// encoding and selection; fields composed in the override order by FieldComposer). A record
-// no output takes is unrouted: counted (the ledger's unrouted,
-// sluice_pipeline_records_unrouted_total), not an error. A transient write error
-// (UNAVAILABLE, DEADLINE_EXCEEDED) is retried with exponential backoff on the worker —
-// which is backpressure: that worker's channel fills while it waits. After the last attempt,
-// or on any other error, the batch is dropped for that output and counted; the other
-// outputs are not affected. The post-hooks (hooks::HookChain) run first, before
-// formatting: the records they drop leave the batch, counted in the ledger's
-// dropped_by_hook, and the fields they set are the post-hook layer of FieldComposer.
+// For each batch, on its worker: the post-hooks (hooks::HookChain) run first — the records
+// they drop leave the batch, counted in the ledger's dropped_by_hook, and the fields they set
+// are the post-hook layer of FieldComposer. Then every output's selection is made — its level
+// threshold, and its `loggers` and `match` (hooks::RecordMatch) if it has them — and the
+// lines of each output's encoding are formatted, once per encoding and selection
+// (FormattedBatch). A record no output takes is unrouted: counted (the ledger's unrouted,
+// sluice_pipeline_records_unrouted_total), not an error. The batch then goes, as a
+// DispatchedBatch, into the buffer of every output that takes some of it; a full buffer holds
+// the worker (`block`: the backpressure reaches the clients through the scheduler's
+// channels) or drops the batch for that output alone (`drop_newest`). Each sender writes,
+// retries and flushes its output on its own thread (output_sender.h), so an output that is
+// down or slow does not make the others wait on it.
 //
-// The books (server/common/ledger.h): a record is written once every output it is routed to
-// took it; a record that any such output gave up on is dropped (output_failed), never
-// written, even if other outputs took it; a record routed nowhere is unrouted. The
-// per-output counts are in OutputMetrics.
+// The books (server/common/ledger.h) are settled once every sender finished the batch: a
+// record is written once every output it is routed to took it; a record that any such
+// output gave up on is dropped (output_failed), never written, even if other outputs took
+// it. Until then its records are in flight (RecordsInOutputs). The per-output counts are in
+// OutputMetrics.
 //
-// Delivery: a batch whose sender waits for `written` is reported once every output took
-// it (records an output dropped are reported dropped). One that waits for `flushed` is
-// held by its worker until the outputs are flushed: when the worker runs out of work
-// (OnIdle) or holds kMaxBatchesAwaitingFlush batches, whichever comes first, so one flush
-// covers many batches under load, and an idle server acks at once. If that flush fails,
-// the records written for it are reported dropped (output_failed). Records a post-hook
-// dropped, and unrouted ones, are reported delivered, flush or no flush: they went where
-// the configuration sends them.
+// Delivery, at the same moment: a batch whose sender waits for `written` is reported once
+// every output took it, one that waits for `flushed` once every output flushed it; records
+// an output gave up on are reported dropped (output_failed). Records a post-hook dropped,
+// and unrouted ones, are reported delivered: they went where the configuration sends them.
+// The callback runs on a sender's thread (or on the worker, when no sender has the batch).
 //
-// Owns the outputs. Start() before the scheduler starts; Flush() on drain; Shutdown() after
-// the scheduler stopped.
+// Owns the outputs and their senders. Start() before the scheduler starts; Drain() on drain;
+// Shutdown() before the scheduler stops (it releases workers waiting for buffer room).
 #ifndef SLUICE_SERVER_PIPELINE_PIPELINE_H_
 #define SLUICE_SERVER_PIPELINE_PIPELINE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -43,10 +43,13 @@
 #include "server/common/ledger.h"
 #include "server/outputs/encoding_registry.h"
 #include "server/outputs/output.h"
+#include "server/pipeline/dispatched_batch.h"
 #include "server/pipeline/field_composer.h"
 #include "server/pipeline/hooks/hook_chain.h"
 #include "server/pipeline/hooks/record_match.h"
 #include "server/pipeline/output_metrics.h"
+#include "server/pipeline/output_sender.h"
+#include "server/pipeline/output_sender_config.h"
 #include "server/pipeline/pipeline_config.h"
 #include "server/pipeline/record_formatter.h"
 #include "server/scheduler/batch_processor.h"
@@ -54,13 +57,7 @@
 
 namespace sluice::pipeline {
 
-struct RetryPolicy {
-  int max_attempts = 5;
-  absl::Duration initial_backoff = absl::Milliseconds(10);
-  absl::Duration max_backoff = absl::Seconds(1);
-};
-
-class Pipeline : public scheduler::BatchProcessor {
+class Pipeline : public scheduler::BatchProcessor, private DispatchedBatch::Owner {
  public:
   struct Destination {
     std::unique_ptr<outputs::Output> output;
@@ -69,62 +66,59 @@ class Pipeline : public scheduler::BatchProcessor {
     // Of the others, the output takes those this matches (`loggers`, `match`); by default
     // every one.
     hooks::RecordMatch route;
+    OutputSenderConfig sender;
   };
 
   // `ledger` and `metrics` (nullable) must outlive the pipeline. `encodings` is the
   // registry the outputs took their encodings from; each worker gets an encoder of each.
   Pipeline(const PipelineConfig& config, std::vector<Destination> destinations,
            const outputs::EncodingRegistry& encodings, size_t workers, Ledger& ledger,
-           OutputMetrics* metrics, RetryPolicy retry = {});
+           OutputMetrics* metrics);
+  // Closes the senders (deadline now) if Shutdown did not.
+  ~Pipeline() override;
 
   // The post-hooks every batch runs through; none by default. Before the workers start.
   void SetPostHooks(hooks::HookChain post_hooks) { post_hooks_ = std::move(post_hooks); }
 
-  // Starts every output; the first error is returned naming the output.
+  // Starts every output, then the senders; the first error is returned naming the output.
   absl::Status Start();
 
   void Process(size_t worker, RecordBatch& batch) override;
-  void OnIdle(size_t worker) override;
 
-  // Flushes every output; the first error is returned, the others still flush.
-  absl::Status Flush(absl::Time deadline);
-  // Shuts every output down (flushing). Safe twice.
+  // Waits for every output's buffer to empty, then flushes the outputs, all by `deadline`;
+  // the first error is returned, the others still drain.
+  absl::Status Drain(absl::Time deadline);
+  // Closes the senders — what is buffered is still written until `deadline`, then given up
+  // on (reason shutdown) — and shuts every output down (flushing). Every problem is in the
+  // error, with the records each output could not write. Safe twice.
   absl::Status Shutdown(absl::Time deadline);
   // Reopens every output's destination (Output::Reopen; SIGHUP); the first error is
   // returned naming the output, the others still reopen. Safe from any thread while the
   // workers write: each output serializes it with its writes.
   absl::Status Reopen();
 
+  // Records handed to the senders whose batch is not settled yet: part of the ledger's
+  // in_flight. Any thread.
+  uint64_t RecordsInOutputs() const { return records_in_outputs_.load(std::memory_order_acquire); }
+
+  // Each output's buffer and health, in configuration order. Any thread.
+  std::vector<OutputSenderSnapshot> Snapshot() const;
+
  private:
-  static constexpr size_t kMaxBatchesAwaitingFlush = 64;
-  // How long one flush for `flushed` deliveries may take before it counts as failed.
-  static constexpr absl::Duration kDeliveryFlushTimeout = absl::Seconds(5);
-
-  struct AwaitingFlush {
-    DeliveryCallback on_delivered;
-    Delivery delivery;
-    // How many of delivery.delivered a hook dropped or no output took: they stay delivered
-    // whatever the flush does, as they never depended on it.
-    uint32_t settled = 0;
-  };
-
-  // Whether the output took its records of the batch, retrying transient errors.
-  bool WriteWithRetry(size_t index, outputs::OutputBatch& batch);
-  // Flushes the outputs and reports the worker's batches awaiting that flush.
-  void SettleFlushes(size_t worker);
+  void Settle(std::unique_ptr<DispatchedBatch> batch) override;
 
   FieldComposer composer_;
   hooks::HookChain post_hooks_;
   std::vector<Destination> destinations_;
+  std::vector<std::unique_ptr<OutputSender>> senders_;
   // One formatter per worker: formatters keep scratch state and are not thread-safe.
   std::vector<std::unique_ptr<RecordFormatter>> formatters_;
-  // Per worker, touched only by that worker's thread.
-  std::vector<std::vector<AwaitingFlush>> awaiting_flush_;
   // Per worker: HookChain::Run's account of each record's field layers.
   std::vector<std::vector<FieldLayers>> field_layers_;
   Ledger& ledger_;
   OutputMetrics* const metrics_;
-  const RetryPolicy retry_;
+  std::atomic<uint64_t> records_in_outputs_{0};
+  bool shut_down_ = false;
 };
 
 }  // namespace sluice::pipeline
