@@ -368,8 +368,8 @@ absl::Status ServerApp::Stop() {
       problems.push_back(absl::StrCat(left, " records never processed"));
     }
   }
-  stopped_ = problems.empty() ? absl::OkStatus()
-                              : absl::DataLossError(absl::StrJoin(problems, "; "));
+  stopped_ =
+      problems.empty() ? absl::OkStatus() : absl::DataLossError(absl::StrJoin(problems, "; "));
   return *stopped_;
 }
 
@@ -556,8 +556,8 @@ admin::ServerStats ServerApp::Stats() const {
                                  : absl::ZeroDuration(),
         .up = output.up,
         .healthy = output.healthy(now),
-        .failing_for = output.failing_since.has_value() ? now - *output.failing_since
-                                                        : absl::ZeroDuration(),
+        .failing_for =
+            output.failing_since.has_value() ? now - *output.failing_since : absl::ZeroDuration(),
         .last_error = output.last_error});
   }
   absl::MutexLock lock(&mu_);

@@ -590,12 +590,18 @@ absl::StatusOr<Config> Parse(absl::string_view yaml_text, absl::string_view docu
 }  // namespace
 
 std::vector<SectionDoc> ServerSectionDocs() {
-  return {{"ingest", IngestKeys().docs()},        {"admin", AdminKeys().docs()},
-          {"metrics", MetricsKeys().docs()},      {"scheduler", SchedulerKeys().docs()},
-          {"levels", LevelsKeys().docs()},        {"pipeline", PipelineKeys().docs()},
-          {"hooks", HooksKeys().docs()},          {"hook_entries", HookCommonKeys().docs()},
-          {"outputs", OutputCommonKeys().docs()}, {"output_buffer", OutputBufferKeys().docs()},
-          {"output_retry", OutputRetryKeys().docs()}, {"shutdown", ShutdownKeys().docs()}};
+  return {{"ingest", IngestKeys().docs()},
+          {"admin", AdminKeys().docs()},
+          {"metrics", MetricsKeys().docs()},
+          {"scheduler", SchedulerKeys().docs()},
+          {"levels", LevelsKeys().docs()},
+          {"pipeline", PipelineKeys().docs()},
+          {"hooks", HooksKeys().docs()},
+          {"hook_entries", HookCommonKeys().docs()},
+          {"outputs", OutputCommonKeys().docs()},
+          {"output_buffer", OutputBufferKeys().docs()},
+          {"output_retry", OutputRetryKeys().docs()},
+          {"shutdown", ShutdownKeys().docs()}};
 }
 
 absl::StatusOr<Config> ParseConfig(absl::string_view yaml_text) {

@@ -27,8 +27,7 @@ absl::StatusOr<std::unique_ptr<Output>> OutputRegistry::Create(
                             absl::StrCat("unknown output type \"", config.type,
                                          "\" (known: ", absl::StrJoin(types(), ", "), ")"));
   }
-  OutputContext context{
-      .config_path = config.key_path, .encodings = encodings, .metrics = metrics};
+  OutputContext context{.config_path = config.key_path, .encodings = encodings, .metrics = metrics};
   return type->Create(config.id(), config.options, context);
 }
 

@@ -22,8 +22,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "server/config/key_doc.h"
 #include "prometheus/registry.h"
+#include "server/config/key_doc.h"
 #include "server/outputs/encoding_registry.h"
 #include "server/outputs/output.h"
 

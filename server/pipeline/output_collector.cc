@@ -31,8 +31,7 @@ std::vector<prometheus::MetricFamily> OutputCollector::Collect() const {
                              "awaiting a flush");
   auto capacity_records = GaugeFamily("sluice_output_buffer_capacity_records",
                                       "Records the output's buffer holds at most");
-  auto bytes =
-      GaugeFamily("sluice_output_buffer_bytes", "In-memory bytes buffered for the output");
+  auto bytes = GaugeFamily("sluice_output_buffer_bytes", "In-memory bytes buffered for the output");
   auto capacity_bytes = GaugeFamily("sluice_output_buffer_capacity_bytes",
                                     "In-memory bytes the output's buffer holds at most");
   auto up = GaugeFamily("sluice_output_up", "0 while the output's last attempt failed, else 1");
@@ -50,8 +49,9 @@ std::vector<prometheus::MetricFamily> OutputCollector::Collect() const {
                  ? absl::ToDoubleSeconds(now - *output.oldest_received_at)
                  : 0);
   }
-  return {std::move(records), std::move(capacity_records), std::move(bytes),
-          std::move(capacity_bytes), std::move(up), std::move(age)};
+  return {std::move(records), std::move(capacity_records),
+          std::move(bytes),   std::move(capacity_bytes),
+          std::move(up),      std::move(age)};
 }
 
 }  // namespace sluice::pipeline

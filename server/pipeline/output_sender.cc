@@ -15,8 +15,8 @@ bool IsTransient(const absl::Status& status) {
 
 }  // namespace
 
-OutputSender::OutputSender(size_t index, outputs::Output& output,
-                           const OutputSenderConfig& config, OutputMetrics* metrics)
+OutputSender::OutputSender(size_t index, outputs::Output& output, const OutputSenderConfig& config,
+                           OutputMetrics* metrics)
     : index_(index), output_(output), config_(config), metrics_(metrics) {}
 
 OutputSender::~OutputSender() { Close(absl::Now()); }

@@ -4,9 +4,9 @@
 #include <utility>
 
 #include "absl/container/fixed_array.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/match.h"
 #include "server/pipeline/formatted_batch.h"
 
 namespace sluice::pipeline {
@@ -23,7 +23,10 @@ absl::Status Annotated(const absl::Status& status, absl::string_view output_id) 
 Pipeline::Pipeline(const PipelineConfig& config, std::vector<Destination> destinations,
                    const outputs::EncodingRegistry& encodings, size_t workers, Ledger& ledger,
                    OutputMetrics* metrics)
-    : composer_(config), destinations_(std::move(destinations)), ledger_(ledger), metrics_(metrics) {
+    : composer_(config),
+      destinations_(std::move(destinations)),
+      ledger_(ledger),
+      metrics_(metrics) {
   for (size_t i = 0; i < destinations_.size(); ++i) {
     senders_.push_back(std::make_unique<OutputSender>(i, *destinations_[i].output,
                                                       destinations_[i].sender, metrics_));

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -14,6 +15,7 @@
 #include "server/config/config.h"
 #include "server/outputs/encoding_registry.h"
 #include "server/pipeline/hooks/builtin_hooks.h"
+#include "tests/test_util/eventually.h"
 #include "yaml-cpp/yaml.h"
 
 namespace sluice::pipeline {
@@ -26,6 +28,7 @@ class ScriptedOutput : public outputs::Output {
       : id_(std::move(id)), script_(std::move(script)) {}
 
   absl::string_view id() const override { return id_; }
+  std::optional<outputs::EncodingId> encoding() const override { return outputs::kJsonEncoding; }
   absl::Status Start() override { return start_status; }
   absl::Status Write(outputs::OutputBatch& batch) override {
     ++attempts;
@@ -39,12 +42,19 @@ class ScriptedOutput : public outputs::Output {
   }
   absl::Status Flush(absl::Time) override {
     ++flushes;
+    if (!flush_script.empty()) {
+      absl::Status status = flush_script.front();
+      flush_script.pop_front();
+      return status;
+    }
     return flush_status;
   }
   absl::Status Shutdown(absl::Time) override { return absl::OkStatus(); }
 
   absl::Status start_status;
   absl::Status flush_status;
+  // Answered before flush_status, in order.
+  std::deque<absl::Status> flush_script;
   int attempts = 0;
   int flushes = 0;
   std::string lines;
@@ -72,7 +82,26 @@ void AwaitDelivery(RecordBatch& batch, DeliveryStage stage, std::optional<Delive
   batch.set_delivery(stage, [&report](const Delivery& delivery) { report = delivery; });
 }
 
-constexpr RetryPolicy kFastRetry{3, absl::Microseconds(10), absl::Microseconds(100)};
+// Retries at once and gives up soon, so that tests of giving up are quick.
+OutputSenderConfig FastRetry() {
+  OutputSenderConfig config;
+  config.retry.initial_backoff = absl::Microseconds(10);
+  config.retry.max_backoff = absl::Microseconds(100);
+  config.retry.max_elapsed = absl::Milliseconds(20);
+  return config;
+}
+
+// Processes `batch` on worker 0 and waits until every output's sender finished it: the
+// books and the delivery are settled by then (they are, before the buffer lets go of it).
+void ProcessAndSettle(Pipeline& pipeline, RecordBatch& batch) {
+  pipeline.Process(0, batch);
+  ASSERT_TRUE(test_util::Eventually([&pipeline] {
+    for (const OutputSenderSnapshot& output : pipeline.Snapshot()) {
+      if (output.buffer_records > 0) return false;
+    }
+    return true;
+  }));
+}
 
 struct Built {
   std::unique_ptr<Pipeline> pipeline;
@@ -80,16 +109,19 @@ struct Built {
 };
 
 Built Build(std::vector<std::pair<std::unique_ptr<ScriptedOutput>, Level>> outputs, Ledger& ledger,
-            OutputMetrics* metrics = nullptr) {
+            OutputMetrics* metrics = nullptr, bool start = true) {
   Built built;
   std::vector<Pipeline::Destination> destinations;
   for (auto& [output, level] : outputs) {
     built.outputs.push_back(output.get());
-    destinations.push_back({std::move(output), level});
+    destinations.push_back({std::move(output), level, hooks::RecordMatch(), FastRetry()});
   }
-  built.pipeline = std::make_unique<Pipeline>(PipelineConfig{}, std::move(destinations),
-                                              outputs::EncodingRegistry(), /*workers=*/1, ledger,
-                                              metrics, kFastRetry);
+  built.pipeline =
+      std::make_unique<Pipeline>(PipelineConfig{}, std::move(destinations),
+                                 outputs::EncodingRegistry(), /*workers=*/1, ledger, metrics);
+  if (start) {
+    EXPECT_TRUE(built.pipeline->Start().ok());
+  }
   return built;
 }
 
@@ -101,7 +133,7 @@ TEST(PipelineTest, EachOutputGetsOnlyTheRecordsItsLevelAdmits) {
   outputs.emplace_back(std::make_unique<ScriptedOutput>("fatal/x"), Level::kFatal);
   Built built = Build(std::move(outputs), ledger);
   RecordBatch batch = MakeBatch({v1::LEVEL_INFO, v1::LEVEL_ERROR, v1::LEVEL_DEBUG});
-  built.pipeline->Process(0, batch);
+  ProcessAndSettle(*built.pipeline, batch);
 
   EXPECT_EQ(std::count(built.outputs[0]->lines.begin(), built.outputs[0]->lines.end(), '\n'), 3);
   EXPECT_THAT(built.outputs[1]->lines, ::testing::HasSubstr("\"m1\""));
@@ -135,7 +167,7 @@ TEST(PipelineTest, PostHooksRunBeforeFormattingAndTheirDropsAreInTheBooks) {
   RecordBatch batch = MakeBatch({v1::LEVEL_INFO, v1::LEVEL_DEBUG, v1::LEVEL_ERROR});
   std::optional<Delivery> report;
   AwaitDelivery(batch, DeliveryStage::kWritten, report);
-  built.pipeline->Process(0, batch);
+  ProcessAndSettle(*built.pipeline, batch);
 
   EXPECT_EQ(std::count(built.outputs[0]->lines.begin(), built.outputs[0]->lines.end(), '\n'), 2);
   EXPECT_THAT(built.outputs[0]->lines, ::testing::Not(::testing::HasSubstr("\"m1\"")));
@@ -159,7 +191,7 @@ TEST(PipelineTest, TransientErrorsAreRetriedUntilTheOutputTakesTheBatch) {
       Level::kTrace);
   Built built = Build(std::move(outputs), ledger);
   RecordBatch batch = MakeBatch({v1::LEVEL_INFO});
-  built.pipeline->Process(0, batch);
+  ProcessAndSettle(*built.pipeline, batch);
   EXPECT_EQ(built.outputs[0]->attempts, 3);
   EXPECT_THAT(built.outputs[0]->lines, ::testing::HasSubstr("\"m0\""));
 }
@@ -169,21 +201,23 @@ TEST(PipelineTest, GivesUpAfterTheLastAttemptAndCountsTheDropWithoutHurtingOther
   prometheus::Registry registry;
   OutputMetrics metrics(registry, {"down/x", "fine/x"});
   std::vector<std::pair<std::unique_ptr<ScriptedOutput>, Level>> outputs;
-  outputs.emplace_back(std::make_unique<ScriptedOutput>(
-                           "down/x", std::deque<absl::Status>(10, absl::UnavailableError("down"))),
-                       Level::kTrace);
+  outputs.emplace_back(
+      std::make_unique<ScriptedOutput>(
+          "down/x", std::deque<absl::Status>(1000000, absl::UnavailableError("down"))),
+      Level::kTrace);
   outputs.emplace_back(std::make_unique<ScriptedOutput>("fine/x"), Level::kTrace);
   Built built = Build(std::move(outputs), ledger, &metrics);
   RecordBatch batch = MakeBatch({v1::LEVEL_INFO, v1::LEVEL_WARN});
-  built.pipeline->Process(0, batch);
+  ProcessAndSettle(*built.pipeline, batch);
 
-  EXPECT_EQ(built.outputs[0]->attempts, kFastRetry.max_attempts);
+  EXPECT_GE(built.outputs[0]->attempts, 2);
   EXPECT_EQ(built.outputs[1]->attempts, 1);
   const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
   EXPECT_THAT(text, ::testing::HasSubstr("sluice_output_records_dropped_total{output=\"down/x\","
                                          "reason=\"retries_exhausted\"} 2"));
-  EXPECT_THAT(text,
-              ::testing::HasSubstr("sluice_output_records_send_failed_total{output=\"down/x\"} 6"));
+  EXPECT_THAT(text, ::testing::HasSubstr(
+                        absl::StrCat("sluice_output_records_send_failed_total{output=\"down/x\"} ",
+                                     2 * built.outputs[0]->attempts)));
   EXPECT_THAT(text, ::testing::HasSubstr("sluice_output_records_sent_total{output=\"fine/x\"} 2"));
   // One output of two lost them: the books count them dropped, not written.
   const LedgerCounts counts = ledger.Snapshot();
@@ -203,7 +237,7 @@ TEST(PipelineTest, PermanentErrorsAreNotRetried) {
       Level::kTrace);
   Built built = Build(std::move(outputs), ledger, &metrics);
   RecordBatch batch = MakeBatch({v1::LEVEL_INFO});
-  built.pipeline->Process(0, batch);
+  ProcessAndSettle(*built.pipeline, batch);
   EXPECT_EQ(built.outputs[0]->attempts, 1);
   EXPECT_THAT(prometheus::TextSerializer().Serialize(registry.Collect()),
               ::testing::HasSubstr("sluice_output_records_dropped_total{output=\"broken/x\","
@@ -228,13 +262,13 @@ TEST(PipelineTest, ARecordSeveralOutputsFailedOnIsDroppedOnceAndTheRestWritten) 
   RecordBatch batch = MakeBatch({v1::LEVEL_INFO, v1::LEVEL_WARN, v1::LEVEL_ERROR});
   std::optional<Delivery> report;
   AwaitDelivery(batch, DeliveryStage::kWritten, report);
-  built.pipeline->Process(0, batch);
+  ProcessAndSettle(*built.pipeline, batch);
 
   // WARN was lost by one output, ERROR by two: two records lost, one written.
   const LedgerCounts counts = ledger.Snapshot();
   EXPECT_EQ(counts.written, 1u);
   EXPECT_EQ(counts.dropped_output_failed, 2u);
-  EXPECT_EQ(counts.written + counts.dropped, batch.size());
+  EXPECT_EQ(counts.written + counts.dropped, 3u);
   ASSERT_TRUE(report.has_value());
   EXPECT_EQ(report->delivered, counts.written);
   EXPECT_EQ(report->dropped, counts.dropped_output_failed);
@@ -248,7 +282,7 @@ TEST(PipelineTest, WrittenDeliveryIsReportedOnceEveryOutputTookTheBatch) {
   RecordBatch batch = MakeBatch({v1::LEVEL_INFO, v1::LEVEL_ERROR});
   std::optional<Delivery> report;
   AwaitDelivery(batch, DeliveryStage::kWritten, report);
-  built.pipeline->Process(0, batch);
+  ProcessAndSettle(*built.pipeline, batch);
   ASSERT_TRUE(report.has_value());
   EXPECT_EQ(report->delivered, 2u);
   EXPECT_EQ(report->dropped, 0u);
@@ -267,7 +301,7 @@ TEST(PipelineTest, RecordsAFailedOutputDroppedAreReportedDropped) {
   RecordBatch batch = MakeBatch({v1::LEVEL_INFO, v1::LEVEL_ERROR, v1::LEVEL_INFO});
   std::optional<Delivery> report;
   AwaitDelivery(batch, DeliveryStage::kWritten, report);
-  built.pipeline->Process(0, batch);
+  ProcessAndSettle(*built.pipeline, batch);
   ASSERT_TRUE(report.has_value());
   // The error output takes only the ERROR record, and lost it.
   EXPECT_EQ(report->delivered, 2u);
@@ -277,50 +311,37 @@ TEST(PipelineTest, RecordsAFailedOutputDroppedAreReportedDropped) {
   EXPECT_EQ(ledger.Snapshot().dropped_output_failed, 1u);
 }
 
-TEST(PipelineTest, FlushedDeliveryWaitsForTheFlushThatRunsWhenTheWorkerIsIdle) {
+TEST(PipelineTest, FlushedDeliveryIsReportedAfterTheOutputFlushed) {
   Ledger ledger;
   std::vector<std::pair<std::unique_ptr<ScriptedOutput>, Level>> outputs;
   outputs.emplace_back(std::make_unique<ScriptedOutput>("all/x"), Level::kTrace);
   Built built = Build(std::move(outputs), ledger);
-  std::optional<Delivery> first;
-  std::optional<Delivery> second;
-  RecordBatch batch1 = MakeBatch({v1::LEVEL_INFO});
-  RecordBatch batch2 = MakeBatch({v1::LEVEL_INFO, v1::LEVEL_WARN});
-  AwaitDelivery(batch1, DeliveryStage::kFlushed, first);
-  AwaitDelivery(batch2, DeliveryStage::kFlushed, second);
-  built.pipeline->Process(0, batch1);
-  built.pipeline->Process(0, batch2);
-  EXPECT_FALSE(first.has_value());
-  EXPECT_FALSE(second.has_value());
-  EXPECT_EQ(built.outputs[0]->flushes, 0);
-
-  built.pipeline->OnIdle(0);
-  EXPECT_EQ(built.outputs[0]->flushes, 1);  // one flush for both batches
-  ASSERT_TRUE(first.has_value());
-  ASSERT_TRUE(second.has_value());
-  EXPECT_EQ(first->delivered, 1u);
-  EXPECT_EQ(second->delivered, 2u);
-  built.pipeline->OnIdle(0);
-  EXPECT_EQ(built.outputs[0]->flushes, 1) << "nothing held, nothing to flush";
+  std::optional<Delivery> report;
+  RecordBatch batch = MakeBatch({v1::LEVEL_INFO, v1::LEVEL_WARN});
+  AwaitDelivery(batch, DeliveryStage::kFlushed, report);
+  ProcessAndSettle(*built.pipeline, batch);
+  EXPECT_EQ(built.outputs[0]->flushes, 1);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->delivered, 2u);
+  EXPECT_EQ(report->dropped, 0u);
 }
 
-TEST(PipelineTest, HeldBatchesAreSettledWithoutWaitingForIdleOnceThereAreManyOfThem) {
+TEST(PipelineTest, ATransientFlushFailureIsRetriedNotReportedDropped) {
   Ledger ledger;
   std::vector<std::pair<std::unique_ptr<ScriptedOutput>, Level>> outputs;
-  outputs.emplace_back(std::make_unique<ScriptedOutput>("all/x"), Level::kTrace);
+  outputs.emplace_back(std::make_unique<ScriptedOutput>("next-tier/x"), Level::kTrace);
+  outputs[0].first->flush_script = {absl::DeadlineExceededError("not acknowledged yet"),
+                                    absl::UnavailableError("reconnecting")};
   Built built = Build(std::move(outputs), ledger);
-  constexpr int kHeldAtMost = 64;  // Pipeline::kMaxBatchesAwaitingFlush
-  std::vector<std::optional<Delivery>> reports(kHeldAtMost);
-  for (int i = 0; i < kHeldAtMost; ++i) {
-    RecordBatch batch = MakeBatch({v1::LEVEL_INFO});
-    AwaitDelivery(batch, DeliveryStage::kFlushed, reports[i]);
-    built.pipeline->Process(0, batch);
-    EXPECT_EQ(built.outputs[0]->flushes, i + 1 < kHeldAtMost ? 0 : 1);
-  }
-  for (const std::optional<Delivery>& report : reports) {
-    ASSERT_TRUE(report.has_value());
-    EXPECT_EQ(report->delivered, 1u);
-  }
+  std::optional<Delivery> report;
+  RecordBatch batch = MakeBatch({v1::LEVEL_INFO, v1::LEVEL_WARN});
+  AwaitDelivery(batch, DeliveryStage::kFlushed, report);
+  ProcessAndSettle(*built.pipeline, batch);
+  EXPECT_EQ(built.outputs[0]->flushes, 3);
+  ASSERT_TRUE(report.has_value());
+  EXPECT_EQ(report->delivered, 2u);
+  EXPECT_EQ(report->dropped, 0u);
+  EXPECT_EQ(ledger.Snapshot().written, 2u);
 }
 
 TEST(PipelineTest, AFailedFlushReportsEveryHeldRecordDropped) {
@@ -332,8 +353,7 @@ TEST(PipelineTest, AFailedFlushReportsEveryHeldRecordDropped) {
   RecordBatch batch = MakeBatch({v1::LEVEL_INFO, v1::LEVEL_INFO});
   std::optional<Delivery> report;
   AwaitDelivery(batch, DeliveryStage::kFlushed, report);
-  built.pipeline->Process(0, batch);
-  built.pipeline->OnIdle(0);
+  ProcessAndSettle(*built.pipeline, batch);
   ASSERT_TRUE(report.has_value());
   EXPECT_EQ(report->delivered, 0u);
   EXPECT_EQ(report->dropped, 2u);
@@ -346,7 +366,7 @@ TEST(PipelineTest, StartFailureNamesTheOutput) {
   output->start_status = absl::PermissionDeniedError("/var/log/x: Permission denied");
   std::vector<std::pair<std::unique_ptr<ScriptedOutput>, Level>> outputs;
   outputs.emplace_back(std::move(output), Level::kTrace);
-  Built built = Build(std::move(outputs), ledger);
+  Built built = Build(std::move(outputs), ledger, nullptr, /*start=*/false);
   absl::Status started = built.pipeline->Start();
   EXPECT_EQ(started.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(started.message(), "file/audit: /var/log/x: Permission denied");
@@ -388,11 +408,13 @@ Built BuildRouted(std::vector<RoutedOutput> outputs, Ledger& ledger,
   std::vector<Pipeline::Destination> destinations;
   for (RoutedOutput& output : outputs) {
     built.outputs.push_back(output.output.get());
-    destinations.push_back({std::move(output.output), output.level, std::move(output.route)});
+    destinations.push_back(
+        {std::move(output.output), output.level, std::move(output.route), FastRetry()});
   }
-  built.pipeline = std::make_unique<Pipeline>(PipelineConfig{}, std::move(destinations),
-                                              outputs::EncodingRegistry(), /*workers=*/1, ledger,
-                                              metrics, kFastRetry);
+  built.pipeline =
+      std::make_unique<Pipeline>(PipelineConfig{}, std::move(destinations),
+                                 outputs::EncodingRegistry(), /*workers=*/1, ledger, metrics);
+  EXPECT_TRUE(built.pipeline->Start().ok());
   return built;
 }
 
@@ -416,7 +438,7 @@ TEST(PipelineRoutesTest, RecordsReachOnlyTheirOutputsAndThoseNoneTakesAreUnroute
       LoggerBatch({"audit.login", "checkout", "checkout.db", "audit", "auditing"}, {2, 3});
   std::optional<Delivery> report;
   AwaitDelivery(batch, DeliveryStage::kWritten, report);
-  built.pipeline->Process(0, batch);
+  ProcessAndSettle(*built.pipeline, batch);
 
   EXPECT_EQ(LineCount(built.outputs[0]->lines), 2);
   EXPECT_THAT(built.outputs[0]->lines, ::testing::HasSubstr("\"m0\""));
@@ -445,7 +467,7 @@ TEST(PipelineRoutesTest, AnOutputWithNothingRoutedToItIsNotCalled) {
       {std::make_unique<ScriptedOutput>("file/audit"), Level::kTrace, Route({"audit"}, {})});
   Built built = BuildRouted(std::move(outputs), ledger);
   RecordBatch batch = LoggerBatch({"checkout", "payments"});
-  built.pipeline->Process(0, batch);
+  ProcessAndSettle(*built.pipeline, batch);
   EXPECT_EQ(built.outputs[0]->attempts, 0);
   EXPECT_EQ(ledger.Snapshot().unrouted, 2u);
   EXPECT_EQ(ledger.Snapshot().written, 0u);
@@ -467,7 +489,7 @@ TEST(PipelineRoutesTest, FailedRoutedOutputsCountTheUnionOfTheirRecordsAsDropped
   RecordBatch batch = LoggerBatch({"audit", "checkout.db", "audit.db", "checkout"});
   std::optional<Delivery> report;
   AwaitDelivery(batch, DeliveryStage::kWritten, report);
-  built.pipeline->Process(0, batch);
+  ProcessAndSettle(*built.pipeline, batch);
 
   EXPECT_EQ(LineCount(built.outputs[2]->lines), 4);
   const LedgerCounts counts = ledger.Snapshot();
@@ -499,7 +521,7 @@ TEST(PipelineRoutesTest, ARouteMatchesTheFieldValueTheOutputsShowAfterThePostHoo
   v1::Field* field = batch.records().Mutable(0)->add_fields();
   field->set_key("component");
   field->set_string_value("cache");
-  built.pipeline->Process(0, batch);
+  ProcessAndSettle(*built.pipeline, batch);
   EXPECT_EQ(LineCount(built.outputs[0]->lines), 2);
   EXPECT_EQ(ledger.Snapshot().unrouted, 0u);
 
@@ -510,7 +532,7 @@ TEST(PipelineRoutesTest, ARouteMatchesTheFieldValueTheOutputsShowAfterThePostHoo
                            Route({}, {{"component", "/^db/"}})});
   Built plain = BuildRouted(std::move(plain_outputs), plain_ledger);
   RecordBatch again = LoggerBatch({"checkout.db", "payments"});
-  plain.pipeline->Process(0, again);
+  ProcessAndSettle(*plain.pipeline, again);
   EXPECT_EQ(LineCount(plain.outputs[0]->lines), 1);
   EXPECT_EQ(plain_ledger.Snapshot().unrouted, 1u);
 }
@@ -535,9 +557,7 @@ TEST(PipelineRoutesTest, AFailedFlushDropsOnlyTheRoutedRecordsOfAHeldBatch) {
   batch.records().Mutable(2)->set_level(v1::LEVEL_DEBUG);
   std::optional<Delivery> report;
   AwaitDelivery(batch, DeliveryStage::kFlushed, report);
-  built.pipeline->Process(0, batch);
-  EXPECT_FALSE(report.has_value());
-  built.pipeline->OnIdle(0);
+  ProcessAndSettle(*built.pipeline, batch);
 
   EXPECT_EQ(built.outputs[0]->flushes, 1);
   ASSERT_TRUE(report.has_value());
@@ -557,8 +577,7 @@ TEST(PipelineRoutesTest, AFailedFlushLeavesAHeldBatchThatWaitedForNoOutputDelive
   RecordBatch batch = LoggerBatch({"checkout", "payments"});
   std::optional<Delivery> report;
   AwaitDelivery(batch, DeliveryStage::kFlushed, report);
-  built.pipeline->Process(0, batch);
-  built.pipeline->OnIdle(0);
+  ProcessAndSettle(*built.pipeline, batch);
   ASSERT_TRUE(report.has_value());
   EXPECT_EQ(report->delivered, 2u);
   EXPECT_EQ(report->dropped, 0u);
@@ -569,7 +588,7 @@ TEST(PipelineRoutesTest, WithoutOutputsEveryRecordIsUnrouted) {
   Ledger ledger;
   Built built = BuildRouted({}, ledger);
   RecordBatch batch = LoggerBatch({"a", "b"});
-  built.pipeline->Process(0, batch);
+  ProcessAndSettle(*built.pipeline, batch);
   EXPECT_EQ(ledger.Snapshot().unrouted, 2u);
   EXPECT_EQ(ledger.Snapshot().written, 0u);
 }
