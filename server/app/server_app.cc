@@ -166,8 +166,11 @@ absl::Status ServerApp::StartAll() {
       *registry_, config_.scheduler.workers, config_.scheduler.overflow);
   scheduler_ = std::make_unique<scheduler::Scheduler>(config_.scheduler, *pipeline_, ledger_,
                                                       scheduler_metrics_.get());
-  ledger_.SetInFlightGauge(
-      [this] { return scheduler_->InFlightRecords() + pipeline_->RecordsInOutputs(); });
+  ledger_.SetInFlightGauge([this] {
+    const int64_t records = static_cast<int64_t>(scheduler_->InFlightRecords()) +
+                            pipeline_->RecordsInOutputs();
+    return static_cast<uint64_t>(std::max<int64_t>(records, 0));
+  });
   scheduler_->Start();
 
   draining_gauge_ = &prometheus::BuildGauge()

@@ -98,15 +98,16 @@ void Pipeline::Process(size_t worker, RecordBatch& batch) {
     Settle(std::move(dispatched));
     return;
   }
-  // Counted before the scheduler stops counting the batch as processing, so that no
-  // snapshot of the books misses it.
-  records_in_outputs_.fetch_add(routed, std::memory_order_acq_rel);
   // From the first Enqueue on, the senders own the batch: the last one to finish it
   // settles and destroys it, possibly before this loop ends.
   DispatchedBatch& handed = *dispatched.release();
   for (size_t t = 0; t < target_count; ++t) {
     senders_[targets[t].output]->Enqueue(handed, targets[t].records, targets[t].bytes);
   }
+  // While Process runs the scheduler counts the batch as processing, so the senders' share
+  // starts now, before the scheduler stops counting it. A batch settled already made the
+  // count dip below by as much: the sum stays right at every moment.
+  records_in_outputs_.fetch_add(static_cast<int64_t>(routed), std::memory_order_acq_rel);
 }
 
 void Pipeline::Settle(std::unique_ptr<DispatchedBatch> batch) {
@@ -114,7 +115,9 @@ void Pipeline::Settle(std::unique_ptr<DispatchedBatch> batch) {
   const size_t undelivered = batch->CountFailed();
   ledger_.AddWritten(routed - undelivered);
   if (undelivered > 0) ledger_.AddOutputFailed(undelivered);
-  if (routed > 0) records_in_outputs_.fetch_sub(routed, std::memory_order_acq_rel);
+  if (routed > 0) {
+    records_in_outputs_.fetch_sub(static_cast<int64_t>(routed), std::memory_order_acq_rel);
+  }
   RecordBatch& records = batch->records();
   if (metrics_ != nullptr) metrics_->OnBatchDone(absl::Now() - records.received_at());
   if (!records.awaits_delivery()) return;

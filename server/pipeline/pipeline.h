@@ -97,9 +97,11 @@ class Pipeline : public scheduler::BatchProcessor, private DispatchedBatch::Owne
   // workers write: each output serializes it with its writes.
   absl::Status Reopen();
 
-  // Records handed to the senders whose batch is not settled yet: part of the ledger's
-  // in_flight. Any thread.
-  uint64_t RecordsInOutputs() const { return records_in_outputs_.load(std::memory_order_acquire); }
+  // Records handed to the senders whose batch is not settled yet, minus those of batches
+  // the senders settled while their worker still processes them (which the scheduler
+  // counts until Process returns): added to the scheduler's count, the ledger's in_flight.
+  // Any thread.
+  int64_t RecordsInOutputs() const { return records_in_outputs_.load(std::memory_order_acquire); }
 
   // Each output's buffer and health, in configuration order. Any thread.
   std::vector<OutputSenderSnapshot> Snapshot() const;
@@ -117,7 +119,7 @@ class Pipeline : public scheduler::BatchProcessor, private DispatchedBatch::Owne
   std::vector<std::vector<FieldLayers>> field_layers_;
   Ledger& ledger_;
   OutputMetrics* const metrics_;
-  std::atomic<uint64_t> records_in_outputs_{0};
+  std::atomic<int64_t> records_in_outputs_{0};
   bool shut_down_ = false;
 };
 

@@ -48,9 +48,10 @@ TEST(ConfigReferenceTest, EveryServerSectionAndEveryOutputTypeHasABlock) {
     if (name == "output_types") output_types = markdown;
     if (name == "hook_types") hook_types = markdown;
   }
-  EXPECT_THAT(names, ::testing::ElementsAre("ingest", "admin", "metrics", "scheduler", "levels",
-                                            "pipeline", "hooks", "hook_entries", "outputs",
-                                            "shutdown", "hook_types", "output_types"));
+  EXPECT_THAT(
+      names, ::testing::ElementsAre("ingest", "admin", "metrics", "scheduler", "levels", "pipeline",
+                                    "hooks", "hook_entries", "outputs", "output_buffer",
+                                    "output_retry", "shutdown", "hook_types", "output_types"));
   pipeline::hooks::HookRegistry hooks;
   pipeline::hooks::RegisterBuiltinHooks(hooks);
   ASSERT_FALSE(hooks.types(pipeline::hooks::HookPhase::kPost).empty());

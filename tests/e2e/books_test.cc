@@ -39,16 +39,23 @@
 namespace sluice::e2e {
 namespace {
 
-// One worker, so one held write holds everything behind it; a channel of 60 records, so a
-// second batch of 50 overflows it. Acks at `accepted`: a held output must not hold the
+// One worker, and a held output whose buffer takes one batch, so one held write holds
+// everything behind it; a channel of 60 records, so a second batch of 50 overflows it. The
+// full disk is retried briefly, then its records are dropped. Acks at `accepted`: a held output must not hold the
 // client. Records over 4 KiB are rejected.
 constexpr char kConfig[] = R"(
 ingest: { ack_on: accepted, max_record_bytes: 4096 }
 levels: { default: info }
 scheduler: { workers: 1, channel_capacity: 60, overflow: $POLICY }
 outputs:
-  - { type: file, name: held, path: "$FIFO", format: text, buffer_bytes: 0 }
-  - { type: file, name: full, path: /dev/full, format: text, buffer_bytes: 0, level: error }
+  - { type: file, name: held, path: "$FIFO", format: text, buffer_bytes: 0, buffer: { max_records: 1 } }
+  - type: file
+    name: full
+    path: /dev/full
+    format: text
+    buffer_bytes: 0
+    level: error
+    retry: { initial_backoff: 1ms, max_backoff: 1ms, max_elapsed: 20ms }
 )";
 
 // The FIFO's buffer: the smallest Linux allows, one page. A few of the 1500-byte records of
@@ -127,13 +134,16 @@ void ExpectBooks(const v1::GetStatsResponse& stats, const Books& expected) {
   for (const v1::WorkerStats& worker : stats.workers()) {
     held += worker.queue_depth() + worker.parked_records() + worker.processing_records();
   }
+  // And the outputs' buffers: here no batch is in two of them at once.
+  for (const v1::OutputStats& output : stats.outputs()) held += output.buffer_records();
   EXPECT_EQ(counts.in_flight(), held);
 }
 
 struct Scenario {
   const char* policy;
-  // While the output is held: the blocking batch (10) and the one queued behind it (50)
-  // are in flight; the overflow dropped 50.
+  // While the output is held: the blocking batch (10, in the held output's buffer), the
+  // next (10, on the worker) and the one queued behind them (50) are in flight; the
+  // overflow dropped 50.
   Books held;
   // After the output let go: what was in flight is written or, for the ERROR records the
   // failing output takes, dropped.
@@ -170,9 +180,16 @@ TEST_P(BooksTest, BalanceWithEveryTermWhileAnOutputIsHeldAndAfterItDrains) {
     return stats.ok() && stats->counts().written() + stats->counts().dropped() >= 15;
   })) << (stats.ok() ? stats->DebugString() : stats.status().ToString());
 
-  // 2. Held: ten records that do not fit the FIFO's buffer; the worker blocks writing them.
+  // 2. Held: ten records that do not fit the FIFO's buffer; the held output's sender blocks
+  //    writing them, and its buffer (one batch) is full...
   v1::LogBatch blocking;
   AddRecords(blocking, 10, v1::LEVEL_INFO, std::string(kLongMessageBytes, 'h'));
+  EXPECT_TRUE(SendBatch(server, blocking).ok());
+  ASSERT_TRUE(Await([&] {
+    stats = GetStats(server);
+    return stats.ok() && stats->outputs_size() == 2 && stats->outputs(0).buffer_records() == 10;
+  })) << (stats.ok() ? stats->DebugString() : stats.status().ToString());
+  //    ...so the worker blocks with the next ten, waiting for room in that buffer.
   EXPECT_TRUE(SendBatch(server, blocking).ok());
   ASSERT_TRUE(Await([&] {
     stats = GetStats(server);
@@ -242,41 +259,41 @@ TEST_P(BooksTest, BalanceWithEveryTermWhileAnOutputIsHeldAndAfterItDrains) {
   drain.join();
 }
 
-// received 135 = 15 + 10 + 60 + 50; filtered 5 and rejected 5, both from the third batch.
+// received 145 = 15 + 10 + 10 + 60 + 50; filtered 5 and rejected 5, both from the third batch.
 INSTANTIATE_TEST_SUITE_P(
     OverflowPolicies, BooksTest,
     ::testing::Values(
         // The overflowing batch is dropped; the queued one is written, its ERRORs lost.
         Scenario{"drop_newest",
-                 {.received = 135,
+                 {.received = 145,
                   .filtered = 5,
                   .rejected = 5,
                   .dropped_overflow = 50,
                   .dropped_output_failed = 5,
                   .written = 10,
-                  .in_flight = 60},
-                 {.received = 135,
+                  .in_flight = 70},
+                 {.received = 145,
                   .filtered = 5,
                   .rejected = 5,
                   .dropped_overflow = 50,
                   .dropped_output_failed = 15,
-                  .written = 60,
+                  .written = 70,
                   .in_flight = 0}},
         // The queued batch is evicted; the overflowing one takes its place and is written.
         Scenario{"drop_oldest",
-                 {.received = 135,
+                 {.received = 145,
                   .filtered = 5,
                   .rejected = 5,
                   .dropped_overflow = 50,
                   .dropped_output_failed = 5,
                   .written = 10,
-                  .in_flight = 60},
-                 {.received = 135,
+                  .in_flight = 70},
+                 {.received = 145,
                   .filtered = 5,
                   .rejected = 5,
                   .dropped_overflow = 50,
                   .dropped_output_failed = 5,
-                  .written = 70,
+                  .written = 80,
                   .in_flight = 0}}),
     [](const ::testing::TestParamInfo<Scenario>& info) { return std::string(info.param.policy); });
 

@@ -846,7 +846,7 @@ TEST(E2eTest, MetricsShowEveryWorkerQueueAndTheRecordsReceived) {
 constexpr char kSlowOutputConfig[] = R"(
 scheduler: { workers: 1, channel_capacity: 1000 }
 outputs:
-  - { type: file, name: slow, path: "$FIFO", buffer_bytes: 0 }
+  - { type: file, name: slow, path: "$FIFO", buffer_bytes: 0, buffer: { max_records: 1 } }
 )";
 
 TEST(E2eTest, ASlowOutputPausesTheStreamAndLosesNothing) {

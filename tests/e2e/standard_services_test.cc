@@ -192,7 +192,7 @@ TEST(StandardServicesTest, IngestHealthIsNotServingWhileEveryChannelIsFull) {
   ExpectNotServingWhileTheChannelIsFull(R"(
 scheduler: { workers: 1, channel_capacity: 10 }
 outputs:
-  - { type: "null", write_latency: 2s }
+  - { type: "null", write_latency: 2s, buffer: { max_records: 1 } }
 )",
                                         10, "x");
 }
@@ -202,7 +202,7 @@ TEST(StandardServicesTest, IngestHealthIsNotServingWhileEveryChannelIsFullByByte
   ExpectNotServingWhileTheChannelIsFull(R"(
 scheduler: { workers: 1, channel_capacity: 1000, channel_capacity_bytes: 65536 }
 outputs:
-  - { type: "null", write_latency: 2s }
+  - { type: "null", write_latency: 2s, buffer: { max_records: 1 } }
 )",
                                         3, std::string(30000, 'x'));
 }

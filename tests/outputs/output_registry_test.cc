@@ -63,13 +63,13 @@ TEST_F(OutputRegistryTest, UnknownTypeIsAnErrorListingTheKnownTypes) {
 
 TEST_F(OutputRegistryTest, UnknownKeyIsAnErrorNamingItsPathAndTheKnownKeys) {
   absl::StatusOr<std::unique_ptr<Output>> output = BuiltinRegistry().Create(
-      OutputConfigFromYaml("{type: file, name: main, path: /tmp/x.log, buffer: 10}"), encodings_);
+      OutputConfigFromYaml("{type: file, name: main, path: /tmp/x.log, buffers: 10}"), encodings_);
   ASSERT_FALSE(output.ok());
   EXPECT_EQ(output.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(
-      output.status().message(),
-      "outputs[0].buffer: unknown key (known: type, name, level, loggers, match, path, format, "
-      "buffer_bytes, flush_interval)");
+  EXPECT_EQ(output.status().message(),
+            "outputs[0].buffers: unknown key (known: type, name, level, loggers, match, buffer, "
+            "retry, unhealthy_after, path, format, "
+            "buffer_bytes, flush_interval)");
 }
 
 TEST_F(OutputRegistryTest, CreatesAnOutputWithTheIdOfItsConfig) {

@@ -73,9 +73,9 @@ TEST(ConsoleOutputConfigTest, RejectsAnUnknownKey) {
   absl::StatusOr<ConsoleOutputConfig> config = ConsoleOutputConfig::Parse(
       YAML::Load("{type: console, name: dev, colour: on}"), "outputs[0]");
   ASSERT_FALSE(config.ok());
-  EXPECT_EQ(
-      config.status().message(),
-      "outputs[0].colour: unknown key (known: type, name, level, loggers, match, format, stream)");
+  EXPECT_EQ(config.status().message(),
+            "outputs[0].colour: unknown key (known: type, name, level, loggers, match, buffer, "
+            "retry, unhealthy_after, format, stream)");
 }
 
 TEST(ConsoleOutputTest, WritesTheLinesAtOrAboveTheLevelToItsStream) {

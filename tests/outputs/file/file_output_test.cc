@@ -97,10 +97,10 @@ TEST(FileOutputConfigTest, RejectsAFlushIntervalOutOfBounds) {
 }
 
 TEST(FileOutputConfigTest, RejectsAnUnknownKey) {
-  EXPECT_EQ(
-      Parse("{type: file, name: main, path: a.log, fsync: always}").status().message(),
-      "outputs[0].fsync: unknown key (known: type, name, level, loggers, match, path, format, "
-      "buffer_bytes, flush_interval)");
+  EXPECT_EQ(Parse("{type: file, name: main, path: a.log, fsync: always}").status().message(),
+            "outputs[0].fsync: unknown key (known: type, name, level, loggers, match, buffer, "
+            "retry, unhealthy_after, path, format, "
+            "buffer_bytes, flush_interval)");
 }
 
 TEST(FileOutputTest, KeepsLinesInTheBufferUntilFlush) {

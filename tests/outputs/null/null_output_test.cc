@@ -24,9 +24,9 @@ TEST(NullOutputFactoryTest, AcceptsTheCommonKeysAndWriteLatency) {
   absl::StatusOr<std::unique_ptr<Output>> output =
       CreateFromYaml(factory, "{type: null, format: json}");
   ASSERT_FALSE(output.ok());
-  EXPECT_EQ(
-      output.status().message(),
-      "outputs[0].format: unknown key (known: type, name, level, loggers, match, write_latency)");
+  EXPECT_EQ(output.status().message(),
+            "outputs[0].format: unknown key (known: type, name, level, loggers, match, buffer, "
+            "retry, unhealthy_after, write_latency)");
 }
 
 TEST(NullOutputFactoryTest, WriteLatencyMustBeADurationUpToTenSeconds) {
