@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/config/yaml_reader.h"
+#include "server/outputs/encoders/builtin_encodings.h"
 #include "server/outputs/write_fully.h"
 
 namespace sluice::outputs {
@@ -22,9 +23,10 @@ const config::KeyTable<FileOutputConfig>& Keys() {
       config::StringKey("path", &S::path, config::StringRule::kRequired,
                         "The file records are appended to; a missing parent directory is "
                         "created."),
-      config::ChoiceKey<S, EncodingId>("format", &S::format,
-                                       {{"json", kJsonEncoding}, {"text", kTextEncoding}},
-                                       "Line encoding."),
+      config::ChoiceKey<S, EncodingId>(
+          "format", &S::format,
+          {{"json", kJsonEncoding}, {"text", kTextEncoding}, {"logfmt", kLogfmtEncoding}},
+          "Line encoding."),
       config::IntegerKey("buffer_bytes", &S::buffer_bytes, 0, S::kMaxBufferBytes,
                          "Bytes buffered in memory before a write to the kernel. 0 writes "
                          "every batch straight away."),

@@ -4,7 +4,7 @@
 //     - type: file
 //       name: audit
 //       path: /var/log/sluice/audit.log  # required; a missing parent directory is created
-//       format: json                      # json (default) | text
+//       format: json                      # json (default) | text | logfmt
 //       buffer_bytes: 262144              # 0..64 MiB; 0 writes every batch straight away
 //       flush_interval: 1s                # 1ms..1h
 //

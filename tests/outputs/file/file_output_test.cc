@@ -70,7 +70,7 @@ TEST(FileOutputConfigTest, ReadsEveryKey) {
 
 TEST(FileOutputConfigTest, RejectsAnUnknownFormat) {
   EXPECT_EQ(Parse("{type: file, path: a.log, format: csv}").status().message(),
-            "outputs[0].format: expected one of json, text, got \"csv\"");
+            "outputs[0].format: expected one of json, text, logfmt, got \"csv\"");
 }
 
 TEST(FileOutputConfigTest, RejectsABufferAbove64MiB) {
