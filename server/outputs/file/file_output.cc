@@ -1,14 +1,19 @@
 #include "server/outputs/file/file_output.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "prometheus/counter.h"
 #include "server/config/yaml_reader.h"
 #include "server/outputs/encoders/builtin_encodings.h"
 #include "server/outputs/write_fully.h"
@@ -36,6 +41,58 @@ const config::KeyTable<FileOutputConfig>& Keys() {
   return *table;
 }
 
+// "ENOSPC" for ENOSPC: the `errno` label and the part of a message one can grep for.
+absl::string_view ErrnoName(int error_number) {
+  const char* name = ::strerrorname_np(error_number);
+  return name != nullptr ? name : "EUNKNOWN";
+}
+
+// Writes all of `data`, continuing after partial writes and EINTR. Returns 0 or the errno
+// that stopped it; `*written` counts the bytes that went out either way.
+int WriteAll(int fd, absl::string_view data, size_t* written) {
+  *written = 0;
+  while (*written < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + *written, data.size() - *written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    *written += static_cast<size_t>(n);
+  }
+  return 0;
+}
+
+// Cuts a regular file back to just after its last '\n', so that the partial line a
+// previous run (or a failed write) left at its end is not completed by unrelated bytes.
+// Returns how many bytes were cut.
+absl::StatusOr<uint64_t> CutPartialLine(int fd, absl::string_view context) {
+  struct stat info;
+  if (::fstat(fd, &info) != 0) return absl::ErrnoToStatus(errno, context);
+  if (!S_ISREG(info.st_mode) || info.st_size == 0) return 0;
+  const auto size = static_cast<uint64_t>(info.st_size);
+  char chunk[4096];
+  uint64_t end = size;
+  uint64_t keep = 0;
+  while (end > 0) {
+    const uint64_t begin = end > sizeof(chunk) ? end - sizeof(chunk) : 0;
+    const ssize_t n = ::pread(fd, chunk, end - begin, static_cast<off_t>(begin));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::ErrnoToStatus(errno, context);
+    }
+    if (static_cast<uint64_t>(n) != end - begin) return absl::DataLossError(context);
+    const char* last = static_cast<const char*>(::memrchr(chunk, '\n', end - begin));
+    if (last != nullptr) {
+      keep = begin + static_cast<uint64_t>(last - chunk) + 1;
+      break;
+    }
+    end = begin;
+  }
+  if (keep == size) return 0;
+  if (::ftruncate(fd, static_cast<off_t>(keep)) != 0) return absl::ErrnoToStatus(errno, context);
+  return size - keep;
+}
+
 }  // namespace
 
 absl::StatusOr<FileOutputConfig> FileOutputConfig::Parse(const YAML::Node& block,
@@ -47,10 +104,19 @@ absl::StatusOr<FileOutputConfig> FileOutputConfig::Parse(const YAML::Node& block
   return parsed;
 }
 
-FileOutput::FileOutput(std::string id, FileOutputConfig config)
+FileOutput::FileOutput(std::string id, FileOutputConfig config, prometheus::Registry* metrics)
     : SerializedOutput(id),
       config_(std::move(config)),
-      write_context_(absl::StrCat(id, ": write to \"", config_.path, "\"")) {}
+      write_context_(absl::StrCat(id, ": write to \"", config_.path, "\"")) {
+  if (metrics != nullptr) {
+    // A second file output on the same registry gets the family the first one built
+    // (prometheus-cpp merges families of one name, type and constant labels).
+    write_errors_ = &prometheus::BuildCounter()
+                         .Name("sluice_output_write_errors_total")
+                         .Help("Failed writes, syncs and opens of an output's file, by errno.")
+                         .Register(*metrics);
+  }
+}
 
 FileOutput::~FileOutput() {
   Shutdown(absl::InfiniteFuture()).IgnoreError();
@@ -67,11 +133,42 @@ absl::StatusOr<int> FileOutput::OpenPath() const {
           error.value(), absl::StrCat(id(), ": cannot create directory \"", parent.string(), "\""));
     }
   }
-  const int fd = ::open(config_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  // Read access too, to find a partial line at the end.
+  const int fd = ::open(config_.path.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
     return absl::ErrnoToStatus(errno, absl::StrCat(id(), ": cannot open \"", config_.path, "\""));
   }
+  const absl::StatusOr<uint64_t> cut = CutPartialLine(fd, write_context_);
+  if (!cut.ok()) {
+    ::close(fd);
+    return cut.status();
+  }
+  if (*cut > 0) {
+    std::fprintf(stderr, "%s: cut %llu bytes of a partial line at the end of \"%s\"\n",
+                 std::string(id()).c_str(), static_cast<unsigned long long>(*cut),
+                 config_.path.c_str());
+  }
   return fd;
+}
+
+absl::Status FileOutput::IoErrorLocked(int error_number, absl::string_view context) {
+  if (write_errors_ != nullptr) {
+    prometheus::Counter*& counter = errors_by_errno_[error_number];
+    if (counter == nullptr) {
+      counter = &write_errors_->Add(
+          {{"output", std::string(id())}, {"errno", std::string(ErrnoName(error_number))}});
+    }
+    counter->Increment();
+  }
+  // Whatever failed, a later attempt may succeed (space freed, quota raised, the device
+  // back): the pipeline retries rather than dropping the batch.
+  return absl::UnavailableError(
+      absl::StrCat(context, ": ", ErrnoText(error_number), " (", ErrnoName(error_number), ")"));
+}
+
+absl::Status FileOutput::WriteOutLocked(absl::string_view data, size_t* written) {
+  const int error_number = WriteAll(fd_, data, written);
+  return error_number == 0 ? absl::OkStatus() : IoErrorLocked(error_number, write_context_);
 }
 
 absl::Status FileOutput::StartLocked() {
@@ -97,7 +194,7 @@ absl::Status FileOutput::WriteLocked(OutputBatch& batch) {
     return absl::OkStatus();
   }
   size_t written = 0;
-  absl::Status status = WriteFully(fd_, lines, write_context_, &written);
+  absl::Status status = WriteOutLocked(lines, &written);
   if (!status.ok() && written > 0) {
     // Part of the batch is in the file: taking the rest keeps it from being repeated.
     buffer_.append(lines.data() + written, lines.size() - written);
@@ -111,6 +208,14 @@ absl::Status FileOutput::FlushLocked(absl::Time /*deadline*/) { return WriteBuff
 absl::Status FileOutput::ShutdownLocked(absl::Time /*deadline*/) {
   stopping_ = true;
   absl::Status status = WriteBufferLocked();
+  if (!status.ok()) {
+    // What is left cannot wait for space any longer; a line whose head is in the file
+    // would stay torn, so the file is cut back to its last complete line.
+    const auto records = std::count(buffer_.begin(), buffer_.end(), '\n');
+    CutPartialLine(fd_, write_context_).IgnoreError();
+    status = absl::Status(status.code(), absl::StrCat(status.message(), "; ", records,
+                                                      " records could not be written"));
+  }
   buffer_.clear();
   if (::close(fd_) != 0 && status.ok()) {
     status = ErrnoStatus(errno, absl::StrCat(id(), ": close \"", config_.path, "\""));
@@ -145,7 +250,7 @@ void FileOutput::FlushPeriodically() {
 absl::Status FileOutput::WriteBufferLocked() {
   if (buffer_.empty()) return absl::OkStatus();
   size_t written = 0;
-  absl::Status status = WriteFully(fd_, buffer_, write_context_, &written);
+  absl::Status status = WriteOutLocked(buffer_, &written);
   buffer_.erase(0, written);
   return status;
 }
@@ -161,7 +266,7 @@ absl::StatusOr<std::unique_ptr<Output>> FileOutputFactory::Create(absl::string_v
                                                                   OutputContext& context) const {
   absl::StatusOr<FileOutputConfig> parsed = FileOutputConfig::Parse(config, context.config_path);
   if (!parsed.ok()) return parsed.status();
-  return std::make_unique<FileOutput>(std::string(id), *std::move(parsed));
+  return std::make_unique<FileOutput>(std::string(id), *std::move(parsed), context.metrics);
 }
 
 }  // namespace sluice::outputs

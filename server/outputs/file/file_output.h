@@ -22,13 +22,21 @@
 // in a new file at `path`. If `path` cannot be opened, the old file stays in use and the
 // error is returned.
 //
-// Errors. A failed write (disk full, quota, I/O error: UNAVAILABLE) keeps whatever was not
-// written at the head of the buffer; the next write, flush or tick retries it, so lines
-// stay in order and none is repeated. While the disk is failing and the buffer cannot take
-// a batch, Write() returns UNAVAILABLE without taking it: memory stays bounded by
-// `buffer_bytes` (plus the unwritten tail of at most one oversized batch, which is taken)
-// and the pipeline retries with backoff. Shutdown() returns the error and drops what it
-// could not write.
+// Errors. A failed write (disk full, quota, I/O error) is UNAVAILABLE with the errno's
+// name in the message ("... (ENOSPC)") and counted in
+// sluice_output_write_errors_total{output,errno}. It keeps whatever was not written at the
+// head of the buffer; the next write, flush or tick retries it, so a line cut by a partial
+// write is completed, lines stay in order and none is repeated. While the disk is failing
+// and the buffer cannot take a batch, Write() returns UNAVAILABLE without taking it: memory
+// stays bounded by `buffer_bytes` (plus the unwritten tail of at most one oversized batch,
+// which is taken) and the pipeline retries with backoff. Shutdown() that still cannot write
+// the buffer cuts the file back to the end of its last complete line and returns the error
+// with how many records were not written.
+//
+// Torn lines. Start() and Reopen() cut a file that does not end with '\n' back to just
+// after its last '\n': those bytes are a partial line of a previous run (a crash during a
+// write), and appending to them would glue two records into one line. One stderr line says
+// how many bytes were cut.
 #ifndef SLUICE_SERVER_OUTPUTS_FILE_FILE_OUTPUT_H_
 #define SLUICE_SERVER_OUTPUTS_FILE_FILE_OUTPUT_H_
 
@@ -39,9 +47,13 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/registry.h"
 #include "server/outputs/output.h"
 #include "server/outputs/output_registry.h"
 #include "server/outputs/serialized_output.h"
@@ -66,7 +78,8 @@ struct FileOutputConfig {
 class FileOutput final : public SerializedOutput {
  public:
   std::optional<EncodingId> encoding() const override { return config_.format; }
-  FileOutput(std::string id, FileOutputConfig config);
+  // `metrics`, when not null, gets sluice_output_write_errors_total{output,errno}.
+  FileOutput(std::string id, FileOutputConfig config, prometheus::Registry* metrics = nullptr);
   // Shuts down (writing the buffer) if that has not happened, and joins the flusher.
   ~FileOutput() override;
 
@@ -87,12 +100,21 @@ class FileOutput final : public SerializedOutput {
   void FlushPeriodically();
   // Writes the buffer to the file, keeping the unwritten rest on error.
   absl::Status WriteBufferLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex());
+  // Writes `data` to the file; `*written` counts what went out, also on error.
+  absl::Status WriteOutLocked(absl::string_view data, size_t* written)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex());
+  // Counts the failure by errno and returns it as UNAVAILABLE naming the errno.
+  absl::Status IoErrorLocked(int error_number, absl::string_view context)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex());
 
   const FileOutputConfig config_;
   const std::string write_context_;
   int fd_ ABSL_GUARDED_BY(mutex()) = -1;
   std::string buffer_ ABSL_GUARDED_BY(mutex());
   bool stopping_ ABSL_GUARDED_BY(mutex()) = false;
+  prometheus::Family<prometheus::Counter>* write_errors_ = nullptr;
+  // Labelled counters of write_errors_, added at an errno's first failure.
+  absl::flat_hash_map<int, prometheus::Counter*> errors_by_errno_ ABSL_GUARDED_BY(mutex());
   // Started by StartLocked when there is a buffer; joined by the destructor, outside the
   // lock it waits on.
   std::thread flusher_;
