@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -108,7 +109,7 @@ TEST(FileOutputConfigTest, RejectsAnUnknownKey) {
   EXPECT_EQ(
       Parse("{type: file, name: main, path: a.log, fsync: always}").status().message(),
       "outputs[0].fsync: unknown key (known: type, name, level, loggers, match, path, format, "
-      "buffer_bytes, flush_interval)");
+      "buffer_bytes, flush_interval, max_bytes, rotate_every, max_files, max_age)");
 }
 
 TEST(FileOutputTest, KeepsLinesInTheBufferUntilFlush) {
@@ -499,6 +500,110 @@ TEST_F(FileOutputFullDiskTest, ShutdownWhileFullCutsTheTornLineAndCountsTheLostR
   const auto in_file = std::count(content.begin(), content.end(), '\n');
   EXPECT_THAT(status.message(),
               HasSubstr(absl::StrCat("; ", 1 + taken - in_file, " records could not be written")));
+}
+
+// 2026-12-02T10:30:00Z, and a clock the test moves.
+struct FakeClock {
+  absl::Time now = absl::FromUnixSeconds(1796207400);
+};
+
+FileOutputConfig RotatingConfig(const std::string& path, FakeClock& clock) {
+  FileOutputConfig config = Config(path, /*buffer_bytes=*/0);
+  config.now = [&clock] { return clock.now; };
+  return config;
+}
+
+std::vector<std::string> FilesIn(const TempDir& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.Path(""))) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(FileOutputRotationTest, RotatesBySizeBetweenBatchesKeepingEveryLineOnceInOrder) {
+  TempDir dir;
+  FakeClock clock;
+  FileOutputConfig config = RotatingConfig(dir.Path("records.log"), clock);
+  config.max_bytes = 20;  // two lines of "INFO line N\n" (12 bytes) do not fit
+  FileOutput output("file/test", config);
+  ASSERT_TRUE(output.Start().ok());
+  std::string expected;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(WriteText(output, absl::StrCat("line ", i)).ok());
+    clock.now += absl::Seconds(1);
+  }
+  ASSERT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+  EXPECT_THAT(FilesIn(dir), ::testing::ElementsAre("records-20261202T103001Z.log",
+                                                   "records-20261202T103002Z.log", "records.log"));
+  EXPECT_EQ(ReadFile(dir.Path("records-20261202T103001Z.log")), "INFO line 0\n");
+  EXPECT_EQ(ReadFile(dir.Path("records-20261202T103002Z.log")), "INFO line 1\n");
+  EXPECT_EQ(ReadFile(dir.Path("records.log")), "INFO line 2\n");
+}
+
+TEST(FileOutputRotationTest, TwoRotationsInOneSecondGetACounter) {
+  TempDir dir;
+  FakeClock clock;
+  FileOutputConfig config = RotatingConfig(dir.Path("records.log"), clock);
+  config.max_bytes = 1;
+  FileOutput output("file/test", config);
+  ASSERT_TRUE(output.Start().ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(WriteText(output, absl::StrCat("line ", i)).ok());
+  EXPECT_THAT(FilesIn(dir), ::testing::ElementsAre("records-20261202T103000Z-1.log",
+                                                   "records-20261202T103000Z.log", "records.log"));
+  EXPECT_EQ(ReadFile(dir.Path("records-20261202T103000Z.log")), "INFO line 0\n");
+  EXPECT_EQ(ReadFile(dir.Path("records-20261202T103000Z-1.log")), "INFO line 1\n");
+}
+
+TEST(FileOutputRotationTest, RotatesAtTheTopOfTheHourUtc) {
+  TempDir dir;
+  FakeClock clock;
+  FileOutputConfig config = RotatingConfig(dir.Path("records.log"), clock);
+  config.rotate_every = absl::Hours(1);
+  FileOutput output("file/test", config);
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_TRUE(WriteText(output, "at 10:30").ok());
+  clock.now += absl::Minutes(29) + absl::Seconds(59);
+  ASSERT_TRUE(WriteText(output, "at 10:59:59").ok());
+  EXPECT_THAT(FilesIn(dir), ::testing::ElementsAre("records.log"));
+  clock.now += absl::Seconds(1);
+  ASSERT_TRUE(WriteText(output, "at 11:00").ok());
+  EXPECT_THAT(FilesIn(dir), ::testing::ElementsAre("records-20261202T110000Z.log", "records.log"));
+  EXPECT_EQ(ReadFile(dir.Path("records-20261202T110000Z.log")),
+            "INFO at 10:30\nINFO at 10:59:59\n");
+  EXPECT_EQ(ReadFile(dir.Path("records.log")), "INFO at 11:00\n");
+}
+
+TEST(FileOutputRotationTest, KeepsAtMostMaxFilesRotatedFiles) {
+  TempDir dir;
+  FakeClock clock;
+  FileOutputConfig config = RotatingConfig(dir.Path("records.log"), clock);
+  config.max_bytes = 1;
+  config.max_files = 2;
+  FileOutput output("file/test", config);
+  ASSERT_TRUE(output.Start().ok());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(WriteText(output, absl::StrCat("line ", i)).ok());
+    clock.now += absl::Seconds(1);
+  }
+  EXPECT_THAT(FilesIn(dir), ::testing::ElementsAre("records-20261202T103003Z.log",
+                                                   "records-20261202T103004Z.log", "records.log"));
+}
+
+TEST(FileOutputRotationTest, StartRemovesRotatedFilesOlderThanMaxAge) {
+  TempDir dir;
+  WriteFile(dir.Path("records-20261201T090000Z.log"), "old\n");
+  WriteFile(dir.Path("records-20261202T093000Z.log.gz"), "recent");
+  WriteFile(dir.Path("other-20261201T090000Z.log"), "not ours\n");
+  FakeClock clock;
+  FileOutputConfig config = RotatingConfig(dir.Path("records.log"), clock);
+  config.max_age = absl::Hours(24);
+  FileOutput output("file/test", config);
+  ASSERT_TRUE(output.Start().ok());
+  EXPECT_THAT(FilesIn(dir),
+              ::testing::ElementsAre("other-20261201T090000Z.log",
+                                     "records-20261202T093000Z.log.gz", "records.log"));
 }
 
 TEST(FileOutputFactoryTest, CreatesAnOutputNamedAfterItsConfig) {
