@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/outputs/encoders/builtin_encodings.h"
 
 namespace sluice::outputs {
 namespace {
@@ -39,13 +40,16 @@ std::string Line(Encoder& encoder) {
 
 TEST(EncodingRegistryTest, StartsWithTheBuiltInEncodingsAtTheirIds) {
   EncodingRegistry registry;
-  ASSERT_EQ(registry.size(), 2u);
+  ASSERT_EQ(registry.size(), 3u);
   EXPECT_EQ(registry.name(kTextEncoding), "text");
   EXPECT_EQ(registry.name(kJsonEncoding), "json");
+  EXPECT_EQ(registry.name(kLogfmtEncoding), "logfmt");
   EXPECT_EQ(*registry.Find("text"), kTextEncoding);
   EXPECT_EQ(*registry.Find("json"), kJsonEncoding);
+  EXPECT_EQ(*registry.Find("logfmt"), kLogfmtEncoding);
   EXPECT_THAT(Line(*registry.NewEncoder(kTextEncoding)), ::testing::HasSubstr(" INFO"));
   EXPECT_THAT(Line(*registry.NewEncoder(kJsonEncoding)), ::testing::StartsWith("{\"time\":"));
+  EXPECT_THAT(Line(*registry.NewEncoder(kLogfmtEncoding)), ::testing::StartsWith("time="));
 }
 
 TEST(EncodingRegistryTest, FindingAnUnknownNameListsTheKnownOnes) {
@@ -53,7 +57,8 @@ TEST(EncodingRegistryTest, FindingAnUnknownNameListsTheKnownOnes) {
   ASSERT_TRUE(registry.Add("syslog/main", TagFactory("s")).ok());
   const absl::StatusOr<EncodingId> found = registry.Find("xml");
   EXPECT_EQ(found.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(found.status().message(), "unknown encoding \"xml\" (known: text, json, syslog/main)");
+  EXPECT_EQ(found.status().message(),
+            "unknown encoding \"xml\" (known: text, json, logfmt, syslog/main)");
 }
 
 TEST(EncodingRegistryTest, AnAddedEncodingGetsTheNextIdAndItsOwnEncoders) {
@@ -61,8 +66,8 @@ TEST(EncodingRegistryTest, AnAddedEncodingGetsTheNextIdAndItsOwnEncoders) {
   int made = 0;
   const absl::StatusOr<EncodingId> id = registry.Add("tag", TagFactory("tagged", &made));
   ASSERT_TRUE(id.ok()) << id.status();
-  EXPECT_EQ(EncodingIndex(*id), 2u);
-  EXPECT_EQ(registry.size(), 3u);
+  EXPECT_EQ(EncodingIndex(*id), 3u);
+  EXPECT_EQ(registry.size(), 4u);
   EXPECT_EQ(registry.name(*id), "tag");
   EXPECT_EQ(*registry.Find("tag"), *id);
   std::unique_ptr<Encoder> first = registry.NewEncoder(*id);
@@ -79,7 +84,7 @@ TEST(EncodingRegistryTest, ANameIsAddedOnlyOnce) {
   EXPECT_EQ(registry.Add("json", TagFactory("b")).status().code(),
             absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(registry.Add("", TagFactory("b")).status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(registry.size(), 3u);
+  EXPECT_EQ(registry.size(), 4u);
   EXPECT_EQ(Line(*registry.NewEncoder(*registry.Find("tag"))), "a\n");
 }
 
@@ -92,7 +97,7 @@ TEST(EncodingRegistryTest, FindOrAddSharesOneEncodingAmongItsCallers) {
       registry.FindOrAdd("rows", TagFactory("2", &made_second));
   ASSERT_TRUE(first.ok() && second.ok());
   EXPECT_EQ(*first, *second);
-  EXPECT_EQ(registry.size(), 3u);
+  EXPECT_EQ(registry.size(), 4u);
   EXPECT_EQ(Line(*registry.NewEncoder(*second)), "1\n");
   EXPECT_EQ(made_first, 1);
   EXPECT_EQ(made_second, 0);

@@ -69,7 +69,7 @@ TEST_F(OutputRegistryTest, UnknownKeyIsAnErrorNamingItsPathAndTheKnownKeys) {
   EXPECT_EQ(output.status().message(),
             "outputs[0].buffers: unknown key (known: type, name, level, loggers, match, buffer, "
             "retry, unhealthy_after, path, format, "
-            "buffer_bytes, flush_interval)");
+            "buffer_bytes, flush_interval, max_bytes, rotate_every, max_files, max_age)");
 }
 
 TEST_F(OutputRegistryTest, CreatesAnOutputWithTheIdOfItsConfig) {

@@ -280,7 +280,8 @@ TEST_F(FormattedBatchTest, AnEncodingTheFormatterDoesNotHaveAborts) {
   const absl::StatusOr<outputs::EncodingId> id = larger.Add("count", CountingFactory(&encoded));
   ASSERT_TRUE(id.ok());
   FormattedBatch batch(batch_, formatter_);
-  EXPECT_DEATH(batch.Lines(*id, batch.Select(Level::kInfo)), "lines asked for encoding 2 of 2");
+  EXPECT_DEATH(batch.Lines(*id, batch.Select(Level::kInfo)),
+               "lines asked for encoding [0-9]+ of [0-9]+");
 }
 
 }  // namespace

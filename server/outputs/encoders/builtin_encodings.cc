@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "server/outputs/encoders/json_encoder.h"
+#include "server/outputs/encoders/logfmt_encoder.h"
 #include "server/outputs/encoders/text_encoder.h"
 
 namespace sluice::outputs {
@@ -26,6 +27,7 @@ void AddAt(EncodingRegistry& registry, EncodingId expected, absl::string_view na
 void RegisterBuiltinEncodings(EncodingRegistry& registry) {
   AddAt(registry, kTextEncoding, "text", [] { return std::make_unique<TextEncoder>(); });
   AddAt(registry, kJsonEncoding, "json", [] { return std::make_unique<JsonEncoder>(); });
+  AddAt(registry, kLogfmtEncoding, "logfmt", [] { return std::make_unique<LogfmtEncoder>(); });
 }
 
 }  // namespace sluice::outputs

@@ -1,5 +1,6 @@
-// The line encodings compiled into Sluice, in one list: `text` (TextEncoder) and `json`
-// (JsonEncoder), at the ids kTextEncoding and kJsonEncoding.
+// The line encodings compiled into Sluice, in one list: `text` (TextEncoder), `json`
+// (JsonEncoder) and `logfmt` (LogfmtEncoder), at the ids kTextEncoding, kJsonEncoding and
+// kLogfmtEncoding.
 //
 // Called by the EncodingRegistry constructor only, so that every registry starts with them
 // at those ids and the file and console outputs can name them without a lookup. Encodings
@@ -10,6 +11,9 @@
 #include "server/outputs/encoding_registry.h"
 
 namespace sluice::outputs {
+
+// The id of `logfmt`; those of `text` and `json` are in encoding_registry.h.
+inline constexpr EncodingId kLogfmtEncoding{2};
 
 // Adds the built-in encodings to `registry`, which must be empty; aborts otherwise, as a
 // built-in landing at another id than its constant is a programming error.

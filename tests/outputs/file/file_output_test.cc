@@ -1,11 +1,20 @@
 #include "server/outputs/file/file_output.h"
 
+#include <sys/mount.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "prometheus/registry.h"
 #include "tests/outputs/output_test_util.h"
 
 namespace sluice::outputs {
@@ -70,7 +79,7 @@ TEST(FileOutputConfigTest, ReadsEveryKey) {
 
 TEST(FileOutputConfigTest, RejectsAnUnknownFormat) {
   EXPECT_EQ(Parse("{type: file, path: a.log, format: csv}").status().message(),
-            "outputs[0].format: expected one of json, text, got \"csv\"");
+            "outputs[0].format: expected one of json, text, logfmt, got \"csv\"");
 }
 
 TEST(FileOutputConfigTest, RejectsABufferAbove64MiB) {
@@ -100,7 +109,7 @@ TEST(FileOutputConfigTest, RejectsAnUnknownKey) {
   EXPECT_EQ(Parse("{type: file, name: main, path: a.log, fsync: always}").status().message(),
             "outputs[0].fsync: unknown key (known: type, name, level, loggers, match, buffer, "
             "retry, unhealthy_after, path, format, "
-            "buffer_bytes, flush_interval)");
+            "buffer_bytes, flush_interval, max_bytes, rotate_every, max_files, max_age)");
 }
 
 TEST(FileOutputTest, KeepsLinesInTheBufferUntilFlush) {
@@ -317,6 +326,284 @@ TEST(FileOutputTest, AFullDiskKeepsTheBufferAndRefusesBatchesThatDoNotFit) {
   EXPECT_EQ(output.Flush(absl::InfiniteFuture()).code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(output.Shutdown(absl::InfiniteFuture()).code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+}
+
+TEST(FileOutputTest, StartCutsThePartialLineAPreviousRunLeftAtTheEnd) {
+  TempDir dir;
+  WriteFile(dir.Path("out.log"), "INFO a\nINFO b\nINFO par");
+  FileOutput output("file/test", Config(dir.Path("out.log"), /*buffer_bytes=*/0));
+  ASSERT_TRUE(output.Start().ok());
+  EXPECT_EQ(ReadFile(dir.Path("out.log")), "INFO a\nINFO b\n");
+  ASSERT_TRUE(WriteText(output, "c").ok());
+  EXPECT_EQ(ReadFile(dir.Path("out.log")), "INFO a\nINFO b\nINFO c\n");
+}
+
+TEST(FileOutputTest, StartEmptiesAFileWithoutACompleteLine) {
+  TempDir dir;
+  WriteFile(dir.Path("out.log"), std::string(10000, 'x'));
+  FileOutput output("file/test", Config(dir.Path("out.log"), /*buffer_bytes=*/0));
+  ASSERT_TRUE(output.Start().ok());
+  EXPECT_EQ(ReadFile(dir.Path("out.log")), "");
+}
+
+TEST(FileOutputTest, StartFindsTheLastLineEndFarFromTheEnd) {
+  TempDir dir;
+  const std::string head = "INFO a\n";
+  WriteFile(dir.Path("out.log"), head + std::string(10000, 'x'));
+  FileOutput output("file/test", Config(dir.Path("out.log"), /*buffer_bytes=*/0));
+  ASSERT_TRUE(output.Start().ok());
+  EXPECT_EQ(ReadFile(dir.Path("out.log")), head);
+}
+
+TEST(FileOutputTest, ReopenCutsAPartialLineOfTheFileItOpens) {
+  TempDir dir;
+  FileOutput output("file/test", Config(dir.Path("out.log"), /*buffer_bytes=*/0));
+  ASSERT_TRUE(output.Start().ok());
+  std::filesystem::rename(dir.Path("out.log"), dir.Path("out.log.1"));
+  WriteFile(dir.Path("out.log"), "INFO whole\nINFO torn");
+  ASSERT_TRUE(output.Reopen().ok());
+  ASSERT_TRUE(WriteText(output, "next").ok());
+  EXPECT_EQ(ReadFile(dir.Path("out.log")), "INFO whole\nINFO next\n");
+}
+
+double WriteErrors(prometheus::Registry& registry, const std::string& output,
+                   const std::string& errno_name) {
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name != "sluice_output_write_errors_total") continue;
+    for (const prometheus::ClientMetric& metric : family.metric) {
+      bool output_matches = false;
+      bool errno_matches = false;
+      for (const prometheus::ClientMetric::Label& label : metric.label) {
+        output_matches |= label.name == "output" && label.value == output;
+        errno_matches |= label.name == "errno" && label.value == errno_name;
+      }
+      if (output_matches && errno_matches) return metric.counter.value;
+    }
+  }
+  return 0;
+}
+
+TEST(FileOutputTest, AFailedWriteNamesItsErrnoAndIsCountedByIt) {
+  prometheus::Registry registry;
+  FileOutput first("file/first", Config("/dev/full", /*buffer_bytes=*/0), &registry);
+  FileOutput second("file/second", Config("/dev/full", /*buffer_bytes=*/0), &registry);
+  ASSERT_TRUE(first.Start().ok());
+  ASSERT_TRUE(second.Start().ok());
+  const absl::Status status = WriteText(first, "nowhere");
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(status.message(), HasSubstr("(ENOSPC)"));
+  EXPECT_EQ(WriteText(first, "nowhere").code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(WriteText(second, "nowhere").code(), absl::StatusCode::kUnavailable);
+  // Both outputs count into the one family the registry holds.
+  EXPECT_EQ(WriteErrors(registry, "file/first", "ENOSPC"), 2);
+  EXPECT_EQ(WriteErrors(registry, "file/second", "ENOSPC"), 1);
+}
+
+TEST(FileOutputTest, ShutdownThatCannotWriteTheBufferSaysHowManyRecordsAreLost) {
+  FileOutput output("file/test", Config("/dev/full", /*buffer_bytes=*/64));
+  ASSERT_TRUE(output.Start().ok());
+  FakeOutputBatch batch;
+  batch.Add(Level::kInfo, "one").Add(Level::kInfo, "two").Add(Level::kInfo, "three");
+  ASSERT_TRUE(output.Write(batch).ok());
+  const absl::Status status = output.Shutdown(absl::InfiniteFuture());
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(status.message(), HasSubstr("3 records could not be written"));
+}
+
+// A tmpfs of 256 KiB of its own, so that the disk can be filled without touching any
+// other file system; skipped where mounting is not allowed.
+class FileOutputFullDiskTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::mount("tmpfs", mount_point_.c_str(), "tmpfs", 0, "size=256k") != 0) {
+      GTEST_SKIP() << "cannot mount a tmpfs at " << mount_point_ << " (" << std::strerror(errno)
+                   << "); the full-disk tests need root or CAP_SYS_ADMIN";
+    }
+    mounted_ = true;
+  }
+
+  void TearDown() override {
+    if (mounted_) ::umount2(mount_point_.c_str(), MNT_DETACH);
+  }
+
+  // Fills the file system with a filler file, to the last byte.
+  void Fill() {
+    WriteFile(Path("filler"), "");
+    FILE* filler = std::fopen(Path("filler").c_str(), "w");
+    ASSERT_NE(filler, nullptr);
+    const std::string block(4096, 'f');
+    while (std::fwrite(block.data(), 1, block.size(), filler) == block.size()) {
+    }
+    std::fclose(filler);
+    filler = std::fopen(Path("filler").c_str(), "a");
+    while (std::fputc('f', filler) != EOF && std::fflush(filler) == 0) {
+    }
+    std::fclose(filler);
+  }
+
+  void Free() { std::filesystem::remove(Path("filler")); }
+
+  std::string Path(absl::string_view name) const { return dir_.Path(name); }
+
+  TempDir dir_;
+  const std::string mount_point_ = dir_.Path("");
+  bool mounted_ = false;
+};
+
+std::string Numbered(int i) { return absl::StrCat("record number ", i, " with some padding"); }
+
+TEST_F(FileOutputFullDiskTest, WritesEveryLineExactlyOnceOnceSpaceReturns) {
+  prometheus::Registry registry;
+  FileOutput output("file/test", Config(Path("out.log"), /*buffer_bytes=*/1000), &registry);
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_NO_FATAL_FAILURE(Fill());
+  int taken = 0;
+  int refused = 0;
+  std::string expected;
+  for (int i = 0; refused == 0 && i < 10000; ++i) {
+    FakeOutputBatch batch = Batch(Numbered(i));
+    const absl::Status status = output.Write(batch);
+    if (status.ok()) {
+      ++taken;
+      expected += "INFO " + Numbered(i) + "\n";
+    } else {
+      EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+      ++refused;
+    }
+  }
+  ASSERT_EQ(refused, 1);
+  EXPECT_GE(WriteErrors(registry, "file/test", "ENOSPC"), 1);
+  Free();
+  // The refused batch comes back, as the pipeline's retry brings it.
+  for (int i = taken; i < taken + 50; ++i) {
+    ASSERT_TRUE(WriteText(output, Numbered(i)).ok());
+    expected += "INFO " + Numbered(i) + "\n";
+  }
+  ASSERT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+  EXPECT_EQ(ReadFile(Path("out.log")), expected);
+}
+
+TEST_F(FileOutputFullDiskTest, ShutdownWhileFullCutsTheTornLineAndCountsTheLostRecords) {
+  FileOutput output("file/test", Config(Path("out.log"), /*buffer_bytes=*/1000));
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_TRUE(WriteText(output, "before the disk filled").ok());
+  ASSERT_TRUE(output.Flush(absl::InfiniteFuture()).ok());
+  ASSERT_NO_FATAL_FAILURE(Fill());
+  int taken = 0;
+  while (taken < 10000 && WriteText(output, Numbered(taken)).ok()) ++taken;
+  const absl::Status status = output.Shutdown(absl::InfiniteFuture());
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(status.message(), HasSubstr("records could not be written"));
+  const std::string content = ReadFile(Path("out.log"));
+  ASSERT_FALSE(content.empty());
+  EXPECT_EQ(content.back(), '\n');
+  const auto in_file = std::count(content.begin(), content.end(), '\n');
+  EXPECT_THAT(status.message(),
+              HasSubstr(absl::StrCat("; ", 1 + taken - in_file, " records could not be written")));
+}
+
+// 2026-12-02T10:30:00Z, and a clock the test moves.
+struct FakeClock {
+  absl::Time now = absl::FromUnixSeconds(1796207400);
+};
+
+FileOutputConfig RotatingConfig(const std::string& path, FakeClock& clock) {
+  FileOutputConfig config = Config(path, /*buffer_bytes=*/0);
+  config.now = [&clock] { return clock.now; };
+  return config;
+}
+
+std::vector<std::string> FilesIn(const TempDir& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.Path(""))) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(FileOutputRotationTest, RotatesBySizeBetweenBatchesKeepingEveryLineOnceInOrder) {
+  TempDir dir;
+  FakeClock clock;
+  FileOutputConfig config = RotatingConfig(dir.Path("records.log"), clock);
+  config.max_bytes = 20;  // two lines of "INFO line N\n" (12 bytes) do not fit
+  FileOutput output("file/test", config);
+  ASSERT_TRUE(output.Start().ok());
+  std::string expected;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(WriteText(output, absl::StrCat("line ", i)).ok());
+    clock.now += absl::Seconds(1);
+  }
+  ASSERT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+  EXPECT_THAT(FilesIn(dir), ::testing::ElementsAre("records-20261202T103001Z.log",
+                                                   "records-20261202T103002Z.log", "records.log"));
+  EXPECT_EQ(ReadFile(dir.Path("records-20261202T103001Z.log")), "INFO line 0\n");
+  EXPECT_EQ(ReadFile(dir.Path("records-20261202T103002Z.log")), "INFO line 1\n");
+  EXPECT_EQ(ReadFile(dir.Path("records.log")), "INFO line 2\n");
+}
+
+TEST(FileOutputRotationTest, TwoRotationsInOneSecondGetACounter) {
+  TempDir dir;
+  FakeClock clock;
+  FileOutputConfig config = RotatingConfig(dir.Path("records.log"), clock);
+  config.max_bytes = 1;
+  FileOutput output("file/test", config);
+  ASSERT_TRUE(output.Start().ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(WriteText(output, absl::StrCat("line ", i)).ok());
+  EXPECT_THAT(FilesIn(dir), ::testing::ElementsAre("records-20261202T103000Z-1.log",
+                                                   "records-20261202T103000Z.log", "records.log"));
+  EXPECT_EQ(ReadFile(dir.Path("records-20261202T103000Z.log")), "INFO line 0\n");
+  EXPECT_EQ(ReadFile(dir.Path("records-20261202T103000Z-1.log")), "INFO line 1\n");
+}
+
+TEST(FileOutputRotationTest, RotatesAtTheTopOfTheHourUtc) {
+  TempDir dir;
+  FakeClock clock;
+  FileOutputConfig config = RotatingConfig(dir.Path("records.log"), clock);
+  config.rotate_every = absl::Hours(1);
+  FileOutput output("file/test", config);
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_TRUE(WriteText(output, "at 10:30").ok());
+  clock.now += absl::Minutes(29) + absl::Seconds(59);
+  ASSERT_TRUE(WriteText(output, "at 10:59:59").ok());
+  EXPECT_THAT(FilesIn(dir), ::testing::ElementsAre("records.log"));
+  clock.now += absl::Seconds(1);
+  ASSERT_TRUE(WriteText(output, "at 11:00").ok());
+  EXPECT_THAT(FilesIn(dir), ::testing::ElementsAre("records-20261202T110000Z.log", "records.log"));
+  EXPECT_EQ(ReadFile(dir.Path("records-20261202T110000Z.log")),
+            "INFO at 10:30\nINFO at 10:59:59\n");
+  EXPECT_EQ(ReadFile(dir.Path("records.log")), "INFO at 11:00\n");
+}
+
+TEST(FileOutputRotationTest, KeepsAtMostMaxFilesRotatedFiles) {
+  TempDir dir;
+  FakeClock clock;
+  FileOutputConfig config = RotatingConfig(dir.Path("records.log"), clock);
+  config.max_bytes = 1;
+  config.max_files = 2;
+  FileOutput output("file/test", config);
+  ASSERT_TRUE(output.Start().ok());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(WriteText(output, absl::StrCat("line ", i)).ok());
+    clock.now += absl::Seconds(1);
+  }
+  EXPECT_THAT(FilesIn(dir), ::testing::ElementsAre("records-20261202T103003Z.log",
+                                                   "records-20261202T103004Z.log", "records.log"));
+}
+
+TEST(FileOutputRotationTest, StartRemovesRotatedFilesOlderThanMaxAge) {
+  TempDir dir;
+  WriteFile(dir.Path("records-20261201T090000Z.log"), "old\n");
+  WriteFile(dir.Path("records-20261202T093000Z.log.gz"), "recent");
+  WriteFile(dir.Path("other-20261201T090000Z.log"), "not ours\n");
+  FakeClock clock;
+  FileOutputConfig config = RotatingConfig(dir.Path("records.log"), clock);
+  config.max_age = absl::Hours(24);
+  FileOutput output("file/test", config);
+  ASSERT_TRUE(output.Start().ok());
+  EXPECT_THAT(FilesIn(dir),
+              ::testing::ElementsAre("other-20261201T090000Z.log",
+                                     "records-20261202T093000Z.log.gz", "records.log"));
 }
 
 TEST(FileOutputFactoryTest, CreatesAnOutputNamedAfterItsConfig) {
