@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs missing Debian packages, builds everything with warnings as
 # errors, and runs the whole test suite through ctest — then the concurrency-heavy tests
-# (label `tsan`: scheduler, ingest, levels, admin, client) again under ThreadSanitizer, the
+# (label `tsan`: scheduler, ingest, levels, admin, client, pipeline) again under ThreadSanitizer, the
 # whole suite (e2e included, on ASan-built sluiced and sluice) under AddressSanitizer +
 # UndefinedBehaviorSanitizer, and each libFuzzer target (tests/fuzz/) for a bounded time.
 # The first ctest run includes suite_runs_every_test_file, which fails when a
@@ -18,7 +18,7 @@ ctest --test-dir build-test --output-on-failure -j2 --timeout 600 "$@"
 
 echo "== ThreadSanitizer: tests labelled tsan"
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_SANITIZE=thread >/dev/null
-cmake --build build-tsan -j2 --target scheduler_test ingest_test levels_test admin_test client_test
+cmake --build build-tsan -j2 --target scheduler_test ingest_test levels_test admin_test client_test pipeline_test
 TSAN_OPTIONS="suppressions=$PWD/tests/tsan.supp halt_on_error=1 second_deadlock_stack=1" \
   ctest --test-dir build-tsan --output-on-failure -j2 --timeout 600 -L tsan
 
