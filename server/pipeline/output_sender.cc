@@ -33,9 +33,9 @@ bool OutputSender::Fits(size_t records, size_t bytes) const {
 void OutputSender::Enqueue(DispatchedBatch& batch, size_t records, size_t bytes) {
   std::optional<OutputDropReason> dropped;
   {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock lock(mu_);
     if (config_.buffer.when_full == WhenFull::kBlock) {
-      while (!Fits(records, bytes) && !closing_) room_cv_.Wait(&mu_);
+      room_cv_.wait(lock, [&] { return Fits(records, bytes) || closing_; });
     }
     if (stopped_ || (closing_ && !Fits(records, bytes))) {
       dropped = OutputDropReason::kShutdown;
@@ -46,7 +46,7 @@ void OutputSender::Enqueue(DispatchedBatch& batch, size_t records, size_t bytes)
       queue_.push_back(Entry{&batch, records, bytes, batch.records().received_at()});
       records_ += records;
       bytes_ += bytes;
-      work_cv_.Signal();
+      work_cv_.notify_one();
     }
   }
   if (dropped.has_value()) {
@@ -60,12 +60,13 @@ void OutputSender::Run() {
     Entry entry;
     bool flush_only = false;
     {
-      absl::MutexLock lock(&mu_);
-      while (queue_.empty() && awaiting_flush_.empty() && !closing_) work_cv_.Wait(&mu_);
+      std::unique_lock lock(mu_);
+      work_cv_.wait(lock,
+                    [this] { return !queue_.empty() || !awaiting_flush_.empty() || closing_; });
       if (queue_.empty()) {
         if (awaiting_flush_.empty()) {  // closing, and nothing is left
           stopped_ = true;
-          room_cv_.SignalAll();
+          room_cv_.notify_all();
           return;
         }
         flush_only = true;
@@ -84,7 +85,7 @@ void OutputSender::Run() {
       awaiting_flush_.push_back(entry);
       bool flush_now = awaiting_flush_.size() >= kMaxBatchesAwaitingFlush;
       if (!flush_now) {
-        absl::MutexLock lock(&mu_);
+        std::unique_lock lock(mu_);
         flush_now = queue_.empty();
       }
       if (flush_now) FlushAwaiting();
@@ -129,7 +130,7 @@ void OutputSender::FlushAwaiting() {
     const absl::Time start = absl::Now();
     absl::Time deadline = start + kFlushAttemptTimeout;
     {
-      absl::MutexLock lock(&mu_);
+      std::unique_lock lock(mu_);
       if (closing_) deadline = std::min(deadline, std::max(close_deadline_, start));
     }
     const absl::Status status = output_.Flush(deadline);
@@ -162,12 +163,13 @@ void OutputSender::FlushAwaiting() {
 
 bool OutputSender::Backoff(absl::Duration wait) {
   const absl::Time wake = absl::Now() + wait;
-  absl::MutexLock lock(&mu_);
+  std::unique_lock lock(mu_);
   for (;;) {
     const absl::Time now = absl::Now();
     if (closing_ && now >= close_deadline_) return false;
     if (now >= wake) return true;
-    close_cv_.WaitWithDeadline(&mu_, closing_ ? std::min(wake, close_deadline_) : wake);
+    close_cv_.wait_until(lock,
+                         absl::ToChronoTime(closing_ ? std::min(wake, close_deadline_) : wake));
   }
 }
 
@@ -178,14 +180,14 @@ absl::Duration OutputSender::Jittered(absl::Duration backoff) {
 
 void OutputSender::OnAttemptFailed(const absl::Status& status, size_t records) {
   if (metrics_ != nullptr) metrics_->OnFailedAttempt(index_, records);
-  absl::MutexLock lock(&mu_);
+  std::unique_lock lock(mu_);
   up_ = false;
   if (!failing_since_.has_value()) failing_since_ = absl::Now();
   last_error_ = std::string(status.message());
 }
 
 void OutputSender::OnAttemptSucceeded() {
-  absl::MutexLock lock(&mu_);
+  std::unique_lock lock(mu_);
   up_ = true;
   failing_since_.reset();
 }
@@ -198,7 +200,7 @@ void OutputSender::Finish(absl::Span<const Entry> entries,
   // Settled before they leave the buffer's totals, so that a Drain that saw the buffer empty
   // sees the books and the acks of its batches done too. A batch may be gone after Finish.
   for (const Entry& entry : entries) entry.batch->Finish(index_, !dropped.has_value());
-  absl::MutexLock lock(&mu_);
+  std::unique_lock lock(mu_);
   for (const Entry& entry : entries) {
     records_ -= entry.records;
     bytes_ -= entry.bytes;
@@ -207,15 +209,14 @@ void OutputSender::Finish(absl::Span<const Entry> entries,
   oldest_taken_.reset();
   if (!awaiting_flush_.empty()) oldest_taken_ = awaiting_flush_.front().received_at;
   if (dropped == OutputDropReason::kShutdown) given_up_at_close_ += records;
-  room_cv_.SignalAll();
+  room_cv_.notify_all();
 }
 
 absl::Status OutputSender::Drain(absl::Time deadline) {
   size_t left = 0;
   {
-    absl::MutexLock lock(&mu_);
-    while (records_ > 0 && !room_cv_.WaitWithDeadline(&mu_, deadline)) {
-    }
+    std::unique_lock lock(mu_);
+    room_cv_.wait_until(lock, absl::ToChronoTime(deadline), [this] { return records_ == 0; });
     left = records_;
   }
   if (left > 0) {
@@ -227,26 +228,26 @@ absl::Status OutputSender::Drain(absl::Time deadline) {
 
 size_t OutputSender::Close(absl::Time deadline) {
   {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock lock(mu_);
     if (!closing_) {
       closing_ = true;
       close_deadline_ = deadline;
     }
     if (!thread_.joinable()) stopped_ = true;
-    work_cv_.SignalAll();
-    room_cv_.SignalAll();
-    close_cv_.SignalAll();
+    work_cv_.notify_all();
+    room_cv_.notify_all();
+    close_cv_.notify_all();
   }
   if (thread_.joinable()) thread_.join();
   // Batches queued while the thread was gone (never started) are given up on here.
   std::vector<Entry> left;
   {
-    absl::MutexLock lock(&mu_);
+    std::unique_lock lock(mu_);
     left.assign(queue_.begin(), queue_.end());
     queue_.clear();
   }
   if (!left.empty()) Finish(left, OutputDropReason::kShutdown);
-  absl::MutexLock lock(&mu_);
+  std::unique_lock lock(mu_);
   return given_up_at_close_;
 }
 
@@ -256,7 +257,7 @@ OutputSenderSnapshot OutputSender::Snapshot() const {
   snapshot.max_records = config_.buffer.max_records;
   snapshot.max_bytes = config_.buffer.max_bytes;
   snapshot.unhealthy_after = config_.unhealthy_after;
-  absl::MutexLock lock(&mu_);
+  std::unique_lock lock(mu_);
   snapshot.buffer_records = records_;
   snapshot.buffer_bytes = bytes_;
   snapshot.oldest_received_at = oldest_taken_;

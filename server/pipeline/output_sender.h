@@ -20,17 +20,17 @@
 #ifndef SLUICE_SERVER_PIPELINE_OUTPUT_SENDER_H_
 #define SLUICE_SERVER_PIPELINE_OUTPUT_SENDER_H_
 
+#include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/random/random.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "server/outputs/output.h"
@@ -121,7 +121,8 @@ class OutputSender {
   void OnAttemptSucceeded();
   // Removes `entries` from the buffer's totals, then finishes them outside the lock.
   void Finish(absl::Span<const Entry> entries, std::optional<OutputDropReason> dropped);
-  bool Fits(size_t records, size_t bytes) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With mu_ held.
+  bool Fits(size_t records, size_t bytes) const;
 
   const size_t index_;
   outputs::Output& output_;
@@ -131,23 +132,25 @@ class OutputSender {
   absl::BitGen random_;
   std::vector<Entry> awaiting_flush_;
 
-  mutable absl::Mutex mu_;
-  absl::CondVar work_cv_;   // the thread waits for batches, or Close
-  absl::CondVar room_cv_;   // workers wait for room, Drain for an empty buffer
-  absl::CondVar close_cv_;  // a backoff waits for Close
-  std::deque<Entry> queue_ ABSL_GUARDED_BY(mu_);
+  // std::mutex rather than absl::Mutex: Debian's Abseil is not built for ThreadSanitizer,
+  // which would then not see this lock. Guards everything below it.
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;   // the thread waits for batches, or Close
+  std::condition_variable room_cv_;   // workers wait for room, Drain for an empty buffer
+  std::condition_variable close_cv_;  // a backoff waits for Close
+  std::deque<Entry> queue_;
   // When the oldest batch that left queue_ and is not finished (being written, or awaiting
   // a flush) was received.
-  std::optional<absl::Time> oldest_taken_ ABSL_GUARDED_BY(mu_);
-  size_t records_ ABSL_GUARDED_BY(mu_) = 0;
-  size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  bool closing_ ABSL_GUARDED_BY(mu_) = false;
-  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Time close_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
-  size_t given_up_at_close_ ABSL_GUARDED_BY(mu_) = 0;
-  bool up_ ABSL_GUARDED_BY(mu_) = true;
-  std::optional<absl::Time> failing_since_ ABSL_GUARDED_BY(mu_);
-  std::string last_error_ ABSL_GUARDED_BY(mu_);
+  std::optional<absl::Time> oldest_taken_;
+  size_t records_ = 0;
+  size_t bytes_ = 0;
+  bool closing_ = false;
+  bool stopped_ = false;
+  absl::Time close_deadline_ = absl::InfiniteFuture();
+  size_t given_up_at_close_ = 0;
+  bool up_ = true;
+  std::optional<absl::Time> failing_since_;
+  std::string last_error_;
   std::thread thread_;
 };
 
