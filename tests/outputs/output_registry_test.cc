@@ -68,8 +68,8 @@ TEST_F(OutputRegistryTest, UnknownKeyIsAnErrorNamingItsPathAndTheKnownKeys) {
   EXPECT_EQ(output.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(output.status().message(),
             "outputs[0].buffers: unknown key (known: type, name, level, loggers, match, buffer, "
-            "retry, unhealthy_after, path, format, "
-            "buffer_bytes, flush_interval, max_bytes, rotate_every, max_files, max_age)");
+            "retry, unhealthy_after, path, format, buffer_bytes, flush_interval, max_bytes, "
+            "rotate_every, max_files, max_age, compress, fsync, fsync_interval)");
 }
 
 TEST_F(OutputRegistryTest, CreatesAnOutputWithTheIdOfItsConfig) {

@@ -3,6 +3,8 @@
 #ifndef SLUICE_TESTS_OUTPUTS_OUTPUT_TEST_UTIL_H_
 #define SLUICE_TESTS_OUTPUTS_OUTPUT_TEST_UTIL_H_
 
+#include <zlib.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -151,6 +153,19 @@ inline std::string ReadFile(const std::string& path) {
   std::stringstream content;
   content << in.rdbuf();
   return content.str();
+}
+
+// The content of a gzip file, read with zlib; empty on any error (tests compare it).
+inline std::string ReadGzipFile(const std::string& path) {
+  gzFile gz = ::gzopen(path.c_str(), "rb");
+  if (gz == nullptr) return "";
+  std::string content;
+  char chunk[4096];
+  int n = 0;
+  while ((n = ::gzread(gz, chunk, sizeof(chunk))) > 0) content.append(chunk, n);
+  const bool ok = n == 0;
+  ::gzclose(gz);
+  return ok ? content : "";
 }
 
 inline void WriteFile(const std::string& path, absl::string_view content) {

@@ -15,10 +15,12 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "prometheus/counter.h"
+#include "prometheus/histogram.h"
 #include "server/config/yaml_reader.h"
 #include "server/outputs/encoders/builtin_encodings.h"
 #include "server/outputs/write_fully.h"
@@ -54,6 +56,24 @@ const config::KeyTable<FileOutputConfig>& Keys() {
       config::DurationKey("max_age", &S::max_age, absl::ZeroDuration(), S::kMaxMaxAge,
                           "Rotated files whose rotation time is older than this are removed. "
                           "0s: kept forever."),
+      config::ChoiceKey<S, S::Compression>(
+          "compress", &S::compress,
+          {{"none", S::Compression::kNone}, {"gzip", S::Compression::kGzip}},
+          "`gzip`: each rotated file is gzipped to `<name>.gz` by a thread of its own, off the "
+          "write path; the original is removed once the `.gz` is complete and synced."),
+      config::ChoiceKey<S, S::Fsync>(
+          "fsync", &S::fsync,
+          {{"never", S::Fsync::kNever},
+           {"interval", S::Fsync::kInterval},
+           {"always", S::Fsync::kAlways}},
+          "When written lines are fdatasync'ed to the device. `never`: left to the kernel "
+          "(they survive a crash of sluiced, not a power loss). `always`: every flush ends "
+          "with one, so `ack_on: flushed` means on the device. `interval`: at least every "
+          "`fsync_interval`. See [Durability](#durability)."),
+      config::DurationKey("fsync_interval", &S::fsync_interval, S::kMinFlushInterval,
+                          S::kMaxFlushInterval,
+                          "With `fsync: interval`: the longest a written line waits for its "
+                          "fdatasync."),
   };
   return *table;
 }
@@ -192,6 +212,27 @@ FileOutput::FileOutput(std::string id, FileOutputConfig config, prometheus::Regi
                          .Name("sluice_output_write_errors_total")
                          .Help("Failed writes, syncs and opens of an output's file, by errno.")
                          .Register(*metrics);
+    if (config_.fsync != FileOutputConfig::Fsync::kNever) {
+      fsync_seconds_ = &prometheus::BuildHistogram()
+                            .Name("sluice_output_fsync_duration_seconds")
+                            .Help("Time per fdatasync of an output's file, successful or not.")
+                            .Register(*metrics)
+                            .Add({{"output", id}}, prometheus::Histogram::BucketBoundaries{
+                                                       0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                       0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10});
+    }
+    if (config_.compress == FileOutputConfig::Compression::kGzip) {
+      files_compressed_ = &prometheus::BuildCounter()
+                               .Name("sluice_output_files_compressed_total")
+                               .Help("Rotated files an output gzipped.")
+                               .Register(*metrics)
+                               .Add({{"output", id}});
+      compress_failures_ = &prometheus::BuildCounter()
+                                .Name("sluice_output_compress_failures_total")
+                                .Help("Rotated files an output could not gzip (left as they were).")
+                                .Register(*metrics)
+                                .Add({{"output", id}});
+    }
   }
 }
 
@@ -271,7 +312,9 @@ absl::Status FileOutput::RotateLocked() {
   }
   // The buffered lines belong to the file being rotated, and a line the disk cut short
   // must be completed there before the file is set aside.
-  if (absl::Status status = WriteBufferLocked(); !status.ok()) return status;
+  if (absl::Status status = WriteBufferAndSyncLocked(/*force=*/true); !status.ok()) {
+    return status;
+  }
   const NameParts parts = SplitName(config_.path);
   const std::string time = absl::FormatTime(kRotationTimeFormat, now, absl::UTCTimeZone());
   std::filesystem::path rotated;
@@ -297,7 +340,15 @@ absl::Status FileOutput::RotateLocked() {
   }
   ::close(fd_);
   AdoptLocked(*fd);
+  if (const int error_number = SyncDirectory(); error_number != 0) {
+    // Both names exist and every line is in one of them; only their survival of a power
+    // loss is in doubt, so the rotation stands and the failure is counted and logged.
+    const absl::Status failed = IoErrorLocked(
+        error_number, absl::StrCat(id(), ": fsync the directory of \"", config_.path, "\""));
+    std::fprintf(stderr, "%s\n", std::string(failed.message()).c_str());
+  }
   ApplyRetention(now);
+  if (compressor_ != nullptr) compressor_->Add(rotated);
   return absl::OkStatus();
 }
 
@@ -337,6 +388,7 @@ void FileOutput::ApplyRetention(absl::Time now) const {
 absl::Status FileOutput::WriteOutLocked(absl::string_view data, size_t* written) {
   const int error_number = WriteAll(fd_, data, written);
   file_bytes_ += *written;
+  if (*written > 0) unsynced_ = true;
   return error_number == 0 ? absl::OkStatus() : IoErrorLocked(error_number, write_context_);
 }
 
@@ -344,12 +396,89 @@ absl::Status FileOutput::StartLocked() {
   absl::StatusOr<int> fd = OpenPath();
   if (!fd.ok()) return fd.status();
   AdoptLocked(*fd);
+  if (const int error_number = SyncDirectory(); error_number != 0) {
+    ::close(fd_);
+    fd_ = -1;
+    return ErrnoStatus(error_number,
+                       absl::StrCat(id(), ": fsync the directory of \"", config_.path, "\""));
+  }
   ApplyRetention(config_.now());
-  if (config_.buffer_bytes > 0) {
-    buffer_.reserve(config_.buffer_bytes);
+  if (config_.compress == FileOutputConfig::Compression::kGzip) {
+    compressor_ = std::make_unique<RotatedFileCompressor>(std::string(id()), files_compressed_,
+                                                          compress_failures_);
+    QueueUncompressed();
+  }
+  if (config_.buffer_bytes > 0) buffer_.reserve(config_.buffer_bytes);
+  if (config_.buffer_bytes > 0 || config_.fsync != FileOutputConfig::Fsync::kNever) {
     flusher_ = std::thread([this] { FlushPeriodically(); });
   }
   return absl::OkStatus();
+}
+
+int FileOutput::SyncDirectory() const {
+  if (config_.fsync == FileOutputConfig::Fsync::kNever) return 0;
+  const int fd = ::open(SplitName(config_.path).dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  const int error_number = ::fsync(fd) == 0 ? 0 : errno;
+  ::close(fd);
+  return error_number;
+}
+
+absl::Status FileOutput::SyncLocked() {
+  if (!regular_ || !unsynced_) return absl::OkStatus();
+  const absl::Time start = absl::Now();
+  const int result = ::fdatasync(fd_);
+  const int error_number = errno;
+  const absl::Time end = absl::Now();
+  if (fsync_seconds_ != nullptr) fsync_seconds_->Observe(absl::ToDoubleSeconds(end - start));
+  if (result != 0) {
+    // Linux may already have dropped the pages that failed to reach the device and a later
+    // fdatasync will not report it again; the error is all there is to go on.
+    return IoErrorLocked(error_number, absl::StrCat(id(), ": fdatasync \"", config_.path, "\""));
+  }
+  unsynced_ = false;
+  last_sync_ = end;
+  return absl::OkStatus();
+}
+
+absl::Status FileOutput::WriteBufferAndSyncLocked(bool force) {
+  if (absl::Status status = WriteBufferLocked(); !status.ok()) return status;
+  switch (config_.fsync) {
+    case FileOutputConfig::Fsync::kNever:
+      return absl::OkStatus();
+    case FileOutputConfig::Fsync::kAlways:
+      return SyncLocked();
+    case FileOutputConfig::Fsync::kInterval:
+      if (force || absl::Now() - last_sync_ >= config_.fsync_interval) return SyncLocked();
+      return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+void FileOutput::QueueUncompressed() const {
+  const NameParts parts = SplitName(config_.path);
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(parts.dir, error)) {
+    std::string name = entry.path().filename().string();
+    absl::string_view partial = name;
+    if (absl::ConsumePrefix(&partial, ".") &&
+        absl::ConsumeSuffix(&partial, RotatedFileCompressor::kPartialSuffix) &&
+        ParseRotatedName(parts, std::string(partial)).has_value()) {
+      // A stopped compression's output; its original is still there and is queued anew.
+      std::error_code ignored;
+      std::filesystem::remove(entry.path(), ignored);
+      continue;
+    }
+    if (absl::EndsWith(name, ".gz") || !ParseRotatedName(parts, name).has_value()) continue;
+    std::error_code ignored;
+    if (std::filesystem::exists(entry.path().string() + ".gz", ignored)) {
+      // A crash between the ".gz"'s rename and the original's removal: the ".gz" is
+      // complete (it is renamed only once synced), so the original goes.
+      std::filesystem::remove(entry.path(), ignored);
+      continue;
+    }
+    compressor_->Add(entry.path());
+  }
 }
 
 absl::Status FileOutput::WriteLocked(OutputBatch& batch) {
@@ -376,12 +505,16 @@ absl::Status FileOutput::WriteLocked(OutputBatch& batch) {
   return status;
 }
 
-absl::Status FileOutput::FlushLocked(absl::Time /*deadline*/) { return WriteBufferLocked(); }
+absl::Status FileOutput::FlushLocked(absl::Time /*deadline*/) {
+  return WriteBufferAndSyncLocked(/*force=*/false);
+}
 
 absl::Status FileOutput::ShutdownLocked(absl::Time /*deadline*/) {
   stopping_ = true;
-  absl::Status status = WriteBufferLocked();
-  if (!status.ok()) {
+  // The file in progress is abandoned; the next start compresses it.
+  if (compressor_ != nullptr) compressor_->RequestStop();
+  absl::Status status = WriteBufferAndSyncLocked(/*force=*/true);
+  if (!status.ok() && !buffer_.empty()) {
     // What is left cannot wait for space any longer; a line whose head is in the file
     // would stay torn, so the file is cut back to its last complete line.
     const auto records = std::count(buffer_.begin(), buffer_.end(), '\n');
@@ -400,9 +533,13 @@ absl::Status FileOutput::ShutdownLocked(absl::Time /*deadline*/) {
 absl::Status FileOutput::ReopenLocked() {
   // What was buffered before the signal belongs to the file that was open then. If that
   // write fails, the rest stays buffered and goes to the new file: late, but not lost.
-  absl::Status status = WriteBufferLocked();
+  absl::Status status = WriteBufferAndSyncLocked(/*force=*/true);
   absl::StatusOr<int> fd = OpenPath();
   if (!fd.ok()) return fd.status();
+  if (const int error_number = SyncDirectory(); error_number != 0 && status.ok()) {
+    status = IoErrorLocked(error_number,
+                           absl::StrCat(id(), ": fsync the directory of \"", config_.path, "\""));
+  }
   // The old file's lines are all written or kept in the buffer; a close error cannot
   // lose any of them, so it only fails the call.
   if (::close(fd_) != 0 && status.ok()) {
@@ -413,10 +550,14 @@ absl::Status FileOutput::ReopenLocked() {
 }
 
 void FileOutput::FlushPeriodically() {
+  const absl::Duration tick = config_.fsync == FileOutputConfig::Fsync::kInterval
+                                  ? std::min(config_.flush_interval, config_.fsync_interval)
+                                  : config_.flush_interval;
   absl::MutexLock lock(&mutex());
-  while (!mutex().AwaitWithTimeout(absl::Condition(&stopping_), config_.flush_interval)) {
-    // A failure leaves the data in the buffer; the next tick or write retries it.
-    WriteBufferLocked().IgnoreError();
+  while (!mutex().AwaitWithTimeout(absl::Condition(&stopping_), tick)) {
+    // A failure leaves the data in the buffer (or unsynced); the next tick, write or flush
+    // retries it.
+    WriteBufferAndSyncLocked(/*force=*/false).IgnoreError();
   }
 }
 

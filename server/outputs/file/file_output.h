@@ -11,14 +11,25 @@
 //       rotate_every: 0s                  # rotate at each multiple of this, UTC (1h, 24h)
 //       max_files: 0                      # rotated files kept; 0 = all
 //       max_age: 0s                       # rotated files removed past this age; 0s = never
+//       compress: none                    # none | gzip: rotated files are gzipped
+//       fsync: never                      # never | interval | always
+//       fsync_interval: 1s                # with fsync: interval
 //
 // Buffering. Batches are appended to a buffer of `buffer_bytes`; when one would overflow
 // it, the buffer is written to the file first, so many batches share one write(2). A batch
 // larger than the buffer is written directly after it. A thread owned by the output writes
 // the buffer every `flush_interval`, so the lines of an idle output still reach the file;
-// Flush() and Shutdown() write it at once. "Flushed" means handed to the kernel, not
-// fsynced. The file is opened O_APPEND, so other writers (logrotate's copytruncate
-// included) do not make lines overlap.
+// Flush() and Shutdown() write it at once. The file is opened O_APPEND, so other writers
+// (logrotate's copytruncate included) do not make lines overlap.
+//
+// Durability. With `fsync: never`, Flush() hands the lines to the kernel: they survive a
+// crash of sluiced, not a power loss. With `always`, every flush (Flush(), the flusher's
+// tick, a rotation, Shutdown()) ends with fdatasync(2), so a flushed line is on the device.
+// With `interval`, the flusher fdatasyncs at least every `fsync_interval` and Flush() does
+// when the last one is older than that: a power loss costs at most the last interval. A
+// rotation (under `interval` or `always`) syncs the old file before renaming it, and the
+// directory after, so rotated names survive too. A failed fdatasync is UNAVAILABLE and
+// counted by errno like a failed write.
 //
 // Rotation. Between two batches, never inside a line, the file is renamed to
 // "<stem>-<UTC time of the rotation><extension>" (records.log ->
@@ -50,6 +61,10 @@
 // the buffer cuts the file back to the end of its last complete line and returns the error
 // with how many records were not written.
 //
+// Compression. With `compress: gzip` each rotated file is handed to a
+// RotatedFileCompressor (rotated_file_compressor.h), which gzips it off the write path;
+// Start() hands it the rotated files a previous run left uncompressed.
+//
 // Torn lines. Start() and Reopen() cut a file that does not end with '\n' back to just
 // after its last '\n': those bytes are a partial line of a previous run (a crash during a
 // write), and appending to them would glue two records into one line. One stderr line says
@@ -72,7 +87,9 @@
 #include "absl/time/time.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
+#include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "server/outputs/file/rotated_file_compressor.h"
 #include "server/outputs/output.h"
 #include "server/outputs/output_registry.h"
 #include "server/outputs/serialized_output.h"
@@ -80,6 +97,9 @@
 namespace sluice::outputs {
 
 struct FileOutputConfig {
+  enum class Fsync { kNever, kInterval, kAlways };
+  enum class Compression { kNone, kGzip };
+
   static constexpr uint64_t kMaxBufferBytes = uint64_t{64} << 20;
   static constexpr absl::Duration kMinFlushInterval = absl::Milliseconds(1);
   static constexpr absl::Duration kMaxFlushInterval = absl::Hours(1);
@@ -96,6 +116,9 @@ struct FileOutputConfig {
   absl::Duration rotate_every = absl::ZeroDuration();
   uint32_t max_files = 0;
   absl::Duration max_age = absl::ZeroDuration();
+  Compression compress = Compression::kNone;
+  Fsync fsync = Fsync::kNever;
+  absl::Duration fsync_interval = absl::Seconds(1);
   // The wall clock rotation and retention read; tests set their own.
   std::function<absl::Time()> now = &absl::Now;
 
@@ -107,7 +130,9 @@ struct FileOutputConfig {
 class FileOutput final : public SerializedOutput {
  public:
   std::optional<EncodingId> encoding() const override { return config_.format; }
-  // `metrics`, when not null, gets sluice_output_write_errors_total{output,errno}.
+  // `metrics`, when not null, gets sluice_output_write_errors_total{output,errno}, and
+  // with fsync or compression on, sluice_output_fsync_duration_seconds{output} and
+  // sluice_output_files_compressed_total / _compress_failures_total{output}.
   FileOutput(std::string id, FileOutputConfig config, prometheus::Registry* metrics = nullptr);
   // Shuts down (writing the buffer) if that has not happened, and joins the flusher.
   ~FileOutput() override;
@@ -139,6 +164,18 @@ class FileOutput final : public SerializedOutput {
   void ApplyRetention(absl::Time now) const;
   // Writes the buffer to the file, keeping the unwritten rest on error.
   absl::Status WriteBufferLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex());
+  // Writes the buffer, then fdatasyncs as `fsync` asks: `force` for a flush that must
+  // sync whenever fsync is on (rotation, shutdown), else when `always` or the interval
+  // has passed.
+  absl::Status WriteBufferAndSyncLocked(bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex());
+  // fdatasync(2) of a regular file that has unsynced bytes.
+  absl::Status SyncLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex());
+  // fsyncs the file's directory (a new or renamed name) when fsync is on; returns 0 or
+  // the errno.
+  int SyncDirectory() const;
+  // Hands the compressor the rotated files not yet compressed, and removes partial
+  // output a stopped compression left.
+  void QueueUncompressed() const;
   // Writes `data` to the file; `*written` counts what went out, also on error.
   absl::Status WriteOutLocked(absl::string_view data, size_t* written)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex());
@@ -155,10 +192,19 @@ class FileOutput final : public SerializedOutput {
   uint64_t file_bytes_ ABSL_GUARDED_BY(mutex()) = 0;
   absl::Time next_rotation_ ABSL_GUARDED_BY(mutex()) = absl::InfiniteFuture();
   std::string buffer_ ABSL_GUARDED_BY(mutex());
+  // Bytes went to the file since its last fdatasync.
+  bool unsynced_ ABSL_GUARDED_BY(mutex()) = false;
+  absl::Time last_sync_ ABSL_GUARDED_BY(mutex()) = absl::InfinitePast();
   bool stopping_ ABSL_GUARDED_BY(mutex()) = false;
   prometheus::Family<prometheus::Counter>* write_errors_ = nullptr;
   // Labelled counters of write_errors_, added at an errno's first failure.
   absl::flat_hash_map<int, prometheus::Counter*> errors_by_errno_ ABSL_GUARDED_BY(mutex());
+  prometheus::Histogram* fsync_seconds_ = nullptr;
+  prometheus::Counter* files_compressed_ = nullptr;
+  prometheus::Counter* compress_failures_ = nullptr;
+  // Created by StartLocked with `compress: gzip`; stopped by ShutdownLocked, joined by
+  // the destructor.
+  std::unique_ptr<RotatedFileCompressor> compressor_;
   // Started by StartLocked when there is a buffer; joined by the destructor, outside the
   // lock it waits on.
   std::thread flusher_;

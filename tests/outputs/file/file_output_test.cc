@@ -3,17 +3,20 @@
 #include <sys/mount.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "prometheus/metric_family.h"
 #include "prometheus/registry.h"
 #include "tests/outputs/output_test_util.h"
 
@@ -77,6 +80,34 @@ TEST(FileOutputConfigTest, ReadsEveryKey) {
   EXPECT_EQ(config->flush_interval, absl::Milliseconds(250));
 }
 
+TEST(FileOutputConfigTest, ReadsTheDurabilityAndCompressionKeys) {
+  absl::StatusOr<FileOutputConfig> config =
+      Parse("{type: file, path: a.log, fsync: interval, fsync_interval: 200ms, compress: gzip}");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->fsync, FileOutputConfig::Fsync::kInterval);
+  EXPECT_EQ(config->fsync_interval, absl::Milliseconds(200));
+  EXPECT_EQ(config->compress, FileOutputConfig::Compression::kGzip);
+}
+
+TEST(FileOutputConfigTest, DefaultsToNoFsyncAndNoCompression) {
+  absl::StatusOr<FileOutputConfig> config = Parse("{type: file, path: a.log}");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->fsync, FileOutputConfig::Fsync::kNever);
+  EXPECT_EQ(config->compress, FileOutputConfig::Compression::kNone);
+}
+
+TEST(FileOutputConfigTest, RejectsAnUnknownFsyncPolicy) {
+  absl::StatusOr<FileOutputConfig> config = Parse("{type: file, path: a.log, fsync: sometimes}");
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(config.status().message(), HasSubstr("outputs[0].fsync"));
+}
+
+TEST(FileOutputConfigTest, RejectsAnUnknownCompression) {
+  absl::StatusOr<FileOutputConfig> config = Parse("{type: file, path: a.log, compress: zstd}");
+  EXPECT_EQ(config.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(config.status().message(), HasSubstr("outputs[0].compress"));
+}
+
 TEST(FileOutputConfigTest, RejectsAnUnknownFormat) {
   EXPECT_EQ(Parse("{type: file, path: a.log, format: csv}").status().message(),
             "outputs[0].format: expected one of json, text, logfmt, got \"csv\"");
@@ -106,10 +137,10 @@ TEST(FileOutputConfigTest, RejectsAFlushIntervalOutOfBounds) {
 }
 
 TEST(FileOutputConfigTest, RejectsAnUnknownKey) {
-  EXPECT_EQ(Parse("{type: file, name: main, path: a.log, fsync: always}").status().message(),
-            "outputs[0].fsync: unknown key (known: type, name, level, loggers, match, buffer, "
-            "retry, unhealthy_after, path, format, "
-            "buffer_bytes, flush_interval, max_bytes, rotate_every, max_files, max_age)");
+  EXPECT_EQ(Parse("{type: file, name: main, path: a.log, sync: always}").status().message(),
+            "outputs[0].sync: unknown key (known: type, name, level, loggers, match, buffer, "
+            "retry, unhealthy_after, path, format, buffer_bytes, flush_interval, max_bytes, "
+            "rotate_every, max_files, max_age, compress, fsync, fsync_interval)");
 }
 
 TEST(FileOutputTest, KeepsLinesInTheBufferUntilFlush) {
@@ -611,6 +642,202 @@ TEST(FileOutputFactoryTest, CreatesAnOutputNamedAfterItsConfig) {
       CreateFromYaml(FileOutputFactory(), "{type: file, name: audit, path: a.log}");
   ASSERT_TRUE(output.ok()) << output.status();
   EXPECT_EQ((*output)->id(), "file/audit");
+}
+
+}  // namespace
+}  // namespace sluice::outputs
+
+namespace sluice::outputs {
+namespace {
+
+// How many fdatasyncs the output ran: the observations of its fsync histogram; nullopt when
+// the family has no series.
+std::optional<uint64_t> FsyncCount(prometheus::Registry& registry) {
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name != "sluice_output_fsync_duration_seconds" || family.metric.empty()) continue;
+    return family.metric[0].histogram.sample_count;
+  }
+  return std::nullopt;
+}
+
+FileOutputConfig SyncingConfig(const std::string& path, FileOutputConfig::Fsync fsync) {
+  FileOutputConfig config = Config(path);
+  config.fsync = fsync;
+  config.fsync_interval = absl::Hours(1);
+  return config;
+}
+
+TEST(FileOutputFsyncTest, AlwaysSyncsEachFlushThatWroteSomething) {
+  TempDir dir;
+  prometheus::Registry registry;
+  FileOutput output(
+      "file/test", SyncingConfig(dir.Path("out.log"), FileOutputConfig::Fsync::kAlways), &registry);
+  ASSERT_TRUE(output.Start().ok());
+  EXPECT_EQ(FsyncCount(registry), 0u);
+  ASSERT_TRUE(WriteText(output, "one").ok());
+  ASSERT_TRUE(output.Flush(absl::InfiniteFuture()).ok());
+  EXPECT_EQ(FsyncCount(registry), 1u);
+  ASSERT_TRUE(output.Flush(absl::InfiniteFuture()).ok());
+  EXPECT_EQ(FsyncCount(registry), 1u) << "nothing was written since the last sync";
+  ASSERT_TRUE(WriteText(output, "two").ok());
+  ASSERT_TRUE(output.Flush(absl::InfiniteFuture()).ok());
+  EXPECT_EQ(FsyncCount(registry), 2u);
+  EXPECT_EQ(ReadFile(dir.Path("out.log")), "INFO one\nINFO two\n");
+}
+
+TEST(FileOutputFsyncTest, IntervalSyncsAFlushOnlyOnceTheIntervalHasPassedAndAlwaysAtShutdown) {
+  TempDir dir;
+  prometheus::Registry registry;
+  FileOutput output("file/test",
+                    SyncingConfig(dir.Path("out.log"), FileOutputConfig::Fsync::kInterval),
+                    &registry);
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_TRUE(WriteText(output, "one").ok());
+  ASSERT_TRUE(output.Flush(absl::InfiniteFuture()).ok());
+  EXPECT_EQ(FsyncCount(registry), 1u) << "the first flush finds no earlier sync";
+  ASSERT_TRUE(WriteText(output, "two").ok());
+  ASSERT_TRUE(output.Flush(absl::InfiniteFuture()).ok());
+  EXPECT_EQ(FsyncCount(registry), 1u) << "within the hour of fsync_interval";
+  EXPECT_EQ(ReadFile(dir.Path("out.log")), "INFO one\nINFO two\n") << "written, though unsynced";
+  ASSERT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+  EXPECT_EQ(FsyncCount(registry), 2u);
+}
+
+TEST(FileOutputFsyncTest, IntervalSyncsWhatWasWrittenWithoutAnyFlush) {
+  TempDir dir;
+  prometheus::Registry registry;
+  FileOutputConfig config = SyncingConfig(dir.Path("out.log"), FileOutputConfig::Fsync::kInterval);
+  config.buffer_bytes = 0;
+  config.fsync_interval = absl::Milliseconds(10);
+  FileOutput output("file/test", config, &registry);
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_TRUE(WriteText(output, "one").ok());
+  EXPECT_TRUE(test_util::Eventually([&] { return FsyncCount(registry) == 1u; }, absl::Seconds(10)))
+      << FsyncCount(registry).value_or(0);
+}
+
+TEST(FileOutputFsyncTest, NeverSyncsAndHasNoFsyncSeries) {
+  TempDir dir;
+  prometheus::Registry registry;
+  FileOutput output("file/test",
+                    SyncingConfig(dir.Path("out.log"), FileOutputConfig::Fsync::kNever), &registry);
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_TRUE(WriteText(output, "one").ok());
+  ASSERT_TRUE(output.Flush(absl::InfiniteFuture()).ok());
+  ASSERT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+  EXPECT_EQ(FsyncCount(registry), std::nullopt);
+  EXPECT_EQ(ReadFile(dir.Path("out.log")), "INFO one\n");
+}
+
+TEST(FileOutputFsyncTest, ARotationSyncsTheFileItSetsAside) {
+  TempDir dir;
+  prometheus::Registry registry;
+  FakeClock clock;
+  FileOutputConfig config = RotatingConfig(dir.Path("records.log"), clock);
+  config.max_bytes = 1;
+  config.fsync = FileOutputConfig::Fsync::kInterval;
+  config.fsync_interval = absl::Hours(1);
+  FileOutput output("file/test", config, &registry);
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_TRUE(WriteText(output, "line 0").ok());
+  ASSERT_TRUE(output.Flush(absl::InfiniteFuture()).ok());
+  ASSERT_EQ(FsyncCount(registry), 1u);
+  ASSERT_TRUE(WriteText(output, "line 1").ok());
+  ASSERT_TRUE(WriteText(output, "line 2").ok());
+  EXPECT_EQ(FsyncCount(registry), 2u)
+      << "line 1 was synced before its file was rotated, within the interval";
+}
+
+// Waits until `path` is gone and `path`.gz holds `expected`; returns the last content read.
+std::string AwaitCompressed(const std::string& path, absl::string_view expected) {
+  std::string content;
+  test_util::Eventually(
+      [&] {
+        content = ReadGzipFile(path + ".gz");
+        return !std::filesystem::exists(path) && content == expected;
+      },
+      absl::Seconds(10));
+  return content;
+}
+
+std::optional<double> CounterValue(prometheus::Registry& registry, absl::string_view name) {
+  for (const prometheus::MetricFamily& family : registry.Collect()) {
+    if (family.name == name && !family.metric.empty()) return family.metric[0].counter.value;
+  }
+  return std::nullopt;
+}
+
+TEST(FileOutputCompressionTest, GzipsEachRotatedFileAndKeepsTheCurrentOnePlain) {
+  TempDir dir;
+  prometheus::Registry registry;
+  FakeClock clock;
+  FileOutputConfig config = RotatingConfig(dir.Path("records.log"), clock);
+  config.max_bytes = 20;
+  config.compress = FileOutputConfig::Compression::kGzip;
+  FileOutput output("file/test", config, &registry);
+  ASSERT_TRUE(output.Start().ok());
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(WriteText(output, absl::StrCat("line ", i)).ok());
+    clock.now += absl::Seconds(1);
+  }
+  EXPECT_EQ(AwaitCompressed(dir.Path("records-20261202T103001Z.log"), "INFO line 0\n"),
+            "INFO line 0\n");
+  EXPECT_EQ(AwaitCompressed(dir.Path("records-20261202T103002Z.log"), "INFO line 1\n"),
+            "INFO line 1\n");
+  ASSERT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+  EXPECT_THAT(FilesIn(dir),
+              ::testing::ElementsAre("records-20261202T103001Z.log.gz",
+                                     "records-20261202T103002Z.log.gz", "records.log"));
+  EXPECT_EQ(ReadFile(dir.Path("records.log")), "INFO line 2\n");
+  EXPECT_EQ(CounterValue(registry, "sluice_output_files_compressed_total"), 2);
+  EXPECT_EQ(CounterValue(registry, "sluice_output_compress_failures_total"), 0);
+}
+
+TEST(FileOutputCompressionTest, StartFinishesWhatAPreviousRunLeft) {
+  TempDir dir;
+  // Rotated but not compressed; its compression stopped halfway; compressed but the
+  // original not yet removed (a crash between the two).
+  WriteFile(dir.Path("records-20261202T100000Z.log"), "INFO a\n");
+  WriteFile(dir.Path(".records-20261202T100000Z.log.gz.partial"), "half");
+  WriteFile(dir.Path("records-20261202T090000Z.log"), "INFO b\n");
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE(
+      RotatedFileCompressor::CompressFile(dir.Path("records-20261202T090000Z.log"), stop).ok());
+  WriteFile(dir.Path("records-20261202T090000Z.log"), "INFO b\n");
+  FakeClock clock;
+  FileOutputConfig config = RotatingConfig(dir.Path("records.log"), clock);
+  config.compress = FileOutputConfig::Compression::kGzip;
+  FileOutput output("file/test", config);
+  ASSERT_TRUE(output.Start().ok());
+  EXPECT_EQ(AwaitCompressed(dir.Path("records-20261202T100000Z.log"), "INFO a\n"), "INFO a\n");
+  ASSERT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+  EXPECT_THAT(FilesIn(dir),
+              ::testing::ElementsAre("records-20261202T090000Z.log.gz",
+                                     "records-20261202T100000Z.log.gz", "records.log"));
+  EXPECT_EQ(ReadGzipFile(dir.Path("records-20261202T090000Z.log.gz")), "INFO b\n");
+}
+
+TEST(FileOutputCompressionTest, RetentionCountsACompressedFileAsItsRotation) {
+  TempDir dir;
+  FakeClock clock;
+  FileOutputConfig config = RotatingConfig(dir.Path("records.log"), clock);
+  config.max_bytes = 1;
+  config.max_files = 1;
+  config.compress = FileOutputConfig::Compression::kGzip;
+  FileOutput output("file/test", config);
+  ASSERT_TRUE(output.Start().ok());
+  ASSERT_TRUE(WriteText(output, "line 0").ok());
+  clock.now += absl::Seconds(1);
+  ASSERT_TRUE(WriteText(output, "line 1").ok());
+  EXPECT_EQ(AwaitCompressed(dir.Path("records-20261202T103001Z.log"), "INFO line 0\n"),
+            "INFO line 0\n");
+  clock.now += absl::Seconds(1);
+  ASSERT_TRUE(WriteText(output, "line 2").ok());
+  EXPECT_EQ(AwaitCompressed(dir.Path("records-20261202T103002Z.log"), "INFO line 1\n"),
+            "INFO line 1\n");
+  ASSERT_TRUE(output.Shutdown(absl::InfiniteFuture()).ok());
+  EXPECT_THAT(FilesIn(dir),
+              ::testing::ElementsAre("records-20261202T103002Z.log.gz", "records.log"));
 }
 
 }  // namespace
