@@ -13,8 +13,10 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/common/field_layers.h"
@@ -79,6 +81,27 @@ class Output {
   // Shutdown. Outputs without such a destination keep this default: nothing to do.
   virtual absl::Status Reopen() { return absl::OkStatus(); }
 };
+
+// The payload under which a transient status carries the destination's own retry delay.
+inline constexpr absl::string_view kRetryDelayPayload = "sluice.outputs/retry-delay";
+
+// `status` (transient) saying when to try again: the output's sender waits `delay` before
+// the next attempt instead of its own backoff. For destinations that tell, such as an OTLP
+// receiver's google.rpc.RetryInfo.
+inline absl::Status WithRetryDelay(absl::Status status, absl::Duration delay) {
+  status.SetPayload(kRetryDelayPayload, absl::Cord(absl::FormatDuration(delay)));
+  return status;
+}
+
+// The delay WithRetryDelay attached to `status`, if any.
+inline std::optional<absl::Duration> RetryDelayOf(const absl::Status& status) {
+  const auto payload = status.GetPayload(kRetryDelayPayload);
+  absl::Duration delay;
+  if (!payload.has_value() || !absl::ParseDuration(std::string(*payload), &delay)) {
+    return std::nullopt;
+  }
+  return delay;
+}
 
 }  // namespace sluice::outputs
 

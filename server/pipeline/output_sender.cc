@@ -114,7 +114,9 @@ std::optional<OutputDropReason> OutputSender::WriteWithRetry(const Entry& entry)
     if (max_elapsed > absl::ZeroDuration() && absl::Now() - *first_failure >= max_elapsed) {
       return OutputDropReason::kRetriesExhausted;
     }
-    if (!Backoff(Jittered(backoff))) return OutputDropReason::kShutdown;
+    if (!Backoff(outputs::RetryDelayOf(status).value_or(Jittered(backoff)))) {
+      return OutputDropReason::kShutdown;
+    }
     if (metrics_ != nullptr) metrics_->OnRetry(index_);
     backoff = std::min(backoff * 2, config_.retry.max_backoff);
   }
@@ -149,7 +151,7 @@ void OutputSender::FlushAwaiting() {
       dropped = OutputDropReason::kRetriesExhausted;
       break;
     }
-    if (!Backoff(Jittered(backoff))) {
+    if (!Backoff(outputs::RetryDelayOf(status).value_or(Jittered(backoff)))) {
       dropped = OutputDropReason::kShutdown;
       break;
     }

@@ -30,8 +30,9 @@ using Families = std::map<std::string, std::string>;
 
 constexpr char kMetricsDoc[] = SLUICE_SOURCE_DIR "/docs/METRICS.md";
 
-// Both output types the metrics carry an `output` label for, the file output with fsync and
-// compression on, and a post-hook for the `hook` label, so every family has series.
+// Output types the metrics carry an `output` label for (the file output with fsync and
+// compression on; an otlp output that no record is routed to, for its own family), and a
+// post-hook for the `hook` label, so every family has series.
 constexpr char kConfig[] = R"(
 scheduler: { workers: 2 }
 hooks:
@@ -41,6 +42,7 @@ outputs:
   - { type: file, name: main, path: "$DIR/records.log", flush_interval: 50ms, fsync: always,
       compress: gzip }
   - { type: "null", name: sink }
+  - { type: otlp, name: vendor, endpoint: "127.0.0.1:9", level: fatal }
 )";
 
 constexpr absl::string_view kOnFirstError = "*On first error.*";

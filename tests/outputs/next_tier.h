@@ -1,6 +1,7 @@
 // NextTier: a Sluice ingest listener for the output tests — a LogService on 127.0.0.1:0
-// that acks every PushBatches batch and keeps its records. The forward output sends to it,
-// and the conformance suite offers it to every output as ${SLUICE_TARGET}.
+// that acks every PushBatches batch and keeps its records, with an OTLP LogsService beside
+// it as on sluiced's ingest port. The forward and otlp outputs send to it, and the
+// conformance suite offers it to every output as ${SLUICE_TARGET}.
 #ifndef SLUICE_TESTS_OUTPUTS_NEXT_TIER_H_
 #define SLUICE_TESTS_OUTPUTS_NEXT_TIER_H_
 
@@ -14,6 +15,7 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "sluice/v1/logs.grpc.pb.h"
+#include "tests/outputs/otlp_receiver.h"
 
 namespace sluice::outputs {
 
@@ -23,6 +25,7 @@ class NextTier final : public v1::LogService::Service {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(this);
+    builder.RegisterService(&otlp_);
     server_ = builder.BuildAndStart();
   }
   ~NextTier() override {
@@ -48,6 +51,8 @@ class NextTier final : public v1::LogService::Service {
     return grpc::Status::OK;
   }
 
+  OtlpReceiver& otlp() { return otlp_; }
+
   std::vector<v1::LogRecord> records() {
     std::lock_guard lock(mu_);
     return records_;
@@ -62,6 +67,8 @@ class NextTier final : public v1::LogService::Service {
 
  private:
   int port_ = 0;
+  OtlpReceiver otlp_;
+  // Declared after otlp_, so it is shut down before the service goes.
   std::unique_ptr<grpc::Server> server_;
   std::mutex mu_;
   std::vector<v1::LogRecord> records_;

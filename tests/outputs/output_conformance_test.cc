@@ -61,7 +61,9 @@ TEST_P(OutputConformanceTest, StartWriteFlushShutdownSucceed) {
   ASSERT_NE(output, nullptr);
   ASSERT_TRUE(output->Start().ok());
   FakeOutputBatch batch;
-  batch.Add(Level::kInfo, "conformance").Add(Level::kDebug, "below the level");
+  batch.EncodeWith(encodings_)
+      .Add(Level::kInfo, "conformance")
+      .Add(Level::kDebug, "below the level");
   EXPECT_TRUE(output->Write(batch.RouteAtLeast(Level::kInfo)).ok());
   EXPECT_TRUE(output->Flush(absl::Now() + absl::Seconds(10)).ok());
   EXPECT_TRUE(output->Shutdown(absl::Now() + absl::Seconds(10)).ok());

@@ -24,6 +24,7 @@
 #include "server/common/field_layers.h"
 #include "server/common/record_batch.h"
 #include "server/config/config.h"
+#include "server/outputs/encoder.h"
 #include "server/outputs/output.h"
 #include "server/outputs/output_registry.h"
 #include "tests/test_util/eventually.h"
@@ -80,6 +81,13 @@ class FakeOutputBatch : public OutputBatch {
     return *this;
   }
 
+  // Lines in encodings other than text and json come from `registry`'s encoders, given
+  // each record's level and message: for outputs that bring their own encoding.
+  FakeOutputBatch& EncodeWith(const EncodingRegistry& registry) {
+    registry_ = &registry;
+    return *this;
+  }
+
   FakeOutputBatch& RouteAtLeast(Level min_level) {
     min_level_ = min_level;
     return *this;
@@ -107,9 +115,19 @@ class FakeOutputBatch : public OutputBatch {
     ++lines_calls_;
     std::string& lines = lines_[{encoding, min_level_}];
     lines.clear();
+    std::unique_ptr<Encoder> encoder;
+    if (registry_ != nullptr && encoding != kTextEncoding && encoding != kJsonEncoding) {
+      encoder = registry_->NewEncoder(encoding);
+    }
+    static constexpr RecordKeys kKeys = {
+        .time = "time", .level = "level", .logger = "logger", .message = "message"};
     for (const auto& [level, text] : records_) {
       if (level < min_level_) continue;
-      if (encoding == kTextEncoding) {
+      if (encoder != nullptr) {
+        encoder->Append(
+            ComposedRecord{.time_unix_nanos = 1, .level = level, .message = text, .keys = &kKeys},
+            &lines);
+      } else if (encoding == kTextEncoding) {
         lines += std::string(LevelName(level)) + " " + text + "\n";
       } else {
         lines += "{\"m\":\"" + text + "\"}\n";
@@ -127,6 +145,7 @@ class FakeOutputBatch : public OutputBatch {
   Level min_level_ = Level::kTrace;
   std::map<std::pair<EncodingId, Level>, std::string> lines_;
   int lines_calls_ = 0;
+  const EncodingRegistry* registry_ = nullptr;
 };
 
 // A fresh directory under the test's temporary directory, removed at the end.

@@ -226,6 +226,27 @@ TEST(PipelineTest, GivesUpAfterTheLastAttemptAndCountsTheDropWithoutHurtingOther
   EXPECT_EQ(counts.dropped, 2u);
 }
 
+TEST(PipelineTest, ADelayTheDestinationAsksForReplacesTheBackoff) {
+  Ledger ledger;
+  auto output = std::make_unique<ScriptedOutput>(
+      "paced/x", std::deque<absl::Status>{outputs::WithRetryDelay(
+                     absl::UnavailableError("slow down"), absl::Milliseconds(1))});
+  ScriptedOutput* scripted = output.get();
+  // A backoff of an hour: only the destination's delay lets the retry come in time.
+  OutputSenderConfig sender;
+  sender.retry.initial_backoff = absl::Hours(1);
+  sender.retry.max_backoff = absl::Hours(1);
+  std::vector<Pipeline::Destination> destinations;
+  destinations.push_back({std::move(output), Level::kTrace, hooks::RecordMatch(), sender});
+  Pipeline pipeline(PipelineConfig{}, std::move(destinations), outputs::EncodingRegistry(),
+                    /*workers=*/1, ledger, nullptr);
+  ASSERT_TRUE(pipeline.Start().ok());
+  RecordBatch batch = MakeBatch({v1::LEVEL_INFO});
+  ProcessAndSettle(pipeline, batch);
+  EXPECT_EQ(scripted->attempts, 2);
+  EXPECT_EQ(ledger.Snapshot().written, 1u);
+}
+
 TEST(PipelineTest, PermanentErrorsAreNotRetried) {
   Ledger ledger;
   prometheus::Registry registry;

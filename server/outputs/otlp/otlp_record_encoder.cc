@@ -1,0 +1,162 @@
+#include "server/outputs/otlp/otlp_record_encoder.h"
+
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "server/common/utf8.h"
+
+namespace sluice::outputs {
+namespace {
+
+using ::google::protobuf::io::CodedOutputStream;
+using ::opentelemetry::proto::common::v1::AnyValue;
+using ::opentelemetry::proto::common::v1::KeyValue;
+using ::opentelemetry::proto::logs::v1::SeverityNumber;
+
+constexpr int kMaxVarint32Bytes = 5;
+
+struct Severity {
+  SeverityNumber number;
+  const char* text;
+};
+
+Severity SeverityOf(Level level) {
+  switch (level) {
+    case Level::kTrace:
+      return {opentelemetry::proto::logs::v1::SEVERITY_NUMBER_TRACE, "TRACE"};
+    case Level::kDebug:
+      return {opentelemetry::proto::logs::v1::SEVERITY_NUMBER_DEBUG, "DEBUG"};
+    case Level::kInfo:
+      return {opentelemetry::proto::logs::v1::SEVERITY_NUMBER_INFO, "INFO"};
+    case Level::kWarn:
+      return {opentelemetry::proto::logs::v1::SEVERITY_NUMBER_WARN, "WARN"};
+    case Level::kError:
+      return {opentelemetry::proto::logs::v1::SEVERITY_NUMBER_ERROR, "ERROR"};
+    case Level::kFatal:
+      return {opentelemetry::proto::logs::v1::SEVERITY_NUMBER_FATAL, "FATAL"};
+  }
+  return {opentelemetry::proto::logs::v1::SEVERITY_NUMBER_UNSPECIFIED, ""};
+}
+
+// Sets a proto string to `text`, with U+FFFD for bytes that are not UTF-8.
+void SetUtf8(absl::string_view text, std::string* out) {
+  out->assign(text.data(), text.size());
+  if (!IsValidUtf8(text)) ReplaceInvalidUtf8(*out);
+}
+
+void SetValue(const ComposedField& field, AnyValue* value) {
+  if (field.field == nullptr) {
+    SetUtf8(field.text, value->mutable_string_value());
+    return;
+  }
+  switch (field.field->value_case()) {
+    case v1::Field::kStringValue:
+      SetUtf8(field.field->string_value(), value->mutable_string_value());
+      break;
+    case v1::Field::kIntValue:
+      value->set_int_value(field.field->int_value());
+      break;
+    case v1::Field::kDoubleValue:
+      value->set_double_value(field.field->double_value());
+      break;
+    case v1::Field::kBoolValue:
+      value->set_bool_value(field.field->bool_value());
+      break;
+    case v1::Field::kBytesValue:
+      value->set_bytes_value(field.field->bytes_value());
+      break;
+    case v1::Field::VALUE_NOT_SET:
+      break;
+  }
+}
+
+void AddAttribute(const ComposedField& field,
+                  google::protobuf::RepeatedPtrField<KeyValue>* attributes) {
+  KeyValue* attribute = attributes->Add();
+  SetUtf8(field.key, attribute->mutable_key());
+  if (field.field == nullptr || field.field->value_case() != v1::Field::VALUE_NOT_SET) {
+    SetValue(field, attribute->mutable_value());
+  }
+}
+
+// Reads a varint32-prefixed part from the front of `*lines`.
+std::optional<absl::string_view> NextPart(absl::string_view* lines) {
+  uint32_t length = 0;
+  size_t used = 0;
+  for (int shift = 0; shift < 35; shift += 7) {
+    if (used == lines->size()) return std::nullopt;
+    const auto byte = static_cast<uint8_t>((*lines)[used++]);
+    length |= static_cast<uint32_t>(byte & 0x7F) << shift;
+    if ((byte & 0x80) == 0) {
+      if (lines->size() - used < length) return std::nullopt;
+      const absl::string_view part = lines->substr(used, length);
+      lines->remove_prefix(used + length);
+      return part;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<OtlpFrame> NextOtlpFrame(absl::string_view* lines) {
+  absl::string_view rest = *lines;
+  const std::optional<absl::string_view> resource = NextPart(&rest);
+  if (!resource.has_value()) return std::nullopt;
+  const std::optional<absl::string_view> scope = NextPart(&rest);
+  if (!scope.has_value()) return std::nullopt;
+  const std::optional<absl::string_view> log_record = NextPart(&rest);
+  if (!log_record.has_value()) return std::nullopt;
+  *lines = rest;
+  return OtlpFrame{.resource = *resource, .scope_name = *scope, .log_record = *log_record};
+}
+
+void AppendLengthPrefixed(absl::string_view bytes, std::string* out) {
+  uint8_t length[kMaxVarint32Bytes];
+  const uint8_t* end =
+      CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(bytes.size()), length);
+  out->append(reinterpret_cast<const char*>(length), end - length);
+  out->append(bytes.data(), bytes.size());
+}
+
+bool IsResourceKey(absl::string_view key, const std::vector<std::string>& resource_keys) {
+  for (const std::string& resource_key : resource_keys) {
+    if (absl::EndsWith(resource_key, ".") ? absl::StartsWith(key, resource_key)
+                                          : key == resource_key) {
+      return true;
+    }
+  }
+  return false;
+}
+
+OtlpRecordEncoder::OtlpRecordEncoder(std::vector<std::string> resource_keys)
+    : resource_keys_(std::move(resource_keys)) {}
+
+void OtlpRecordEncoder::Append(const ComposedRecord& record, std::string* out) {
+  log_record_.Clear();
+  resource_.Clear();
+  log_record_.set_time_unix_nano(static_cast<uint64_t>(record.time_unix_nanos));
+  const Severity severity = SeverityOf(record.level);
+  log_record_.set_severity_number(severity.number);
+  log_record_.set_severity_text(severity.text);
+  SetUtf8(record.message, log_record_.mutable_body()->mutable_string_value());
+  if (!record.trace_id.empty())
+    log_record_.set_trace_id(record.trace_id.data(), record.trace_id.size());
+  if (!record.span_id.empty())
+    log_record_.set_span_id(record.span_id.data(), record.span_id.size());
+  for (const ComposedField& field : record.fields) {
+    AddAttribute(field, IsResourceKey(field.key, resource_keys_)
+                            ? resource_.mutable_attributes()
+                            : log_record_.mutable_attributes());
+  }
+
+  resource_.SerializeToString(&scratch_);
+  AppendLengthPrefixed(scratch_, out);
+  SetUtf8(record.logger, &scratch_);
+  AppendLengthPrefixed(scratch_, out);
+  log_record_.SerializeToString(&scratch_);
+  AppendLengthPrefixed(scratch_, out);
+}
+
+}  // namespace sluice::outputs
