@@ -35,12 +35,16 @@ const config::KeyTable<ClickHouseOutputConfig>& Keys() {
       config::StringKey("table", &S::table, config::StringRule::kRequired,
                         "The table rows are inserted into, with the columns of the documented "
                         "table (below) or some of them: letters, digits and `_`."),
-      config::StringKey("user", &S::user, config::StringRule::kAny,
-                        "The ClickHouse user (`X-ClickHouse-User`); empty: the server's "
-                        "default user."),
-      config::StringKey("password_file", &S::password_file, config::StringRule::kAny,
-                        "A file holding the user's password (`X-ClickHouse-Key`), read at "
-                        "start; a trailing newline is ignored. Never logged."),
+      config::WithDefaultText(
+          config::StringKey("user", &S::user, config::StringRule::kAny,
+                            "The ClickHouse user (`X-ClickHouse-User`); not given: `default` "
+                            "with a password, else no credentials are sent."),
+          "none"),
+      config::WithDefaultText(
+          config::StringKey("password_file", &S::password_file, config::StringRule::kAny,
+                            "A file holding the user's password (`X-ClickHouse-Key`), read at "
+                            "start; trailing whitespace is ignored. Never logged."),
+          "none"),
       config::ChoiceKey<S, bool>("create_table", &S::create_table,
                                  {{"false", false}, {"true", true}},
                                  "`true`: the first insert is preceded by CREATE TABLE IF NOT "
