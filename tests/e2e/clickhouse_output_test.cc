@@ -176,6 +176,8 @@ class ClickHouseServer {
   <default_profile>default</default_profile>
   <default_database>default</default_database>
   <timezone>UTC</timezone>
+  <!-- A stop waits for idle keep-alive connections (the output keeps one) this long. -->
+  <keep_alive_timeout>1</keep_alive_timeout>
   <mark_cache_size>268435456</mark_cache_size>
 </yandex>
 )");
@@ -278,7 +280,7 @@ absl::StatusOr<Tally> CountMessages(const ClickHouseServer& clickhouse, absl::st
   return tally;
 }
 
-class ClickHouseOutputTest : public ::testing::Test {
+class RealClickHouseTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const std::string binary = ServerBinary();
@@ -293,7 +295,7 @@ class ClickHouseOutputTest : public ::testing::Test {
   std::unique_ptr<ClickHouseServer> clickhouse_;
 };
 
-TEST_F(ClickHouseOutputTest, RecordsArriveAsRowsOfTheCreatedTable) {
+TEST_F(RealClickHouseTest, RecordsArriveAsRowsOfTheCreatedTable) {
   absl::StatusOr<std::unique_ptr<SluicedProcess>> server =
       SluicedProcess::Start(SluicedConfig(*clickhouse_, "logs"));
   ASSERT_TRUE(server.ok()) << server.status();
@@ -324,7 +326,7 @@ TEST_F(ClickHouseOutputTest, RecordsArriveAsRowsOfTheCreatedTable) {
   EXPECT_FALSE(absl::StrContains((*server)->Stderr(), kPassword));
 }
 
-TEST_F(ClickHouseOutputTest, AMissingTableDropsTheBatchAndSaysWhyWithoutThePassword) {
+TEST_F(RealClickHouseTest, AMissingTableDropsTheBatchAndSaysWhyWithoutThePassword) {
   absl::StatusOr<std::unique_ptr<SluicedProcess>> server =
       SluicedProcess::Start(SluicedConfig(*clickhouse_, "absent", "create_table: false"));
   ASSERT_TRUE(server.ok()) << server.status();
@@ -346,7 +348,7 @@ TEST_F(ClickHouseOutputTest, AMissingTableDropsTheBatchAndSaysWhyWithoutThePassw
   EXPECT_FALSE(absl::StrContains((*server)->Stderr(), kPassword));
 }
 
-TEST_F(ClickHouseOutputTest, ARestartOfClickHouseLosesNothingUnderBlock) {
+TEST_F(RealClickHouseTest, ARestartOfClickHouseLosesNothingUnderBlock) {
   absl::StatusOr<std::unique_ptr<SluicedProcess>> server =
       SluicedProcess::Start(SluicedConfig(*clickhouse_, "logs"));
   ASSERT_TRUE(server.ok()) << server.status();
