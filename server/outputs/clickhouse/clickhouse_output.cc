@@ -15,6 +15,7 @@
 #include "server/config/yaml_reader.h"
 #include "server/outputs/clickhouse/clickhouse_http.h"
 #include "server/outputs/clickhouse/clickhouse_row_encoder.h"
+#include "server/outputs/encoders/encoder_util.h"
 
 namespace sluice::outputs {
 namespace {
@@ -95,6 +96,9 @@ absl::StatusOr<ClickHouseOutputConfig> ClickHouseOutputConfig::Parse(const YAML:
   if (absl::Status status = ValidateClickHouseUrl(parsed.url); !status.ok()) {
     return config::KeyError(config::ChildPath(path, "url"), status.message());
   }
+  if (HasControlByte(parsed.user)) {
+    return config::KeyError(config::ChildPath(path, "user"), "must not hold control characters");
+  }
   if (absl::Status status = ValidateIdentifier(parsed.database); !status.ok()) {
     return config::KeyError(config::ChildPath(path, "database"), status.message());
   }
@@ -138,6 +142,11 @@ absl::Status ClickHouseOutput::StartLocked() {
           absl::StrCat(id(), ": cannot read password_file \"", config_.password_file, "\""));
     }
     password = std::string(absl::StripTrailingAsciiWhitespace(content.str()));
+    // The password goes into a header line, which a line break would end early.
+    if (HasControlByte(password)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          id(), ": password_file \"", config_.password_file, "\" holds a control character"));
+    }
   }
   auto curl = std::make_unique<Curl>();
   curl->handle = curl_easy_init();

@@ -126,6 +126,8 @@ TEST(ClickHouseOutputConfigTest, ErrorsNameTheKeyPath) {
               HasSubstr("outputs[0].compression"));
   EXPECT_THAT(CreateError("{type: clickhouse, url: 'http://h', table: t, timeout: 0s}"),
               HasSubstr("outputs[0].timeout"));
+  EXPECT_THAT(CreateError("{type: clickhouse, url: 'http://h', table: t, user: \"a\\nb\"}"),
+              HasSubstr("outputs[0].user: must not hold control characters"));
   EXPECT_THAT(CreateError("{type: clickhouse, url: 'http://h', table: t, passwd: x}"),
               HasSubstr("passwd"));
 }
@@ -201,6 +203,20 @@ TEST_F(ClickHouseOutputTest, AMissingPasswordFileFailsStart) {
   const absl::Status started = (*output)->Start();
   EXPECT_EQ(started.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(started.message(), HasSubstr("absent"));
+}
+
+TEST_F(ClickHouseOutputTest, APasswordWithALineBreakInsideFailsStart) {
+  WriteFile(dir_.Path("password"), "first\r\nX-Injected: yes\n");
+  config::OutputConfig config =
+      OutputConfigFromYaml("{type: clickhouse, url: '" + sink_.url() +
+                           "', table: t, password_file: '" + dir_.Path("password") + "'}");
+  OutputContext context{.config_path = config.key_path, .encodings = encodings_};
+  absl::StatusOr<std::unique_ptr<Output>> output =
+      ClickHouseOutputFactory().Create(config.id(), config.options, context);
+  ASSERT_TRUE(output.ok()) << output.status();
+  const absl::Status started = (*output)->Start();
+  EXPECT_EQ(started.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(started.message()), Not(HasSubstr("first")));
 }
 
 TEST_F(ClickHouseOutputTest, ANotFoundTableIsPermanentWithClickHousesErrorLine) {
