@@ -52,6 +52,10 @@ absl::Status ValidateClickHouseUrl(absl::string_view url) {
         "must not carry credentials; set `user` and `password_file` instead");
   }
   if (absl::StrContains(url, '#')) return absl::InvalidArgumentError("must not have a fragment");
+  if (std::any_of(url.begin(), url.end(),
+                  [](char c) { return static_cast<unsigned char>(c) <= ' '; })) {
+    return absl::InvalidArgumentError("must not hold spaces or control characters");
+  }
   return absl::OkStatus();
 }
 

@@ -16,8 +16,9 @@
 namespace sluice::outputs {
 
 // OK for an http:// or https:// URL with a host, no user info (credentials come from
-// `user` and `password_file`, so a URL in a message never carries them) and no fragment;
-// otherwise what is wrong, for the caller to prefix with the key path.
+// `user` and `password_file`, so a URL in a message never carries them), no fragment and
+// no spaces or control characters; otherwise what is wrong, for the caller to prefix with the key
+// path.
 absl::Status ValidateClickHouseUrl(absl::string_view url);
 
 // OK for a name the statements can use unquoted: [A-Za-z_][A-Za-z0-9_]*.

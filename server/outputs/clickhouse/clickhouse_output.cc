@@ -64,8 +64,10 @@ const config::KeyTable<ClickHouseOutputConfig>& Keys() {
 size_t KeepAnswer(char* data, size_t size, size_t count, void* answer) {
   auto* kept = static_cast<std::string*>(answer);
   const size_t bytes = size * count;
-  if (kept->size() < kMaxAnswerBytes)
+  if (kept->size() < kMaxAnswerBytes) {
     kept->append(data, std::min(bytes, kMaxAnswerBytes - kept->size()));
+  }
+  // The rest is read and let go: a short count would abort the transfer.
   return bytes;
 }
 

@@ -66,6 +66,8 @@ TEST(ClickHouseHttpTest, UrlsWithCredentialsOrWithoutHttpAreRefused) {
   EXPECT_FALSE(ValidateClickHouseUrl("http://").ok());
   EXPECT_FALSE(ValidateClickHouseUrl("http://#x").ok());
   EXPECT_FALSE(ValidateClickHouseUrl("http://ch/#part").ok());
+  EXPECT_FALSE(ValidateClickHouseUrl("http://ch/a b").ok());
+  EXPECT_FALSE(ValidateClickHouseUrl("http://ch/\r\nX: y").ok());
   const absl::Status credentials = ValidateClickHouseUrl("http://u:secret@ch:8123");
   EXPECT_FALSE(credentials.ok());
   EXPECT_EQ(credentials.message().find("secret"), absl::string_view::npos) << credentials;
