@@ -42,17 +42,27 @@
 namespace sluice::e2e {
 namespace {
 
-// Where Debian and upstream packages put the server.
-constexpr const char* kServerBinaries[] = {"/usr/sbin/clickhouse-server",
-                                           "/usr/bin/clickhouse-server"};
+// How to run the server in the foreground, without its config: Debian's clickhouse-server,
+// or upstream's one binary with its `server` command.
+struct ServerCommand {
+  const char* path;
+  const char* subcommand;  // null when there is none
+};
+constexpr ServerCommand kServerCommands[] = {{"/usr/sbin/clickhouse-server", nullptr},
+                                             {"/usr/bin/clickhouse-server", nullptr},
+                                             {"/usr/bin/clickhouse", "server"}};
 
 constexpr char kPassword[] = "w0rd-of-pass";
 
-std::string ServerBinary() {
-  for (const char* path : kServerBinaries) {
-    if (::access(path, X_OK) == 0) return path;
+// The installed server's command line up to its options; empty when none is installed.
+std::vector<std::string> ServerArgv() {
+  for (const ServerCommand& command : kServerCommands) {
+    if (::access(command.path, X_OK) != 0) continue;
+    std::vector<std::string> argv = {command.path};
+    if (command.subcommand != nullptr) argv.emplace_back(command.subcommand);
+    return argv;
   }
-  return "";
+  return {};
 }
 
 // A port on 127.0.0.1 that was free a moment ago: bound with port 0, read back, closed.
@@ -89,8 +99,8 @@ std::string UrlEncode(absl::string_view text) {
 // directory; signalled and reaped by its pid only.
 class ClickHouseServer {
  public:
-  static absl::StatusOr<std::unique_ptr<ClickHouseServer>> Start(const std::string& binary) {
-    auto server = std::unique_ptr<ClickHouseServer>(new ClickHouseServer(binary));
+  static absl::StatusOr<std::unique_ptr<ClickHouseServer>> Start(std::vector<std::string> argv) {
+    auto server = std::unique_ptr<ClickHouseServer>(new ClickHouseServer(std::move(argv)));
     for (int* port : {&server->http_port_, &server->tcp_port_, &server->interserver_port_}) {
       absl::StatusOr<int> reserved = ReservePort();
       if (!reserved.ok()) return reserved.status();
@@ -104,8 +114,7 @@ class ClickHouseServer {
   // Starts the server on the ports and data it had, and waits until /ping answers.
   absl::Status Restart() {
     absl::StatusOr<std::unique_ptr<ChildProcess>> process =
-        ChildProcess::Spawn({binary_, "--config-file=" + dir_.file("config.xml")},
-                            dir_.file("stdout.log"), dir_.file("stderr.log"));
+        ChildProcess::Spawn(argv_, dir_.file("stdout.log"), dir_.file("stderr.log"));
     if (!process.ok()) return process.status();
     process_ = *std::move(process);
     const bool up = Await(
@@ -142,7 +151,9 @@ class ClickHouseServer {
   std::string password_file() const { return dir_.file("password"); }
 
  private:
-  explicit ClickHouseServer(std::string binary) : binary_(std::move(binary)) {}
+  explicit ClickHouseServer(std::vector<std::string> argv) : argv_(std::move(argv)) {
+    argv_.push_back("--config-file=" + dir_.file("config.xml"));
+  }
 
   void WriteConfig() const {
     const std::string& dir = dir_.path();
@@ -214,7 +225,7 @@ class ClickHouseServer {
     std::fclose(file);
   }
 
-  const std::string binary_;
+  std::vector<std::string> argv_;
   TempDir dir_;
   int http_port_ = 0;
   int tcp_port_ = 0;
@@ -283,11 +294,12 @@ absl::StatusOr<Tally> CountMessages(const ClickHouseServer& clickhouse, absl::st
 class RealClickHouseTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string binary = ServerBinary();
-    if (binary.empty()) {
+    std::vector<std::string> argv = ServerArgv();
+    if (argv.empty()) {
       GTEST_SKIP() << "no clickhouse-server binary (apt-get install clickhouse-server)";
     }
-    absl::StatusOr<std::unique_ptr<ClickHouseServer>> server = ClickHouseServer::Start(binary);
+    absl::StatusOr<std::unique_ptr<ClickHouseServer>> server =
+        ClickHouseServer::Start(std::move(argv));
     ASSERT_TRUE(server.ok()) << server.status();
     clickhouse_ = *std::move(server);
   }
