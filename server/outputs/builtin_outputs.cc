@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "server/outputs/clickhouse/clickhouse_output.h"
 #include "server/outputs/console/console_output.h"
 #include "server/outputs/file/file_output.h"
 #include "server/outputs/forward/forward_output.h"
@@ -11,6 +12,7 @@
 namespace sluice::outputs {
 
 void RegisterBuiltinOutputs(OutputRegistry& registry) {
+  registry.Register(std::make_unique<ClickHouseOutputFactory>());
   registry.Register(std::make_unique<ConsoleOutputFactory>());
   registry.Register(std::make_unique<FileOutputFactory>());
   registry.Register(std::make_unique<ForwardOutputFactory>());

@@ -66,9 +66,10 @@ class OutputFactory {
   // The keys of this type's block besides kCommonOutputKeys, as its table declares them.
   virtual std::vector<config::KeyDoc> keys() const = 0;
 
-  // A minimal block that creates a working output, as YAML text. Two placeholders may
-  // appear, which whoever uses the example replaces: ${DIR}, a writable directory, and
-  // ${SLUICE_TARGET}, the address of a Sluice ingest listener.
+  // A minimal block that creates a working output, as YAML text. Three placeholders may
+  // appear, which whoever uses the example replaces: ${DIR}, a writable directory,
+  // ${SLUICE_TARGET}, the address of a Sluice ingest listener, and ${HTTP_URL}, the base
+  // URL of an HTTP server that answers every request with 200.
   virtual std::string example_config() const = 0;
 
   // Validates `config` (the whole block, common keys included) and builds an output with

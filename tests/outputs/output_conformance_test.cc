@@ -8,6 +8,7 @@
 #include "gtest/gtest.h"
 #include "server/outputs/builtin_outputs.h"
 #include "server/outputs/output_registry.h"
+#include "tests/outputs/http_sink.h"
 #include "tests/outputs/next_tier.h"
 #include "tests/outputs/output_test_util.h"
 
@@ -29,7 +30,9 @@ class OutputConformanceTest : public ::testing::TestWithParam<std::string> {
     std::string yaml = registry.factory(GetParam())->example_config();
     std::string dir = dir_.Path("");
     dir.pop_back();  // the trailing '/'
-    absl::StrReplaceAll({{"${DIR}", dir}, {"${SLUICE_TARGET}", next_tier_.target()}}, &yaml);
+    absl::StrReplaceAll(
+        {{"${DIR}", dir}, {"${SLUICE_TARGET}", next_tier_.target()}, {"${HTTP_URL}", http_.url()}},
+        &yaml);
     return yaml;
   }
 
@@ -48,6 +51,7 @@ class OutputConformanceTest : public ::testing::TestWithParam<std::string> {
   EncodingRegistry encodings_;
   TempDir dir_;
   NextTier next_tier_;  // ${SLUICE_TARGET}
+  HttpSink http_;       // ${HTTP_URL}
 };
 
 TEST_P(OutputConformanceTest, ShutdownWithoutStartIsOk) {

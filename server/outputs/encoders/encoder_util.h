@@ -80,6 +80,25 @@ inline bool IsWellFormedUtf8(absl::string_view s) {
   return true;
 }
 
+// U+FFFD REPLACEMENT CHARACTER, in place of each byte that is not UTF-8.
+inline constexpr absl::string_view kReplacementCharacter = "\xEF\xBF\xBD";
+
+// Appends `text` with kReplacementCharacter for each byte that starts no well-formed UTF-8
+// sequence.
+inline void AppendWellFormedUtf8(absl::string_view text, std::string* out) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const size_t length = Utf8SequenceLength(text.substr(i));
+    if (length == 0) {
+      out->append(kReplacementCharacter.data(), kReplacementCharacter.size());
+      ++i;
+    } else {
+      out->append(text.data() + i, length);
+      i += length;
+    }
+  }
+}
+
 // Whether `s` has a byte below 0x20, eight bytes at a time (the "has less than" test of
 // Bit Twiddling Hacks, exact as a yes/no answer).
 inline bool HasControlByte(absl::string_view s) {
@@ -103,6 +122,45 @@ inline void AppendHex(absl::string_view bytes, std::string* out) {
     const auto c = static_cast<unsigned char>(ch);
     out->append({kHexDigits[c >> 4], kHexDigits[c & 0xF]});
   }
+}
+
+// Appends `s` (valid UTF-8) as a JSON string literal, quotes included, escaped as RapidJSON
+// escapes: \", \\, the short escapes, \u00XX for the other control characters.
+inline void AppendJsonStringLiteral(absl::string_view s, std::string* out) {
+  out->push_back('"');
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      default:
+        if (c < 0x20) {
+          out->append({'\\', 'u', '0', '0', kHexDigits[c >> 4], kHexDigits[c & 0xF]});
+        } else {
+          out->push_back(ch);
+        }
+    }
+  }
+  out->push_back('"');
 }
 
 // "NaN", "+Inf" or "-Inf" for a double that is not finite; empty for finite values.

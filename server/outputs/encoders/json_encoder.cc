@@ -11,51 +11,6 @@
 #include "rapidjson/writer.h"
 
 namespace sluice::outputs {
-namespace {
-
-// U+FFFD REPLACEMENT CHARACTER, in place of each byte that is not UTF-8.
-constexpr absl::string_view kReplacement = "\xEF\xBF\xBD";
-
-// Appends `s` (valid UTF-8) as a JSON string literal, quotes included, escaped as RapidJSON
-// escapes: \", \\, the short escapes, \u00XX for the other control characters.
-void AppendJsonStringLiteral(absl::string_view s, std::string* out) {
-  out->push_back('"');
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\b':
-        out->append("\\b");
-        break;
-      case '\f':
-        out->append("\\f");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (c < 0x20) {
-          out->append({'\\', 'u', '0', '0', kHexDigits[c >> 4], kHexDigits[c & 0xF]});
-        } else {
-          out->push_back(ch);
-        }
-    }
-  }
-  out->push_back('"');
-}
-
-}  // namespace
 
 // A record is written into RapidJSON's own buffer, then appended to the caller's string in
 // one copy: the writer's per-character Put is a plain store there, and only its
@@ -110,17 +65,7 @@ void JsonEncoder::WriteString(absl::string_view text, bool is_key) {
   absl::string_view valid = text;
   if (!IsWellFormedUtf8(text)) {
     scratch_.clear();
-    size_t i = 0;
-    while (i < text.size()) {
-      const size_t length = Utf8SequenceLength(text.substr(i));
-      if (length == 0) {
-        scratch_.append(kReplacement.data(), kReplacement.size());
-        ++i;
-      } else {
-        scratch_.append(text.data() + i, length);
-        i += length;
-      }
-    }
+    AppendWellFormedUtf8(text, &scratch_);
     valid = scratch_;
   }
   if (HasControlByte(valid)) {
