@@ -6,6 +6,7 @@
 #include "server/outputs/file/file_output.h"
 #include "server/outputs/forward/forward_output.h"
 #include "server/outputs/null/null_output.h"
+#include "server/outputs/syslog/syslog_output.h"
 
 namespace sluice::outputs {
 
@@ -14,6 +15,7 @@ void RegisterBuiltinOutputs(OutputRegistry& registry) {
   registry.Register(std::make_unique<FileOutputFactory>());
   registry.Register(std::make_unique<ForwardOutputFactory>());
   registry.Register(std::make_unique<NullOutputFactory>());
+  registry.Register(std::make_unique<SyslogOutputFactory>());
 }
 
 }  // namespace sluice::outputs
