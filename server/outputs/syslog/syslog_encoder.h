@@ -1,8 +1,9 @@
 // SyslogEncoder: the encoding of a syslog output, one RFC 5424 message per record, each
 // framed by octet counting (RFC 6587 §3.4.1): "LEN SP SYSLOG-MSG", no terminator.
 //
-//   187 <134>1 2026-11-22T10:00:00.123456Z web-1 sluiced - checkout.db
+//   133 <134>1 2026-11-22T10:00:00.123456Z web-1 sluiced - checkout.db
 //   [fields@32473 order="42" note="a \"quoted\\ value\]"] payment accepted
+//   (one line, broken here)
 //
 // The frame is what TCP sends as is; UDP sends the SYSLOG-MSG after the prefix, one
 // datagram each. Frames are self-delimiting, so a message may hold any byte, '\n'

@@ -1,6 +1,5 @@
 #include "server/outputs/syslog/syslog_output.h"
 
-#include <fcntl.h>
 #include <linux/sockios.h>
 #include <netdb.h>
 #include <poll.h>
@@ -47,9 +46,11 @@ const config::KeyTable<SyslogOutputConfig>& Keys() {
           "The facility in every message's PRI."),
       config::StringKey("app_name", &S::app_name, config::StringRule::kNonEmpty,
                         "APP-NAME: 1 to 48 printable ASCII characters."),
-      config::StringKey("hostname", &S::hostname, config::StringRule::kAny,
-                        "HOSTNAME: up to 255 printable ASCII characters. Empty: this machine's "
-                        "name (gethostname), other bytes replaced by `_`."),
+      config::WithDefaultText(
+          config::StringKey("hostname", &S::hostname, config::StringRule::kAny,
+                            "HOSTNAME: up to 255 printable ASCII characters. Empty (the default): "
+                            "this machine's name (gethostname), other bytes replaced by `_`."),
+          "this machine's name"),
       config::IntegerKey("max_message_bytes", &S::max_message_bytes, S::kMinMessageBytes,
                          S::kMaxMessageBytes,
                          "With `udp`: a message longer than this is cut, its MSG first, and "
