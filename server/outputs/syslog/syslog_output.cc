@@ -211,19 +211,19 @@ absl::Status SyslogOutput::ConnectLocked(absl::Time deadline) {
       absl::StrCat(id(), ": connect to ", config_.address, ": ", ErrnoText(last_error)));
 }
 
-bool SyslogOutput::PeerClosedLocked() {
+void SyslogOutput::CloseIfPeerClosedLocked() {
   char discard[512];
   for (;;) {
     const ssize_t n = ::recv(fd_, discard, sizeof(discard), MSG_DONTWAIT);
     if (n > 0) continue;  // a receiver has nothing to say; what it says is not read
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return false;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
     if (n < 0 && errno == EINTR) continue;
     // An orderly close after TCP-acking every byte means the receiver read them all: had
     // it closed with unread data, its kernel would have reset the connection instead.
     int unacked = -1;
     const bool all_read = n == 0 && ::ioctl(fd_, SIOCOUTQ, &unacked) == 0 && unacked == 0;
     CloseLocked(/*replay=*/!all_read);
-    return true;
+    return;
   }
 }
 
@@ -257,7 +257,7 @@ void SyslogOutput::CloseLocked(bool replay) {
 
 absl::Status SyslogOutput::WriteTcpLocked(absl::string_view frames) {
   const absl::Time deadline = absl::Now() + config_.write_timeout;
-  if (fd_ >= 0) PeerClosedLocked();
+  if (fd_ >= 0) CloseIfPeerClosedLocked();
   if (fd_ < 0) {
     if (absl::Status status = ConnectLocked(deadline); !status.ok()) {
       return FailureLocked(std::move(status));

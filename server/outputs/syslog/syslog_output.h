@@ -122,8 +122,8 @@ class SyslogOutput final : public SerializedOutput {
   absl::Status WriteUdpLocked(absl::string_view frames) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex());
   // Opens a connection to the first address of `host` that takes one by `deadline`.
   absl::Status ConnectLocked(absl::Time deadline) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex());
-  // Whether the receiver closed or reset the connection; closes it then.
-  bool PeerClosedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex());
+  // Closes the connection if the receiver closed or reset it.
+  void CloseIfPeerClosedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex());
   // Sends all of `data` on the connection by `deadline`.
   absl::Status SendAllLocked(absl::string_view data, absl::Time deadline)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex());

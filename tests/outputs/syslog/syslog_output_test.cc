@@ -301,6 +301,28 @@ TEST(SyslogOutputTest, UdpSendsOneDatagramPerRecord) {
   ::close(receiver);
 }
 
+TEST(SyslogOutputTest, UdpSkipsDatagramsThatFailAndRetriesOnlyWhenNoneWent) {
+  int port = 0;
+  const int receiver = BindLoopback(SOCK_DGRAM, &port);
+  std::unique_ptr<Created> created = Create(
+      absl::StrCat("{type: syslog, name: u, address: '127.0.0.1:", port, "', transport: udp}"));
+  ASSERT_TRUE(created->output->Start().ok());
+  // Longer than any UDP datagram: sendto fails with EMSGSIZE.
+  const std::string too_long(70000, 'x');
+  FramesBatch mixed({too_long, "<134>1 - - - - - fits"});
+  EXPECT_TRUE(created->output->Write(mixed).ok());
+  FramesBatch failing({too_long});
+  EXPECT_EQ(created->output->Write(failing).code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(absl::StrContains(Exposition(created->metrics),
+                                "sluice_output_syslog_send_errors_total{output=\"syslog/u\"} 2"))
+      << Exposition(created->metrics);
+  char buffer[65536];
+  ASSERT_TRUE(AwaitReadable(receiver, kTimeout));
+  EXPECT_EQ(std::string(buffer, static_cast<size_t>(::recv(receiver, buffer, sizeof(buffer), 0))),
+            "<134>1 - - - - - fits");
+  ::close(receiver);
+}
+
 TEST(SyslogOutputTest, UdpCountsTruncatedMessages) {
   std::unique_ptr<Created> created = Create(
       "{type: syslog, name: u, address: '127.0.0.1:514', transport: udp, max_message_bytes: 480}");
