@@ -8,6 +8,7 @@
 #include "server/outputs/forward/forward_output.h"
 #include "server/outputs/null/null_output.h"
 #include "server/outputs/otlp/otlp_output.h"
+#include "server/outputs/syslog/syslog_output.h"
 
 namespace sluice::outputs {
 
@@ -18,6 +19,7 @@ void RegisterBuiltinOutputs(OutputRegistry& registry) {
   registry.Register(std::make_unique<ForwardOutputFactory>());
   registry.Register(std::make_unique<NullOutputFactory>());
   registry.Register(std::make_unique<OtlpOutputFactory>());
+  registry.Register(std::make_unique<SyslogOutputFactory>());
 }
 
 }  // namespace sluice::outputs

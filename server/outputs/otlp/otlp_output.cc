@@ -53,13 +53,15 @@ const config::KeyTable<OtlpOutputConfig>& Keys() {
                          S::kMaxRequestBytes,
                          "A batch larger than this is sent as several Export calls (receivers "
                          "refuse messages above 4 MiB by default)."),
-      config::StringListKey(
-          "resource_keys", &S::resource_keys, false,
-          "Fields whose key is one of these, or starts with one that ends in `.`, go to the "
-          "record's resource; the others are log record attributes. Default: the resource "
-          "namespaces of the OpenTelemetry semantic conventions (`service.`, `host.`, `k8s.`, "
-          "`container.`, `cloud.`, `process.`, `os.`, `deployment.`, `telemetry.`, `faas.`, "
-          "`device.`)."),
+      config::WithDefaultText(
+          config::StringListKey(
+              "resource_keys", &S::resource_keys, false,
+              "Fields whose key is one of these, or starts with one that ends in `.`, go to the "
+              "record's resource; the others are log record attributes. Default: the resource "
+              "namespaces of the OpenTelemetry semantic conventions (`service.`, `host.`, `k8s.`, "
+              "`container.`, `cloud.`, `process.`, `os.`, `deployment.`, `telemetry.`, `faas.`, "
+              "`device.`)."),
+          "the semantic conventions' resource namespaces"),
   };
   return *table;
 }
