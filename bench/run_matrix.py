@@ -36,11 +36,19 @@ SERVER_CONFIG = {
                 '  - {{ type: "null", write_latency: {latency} }}\n',
 }
 # The agent tier of a two-tier run: everything goes on to the next sluiced (null output).
+# The agent tier sends on with the forward output (LogService.PushBatches) or the otlp
+# output (OTLP/gRPC Export, which the next sluiced also serves).
 FORWARD_CONFIG = ("ingest: {{ ack_on: {stage} }}\nscheduler: {{ workers: 2 }}\noutputs:\n"
-                  '  - {{ type: forward, target: "127.0.0.1:{next_port}" }}\n')
-FORWARD_LOADS = (("PushBatches 100, 4 streams", "written"),
-                 ("PushBatches 1000, 4 streams", "written"),
-                 ("PushBatches 100, 4 streams", "flushed"))
+                  "  - {output}\n")
+TIER_OUTPUTS = {
+    "forward": '{{ type: forward, target: "127.0.0.1:{next_port}" }}',
+    "otlp": '{{ type: otlp, endpoint: "127.0.0.1:{next_port}" }}',
+}
+FORWARD_LOADS = (("PushBatches 100, 4 streams", "written", "forward"),
+                 ("PushBatches 1000, 4 streams", "written", "forward"),
+                 ("PushBatches 100, 4 streams", "flushed", "forward"),
+                 ("PushBatches 100, 4 streams", "written", "otlp"),
+                 ("PushBatches 1000, 4 streams", "written", "otlp"))
 # The realistic hook chain of the hooks' cost rows (docs/CONFIG.md, hooks), in front of
 # SERVER_CONFIG's null and file outputs; loadgen's records carry a user_id field.
 HOOK_CHAIN = r"""hooks:
@@ -55,7 +63,7 @@ HOOK_CHAIN = r"""hooks:
       patterns: ['\d{{4}}-\d{{4}}-\d{{4}}-\d{{4}}', '[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{{2,}}']
     - {{ type: drop, name: no-debug, level_at_most: debug }}
 """
-RECEIVED_METRIC = 'sluice_ingest_records_received_total{rpc="PushBatches"}'
+RECEIVED_METRIC = "sluice_ingest_records_received_total"
 OVERLOAD_CAPACITY = 20000  # records per worker
 ACK_STAGES = ("accepted", "written", "flushed")
 
@@ -115,13 +123,14 @@ class Server:
         return 0.0
 
     def metric(self, name):
-        """The value of one sample on sluiced's /metrics (0 when absent)."""
+        """The sum of a family's samples on sluiced's /metrics, every label (0 when absent)."""
         url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        total = 0.0
         with urllib.request.urlopen(url, timeout=10) as response:
             for line in response.read().decode().splitlines():
-                if line.startswith(name + " "):
-                    return float(line.split()[1])
-        return 0.0
+                if line.startswith(name + " ") or line.startswith(name + "{"):
+                    total += float(line.rsplit(" ", 1)[1])
+        return total
 
     def stop(self):
         if self.process.poll() is None:
@@ -165,8 +174,8 @@ def measure(bin_dir, kind, load_args, duration, config_text=None):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def measure_forward(bin_dir, load_args, duration, stage):
-    """loadgen -> agent sluiced (forward output) -> next-tier sluiced (null output)."""
+def measure_forward(bin_dir, load_args, duration, stage, output="forward"):
+    """loadgen -> agent sluiced (forward or otlp output) -> next-tier sluiced (null output)."""
     workdir = tempfile.mkdtemp(prefix="sluice-bench-")
     try:
         next_dir, agent_dir = os.path.join(workdir, "next"), os.path.join(workdir, "agent")
@@ -175,7 +184,9 @@ def measure_forward(bin_dir, load_args, duration, stage):
         next_tier = Server(bin_dir, "sluiced", next_dir, SERVER_CONFIG["null"].format())
         try:
             agent = Server(bin_dir, "sluiced", agent_dir,
-                           FORWARD_CONFIG.format(stage=stage, next_port=next_tier.port))
+                           FORWARD_CONFIG.format(
+                               stage=stage,
+                               output=TIER_OUTPUTS[output].format(next_port=next_tier.port)))
             try:
                 cpu_before = agent.cpu_seconds() + next_tier.cpu_seconds()
                 result, command = loadgen(bin_dir, agent.port, load_args, duration)
@@ -272,16 +283,16 @@ def main():
             f"{paced['ack_p99_ms']:.2f} | {paced['ack_p999_ms']:.2f} |")
         print(f"ack_on {stage}: done", flush=True)
     forward_rows = []
-    for load, stage in FORWARD_LOADS:
+    for load, stage, output in FORWARD_LOADS:
         forward = median_by_rate(
-            [measure_forward(options.bin, dict(LOADS)[load], options.duration, stage)
+            [measure_forward(options.bin, dict(LOADS)[load], options.duration, stage, output)
              for _ in range(options.runs)])
         forward_rows.append(
-            f"| {load} | `{stage}` | {forward['records_per_s']:,.0f} | "
+            f"| {load} | {output} | `{stage}` | {forward['records_per_s']:,.0f} | "
             f"{forward['records_per_s'] / ceilings[load]:.0%} | {forward['ack_p99_ms']:.2f} | "
             f"{forward['records']:,} | {forward['delivered']:,.0f} | "
             f"{cpu_per_million(forward):.2f} |")
-        print(f"forward {load} {stage}: done", flush=True)
+        print(f"{output} {load} {stage}: done", flush=True)
     hook_rows = hook_chain_rows(options.bin, batched, options.duration, options.runs)
     print("hook chain: done", flush=True)
     client_result = client_bench(options.bin)
@@ -323,15 +334,15 @@ def main():
         f"{overload['rss_mib']:.0f} MiB against about {channel_mib:.0f} MiB of channel "
         f"capacity (+ 64 MiB allowed); ack p99 {overload['ack_p99_ms']:.1f} ms.",
         "",
-        "**Forward** (two tiers on this machine: `loadgen` → a sluiced with `scheduler: "
-        "{ workers: 2 }` and one `type: forward` output, defaults otherwise → a second "
+        "**Two tiers** (on this machine: `loadgen` → a sluiced with `scheduler: "
+        "{ workers: 2 }` and one `type: forward` or `type: otlp` output, defaults otherwise → a second "
         "sluiced with the null output; the ratio is to the single-tier ceiling of the same "
         "load; *acked* is what loadgen had acknowledged, *delivered* what the next tier "
         "received once the agent drained; CPU counts both servers):",
         "",
-        "| Load | agent ack_on | records/s | ratio to ceiling | ack p99 ms | acked "
-        "| delivered | CPU s / M records |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| Load | agent output | agent ack_on | records/s | ratio to ceiling | ack p99 ms "
+        "| acked | delivered | CPU s / M records |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ] + forward_rows + [
         "",
         "**Hook chain** (PushBatches 100, 4 streams; the chain is `receive_time` (pre) + "
