@@ -7,6 +7,8 @@
 //
 //   build/bin/scheduler_bench --benchmark_min_time=0.5
 #include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <future>
 #include <memory>
@@ -33,12 +35,18 @@ RecordBatch MakeBatch(int records) {
   return batch;
 }
 
+// Started: the null output's sender takes what the workers hand it.
 std::unique_ptr<pipeline::Pipeline> NullPipeline(int workers, Ledger& ledger) {
   std::vector<pipeline::Pipeline::Destination> destinations;
   destinations.push_back({std::make_unique<outputs::NullOutput>("null/bench"), Level::kTrace});
-  return std::make_unique<pipeline::Pipeline>(pipeline::PipelineConfig{}, std::move(destinations),
-                                              outputs::EncodingRegistry(), workers, ledger,
-                                              nullptr);
+  auto pipeline =
+      std::make_unique<pipeline::Pipeline>(pipeline::PipelineConfig{}, std::move(destinations),
+                                           outputs::EncodingRegistry(), workers, ledger, nullptr);
+  if (absl::Status status = pipeline->Start(); !status.ok()) {
+    std::fprintf(stderr, "pipeline start: %s\n", status.ToString().c_str());
+    std::abort();
+  }
+  return pipeline;
 }
 
 void BM_Scheduler(benchmark::State& state) {
