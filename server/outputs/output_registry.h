@@ -66,10 +66,11 @@ class OutputFactory {
   // The keys of this type's block besides kCommonOutputKeys, as its table declares them.
   virtual std::vector<config::KeyDoc> keys() const = 0;
 
-  // A minimal block that creates a working output, as YAML text. Three placeholders may
+  // A minimal block that creates a working output, as YAML text. Four placeholders may
   // appear, which whoever uses the example replaces: ${DIR}, a writable directory,
-  // ${SLUICE_TARGET}, the address of a Sluice ingest listener, and ${HTTP_URL}, the base
-  // URL of an HTTP server that answers every request with 200.
+  // ${SLUICE_TARGET}, the address of a Sluice ingest listener, ${HTTP_URL}, the base URL
+  // of an HTTP server that answers every request with 200, and ${KAFKA_BROKERS}, the
+  // bootstrap servers of a Kafka cluster.
   virtual std::string example_config() const = 0;
 
   // Validates `config` (the whole block, common keys included) and builds an output with

@@ -11,6 +11,7 @@
 #include "tests/outputs/http_sink.h"
 #include "tests/outputs/next_tier.h"
 #include "tests/outputs/output_test_util.h"
+#include "tests/test_util/kafka_mock_cluster.h"
 
 namespace sluice::outputs {
 namespace {
@@ -30,9 +31,11 @@ class OutputConformanceTest : public ::testing::TestWithParam<std::string> {
     std::string yaml = registry.factory(GetParam())->example_config();
     std::string dir = dir_.Path("");
     dir.pop_back();  // the trailing '/'
-    absl::StrReplaceAll(
-        {{"${DIR}", dir}, {"${SLUICE_TARGET}", next_tier_.target()}, {"${HTTP_URL}", http_.url()}},
-        &yaml);
+    absl::StrReplaceAll({{"${DIR}", dir},
+                         {"${SLUICE_TARGET}", next_tier_.target()},
+                         {"${HTTP_URL}", http_.url()},
+                         {"${KAFKA_BROKERS}", kafka_.bootstraps()}},
+                        &yaml);
     return yaml;
   }
 
@@ -50,8 +53,9 @@ class OutputConformanceTest : public ::testing::TestWithParam<std::string> {
 
   EncodingRegistry encodings_;
   TempDir dir_;
-  NextTier next_tier_;  // ${SLUICE_TARGET}
-  HttpSink http_;       // ${HTTP_URL}
+  NextTier next_tier_;                 // ${SLUICE_TARGET}
+  HttpSink http_;                      // ${HTTP_URL}
+  test_util::KafkaMockCluster kafka_;  // ${KAFKA_BROKERS}
 };
 
 TEST_P(OutputConformanceTest, ShutdownWithoutStartIsOk) {
