@@ -264,7 +264,9 @@ TEST_P(BlockOutageTest, NextTierDownPacesTheClientAndLosesNothing) {
     for (const v1::WorkerStats& worker : stats->workers()) {
       held += worker.queue_depth() + worker.parked_records() + worker.processing_records();
     }
-    EXPECT_GT(held, forward->buffer_records()) << "the workers wait for room";
+    // Usually the workers wait for room too; but when the client's batches are small (sent
+    // early under load), its window of unacked batches may all sit in the buffer.
+    EXPECT_GE(held, forward->buffer_records());
     EXPECT_EQ(counts.received(), counts.written() + held);
     // A batch whose worker waits for room counts once, though both hold it.
     EXPECT_EQ(counts.in_flight(), held);
