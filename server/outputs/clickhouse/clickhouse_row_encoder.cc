@@ -1,7 +1,6 @@
 #include "server/outputs/clickhouse/clickhouse_row_encoder.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstdint>
 
 #include "absl/strings/escaping.h"
@@ -62,34 +61,21 @@ void ClickHouseRowEncoder::AppendValue(const ComposedField& composed, std::strin
     case v1::Field::kStringValue:
       AppendString(field.string_value(), out);
       return;
-    case v1::Field::kIntValue:
-      absl::StrAppend(out, "\"", field.int_value(), "\"");
-      return;
-    case v1::Field::kDoubleValue: {
-      const double value = field.double_value();
-      out->push_back('"');
-      if (absl::string_view name = NonFiniteName(value); !name.empty()) {
-        out->append(name.data(), name.size());
-      } else {
-        char buffer[32];
-        const std::to_chars_result result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-        out->append(buffer, result.ptr);
-      }
-      out->push_back('"');
-      return;
-    }
-    case v1::Field::kBoolValue:
-      out->append(field.bool_value() ? "\"true\"" : "\"false\"");
-      return;
     case v1::Field::kBytesValue:
       // Base64 needs no escaping.
       absl::Base64Escape(field.bytes_value(), &scratch_);
       absl::StrAppend(out, "\"", scratch_, "\"");
       return;
     case v1::Field::VALUE_NOT_SET:
-      break;
+      out->append("\"\"");
+      return;
+    default:
+      // An int, double or bool, as a string of its text, which needs no escaping.
+      out->push_back('"');
+      AppendScalarValue(field, out);
+      out->push_back('"');
+      return;
   }
-  out->append("\"\"");
 }
 
 }  // namespace sluice::outputs

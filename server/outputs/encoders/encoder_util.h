@@ -1,19 +1,23 @@
-// Spellings the line encodings share: UTF-8 checks, hex, and the names of doubles JSON
-// numbers cannot express. Used by TextEncoder and JsonEncoder, and meant for the encodings
-// outputs add (syslog, JSONEachRow) so that they read bytes the same way.
+// Spellings the line encodings share: UTF-8 checks, hex, JSON string literals, the names
+// of doubles JSON numbers cannot express, and scalar field values. Used by TextEncoder and
+// JsonEncoder, and meant for the encodings outputs add (syslog, JSONEachRow) so that they read
+// bytes the same way.
 //
 // Pure functions, thread-safe. Tuned for log text, which is mostly ASCII, and inline
 // because the encoders call them for every string of every record.
 #ifndef SLUICE_SERVER_OUTPUTS_ENCODERS_ENCODER_UTIL_H_
 #define SLUICE_SERVER_OUTPUTS_ENCODERS_ENCODER_UTIL_H_
 
+#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "sluice/v1/logs.pb.h"
 
 namespace sluice::outputs {
 
@@ -168,6 +172,34 @@ inline absl::string_view NonFiniteName(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
   return {};
+}
+
+// Appends an int, double or bool field value as every text encoding spells it: a decimal
+// int, the shortest double that reads back the same (NonFiniteName for the others), `true`
+// or `false`. Returns false and appends nothing for strings, bytes and no value, which each
+// encoding escapes its own way.
+inline bool AppendScalarValue(const v1::Field& field, std::string* out) {
+  switch (field.value_case()) {
+    case v1::Field::kIntValue:
+      absl::StrAppend(out, field.int_value());
+      return true;
+    case v1::Field::kDoubleValue: {
+      const double value = field.double_value();
+      if (absl::string_view name = NonFiniteName(value); !name.empty()) {
+        out->append(name.data(), name.size());
+        return true;
+      }
+      char buffer[32];
+      const std::to_chars_result result = std::to_chars(buffer, buffer + sizeof(buffer), value);
+      out->append(buffer, result.ptr);
+      return true;
+    }
+    case v1::Field::kBoolValue:
+      out->append(field.bool_value() ? "true" : "false");
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace sluice::outputs

@@ -1,7 +1,5 @@
 #include "server/outputs/encoders/logfmt_encoder.h"
 
-#include <charconv>
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "server/outputs/encoders/encoder_util.h"
@@ -145,32 +143,16 @@ void LogfmtEncoder::Append(const ComposedRecord& record, std::string* out) {
 }
 
 void LogfmtEncoder::AppendValue(const v1::Field& field, std::string* out) {
+  if (AppendScalarValue(field, out)) return;
   switch (field.value_case()) {
     case v1::Field::kStringValue:
       AppendString(field.string_value(), out);
-      return;
-    case v1::Field::kIntValue:
-      absl::StrAppend(out, field.int_value());
-      return;
-    case v1::Field::kDoubleValue: {
-      const double value = field.double_value();
-      if (absl::string_view name = NonFiniteName(value); !name.empty()) {
-        out->append(name.data(), name.size());
-        return;
-      }
-      char buffer[32];
-      const std::to_chars_result result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-      out->append(buffer, result.ptr);
-      return;
-    }
-    case v1::Field::kBoolValue:
-      out->append(field.bool_value() ? "true" : "false");
       return;
     case v1::Field::kBytesValue:
       absl::Base64Escape(field.bytes_value(), &scratch_);
       AppendString(scratch_, out);
       return;
-    case v1::Field::VALUE_NOT_SET:
+    default:  // no value
       return;
   }
 }

@@ -1,7 +1,5 @@
 #include "server/outputs/syslog/syslog_encoder.h"
 
-#include <charconv>
-
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -157,32 +155,16 @@ void SyslogEncoder::Append(const ComposedRecord& record, std::string* out) {
 }
 
 void SyslogEncoder::AppendValue(const v1::Field& field, std::string* out) {
+  if (AppendScalarValue(field, out)) return;
   switch (field.value_case()) {
     case v1::Field::kStringValue:
       AppendParamValue(field.string_value(), out);
-      return;
-    case v1::Field::kIntValue:
-      absl::StrAppend(out, field.int_value());
-      return;
-    case v1::Field::kDoubleValue: {
-      const double value = field.double_value();
-      if (absl::string_view name = NonFiniteName(value); !name.empty()) {
-        out->append(name.data(), name.size());
-        return;
-      }
-      char buffer[32];
-      const std::to_chars_result result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-      out->append(buffer, result.ptr);
-      return;
-    }
-    case v1::Field::kBoolValue:
-      out->append(field.bool_value() ? "true" : "false");
       return;
     case v1::Field::kBytesValue:
       absl::Base64Escape(field.bytes_value(), &value_);
       out->append(value_);
       return;
-    case v1::Field::VALUE_NOT_SET:
+    default:  // no value
       return;
   }
 }
