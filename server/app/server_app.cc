@@ -167,8 +167,8 @@ absl::Status ServerApp::StartAll() {
   scheduler_ = std::make_unique<scheduler::Scheduler>(config_.scheduler, *pipeline_, ledger_,
                                                       scheduler_metrics_.get());
   ledger_.SetInFlightGauge([this] {
-    const int64_t records = static_cast<int64_t>(scheduler_->InFlightRecords()) +
-                            pipeline_->RecordsInOutputs();
+    const int64_t records =
+        static_cast<int64_t>(scheduler_->InFlightRecords()) + pipeline_->RecordsInOutputs();
     return static_cast<uint64_t>(std::max<int64_t>(records, 0));
   });
   scheduler_->Start();

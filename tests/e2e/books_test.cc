@@ -41,8 +41,8 @@ namespace {
 
 // One worker, and a held output whose buffer takes one batch, so one held write holds
 // everything behind it; a channel of 60 records, so a second batch of 50 overflows it. The
-// full disk is retried briefly, then its records are dropped. Acks at `accepted`: a held output must not hold the
-// client. Records over 4 KiB are rejected.
+// full disk is retried briefly, then its records are dropped. Acks at `accepted`: a held output
+// must not hold the client. Records over 4 KiB are rejected.
 constexpr char kConfig[] = R"(
 ingest: { ack_on: accepted, max_record_bytes: 4096 }
 levels: { default: info }
