@@ -174,18 +174,27 @@ inline std::string ReadFile(const std::string& path) {
   return content.str();
 }
 
-// The content of a gzip file, read with zlib; empty on any error (tests compare it).
-inline std::string ReadGzipFile(const std::string& path) {
-  gzFile gz = ::gzopen(path.c_str(), "rb");
-  if (gz == nullptr) return "";
-  std::string content;
+// `gzipped` inflated with zlib; "<not gzip>" when it is not one whole gzip stream.
+inline std::string Gunzip(const std::string& gzipped) {
+  z_stream stream{};
+  inflateInit2(&stream, 15 + 16);
+  std::string out;
   char chunk[4096];
-  int n = 0;
-  while ((n = ::gzread(gz, chunk, sizeof(chunk))) > 0) content.append(chunk, n);
-  const bool ok = n == 0;
-  ::gzclose(gz);
-  return ok ? content : "";
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gzipped.data()));
+  stream.avail_in = static_cast<uInt>(gzipped.size());
+  int result = Z_OK;
+  while (result == Z_OK) {
+    stream.next_out = reinterpret_cast<Bytef*>(chunk);
+    stream.avail_out = sizeof(chunk);
+    result = inflate(&stream, Z_NO_FLUSH);
+    out.append(chunk, sizeof(chunk) - stream.avail_out);
+  }
+  inflateEnd(&stream);
+  return result == Z_STREAM_END ? out : "<not gzip>";
 }
+
+// The content of a gzip file; "<not gzip>" when it is missing or not gzip.
+inline std::string ReadGzipFile(const std::string& path) { return Gunzip(ReadFile(path)); }
 
 inline void WriteFile(const std::string& path, absl::string_view content) {
   std::ofstream(path, std::ios::binary) << content;

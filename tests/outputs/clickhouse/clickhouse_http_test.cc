@@ -1,32 +1,13 @@
 #include "server/outputs/clickhouse/clickhouse_http.h"
 
-#include <zlib.h>
-
 #include <string>
 
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
+#include "tests/outputs/output_test_util.h"
 
 namespace sluice::outputs {
 namespace {
-
-std::string Gunzip(const std::string& gzipped) {
-  z_stream stream{};
-  inflateInit2(&stream, 15 + 16);
-  std::string out;
-  char chunk[4096];
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gzipped.data()));
-  stream.avail_in = static_cast<uInt>(gzipped.size());
-  int result = Z_OK;
-  while (result == Z_OK) {
-    stream.next_out = reinterpret_cast<Bytef*>(chunk);
-    stream.avail_out = sizeof(chunk);
-    result = inflate(&stream, Z_NO_FLUSH);
-    out.append(chunk, sizeof(chunk) - stream.avail_out);
-  }
-  inflateEnd(&stream);
-  return result == Z_STREAM_END ? out : "<not gzip>";
-}
 
 TEST(ClickHouseHttpTest, InsertUrlAddsAPathAndTheEncodedStatement) {
   EXPECT_EQ(InsertUrl("http://ch:8123", "default", "logs"),

@@ -4,7 +4,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <memory>
 #include <string>
@@ -26,24 +25,6 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 constexpr absl::Duration kDeadline = absl::Seconds(10);
-
-std::string Gunzip(const std::string& gzipped) {
-  z_stream stream{};
-  inflateInit2(&stream, 15 + 16);
-  std::string out;
-  char chunk[4096];
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gzipped.data()));
-  stream.avail_in = static_cast<uInt>(gzipped.size());
-  int result = Z_OK;
-  while (result == Z_OK) {
-    stream.next_out = reinterpret_cast<Bytef*>(chunk);
-    stream.avail_out = sizeof(chunk);
-    result = inflate(&stream, Z_NO_FLUSH);
-    out.append(chunk, sizeof(chunk) - stream.avail_out);
-  }
-  inflateEnd(&stream);
-  return result == Z_STREAM_END ? out : "<not gzip>";
-}
 
 // A listening socket on 127.0.0.1 that never accepts: connections complete in the
 // kernel's backlog and are never answered, as with a server that hangs.
