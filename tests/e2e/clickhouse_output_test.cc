@@ -65,22 +65,6 @@ std::vector<std::string> ServerArgv() {
   return {};
 }
 
-// A port on 127.0.0.1 that was free a moment ago: bound with port 0, read back, closed.
-// ClickHouse has no "port 0, tell me which" mode, and a restart must find the same ports.
-absl::StatusOr<int> ReservePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::InternalError(std::strerror(errno));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  const bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  ::close(fd);
-  if (!ok) return absl::InternalError(std::strerror(errno));
-  return static_cast<int>(ntohs(address.sin_port));
-}
-
 std::string UrlEncode(absl::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -102,7 +86,7 @@ class ClickHouseServer {
   static absl::StatusOr<std::unique_ptr<ClickHouseServer>> Start(std::vector<std::string> argv) {
     auto server = std::unique_ptr<ClickHouseServer>(new ClickHouseServer(std::move(argv)));
     for (int* port : {&server->http_port_, &server->tcp_port_, &server->interserver_port_}) {
-      absl::StatusOr<int> reserved = ReservePort();
+      absl::StatusOr<int> reserved = ReserveLoopbackPort(SOCK_STREAM);
       if (!reserved.ok()) return reserved.status();
       *port = *reserved;
     }

@@ -50,23 +50,6 @@ namespace {
 
 constexpr absl::Duration kOutage = absl::Seconds(10);
 
-// A port on 127.0.0.1 that was free a moment ago: bound with port 0, read back, closed.
-// The next tier starts on it later, so the forward output has a fixed target that nothing
-// listens on until then.
-absl::StatusOr<int> ReservePort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::InternalError(std::strerror(errno));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  const bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  ::close(fd);
-  if (!ok) return absl::InternalError(std::strerror(errno));
-  return static_cast<int>(ntohs(address.sin_port));
-}
-
 // The next tier: a sluiced with one JSON file output, ingest on `port`.
 constexpr char kNextTierConfig[] = R"(
 outputs:
@@ -224,7 +207,9 @@ class BlockOutageTest : public ::testing::TestWithParam<BlockScenario> {};
 
 TEST_P(BlockOutageTest, NextTierDownPacesTheClientAndLosesNothing) {
   const absl::Time start = absl::Now();
-  const absl::StatusOr<int> port = ReservePort();
+  // The next tier starts on this port later, so the forward output has a fixed target that
+  // nothing listens on until then.
+  const absl::StatusOr<int> port = ReserveLoopbackPort(SOCK_STREAM);
   ASSERT_TRUE(port.ok()) << port.status();
   const BlockScenario& scenario = GetParam();
   absl::StatusOr<std::unique_ptr<SluicedProcess>> agent = SluicedProcess::Start(absl::StrReplaceAll(
@@ -360,7 +345,7 @@ constexpr size_t kDropRecords = 50000;
 
 TEST(DropNewestOutageTest, FileGetsEverythingAndForwardDropsAreCountedExactly) {
   const absl::Time start = absl::Now();
-  const absl::StatusOr<int> port = ReservePort();
+  const absl::StatusOr<int> port = ReserveLoopbackPort(SOCK_STREAM);
   ASSERT_TRUE(port.ok()) << port.status();
   absl::StatusOr<std::unique_ptr<SluicedProcess>> agent =
       SluicedProcess::Start(absl::StrReplaceAll(kDropConfig, {{"$PORT", absl::StrCat(*port)}}));

@@ -48,23 +48,6 @@ scrape_configs:
       - targets: ["127.0.0.1:$METRICS_PORT"]
 )";
 
-// A port that was free a moment ago. Prometheus binds it itself, so another process may
-// take it in between; StartPrometheus() then tries again with a new one.
-absl::StatusOr<int> FreeLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::InternalError("socket failed");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  const bool bound =
-      ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  ::close(fd);
-  if (!bound) return absl::InternalError("cannot bind a loopback port");
-  return ntohs(address.sin_port);
-}
-
 struct Prometheus {
   std::unique_ptr<ChildProcess> process;
   int port = 0;
@@ -76,7 +59,7 @@ absl::StatusOr<Prometheus> StartPrometheus(const TempDir& dir, const std::string
   constexpr int kAttempts = 3;
   std::string failures;
   for (int attempt = 1; attempt <= kAttempts; ++attempt) {
-    absl::StatusOr<int> port = FreeLoopbackPort();
+    absl::StatusOr<int> port = ReserveLoopbackPort(SOCK_STREAM);
     if (!port.ok()) return port.status();
     const std::string stderr_path = dir.file(absl::StrCat("prometheus-", attempt, ".err"));
     absl::StatusOr<std::unique_ptr<ChildProcess>> process = ChildProcess::Spawn(

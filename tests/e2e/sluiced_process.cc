@@ -213,6 +213,21 @@ std::string ReadFile(const std::string& path) {
   return contents.str();
 }
 
+absl::StatusOr<int> ReserveLoopbackPort(int socket_type) {
+  const int fd = ::socket(AF_INET, socket_type | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::ErrnoToStatus(errno, "socket");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  const bool ok = ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+  const int error_number = errno;
+  ::close(fd);
+  if (!ok) return absl::ErrnoToStatus(error_number, "cannot bind a loopback port");
+  return static_cast<int>(ntohs(address.sin_port));
+}
+
 std::vector<std::string> ReadLines(const std::string& path) {
   std::vector<std::string> lines;
   std::ifstream in(path);

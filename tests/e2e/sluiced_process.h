@@ -114,6 +114,12 @@ absl::StatusOr<CommandResult> RunShell(const std::string& shell_command,
 std::string ShellQuote(absl::string_view text);
 
 // The lines of a text file, without their '\n'; empty if it does not exist.
+// A port on 127.0.0.1 that was free a moment ago: a socket of `socket_type` (SOCK_STREAM,
+// SOCK_DGRAM) bound with port 0, read back, closed. For a process that must be told its
+// port, or that must find the same port after a restart; another process may take it in
+// between.
+absl::StatusOr<int> ReserveLoopbackPort(int socket_type);
+
 std::vector<std::string> ReadLines(const std::string& path);
 // The whole file; empty if it does not exist.
 std::string ReadFile(const std::string& path);

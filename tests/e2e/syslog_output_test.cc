@@ -58,15 +58,9 @@ constexpr char kRsyslogd[] = "/usr/sbin/rsyslogd";
 // A UDP port on 127.0.0.1 that was free a moment ago: imudp cannot report the port it
 // bound, so it is given one.
 int ReserveUdpPort() {
-  const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  EXPECT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)), 0);
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
-  ::close(fd);
-  return ntohs(address.sin_port);
+  const absl::StatusOr<int> port = ReserveLoopbackPort(SOCK_DGRAM);
+  EXPECT_TRUE(port.ok()) << port.status();
+  return port.value_or(0);
 }
 
 // Whether something listens on UDP 127.0.0.1:`port`, from /proc/net/udp.
