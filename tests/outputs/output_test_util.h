@@ -21,6 +21,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "prometheus/registry.h"
 #include "server/common/field_layers.h"
 #include "server/common/record_batch.h"
 #include "server/config/config.h"
@@ -50,6 +51,29 @@ inline absl::StatusOr<std::unique_ptr<Output>> CreateFromYaml(const OutputFactor
   EncodingRegistry encodings;
   OutputContext context{.config_path = config.key_path, .encodings = encodings};
   return factory.Create(config.id(), config.options, context);
+}
+
+// An output made by its factory from a block (outputs[0]), with an encoding registry and a
+// metrics registry of its own that outlive it: for outputs that add an encoding or
+// register metrics. `output` is null, after a test failure, when the factory refused.
+struct CreatedOutput {
+  EncodingRegistry encodings;
+  prometheus::Registry metrics;
+  std::unique_ptr<Output> output;
+};
+
+inline std::unique_ptr<CreatedOutput> CreateWithRegistries(const OutputFactory& factory,
+                                                           const std::string& yaml) {
+  auto created = std::make_unique<CreatedOutput>();
+  config::OutputConfig config = OutputConfigFromYaml(yaml);
+  OutputContext context{.config_path = config.key_path,
+                        .encodings = created->encodings,
+                        .metrics = &created->metrics};
+  absl::StatusOr<std::unique_ptr<Output>> output =
+      factory.Create(config.id(), config.options, context);
+  EXPECT_TRUE(output.ok()) << output.status();
+  if (output.ok()) created->output = *std::move(output);
+  return created;
 }
 
 // An OutputBatch whose lines are given: "<LEVEL> <text>\n" in text, {"m":"<text>"} in JSON.

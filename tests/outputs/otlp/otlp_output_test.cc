@@ -71,22 +71,10 @@ class EncodedBatch final : public OutputBatch {
   std::string lines_;
 };
 
-// An otlp output created by its factory, as sluiced creates it.
-struct Created {
-  EncodingRegistry encodings;
-  prometheus::Registry metrics;
-  std::unique_ptr<Output> output;
-};
-
-std::unique_ptr<Created> Create(const std::string& yaml) {
-  auto created = std::make_unique<Created>();
-  OutputContext context{
-      .config_path = "outputs[0]", .encodings = created->encodings, .metrics = &created->metrics};
-  absl::StatusOr<std::unique_ptr<Output>> output =
-      OtlpOutputFactory().Create("otlp/test", YAML::Load(yaml), context);
-  EXPECT_TRUE(output.ok()) << output.status();
-  if (!output.ok()) return nullptr;
-  created->output = *std::move(output);
+// An otlp output created by its factory, as sluiced creates it, and started.
+std::unique_ptr<CreatedOutput> Create(const std::string& yaml) {
+  std::unique_ptr<CreatedOutput> created = CreateWithRegistries(OtlpOutputFactory(), yaml);
+  if (created->output == nullptr) return nullptr;
   EXPECT_TRUE(created->output->Start().ok());
   return created;
 }
@@ -152,7 +140,7 @@ TEST(OtlpOutputConfigTest, AHeaderThatCannotBeResolvedIsAnErrorThatShowsNoValue)
 
 TEST(OtlpOutputTest, GroupsRecordsByResourceAndScopeInOneExport) {
   std::unique_ptr<OtlpReceiver> receiver = OtlpReceiver::Listen();
-  std::unique_ptr<Created> created = Create(Block(*receiver));
+  std::unique_ptr<CreatedOutput> created = Create(Block(*receiver));
   ASSERT_NE(created, nullptr);
   EncodedBatch batch;
   batch.Add("x", "a1", {{"service.name", "a"}, {"user", "u1"}})
@@ -181,7 +169,7 @@ TEST(OtlpOutputTest, GroupsRecordsByResourceAndScopeInOneExport) {
 
 TEST(OtlpOutputTest, SplitsABatchLargerThanMaxRequestBytesKeepingTheOrder) {
   std::unique_ptr<OtlpReceiver> receiver = OtlpReceiver::Listen();
-  std::unique_ptr<Created> created = Create(Block(*receiver, ", max_request_bytes: 4096"));
+  std::unique_ptr<CreatedOutput> created = Create(Block(*receiver, ", max_request_bytes: 4096"));
   ASSERT_NE(created, nullptr);
   EncodedBatch batch;
   std::vector<std::string> expected;
@@ -213,7 +201,7 @@ TEST(OtlpOutputTest, SplitsABatchLargerThanMaxRequestBytesKeepingTheOrder) {
 TEST(OtlpOutputTest, SendsTheConfiguredHeaders) {
   ::setenv("SLUICE_OTLP_TEST_KEY", "k-123", 1);
   std::unique_ptr<OtlpReceiver> receiver = OtlpReceiver::Listen();
-  std::unique_ptr<Created> created =
+  std::unique_ptr<CreatedOutput> created =
       Create(Block(*receiver, ", headers: {X-Api-Key: '${env:SLUICE_OTLP_TEST_KEY}', team: logs}"));
   ASSERT_NE(created, nullptr);
   EncodedBatch batch;
@@ -249,7 +237,7 @@ TEST(OtlpOutputTest, MapsTheReceiversCodesAsTheOtlpSpecificationSays) {
       Fail(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad")),
       Fail(grpc::Status(grpc::StatusCode::DATA_LOSS, "lost")),
   });
-  std::unique_ptr<Created> created = Create(Block(*receiver));
+  std::unique_ptr<CreatedOutput> created = Create(Block(*receiver));
   ASSERT_NE(created, nullptr);
   const auto write = [&] {
     EncodedBatch batch;
@@ -276,7 +264,7 @@ TEST(OtlpOutputTest, ARefusedPartCountsAsRejectedAndIsNotRetried) {
   partial.response.mutable_partial_success()->set_rejected_log_records(2);
   partial.response.mutable_partial_success()->set_error_message("2 records too old");
   receiver->Script({partial});
-  std::unique_ptr<Created> created = Create(Block(*receiver));
+  std::unique_ptr<CreatedOutput> created = Create(Block(*receiver));
   ASSERT_NE(created, nullptr);
   EncodedBatch batch;
   batch.Add("x", "1").Add("x", "2").Add("x", "3");
@@ -297,7 +285,7 @@ TEST(OtlpOutputTest, AReceiverThatIsNotUpIsTransientAndStartStillSucceeds) {
     std::unique_ptr<OtlpReceiver> gone = OtlpReceiver::Listen();
     target = gone->target();
   }
-  std::unique_ptr<Created> created =
+  std::unique_ptr<CreatedOutput> created =
       Create(absl::StrCat("{type: otlp, endpoint: '", target, "', timeout: 2s}"));
   ASSERT_NE(created, nullptr);
   EncodedBatch batch;

@@ -125,23 +125,8 @@ class TcpReceiver {
   int connection_ = -1;
 };
 
-struct Created {
-  EncodingRegistry encodings;
-  prometheus::Registry metrics;
-  std::unique_ptr<Output> output;
-};
-
-std::unique_ptr<Created> Create(const std::string& yaml) {
-  auto created = std::make_unique<Created>();
-  config::OutputConfig config = OutputConfigFromYaml(yaml);
-  OutputContext context{.config_path = config.key_path,
-                        .encodings = created->encodings,
-                        .metrics = &created->metrics};
-  absl::StatusOr<std::unique_ptr<Output>> output =
-      SyslogOutputFactory().Create(config.id(), config.options, context);
-  EXPECT_TRUE(output.ok()) << output.status();
-  if (output.ok()) created->output = *std::move(output);
-  return created;
+std::unique_ptr<CreatedOutput> Create(const std::string& yaml) {
+  return CreateWithRegistries(SyslogOutputFactory(), yaml);
 }
 
 absl::Status CreateError(const std::string& yaml) {
@@ -182,7 +167,7 @@ TEST(SyslogOutputTest, RejectsBadConfig) {
 }
 
 TEST(SyslogOutputTest, AddsAnEncodingNamedAfterTheOutput) {
-  std::unique_ptr<Created> created =
+  std::unique_ptr<CreatedOutput> created =
       Create("{type: syslog, name: siem, address: '127.0.0.1:514', hostname: web-1}");
   ASSERT_NE(created->output, nullptr);
   ASSERT_TRUE(created->output->encoding().has_value());
@@ -196,7 +181,7 @@ TEST(SyslogOutputTest, AddsAnEncodingNamedAfterTheOutput) {
 
 TEST(SyslogOutputTest, TcpSendsFramesOnOneConnection) {
   TcpReceiver receiver;
-  std::unique_ptr<Created> created =
+  std::unique_ptr<CreatedOutput> created =
       Create(absl::StrCat("{type: syslog, address: '", receiver.address(), "'}"));
   ASSERT_TRUE(created->output->Start().ok());
   FramesBatch first({"<134>1 - - - - - one", "<134>1 - - - - - two"});
@@ -213,7 +198,7 @@ TEST(SyslogOutputTest, TcpSendsFramesOnOneConnection) {
 
 TEST(SyslogOutputTest, ReconnectsAfterTheReceiverClosedWithoutResendingWhatItRead) {
   TcpReceiver receiver;
-  std::unique_ptr<Created> created =
+  std::unique_ptr<CreatedOutput> created =
       Create(absl::StrCat("{type: syslog, address: '", receiver.address(), "'}"));
   ASSERT_TRUE(created->output->Start().ok());
   FramesBatch first({"<134>1 - - - - - one"});
@@ -234,7 +219,7 @@ TEST(SyslogOutputTest, ReconnectsAfterTheReceiverClosedWithoutResendingWhatItRea
 
 TEST(SyslogOutputTest, ResendsTheLastBatchesAfterAReset) {
   TcpReceiver receiver;
-  std::unique_ptr<Created> created =
+  std::unique_ptr<CreatedOutput> created =
       Create(absl::StrCat("{type: syslog, address: '", receiver.address(), "'}"));
   ASSERT_TRUE(created->output->Start().ok());
   FramesBatch lost({"<134>1 - - - - - unread"});
@@ -256,7 +241,7 @@ TEST(SyslogOutputTest, ADownReceiverIsUnavailableNotAStartError) {
   int port = 0;
   const int reserved = BindLoopback(SOCK_STREAM, &port);
   ::close(reserved);
-  std::unique_ptr<Created> created = Create(absl::StrCat(
+  std::unique_ptr<CreatedOutput> created = Create(absl::StrCat(
       "{type: syslog, name: down, address: '127.0.0.1:", port, "', write_timeout: 1s}"));
   ASSERT_TRUE(created->output->Start().ok());
   FramesBatch batch({"<134>1 - - - - - m"});
@@ -270,7 +255,7 @@ TEST(SyslogOutputTest, ADownReceiverIsUnavailableNotAStartError) {
 
 TEST(SyslogOutputTest, AReceiverThatDoesNotReadTimesOut) {
   TcpReceiver receiver;
-  std::unique_ptr<Created> created = Create(
+  std::unique_ptr<CreatedOutput> created = Create(
       absl::StrCat("{type: syslog, address: '", receiver.address(), "', write_timeout: 200ms}"));
   ASSERT_TRUE(created->output->Start().ok());
   // More than the kernels' send and receive buffers on loopback hold.
@@ -284,7 +269,7 @@ TEST(SyslogOutputTest, AReceiverThatDoesNotReadTimesOut) {
 TEST(SyslogOutputTest, UdpSendsOneDatagramPerRecord) {
   int port = 0;
   const int receiver = BindLoopback(SOCK_DGRAM, &port);
-  std::unique_ptr<Created> created =
+  std::unique_ptr<CreatedOutput> created =
       Create(absl::StrCat("{type: syslog, address: '127.0.0.1:", port, "', transport: udp}"));
   ASSERT_TRUE(created->output->Start().ok());
   FramesBatch batch({"<134>1 - - - - - one", "<134>1 - - - - - two"});
@@ -304,7 +289,7 @@ TEST(SyslogOutputTest, UdpSendsOneDatagramPerRecord) {
 TEST(SyslogOutputTest, UdpSkipsDatagramsThatFailAndRetriesOnlyWhenNoneWent) {
   int port = 0;
   const int receiver = BindLoopback(SOCK_DGRAM, &port);
-  std::unique_ptr<Created> created = Create(
+  std::unique_ptr<CreatedOutput> created = Create(
       absl::StrCat("{type: syslog, name: u, address: '127.0.0.1:", port, "', transport: udp}"));
   ASSERT_TRUE(created->output->Start().ok());
   // Longer than any UDP datagram: sendto fails with EMSGSIZE.
@@ -324,7 +309,7 @@ TEST(SyslogOutputTest, UdpSkipsDatagramsThatFailAndRetriesOnlyWhenNoneWent) {
 }
 
 TEST(SyslogOutputTest, UdpCountsTruncatedMessages) {
-  std::unique_ptr<Created> created = Create(
+  std::unique_ptr<CreatedOutput> created = Create(
       "{type: syslog, name: u, address: '127.0.0.1:514', transport: udp, max_message_bytes: 480}");
   std::unique_ptr<Encoder> encoder = created->encodings.NewEncoder(*created->output->encoding());
   const RecordKeys keys{};
@@ -341,7 +326,7 @@ TEST(SyslogOutputTest, UdpCountsTruncatedMessages) {
 }
 
 TEST(SyslogOutputTest, TcpDoesNotTruncate) {
-  std::unique_ptr<Created> created = Create("{type: syslog, address: '127.0.0.1:514'}");
+  std::unique_ptr<CreatedOutput> created = Create("{type: syslog, address: '127.0.0.1:514'}");
   std::unique_ptr<Encoder> encoder = created->encodings.NewEncoder(*created->output->encoding());
   const RecordKeys keys{};
   std::string out;
