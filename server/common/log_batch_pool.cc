@@ -31,11 +31,25 @@ size_t FieldBytes(const v1::Field& field) {
   return bytes;
 }
 
+size_t KeysBytes(const google::protobuf::RepeatedPtrField<std::string>& keys) {
+  size_t bytes = ArrayBytes(keys);
+  for (const std::string& key : keys) bytes += StringBytes(key);
+  return bytes;
+}
+
+size_t OriginBytes(const v1::OtlpOrigin& origin) {
+  return sizeof(v1::OtlpOrigin) + KeysBytes(origin.resource_keys()) +
+         KeysBytes(origin.scope_keys()) + StringBytes(origin.resource_schema_url()) +
+         StringBytes(origin.scope_version()) + StringBytes(origin.scope_schema_url()) +
+         StringBytes(origin.severity_text()) + StringBytes(origin.body());
+}
+
 size_t RecordBytes(const v1::LogRecord& record) {
   size_t bytes = sizeof(v1::LogRecord) + StringBytes(record.logger()) +
                  StringBytes(record.message()) + StringBytes(record.trace_id()) +
                  StringBytes(record.span_id()) + ArrayBytes(record.fields());
   for (const v1::Field& field : record.fields()) bytes += FieldBytes(field);
+  if (record.has_otlp()) bytes += OriginBytes(record.otlp());
   return bytes;
 }
 

@@ -1,85 +1,14 @@
 #include "server/ingest/otlp_mapping.h"
 
-#include <cmath>
 #include <string>
 #include <type_traits>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/strings/escaping.h"
-#include "rapidjson/stringbuffer.h"
-#include "rapidjson/writer.h"
-#include "sluice/level.h"
+#include "server/common/otlp_values.h"
 
 namespace sluice::ingest {
 namespace {
-
-namespace otlp_common = opentelemetry::proto::common::v1;
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-constexpr int kMaxSeverityNumber = 24;
-constexpr int kSeverityNumbersPerLevel = 4;
-
-// The functions below are templates over the message types so that one mapping serves
-// both the OTLP messages and their lenient twins (sluice.v1.wire.otlp: strings as bytes),
-// whose C++ accessors are spelled alike. `Any` is an AnyValue type.
-template <typename Any>
-void WriteJson(const Any& value, Writer& writer) {
-  switch (value.value_case()) {
-    case Any::kStringValue:
-      writer.String(value.string_value().data(),
-                    static_cast<rapidjson::SizeType>(value.string_value().size()));
-      break;
-    case Any::kBoolValue:
-      writer.Bool(value.bool_value());
-      break;
-    case Any::kIntValue:
-      writer.Int64(value.int_value());
-      break;
-    case Any::kDoubleValue:
-      // JSON numbers cannot express NaN and infinities; spelled as the JSON formatter
-      // spells them in fields.
-      if (std::isnan(value.double_value())) {
-        writer.String("NaN");
-      } else if (std::isinf(value.double_value())) {
-        writer.String(value.double_value() > 0 ? "+Inf" : "-Inf");
-      } else {
-        writer.Double(value.double_value());
-      }
-      break;
-    case Any::kArrayValue:
-      writer.StartArray();
-      for (const Any& element : value.array_value().values()) {
-        WriteJson(element, writer);
-      }
-      writer.EndArray();
-      break;
-    case Any::kKvlistValue:
-      writer.StartObject();
-      for (const auto& entry : value.kvlist_value().values()) {
-        writer.Key(entry.key().data(), static_cast<rapidjson::SizeType>(entry.key().size()));
-        WriteJson(entry.value(), writer);
-      }
-      writer.EndObject();
-      break;
-    case Any::kBytesValue: {
-      const std::string encoded = absl::Base64Escape(value.bytes_value());
-      writer.String(encoded.data(), static_cast<rapidjson::SizeType>(encoded.size()));
-      break;
-    }
-    case Any::VALUE_NOT_SET:
-      writer.Null();
-      break;
-  }
-}
-
-template <typename Any>
-std::string ValueToJson(const Any& value) {
-  rapidjson::StringBuffer buffer;
-  Writer writer(buffer);
-  WriteJson(value, writer);
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
 
 template <typename Any>
 void SetFieldValue(const Any& value, v1::Field& field) {
@@ -101,7 +30,7 @@ void SetFieldValue(const Any& value, v1::Field& field) {
       break;
     case Any::kArrayValue:
     case Any::kKvlistValue:
-      field.set_string_value(ValueToJson(value));
+      field.set_string_value(OtlpValueToJson(value));
       break;
     case Any::VALUE_NOT_SET:
       field.clear_value();
@@ -116,9 +45,11 @@ class FieldMerger {
     record_ = &record;
     positions_.clear();
   }
-  // Adds `attributes` after the ones added before, overriding equal keys in place.
+  // Adds `attributes` after the ones added before, overriding equal keys in place. The
+  // key of each field added is appended to `keys` when given.
   template <typename KeyValue>
-  void Add(const google::protobuf::RepeatedPtrField<KeyValue>& attributes) {
+  void Add(const google::protobuf::RepeatedPtrField<KeyValue>& attributes,
+           google::protobuf::RepeatedPtrField<std::string>* keys = nullptr) {
     for (const KeyValue& attribute : attributes) {
       if (attribute.key().empty()) continue;
       // The keys stay owned by the request, which outlives the merge.
@@ -127,6 +58,7 @@ class FieldMerger {
       if (inserted) {
         field = record_->add_fields();
         field->set_key(attribute.key());
+        if (keys != nullptr) keys->Add()->assign(attribute.key());
       } else {
         field = record_->mutable_fields(it->second);
       }
@@ -143,20 +75,30 @@ template <typename Record, typename ResourceLogs, typename ScopeLogs>
 void MapRecord(const Record& in, const ResourceLogs& resource_logs, const ScopeLogs& scope_logs,
                FieldMerger& merger, v1::LogRecord& out) {
   using Any = std::decay_t<decltype(in.body())>;
+  v1::OtlpOrigin& origin = *out.mutable_otlp();
   out.set_time_unix_nano(in.time_unix_nano() != 0 ? in.time_unix_nano()
                                                   : in.observed_time_unix_nano());
+  origin.set_time_unset(in.time_unix_nano() == 0);
+  origin.set_observed_time_unix_nano(in.observed_time_unix_nano());
   out.set_level(OtlpSeverityToLevel(in.severity_number(), in.severity_text()));
+  origin.set_severity_number(in.severity_number());
+  origin.set_severity_text(in.severity_text());
   out.set_logger(scope_logs.scope().name());
+  origin.set_scope_version(scope_logs.scope().version());
+  origin.set_scope_schema_url(scope_logs.schema_url());
+  origin.set_resource_schema_url(resource_logs.schema_url());
   if (in.body().value_case() == Any::kStringValue) {
     out.set_message(in.body().string_value());
   } else if (in.has_body()) {
-    out.set_message(ValueToJson(in.body()));
+    out.set_message(OtlpValueToJson(in.body()));
+    in.body().SerializeToString(origin.mutable_body());
   }
+  origin.set_flags(in.flags());
   out.set_trace_id(in.trace_id());
   out.set_span_id(in.span_id());
   merger.Begin(out);
-  merger.Add(resource_logs.resource().attributes());
-  merger.Add(scope_logs.scope().attributes());
+  merger.Add(resource_logs.resource().attributes(), origin.mutable_resource_keys());
+  merger.Add(scope_logs.scope().attributes(), origin.mutable_scope_keys());
   merger.Add(in.attributes());
 }
 
@@ -178,20 +120,6 @@ void AppendRecords(const Request& request, const std::vector<bool>& skip,
 }
 
 }  // namespace
-
-v1::Level OtlpSeverityToLevel(int severity_number, absl::string_view severity_text) {
-  if (severity_number == 0) {
-    const absl::StatusOr<Level> named = ParseLevel(severity_text);
-    return named.ok() ? LevelToProto(*named) : v1::LEVEL_INFO;
-  }
-  if (severity_number < 0 || severity_number > kMaxSeverityNumber) {
-    return static_cast<v1::Level>(severity_number);
-  }
-  // 1–4 → 1 (TRACE), 5–8 → 2 (DEBUG), ... 21–24 → 6 (FATAL).
-  return static_cast<v1::Level>((severity_number - 1) / kSeverityNumbersPerLevel + 1);
-}
-
-std::string OtlpValueToJson(const otlp_common::AnyValue& value) { return ValueToJson(value); }
 
 void AppendOtlpRecords(
     const opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest& request,

@@ -19,18 +19,22 @@
 //            its first position. Strings, ints, doubles, bools and bytes keep their type;
 //            arrays and kvlists become JSON strings; an attribute without a value becomes
 //            a field without a value. Attributes with an empty key are skipped.
-// severity_text (when the number is set), flags and the dropped counts are not mapped.
+//   otlp     (v1::OtlpOrigin) what the fields above cannot hold, so that an OTLP output
+//            sends the record on as it came: which fields were the resource's attributes
+//            and which the scope's, the resource's and scope's schema URLs, the scope's
+//            version, severity_number and severity_text as sent, a body that was not a
+//            string, flags, observed_time_unix_nano, and whether time_unix_nano was unset.
+// The dropped-attribute counts are not mapped.
 //
 // Stateless; thread-safe.
 #ifndef SLUICE_SERVER_INGEST_OTLP_MAPPING_H_
 #define SLUICE_SERVER_INGEST_OTLP_MAPPING_H_
 
-#include <string>
 #include <vector>
 
-#include "absl/strings/string_view.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/common/v1/common.pb.h"
+#include "server/common/otlp_values.h"
 #include "server/common/record_batch.h"
 #include "sluice/v1/logs.pb.h"
 #include "sluice/v1/wire/otlp_logs_wire.pb.h"
@@ -48,14 +52,6 @@ void AppendOtlpRecords(
 // skipped when skip[i] is set: RequestDecoder refused it before it was built.
 void AppendOtlpRecords(const v1::wire::otlp::ExportLogsServiceRequest& request,
                        const std::vector<bool>& skip, RecordBatch::Records& records);
-
-// The Sluice level of an OTLP severity (see above); out-of-range numbers stay invalid.
-v1::Level OtlpSeverityToLevel(int severity_number, absl::string_view severity_text);
-
-// `value` as compact JSON: strings quoted, bytes as base64 strings, arrays and kvlists
-// nested (a kvlist's repeated key is written as many times as it occurs), no value: null,
-// NaN and infinities as the strings "NaN", "+Inf", "-Inf" (as the JSON formatter does).
-std::string OtlpValueToJson(const opentelemetry::proto::common::v1::AnyValue& value);
 
 }  // namespace sluice::ingest
 

@@ -308,6 +308,9 @@ void MoveRecord(v1::wire::LogRecord& in, v1::LogRecord& out) {
         break;
     }
   }
+  // Every text of OtlpOrigin is bytes, so only malformed bytes fail here; they cost the
+  // record its origin, not the record.
+  if (!in.otlp().empty() && !out.mutable_otlp()->ParseFromString(in.otlp())) out.clear_otlp();
 }
 
 // gRPC hands over a valid buffer even for an empty message; a default-constructed one

@@ -16,7 +16,8 @@
 //     otlp_mapping.h), so a small request could expand into gigabytes. Before building,
 //     each log record's expanded size is counted from the wire: its own bytes plus the
 //     serialized size of its resource and its scope (their attributes, and the scope name
-//     that becomes the logger). A record whose expanded size is over
+//     that becomes the logger; the attribute keys, which the record's OTLP origin lists
+//     once more, at most double that share). A record whose expanded size is over
 //     ingest.max_record_bytes is refused without being built (counted in DecodeResult,
 //     reason record_too_large). A request whose records to build would expand to more
 //     than kExportExpansionFactor × ingest.max_message_bytes in total is refused whole

@@ -76,6 +76,9 @@ struct ComposedRecord {
   // The record's fields in the override order, none named like a record key (the keys
   // above, and trace_id and span_id when the record has them).
   absl::Span<const ComposedField> fields = {};
+  // What the record's OTLP original carried besides (v1::OtlpOrigin); null for a record
+  // that did not come in over OTLP. Only the OTLP encoding reads it.
+  const v1::OtlpOrigin* otlp = nullptr;
 };
 
 class Encoder {

@@ -72,7 +72,8 @@ outputs::ComposedRecord FieldComposer::ComposeRecord(const v1::LogRecord& record
                                  .trace_id = record.trace_id(),
                                  .span_id = record.span_id(),
                                  .keys = &keys_,
-                                 .fields = *fields};
+                                 .fields = *fields,
+                                 .otlp = record.has_otlp() ? &record.otlp() : nullptr};
 }
 
 bool FieldComposer::IsRecordKey(absl::string_view key, const v1::LogRecord& record) const {

@@ -28,6 +28,19 @@ size_t BytesOf(int records, size_t message_bytes) {
   return LogBatchPool::MemoryBytes(batch);
 }
 
+TEST(LogBatchPoolTest, AnOtlpOriginCountsWithItsKeysAndBody) {
+  v1::LogBatch batch;
+  AddRecords(batch, 1, 10);
+  const size_t without = LogBatchPool::MemoryBytes(batch);
+  v1::OtlpOrigin& origin = *batch.mutable_records(0)->mutable_otlp();
+  origin.set_severity_number(10);
+  const size_t bare_origin = LogBatchPool::MemoryBytes(batch);
+  EXPECT_GE(bare_origin, without + sizeof(v1::OtlpOrigin));
+  origin.add_resource_keys(std::string(1000, 'k'));
+  origin.set_body(std::string(2000, 'b'));
+  EXPECT_GE(LogBatchPool::MemoryBytes(batch), bare_origin + 3000);
+}
+
 TEST(LogBatchPoolTest, ReturnedMessagesAreClearedAndReused) {
   LogBatchPool pool(CountLimits(4, 100));
   v1::LogBatch* first;

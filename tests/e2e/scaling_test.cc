@@ -267,7 +267,10 @@ TEST_F(ScalingTest, StoppingAReplicaMidRunLosesNoRecord) {
   // Phase 2: stop that replica while logging goes on, until the client has seen its stream
   // fail, staying under the 950 batches the stream still has room for. The client logs
   // faster than it sends, so its backlog keeps the stream busy while the replica drains: a
-  // batch the replica reads after closing intake is not acked, and is resent.
+  // batch the replica reads after closing intake is not acked, and is resent. Whether any
+  // batch is still unacked when the stream fails depends on timing (in about one run of
+  // twenty the replica had acked all it read), so resends are reported, not asserted here;
+  // ClientTest covers them deterministically.
   Terminate(victim);
   constexpr int64_t kPhase2Cap = kPhase1 + 94900;
   int64_t logged = kPhase1;
@@ -290,7 +293,6 @@ TEST_F(ScalingTest, StoppingAReplicaMidRunLosesNoRecord) {
   EXPECT_EQ(stats.dropped_buffer_full, 0u);
   EXPECT_EQ(stats.acked_records, static_cast<uint64_t>(logged));
   EXPECT_GE(stats.stream_failures, 1u);
-  EXPECT_GE(stats.resent_batches, 1u);
   EXPECT_GE(stats.streams_opened, 2u);
   RecordProperty("resent_batches", static_cast<int>(stats.resent_batches));
   std::printf(

@@ -231,6 +231,61 @@ TEST(OtlpMappingTest, RecordAttributesOverrideScopeOverrideResource) {
   EXPECT_EQ(mapped.fields(3).key(), "user");
 }
 
+TEST(OtlpMappingTest, TheOriginKeepsWhatTheFieldsCannotHold) {
+  RequestBuilder request;
+  request.resource_logs().set_schema_url("https://opentelemetry.io/schemas/1.24.0");
+  auto& resource = *request.resource_logs().mutable_resource()->mutable_attributes();
+  AddAttribute(resource, "service.name", String("shop"));
+  AddAttribute(resource, "region", String("eu"));
+  request.scope_logs().set_schema_url("https://example.com/scope");
+  request.scope_logs().mutable_scope()->set_version("2.1.0");
+  AddAttribute(*request.scope_logs().mutable_scope()->mutable_attributes(), "mode",
+               String("async"));
+  otlp_logs::LogRecord& record = request.AddRecord();
+  record.set_observed_time_unix_nano(5);
+  record.set_severity_number(otlp_logs::SEVERITY_NUMBER_INFO2);
+  record.set_severity_text("Information");
+  record.set_flags(1);
+  *record.mutable_body() = Int(42);
+  AddAttribute(*record.mutable_attributes(), "user", String("ann"));
+
+  const v1::LogRecord mapped = request.MapOne();
+  ASSERT_TRUE(mapped.has_otlp());
+  const v1::OtlpOrigin& origin = mapped.otlp();
+  EXPECT_THAT(origin.resource_keys(), ::testing::ElementsAre("service.name", "region"));
+  EXPECT_THAT(origin.scope_keys(), ::testing::ElementsAre("mode"));
+  EXPECT_EQ(origin.resource_schema_url(), "https://opentelemetry.io/schemas/1.24.0");
+  EXPECT_EQ(origin.scope_schema_url(), "https://example.com/scope");
+  EXPECT_EQ(origin.scope_version(), "2.1.0");
+  EXPECT_EQ(origin.severity_number(), 10);
+  EXPECT_EQ(origin.severity_text(), "Information");
+  EXPECT_EQ(origin.flags(), 1u);
+  EXPECT_EQ(origin.observed_time_unix_nano(), 5u);
+  EXPECT_TRUE(origin.time_unset());
+  EXPECT_EQ(mapped.time_unix_nano(), 5u);
+  otlp_common::AnyValue body;
+  ASSERT_TRUE(body.ParseFromString(origin.body()));
+  EXPECT_EQ(body.int_value(), 42);
+  EXPECT_EQ(mapped.message(), "42");
+}
+
+TEST(OtlpMappingTest, AStringBodyIsTheMessageAloneAndAKeyOverriddenByTheRecordStaysTheResources) {
+  RequestBuilder request;
+  AddAttribute(*request.resource_logs().mutable_resource()->mutable_attributes(), "who",
+               String("resource"));
+  otlp_logs::LogRecord& record = request.AddRecord();
+  record.set_time_unix_nano(9);
+  *record.mutable_body() = String("hello");
+  AddAttribute(*record.mutable_attributes(), "who", String("record"));
+
+  const v1::LogRecord mapped = request.MapOne();
+  EXPECT_EQ(mapped.message(), "hello");
+  EXPECT_TRUE(mapped.otlp().body().empty());
+  EXPECT_FALSE(mapped.otlp().time_unset());
+  EXPECT_THAT(mapped.otlp().resource_keys(), ::testing::ElementsAre("who"));
+  EXPECT_TRUE(mapped.otlp().scope_keys().empty());
+}
+
 TEST(OtlpMappingTest, LaterDuplicateAttributeOfARecordWins) {
   RequestBuilder request;
   otlp_logs::LogRecord& record = request.AddRecord();

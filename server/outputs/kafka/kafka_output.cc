@@ -59,9 +59,10 @@ const config::KeyTable<KafkaOutputConfig>& Keys() {
       config::ChoiceKey<S, S::Encoding>(
           "encoding", &S::encoding,
           {{"json", S::Encoding::kJson}, {"otlp_proto", S::Encoding::kOtlpProto}},
-          "The message value: the record's `json` line without its newline, or the record "
-          "as a serialized OTLP `LogRecord` (opentelemetry.proto.logs.v1, as the otlp output "
-          "maps it; resource fields are attributes there)."),
+          "The message value: the record's `json` line without its newline, or "
+          "(`otlp_proto`) a serialized OTLP `ExportLogsServiceRequest` holding the record "
+          "with its resource and scope, as the otlp output maps it: the wire form of "
+          "`LogsData` that the OpenTelemetry Collector's Kafka receiver reads as `otlp_proto`."),
       config::ChoiceKey<S, S::Compression>("compression", &S::compression,
                                            {{"none", S::Compression::kNone},
                                             {"gzip", S::Compression::kGzip},
@@ -311,11 +312,11 @@ absl::StatusOr<std::vector<KafkaOutput::Message>> KafkaOutput::Messages(OutputBa
       message.value = lines.substr(0, end);
       lines.remove_prefix(end + 1);
     } else {
-      const std::optional<OtlpFrame> frame = NextOtlpFrame(&lines);
-      if (!frame.has_value()) {
+      const std::optional<absl::string_view> request = NextLengthPrefixed(&lines);
+      if (!request.has_value()) {
         return absl::InternalError(absl::StrCat(id(), ": a torn record frame"));
       }
-      message.value = frame->log_record;
+      message.value = *request;
     }
     const v1::LogRecord& record = records.records()[i];
     if (!config_.topic_from.empty()) {
@@ -440,7 +441,8 @@ absl::StatusOr<std::unique_ptr<Output>> KafkaOutputFactory::Create(absl::string_
   EncodingId encoding = kJsonEncoding;
   if (parsed->encoding == KafkaOutputConfig::Encoding::kOtlpProto) {
     absl::StatusOr<EncodingId> otlp = context.encodings.FindOrAdd(kOtlpProtoEncoding, [] {
-      return std::make_unique<OtlpRecordEncoder>(OtlpOutputConfig{}.resource_keys);
+      return std::make_unique<OtlpRecordEncoder>(OtlpOutputConfig{}.resource_keys,
+                                                 OtlpFraming::kRequests);
     });
     if (!otlp.ok()) return otlp.status();
     encoding = *otlp;

@@ -28,9 +28,6 @@ namespace {
 
 constexpr char kExportMethod[] = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
 constexpr absl::Duration kRejectionLogInterval = absl::Seconds(10);
-// The tags of the length-delimited fields 1 and 2 of the OTLP messages written here.
-constexpr char kField1Tag = 0x0A;
-constexpr char kField2Tag = 0x12;
 
 const config::KeyTable<OtlpOutputConfig>& Keys() {
   using S = OtlpOutputConfig;
@@ -84,20 +81,15 @@ absl::StatusOr<std::string> ReadSecretFile(const std::string& file, absl::string
   return value;
 }
 
-void AppendLengthDelimited(char tag, absl::string_view bytes, std::string* out) {
-  out->push_back(tag);
-  AppendLengthPrefixed(bytes, out);
-}
-
 // The records of one scope of one resource, in batch order.
 struct Scope {
-  absl::string_view name;
+  absl::string_view scope_logs;  // without its log_records
   std::vector<absl::string_view> log_records;
 };
 
 // The scopes of one resource, in the order their first records came.
 struct Resource {
-  absl::string_view attributes;
+  absl::string_view resource_logs;  // without its scope_logs
   std::vector<Scope> scopes;
 };
 
@@ -114,33 +106,28 @@ size_t RecordCost(absl::string_view log_record) { return log_record.size() + 6; 
 
 // What a ResourceLogs and its ScopeLogs add around their records, at most.
 size_t ScopeCost(const Resource& resource, const Scope& scope) {
-  return resource.attributes.size() + scope.name.size() + 24;
+  return resource.resource_logs.size() + scope.scope_logs.size() + 12;
 }
 
 // Serializes ExportLogsServiceRequest: consecutive segments of one resource share its
 // ResourceLogs.
 std::string SerializeRequest(const std::vector<Segment>& segments) {
   std::string request;
-  std::string scope;
   std::string scope_logs;
   std::string resource_logs;
   for (size_t i = 0; i < segments.size(); ++i) {
     const Segment& segment = segments[i];
     if (i == 0 || segments[i - 1].resource != segment.resource) {
-      resource_logs.clear();
-      AppendLengthDelimited(kField1Tag, segment.resource->attributes, &resource_logs);
+      resource_logs.assign(segment.resource->resource_logs.data(),
+                           segment.resource->resource_logs.size());
     }
-    scope.clear();
-    if (!segment.scope->name.empty())
-      AppendLengthDelimited(kField1Tag, segment.scope->name, &scope);
-    scope_logs.clear();
-    AppendLengthDelimited(kField1Tag, scope, &scope_logs);
+    scope_logs.assign(segment.scope->scope_logs.data(), segment.scope->scope_logs.size());
     for (size_t r = segment.begin; r < segment.end; ++r) {
-      AppendLengthDelimited(kField2Tag, segment.scope->log_records[r], &scope_logs);
+      AppendLengthDelimited(kOtlpField2Tag, segment.scope->log_records[r], &scope_logs);
     }
-    AppendLengthDelimited(kField2Tag, scope_logs, &resource_logs);
+    AppendLengthDelimited(kOtlpField2Tag, scope_logs, &resource_logs);
     if (i + 1 == segments.size() || segments[i + 1].resource != segment.resource) {
-      AppendLengthDelimited(kField1Tag, resource_logs, &request);
+      AppendLengthDelimited(kOtlpField1Tag, resource_logs, &request);
     }
   }
   return request;
@@ -257,13 +244,14 @@ absl::Status OtlpOutput::WriteLocked(OutputBatch& batch) {
   while (!lines.empty()) {
     const std::optional<OtlpFrame> frame = NextOtlpFrame(&lines);
     if (!frame.has_value()) return absl::InternalError(absl::StrCat(id(), ": a torn record frame"));
-    Resource*& resource = resource_of[frame->resource];
+    Resource*& resource = resource_of[frame->resource_logs];
     if (resource == nullptr) {
-      resource = &resources.emplace_back(Resource{.attributes = frame->resource, .scopes = {}});
+      resource =
+          &resources.emplace_back(Resource{.resource_logs = frame->resource_logs, .scopes = {}});
     }
     const auto [it, added] =
-        scope_of.try_emplace(std::make_pair(resource, frame->scope_name), resource->scopes.size());
-    if (added) resource->scopes.push_back({.name = frame->scope_name, .log_records = {}});
+        scope_of.try_emplace(std::make_pair(resource, frame->scope_logs), resource->scopes.size());
+    if (added) resource->scopes.push_back({.scope_logs = frame->scope_logs, .log_records = {}});
     resource->scopes[it->second].log_records.push_back(frame->log_record);
   }
 
@@ -374,8 +362,9 @@ absl::StatusOr<std::unique_ptr<Output>> OtlpOutputFactory::Create(absl::string_v
     if (!resolved.ok()) return resolved.status();
     headers.emplace_back(name, *std::move(resolved));
   }
-  absl::StatusOr<EncodingId> encoding = context.encodings.Add(
-      id, [keys = parsed->resource_keys] { return std::make_unique<OtlpRecordEncoder>(keys); });
+  absl::StatusOr<EncodingId> encoding = context.encodings.Add(id, [keys = parsed->resource_keys] {
+    return std::make_unique<OtlpRecordEncoder>(keys, OtlpFraming::kFrames);
+  });
   if (!encoding.ok()) return encoding.status();
   return std::make_unique<OtlpOutput>(std::string(id), *std::move(parsed), std::move(headers),
                                       *encoding, context.metrics);

@@ -2,8 +2,10 @@
 
 #include <utility>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "google/protobuf/io/coded_stream.h"
+#include "server/common/otlp_values.h"
 #include "server/common/utf8.h"
 
 namespace sluice::outputs {
@@ -80,8 +82,16 @@ void AddAttribute(const ComposedField& field,
   }
 }
 
-// Reads a varint32-prefixed part from the front of `*lines`.
-std::optional<absl::string_view> NextPart(absl::string_view* lines) {
+bool Contains(const google::protobuf::RepeatedPtrField<std::string>& keys, absl::string_view key) {
+  for (const std::string& candidate : keys) {
+    if (candidate == key) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::optional<absl::string_view> NextLengthPrefixed(absl::string_view* lines) {
   uint32_t length = 0;
   size_t used = 0;
   for (int shift = 0; shift < 35; shift += 7) {
@@ -98,18 +108,16 @@ std::optional<absl::string_view> NextPart(absl::string_view* lines) {
   return std::nullopt;
 }
 
-}  // namespace
-
 std::optional<OtlpFrame> NextOtlpFrame(absl::string_view* lines) {
   absl::string_view rest = *lines;
-  const std::optional<absl::string_view> resource = NextPart(&rest);
+  const std::optional<absl::string_view> resource = NextLengthPrefixed(&rest);
   if (!resource.has_value()) return std::nullopt;
-  const std::optional<absl::string_view> scope = NextPart(&rest);
+  const std::optional<absl::string_view> scope = NextLengthPrefixed(&rest);
   if (!scope.has_value()) return std::nullopt;
-  const std::optional<absl::string_view> log_record = NextPart(&rest);
+  const std::optional<absl::string_view> log_record = NextLengthPrefixed(&rest);
   if (!log_record.has_value()) return std::nullopt;
   *lines = rest;
-  return OtlpFrame{.resource = *resource, .scope_name = *scope, .log_record = *log_record};
+  return OtlpFrame{.resource_logs = *resource, .scope_logs = *scope, .log_record = *log_record};
 }
 
 void AppendLengthPrefixed(absl::string_view bytes, std::string* out) {
@@ -118,6 +126,11 @@ void AppendLengthPrefixed(absl::string_view bytes, std::string* out) {
       CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(bytes.size()), length);
   out->append(reinterpret_cast<const char*>(length), end - length);
   out->append(bytes.data(), bytes.size());
+}
+
+void AppendLengthDelimited(char tag, absl::string_view bytes, std::string* out) {
+  out->push_back(tag);
+  AppendLengthPrefixed(bytes, out);
 }
 
 bool IsResourceKey(absl::string_view key, const std::vector<std::string>& resource_keys) {
@@ -130,32 +143,89 @@ bool IsResourceKey(absl::string_view key, const std::vector<std::string>& resour
   return false;
 }
 
-OtlpRecordEncoder::OtlpRecordEncoder(std::vector<std::string> resource_keys)
-    : resource_keys_(std::move(resource_keys)) {}
+OtlpRecordEncoder::OtlpRecordEncoder(std::vector<std::string> resource_keys, OtlpFraming framing)
+    : resource_keys_(std::move(resource_keys)), framing_(framing) {}
 
 void OtlpRecordEncoder::Append(const ComposedRecord& record, std::string* out) {
+  const v1::OtlpOrigin* origin = record.otlp;
   log_record_.Clear();
-  resource_.Clear();
-  log_record_.set_time_unix_nano(static_cast<uint64_t>(record.time_unix_nanos));
-  const Severity severity = SeverityOf(record.level);
-  log_record_.set_severity_number(severity.number);
-  log_record_.set_severity_text(severity.text);
-  SetUtf8(record.message, log_record_.mutable_body()->mutable_string_value());
+  resource_logs_.Clear();
+  scope_logs_.Clear();
+  auto* resource = resource_logs_.mutable_resource()->mutable_attributes();
+  auto* scope = scope_logs_.mutable_scope();
+  const auto time = static_cast<uint64_t>(record.time_unix_nanos);
+  if (origin == nullptr) {
+    log_record_.set_time_unix_nano(time);
+  } else {
+    // An unset time became the observed time, or the receive time, which observed means.
+    if (!origin->time_unset()) log_record_.set_time_unix_nano(time);
+    log_record_.set_observed_time_unix_nano(origin->time_unset() &&
+                                                    origin->observed_time_unix_nano() == 0
+                                                ? time
+                                                : origin->observed_time_unix_nano());
+    log_record_.set_flags(origin->flags());
+    SetUtf8(origin->resource_schema_url(), resource_logs_.mutable_schema_url());
+    SetUtf8(origin->scope_version(), scope->mutable_version());
+    SetUtf8(origin->scope_schema_url(), scope_logs_.mutable_schema_url());
+  }
+  bool severity_as_sent = false;
+  if (origin != nullptr) {
+    const absl::StatusOr<Level> sent =
+        LevelFromProto(OtlpSeverityToLevel(origin->severity_number(), origin->severity_text()));
+    severity_as_sent = sent.ok() && *sent == record.level;
+  }
+  if (severity_as_sent) {
+    log_record_.set_severity_number(
+        static_cast<opentelemetry::proto::logs::v1::SeverityNumber>(origin->severity_number()));
+    SetUtf8(origin->severity_text(), log_record_.mutable_severity_text());
+  } else {
+    const Severity severity = SeverityOf(record.level);
+    log_record_.set_severity_number(severity.number);
+    log_record_.set_severity_text(severity.text);
+  }
+  // A body restored only while the message is still its JSON: a hook may have rewritten it.
+  if (origin != nullptr && !origin->body().empty() && body_.ParseFromString(origin->body()) &&
+      OtlpValueToJson(body_) == record.message) {
+    log_record_.mutable_body()->Swap(&body_);
+  } else if (origin != nullptr && record.message.empty()) {
+    // OTLP ingest cannot tell an empty string body from none; none is what both mean.
+  } else {
+    SetUtf8(record.message, log_record_.mutable_body()->mutable_string_value());
+  }
   if (!record.trace_id.empty())
     log_record_.set_trace_id(record.trace_id.data(), record.trace_id.size());
   if (!record.span_id.empty())
     log_record_.set_span_id(record.span_id.data(), record.span_id.size());
   for (const ComposedField& field : record.fields) {
-    AddAttribute(field, IsResourceKey(field.key, resource_keys_)
-                            ? resource_.mutable_attributes()
-                            : log_record_.mutable_attributes());
+    google::protobuf::RepeatedPtrField<KeyValue>* attributes = log_record_.mutable_attributes();
+    if (origin != nullptr && Contains(origin->resource_keys(), field.key)) {
+      attributes = resource;
+    } else if (origin != nullptr && Contains(origin->scope_keys(), field.key)) {
+      attributes = scope->mutable_attributes();
+    } else if ((origin == nullptr || field.layer != Layer::kAdHoc) &&
+               IsResourceKey(field.key, resource_keys_)) {
+      attributes = resource;
+    }
+    AddAttribute(field, attributes);
   }
+  SetUtf8(record.logger, scope->mutable_name());
 
-  resource_.SerializeToString(&scratch_);
-  AppendLengthPrefixed(scratch_, out);
-  SetUtf8(record.logger, &scratch_);
-  AppendLengthPrefixed(scratch_, out);
+  if (framing_ == OtlpFraming::kFrames) {
+    resource_logs_.SerializeToString(&scratch_);
+    AppendLengthPrefixed(scratch_, out);
+    scope_logs_.SerializeToString(&scratch_);
+    AppendLengthPrefixed(scratch_, out);
+    log_record_.SerializeToString(&scratch_);
+    AppendLengthPrefixed(scratch_, out);
+    return;
+  }
   log_record_.SerializeToString(&scratch_);
+  scope_logs_.SerializeToString(&scope_part_);
+  AppendLengthDelimited(kOtlpField2Tag, scratch_, &scope_part_);
+  resource_logs_.SerializeToString(&resource_part_);
+  AppendLengthDelimited(kOtlpField2Tag, scope_part_, &resource_part_);
+  scratch_.clear();
+  AppendLengthDelimited(kOtlpField1Tag, resource_part_, &scratch_);
   AppendLengthPrefixed(scratch_, out);
 }
 

@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/logs/v1/logs.pb.h"
 #include "prometheus/registry.h"
 #include "tests/outputs/output_test_util.h"
@@ -351,7 +352,7 @@ TEST_F(KafkaOutputTest, BatchLargerThanTheQueueGoesInWhenTheQueueIsEmpty) {
   EXPECT_TRUE(output->Shutdown(In(absl::Seconds(10))).ok());
 }
 
-TEST_F(KafkaOutputTest, OtlpProtoValuesAreSerializedLogRecords) {
+TEST_F(KafkaOutputTest, OtlpProtoValuesAreExportRequestsOfOneRecord) {
   kafka_.CreateTopic("logs", 1);
   std::unique_ptr<Output> output = Create("topic: logs, encoding: otlp_proto");
   ASSERT_NE(output, nullptr);
@@ -364,8 +365,15 @@ TEST_F(KafkaOutputTest, OtlpProtoValuesAreSerializedLogRecords) {
 
   const std::vector<ConsumedMessage> messages = kafka_.Consume("logs", 1, 1);
   ASSERT_EQ(messages.size(), 1u);
-  opentelemetry::proto::logs::v1::LogRecord record;
-  ASSERT_TRUE(record.ParseFromString(messages[0].value));
+  // As the OpenTelemetry Collector's Kafka exporter writes otlp_proto: the record with its
+  // resource and scope, so that a kafka receiver reads it back whole.
+  opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest request;
+  ASSERT_TRUE(request.ParseFromString(messages[0].value));
+  ASSERT_EQ(request.resource_logs_size(), 1);
+  ASSERT_EQ(request.resource_logs(0).scope_logs_size(), 1);
+  ASSERT_EQ(request.resource_logs(0).scope_logs(0).log_records_size(), 1);
+  const opentelemetry::proto::logs::v1::LogRecord& record =
+      request.resource_logs(0).scope_logs(0).log_records(0);
   EXPECT_EQ(record.body().string_value(), "hello");
   EXPECT_EQ(record.severity_text(), "WARN");
   EXPECT_TRUE(output->Shutdown(In(absl::Seconds(10))).ok());

@@ -32,7 +32,7 @@ absl::StatusOr<OtlpOutputConfig> Parse(const std::string& yaml) {
 class EncodedBatch final : public OutputBatch {
  public:
   explicit EncodedBatch(std::vector<std::string> resource_keys = OtlpOutputConfig().resource_keys)
-      : encoder_(std::move(resource_keys)) {}
+      : encoder_(std::move(resource_keys), OtlpFraming::kFrames) {}
 
   EncodedBatch& Add(absl::string_view logger, absl::string_view message,
                     std::vector<std::pair<std::string, std::string>> fields = {}) {

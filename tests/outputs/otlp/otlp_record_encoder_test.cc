@@ -5,14 +5,19 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/logs/v1/logs.pb.h"
 #include "opentelemetry/proto/resource/v1/resource.pb.h"
 
 namespace sluice::outputs {
 namespace {
 
+using ::opentelemetry::proto::collector::logs::v1::ExportLogsServiceRequest;
+using ::opentelemetry::proto::common::v1::AnyValue;
 using ::opentelemetry::proto::common::v1::KeyValue;
 using ::opentelemetry::proto::logs::v1::LogRecord;
+using ::opentelemetry::proto::logs::v1::ResourceLogs;
+using ::opentelemetry::proto::logs::v1::ScopeLogs;
 using ::opentelemetry::proto::resource::v1::Resource;
 
 constexpr RecordKeys kKeys = {
@@ -21,13 +26,15 @@ constexpr RecordKeys kKeys = {
 const std::vector<std::string> kResourceKeys = {"service.", "host.name"};
 
 struct Decoded {
+  ResourceLogs resource_logs;
+  ScopeLogs scope_logs;
   Resource resource;
   std::string scope_name;
   LogRecord log_record;
 };
 
 Decoded EncodeOne(const ComposedRecord& record) {
-  OtlpRecordEncoder encoder(kResourceKeys);
+  OtlpRecordEncoder encoder(kResourceKeys, OtlpFraming::kFrames);
   std::string lines = "kept";
   encoder.Append(record, &lines);
   EXPECT_EQ(lines.substr(0, 4), "kept") << "what the lines held is left untouched";
@@ -37,8 +44,12 @@ Decoded EncodeOne(const ComposedRecord& record) {
   EXPECT_TRUE(rest.empty());
   Decoded decoded;
   if (!frame.has_value()) return decoded;
-  EXPECT_TRUE(decoded.resource.ParseFromString(std::string(frame->resource)));
-  decoded.scope_name = std::string(frame->scope_name);
+  EXPECT_TRUE(decoded.resource_logs.ParseFromString(std::string(frame->resource_logs)));
+  EXPECT_EQ(decoded.resource_logs.scope_logs_size(), 0);
+  decoded.resource = decoded.resource_logs.resource();
+  EXPECT_TRUE(decoded.scope_logs.ParseFromString(std::string(frame->scope_logs)));
+  EXPECT_EQ(decoded.scope_logs.log_records_size(), 0);
+  decoded.scope_name = decoded.scope_logs.scope().name();
   EXPECT_TRUE(decoded.log_record.ParseFromString(std::string(frame->log_record)));
   return decoded;
 }
@@ -152,7 +163,7 @@ TEST(OtlpRecordEncoderTest, ReplacesBytesThatAreNotUtf8) {
 }
 
 TEST(OtlpRecordEncoderTest, FramesFollowEachOtherAndATornOneIsRefused) {
-  OtlpRecordEncoder encoder(kResourceKeys);
+  OtlpRecordEncoder encoder(kResourceKeys, OtlpFraming::kFrames);
   std::string lines;
   encoder.Append({.level = Level::kInfo, .message = "one", .keys = &kKeys}, &lines);
   encoder.Append({.level = Level::kInfo, .message = "two", .keys = &kKeys}, &lines);
@@ -165,6 +176,127 @@ TEST(OtlpRecordEncoderTest, FramesFollowEachOtherAndATornOneIsRefused) {
   ASSERT_TRUE(NextOtlpFrame(&rest).has_value());
   EXPECT_TRUE(rest.empty());
   EXPECT_FALSE(NextOtlpFrame(&rest).has_value());
+}
+
+// What OTLP ingest (server/ingest/otlp_mapping.h) keeps of an OTLP record that a Sluice
+// record has no place for.
+v1::OtlpOrigin Origin() {
+  v1::OtlpOrigin origin;
+  origin.add_resource_keys("region");
+  origin.add_scope_keys("library.mode");
+  origin.set_resource_schema_url("https://opentelemetry.io/schemas/1.24.0");
+  origin.set_scope_version("2.1.0");
+  origin.set_scope_schema_url("https://example.com/scope");
+  origin.set_severity_number(10);
+  origin.set_severity_text("Information");
+  AnyValue body;
+  auto* entry = body.mutable_kvlist_value()->add_values();
+  entry->set_key("order");
+  entry->mutable_value()->set_int_value(42);
+  body.SerializeToString(origin.mutable_body());
+  origin.set_flags(1);
+  origin.set_observed_time_unix_nano(1796207400000000002);
+  return origin;
+}
+
+TEST(OtlpRecordEncoderTest, ARecordFromOtlpGoesOutAsItCame) {
+  v1::Field region;
+  region.set_key("region");
+  region.set_string_value("eu-west-1");
+  v1::Field mode;
+  mode.set_key("library.mode");
+  mode.set_string_value("async");
+  v1::Field host;
+  host.set_key("host.name");
+  host.set_string_value("a record attribute, whatever resource_keys say");
+  v1::Field added;
+  added.set_key("service.name");
+  added.set_string_value("from a hook");
+  const std::vector<ComposedField> fields = {
+      {.key = "region", .field = &region, .layer = Layer::kAdHoc},
+      {.key = "library.mode", .field = &mode, .layer = Layer::kAdHoc},
+      {.key = "host.name", .field = &host, .layer = Layer::kAdHoc},
+      {.key = "service.name", .field = &added, .layer = Layer::kPostHook},
+  };
+  const v1::OtlpOrigin origin = Origin();
+  const Decoded decoded = EncodeOne({.time_unix_nanos = 1796207400000000001,
+                                     .level = Level::kInfo,
+                                     .logger = "checkout",
+                                     .message = R"({"order":42})",
+                                     .keys = &kKeys,
+                                     .fields = fields,
+                                     .otlp = &origin});
+
+  EXPECT_THAT(Keys(decoded.resource.attributes()),
+              ::testing::ElementsAre("region", "service.name"));
+  EXPECT_EQ(decoded.resource_logs.schema_url(), "https://opentelemetry.io/schemas/1.24.0");
+  EXPECT_EQ(decoded.scope_name, "checkout");
+  EXPECT_EQ(decoded.scope_logs.scope().version(), "2.1.0");
+  EXPECT_THAT(Keys(decoded.scope_logs.scope().attributes()),
+              ::testing::ElementsAre("library.mode"));
+  EXPECT_EQ(decoded.scope_logs.schema_url(), "https://example.com/scope");
+  const LogRecord& log = decoded.log_record;
+  EXPECT_THAT(Keys(log.attributes()), ::testing::ElementsAre("host.name"));
+  EXPECT_EQ(log.severity_number(), 10);
+  EXPECT_EQ(log.severity_text(), "Information");
+  ASSERT_TRUE(log.body().has_kvlist_value());
+  EXPECT_EQ(log.body().kvlist_value().values(0).key(), "order");
+  EXPECT_EQ(log.body().kvlist_value().values(0).value().int_value(), 42);
+  EXPECT_EQ(log.flags(), 1u);
+  EXPECT_EQ(log.time_unix_nano(), 1796207400000000001u);
+  EXPECT_EQ(log.observed_time_unix_nano(), 1796207400000000002u);
+}
+
+TEST(OtlpRecordEncoderTest, WhatAHookChangedWinsOverTheOtlpOrigin) {
+  const v1::OtlpOrigin origin = Origin();
+  const Decoded decoded =
+      EncodeOne({.level = Level::kError, .message = "rewritten", .keys = &kKeys, .otlp = &origin});
+  EXPECT_EQ(decoded.log_record.severity_number(), 17);
+  EXPECT_EQ(decoded.log_record.severity_text(), "ERROR");
+  EXPECT_EQ(decoded.log_record.body().string_value(), "rewritten");
+}
+
+TEST(OtlpRecordEncoderTest, AnUnsetTimeStaysUnsetAndTheReceiveTimeIsTheObservedOne) {
+  v1::OtlpOrigin origin;
+  origin.set_time_unset(true);
+  const Decoded decoded = EncodeOne({.time_unix_nanos = 1796207400000000005,
+                                     .level = Level::kInfo,
+                                     .keys = &kKeys,
+                                     .otlp = &origin});
+  EXPECT_EQ(decoded.log_record.time_unix_nano(), 0u);
+  EXPECT_EQ(decoded.log_record.observed_time_unix_nano(), 1796207400000000005u);
+  EXPECT_EQ(decoded.log_record.severity_number(), 0) << "unspecified, as sent";
+}
+
+TEST(OtlpRecordEncoderTest, RequestFramingMakesEachRecordAWholeExportRequest) {
+  OtlpRecordEncoder encoder(kResourceKeys, OtlpFraming::kRequests);
+  v1::Field service;
+  service.set_key("service.name");
+  service.set_string_value("checkout");
+  const std::vector<ComposedField> fields = {
+      {.key = "service.name", .field = &service, .layer = Layer::kAdHoc}};
+  std::string lines;
+  encoder.Append(
+      {.level = Level::kWarn, .logger = "db", .message = "one", .keys = &kKeys, .fields = fields},
+      &lines);
+  encoder.Append({.level = Level::kInfo, .message = "two", .keys = &kKeys}, &lines);
+  absl::string_view rest = lines;
+  const std::optional<absl::string_view> first = NextLengthPrefixed(&rest);
+  ASSERT_TRUE(first.has_value());
+  ExportLogsServiceRequest request;
+  ASSERT_TRUE(request.ParseFromString(std::string(*first)));
+  ASSERT_EQ(request.resource_logs_size(), 1);
+  const ResourceLogs& resource_logs = request.resource_logs(0);
+  EXPECT_EQ(resource_logs.resource().attributes(0).value().string_value(), "checkout");
+  ASSERT_EQ(resource_logs.scope_logs_size(), 1);
+  EXPECT_EQ(resource_logs.scope_logs(0).scope().name(), "db");
+  ASSERT_EQ(resource_logs.scope_logs(0).log_records_size(), 1);
+  EXPECT_EQ(resource_logs.scope_logs(0).log_records(0).body().string_value(), "one");
+  const std::optional<absl::string_view> second = NextLengthPrefixed(&rest);
+  ASSERT_TRUE(second.has_value());
+  ASSERT_TRUE(request.ParseFromString(std::string(*second)));
+  EXPECT_EQ(request.resource_logs(0).scope_logs(0).log_records(0).body().string_value(), "two");
+  EXPECT_TRUE(rest.empty());
 }
 
 TEST(OtlpRecordEncoderTest, ResourceKeysMatchExactlyOrByAPrefixEndingInADot) {
