@@ -31,15 +31,9 @@ size_t FieldBytes(const v1::Field& field) {
   return bytes;
 }
 
-size_t KeysBytes(const google::protobuf::RepeatedPtrField<std::string>& keys) {
-  size_t bytes = ArrayBytes(keys);
-  for (const std::string& key : keys) bytes += StringBytes(key);
-  return bytes;
-}
-
 size_t OriginBytes(const v1::OtlpOrigin& origin) {
-  return sizeof(v1::OtlpOrigin) + KeysBytes(origin.resource_keys()) +
-         KeysBytes(origin.scope_keys()) + StringBytes(origin.resource_schema_url()) +
+  return sizeof(v1::OtlpOrigin) + StringBytes(origin.resource_keys()) +
+         StringBytes(origin.scope_keys()) + StringBytes(origin.resource_schema_url()) +
          StringBytes(origin.scope_version()) + StringBytes(origin.scope_schema_url()) +
          StringBytes(origin.severity_text()) + StringBytes(origin.body());
 }

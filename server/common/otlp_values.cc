@@ -4,6 +4,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 #include "sluice/level.h"
@@ -95,5 +96,30 @@ std::string OtlpValueToJson(const opentelemetry::proto::common::v1::AnyValue& va
 }
 
 std::string OtlpValueToJson(const v1::wire::otlp::AnyValue& value) { return ValueToJson(value); }
+
+void AppendOtlpKey(absl::string_view key, std::string* keys) {
+  uint8_t length[5];
+  const uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(
+      static_cast<uint32_t>(key.size()), length);
+  keys->append(reinterpret_cast<const char*>(length), end - length);
+  keys->append(key.data(), key.size());
+}
+
+bool HasOtlpKey(absl::string_view keys, absl::string_view key) {
+  while (!keys.empty()) {
+    uint32_t length = 0;
+    size_t used = 0;
+    bool complete = false;
+    for (int shift = 0; shift < 35 && used < keys.size() && !complete; shift += 7) {
+      const auto byte = static_cast<uint8_t>(keys[used++]);
+      length |= static_cast<uint32_t>(byte & 0x7F) << shift;
+      complete = (byte & 0x80) == 0;
+    }
+    if (!complete || keys.size() - used < length) return false;
+    if (keys.substr(used, length) == key) return true;
+    keys.remove_prefix(used + length);
+  }
+  return false;
+}
 
 }  // namespace sluice

@@ -29,6 +29,11 @@ v1::Level OtlpSeverityToLevel(int severity_number, absl::string_view severity_te
 std::string OtlpValueToJson(const opentelemetry::proto::common::v1::AnyValue& value);
 std::string OtlpValueToJson(const v1::wire::otlp::AnyValue& value);
 
+// The key lists of v1::OtlpOrigin (resource_keys, scope_keys): each key after its length
+// as a varint. AppendOtlpKey adds one; HasOtlpKey looks one up (false for a malformed list).
+void AppendOtlpKey(absl::string_view key, std::string* keys);
+bool HasOtlpKey(absl::string_view keys, absl::string_view key);
+
 }  // namespace sluice
 
 #endif  // SLUICE_SERVER_COMMON_OTLP_VALUES_H_

@@ -5,7 +5,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 #include "server/common/otlp_values.h"
+#include "sluice/level.h"
 
 namespace sluice::ingest {
 namespace {
@@ -45,11 +47,9 @@ class FieldMerger {
     record_ = &record;
     positions_.clear();
   }
-  // Adds `attributes` after the ones added before, overriding equal keys in place. The
-  // key of each field added is appended to `keys` when given.
+  // Adds `attributes` after the ones added before, overriding equal keys in place.
   template <typename KeyValue>
-  void Add(const google::protobuf::RepeatedPtrField<KeyValue>& attributes,
-           google::protobuf::RepeatedPtrField<std::string>* keys = nullptr) {
+  void Add(const google::protobuf::RepeatedPtrField<KeyValue>& attributes) {
     for (const KeyValue& attribute : attributes) {
       if (attribute.key().empty()) continue;
       // The keys stay owned by the request, which outlives the merge.
@@ -58,7 +58,6 @@ class FieldMerger {
       if (inserted) {
         field = record_->add_fields();
         field->set_key(attribute.key());
-        if (keys != nullptr) keys->Add()->assign(attribute.key());
       } else {
         field = record_->mutable_fields(it->second);
       }
@@ -71,22 +70,53 @@ class FieldMerger {
   absl::flat_hash_map<absl::string_view, int> positions_;
 };
 
+// The keys of `attributes` as v1::OtlpOrigin lists them: non-empty, each once.
+template <typename KeyValue>
+std::string KeyList(const google::protobuf::RepeatedPtrField<KeyValue>& attributes) {
+  std::string keys;
+  for (int i = 0; i < attributes.size(); ++i) {
+    const auto& key = attributes[i].key();
+    if (key.empty() || HasOtlpKey(keys, key)) continue;
+    AppendOtlpKey(key, &keys);
+  }
+  return keys;
+}
+
+// What the records of one ScopeLogs share in their origin, worked out once for all of them.
+struct SharedOrigin {
+  std::string resource_keys;
+  std::string scope_keys;
+};
+
 template <typename Record, typename ResourceLogs, typename ScopeLogs>
 void MapRecord(const Record& in, const ResourceLogs& resource_logs, const ScopeLogs& scope_logs,
-               FieldMerger& merger, v1::LogRecord& out) {
+               const SharedOrigin& shared, FieldMerger& merger, v1::LogRecord& out) {
   using Any = std::decay_t<decltype(in.body())>;
   v1::OtlpOrigin& origin = *out.mutable_otlp();
   out.set_time_unix_nano(in.time_unix_nano() != 0 ? in.time_unix_nano()
                                                   : in.observed_time_unix_nano());
   origin.set_time_unset(in.time_unix_nano() == 0);
   origin.set_observed_time_unix_nano(in.observed_time_unix_nano());
-  out.set_level(OtlpSeverityToLevel(in.severity_number(), in.severity_text()));
+  const v1::Level level = OtlpSeverityToLevel(in.severity_number(), in.severity_text());
+  out.set_level(level);
   origin.set_severity_number(in.severity_number());
-  origin.set_severity_text(in.severity_text());
+  // Most SDKs send the level's own name: a flag instead of a string to allocate.
+  const absl::StatusOr<Level> named = LevelFromProto(level);
+  if (named.ok() && in.severity_text() == LevelName(*named)) {
+    origin.set_severity_text_is_level_name(true);
+  } else if (!in.severity_text().empty()) {
+    origin.set_severity_text(in.severity_text());
+  }
   out.set_logger(scope_logs.scope().name());
-  origin.set_scope_version(scope_logs.scope().version());
-  origin.set_scope_schema_url(scope_logs.schema_url());
-  origin.set_resource_schema_url(resource_logs.schema_url());
+  if (!scope_logs.scope().version().empty()) {
+    origin.set_scope_version(scope_logs.scope().version());
+  }
+  if (!scope_logs.schema_url().empty()) origin.set_scope_schema_url(scope_logs.schema_url());
+  if (!resource_logs.schema_url().empty()) {
+    origin.set_resource_schema_url(resource_logs.schema_url());
+  }
+  if (!shared.resource_keys.empty()) origin.set_resource_keys(shared.resource_keys);
+  if (!shared.scope_keys.empty()) origin.set_scope_keys(shared.scope_keys);
   if (in.body().value_case() == Any::kStringValue) {
     out.set_message(in.body().string_value());
   } else if (in.has_body()) {
@@ -97,8 +127,8 @@ void MapRecord(const Record& in, const ResourceLogs& resource_logs, const ScopeL
   out.set_trace_id(in.trace_id());
   out.set_span_id(in.span_id());
   merger.Begin(out);
-  merger.Add(resource_logs.resource().attributes(), origin.mutable_resource_keys());
-  merger.Add(scope_logs.scope().attributes(), origin.mutable_scope_keys());
+  merger.Add(resource_logs.resource().attributes());
+  merger.Add(scope_logs.scope().attributes());
   merger.Add(in.attributes());
 }
 
@@ -107,13 +137,16 @@ void AppendRecords(const Request& request, const std::vector<bool>& skip,
                    RecordBatch::Records& records) {
   FieldMerger merger;
   size_t index = 0;
+  SharedOrigin shared;
   for (const auto& resource_logs : request.resource_logs()) {
+    shared.resource_keys = KeyList(resource_logs.resource().attributes());
     for (const auto& scope_logs : resource_logs.scope_logs()) {
+      shared.scope_keys = KeyList(scope_logs.scope().attributes());
       for (const auto& record : scope_logs.log_records()) {
         const bool skipped = index < skip.size() && skip[index];
         ++index;
         if (skipped) continue;
-        MapRecord(record, resource_logs, scope_logs, merger, *records.Add());
+        MapRecord(record, resource_logs, scope_logs, shared, merger, *records.Add());
       }
     }
   }

@@ -36,7 +36,7 @@ TEST(LogBatchPoolTest, AnOtlpOriginCountsWithItsKeysAndBody) {
   origin.set_severity_number(10);
   const size_t bare_origin = LogBatchPool::MemoryBytes(batch);
   EXPECT_GE(bare_origin, without + sizeof(v1::OtlpOrigin));
-  origin.add_resource_keys(std::string(1000, 'k'));
+  origin.set_resource_keys(std::string(1000, 'k'));
   origin.set_body(std::string(2000, 'b'));
   EXPECT_GE(LogBatchPool::MemoryBytes(batch), bare_origin + 3000);
 }

@@ -82,13 +82,6 @@ void AddAttribute(const ComposedField& field,
   }
 }
 
-bool Contains(const google::protobuf::RepeatedPtrField<std::string>& keys, absl::string_view key) {
-  for (const std::string& candidate : keys) {
-    if (candidate == key) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 std::optional<absl::string_view> NextLengthPrefixed(absl::string_view* lines) {
@@ -177,7 +170,11 @@ void OtlpRecordEncoder::Append(const ComposedRecord& record, std::string* out) {
   if (severity_as_sent) {
     log_record_.set_severity_number(
         static_cast<opentelemetry::proto::logs::v1::SeverityNumber>(origin->severity_number()));
-    SetUtf8(origin->severity_text(), log_record_.mutable_severity_text());
+    if (origin->severity_text_is_level_name()) {
+      log_record_.set_severity_text(std::string(LevelName(record.level)));
+    } else {
+      SetUtf8(origin->severity_text(), log_record_.mutable_severity_text());
+    }
   } else {
     const Severity severity = SeverityOf(record.level);
     log_record_.set_severity_number(severity.number);
@@ -198,9 +195,9 @@ void OtlpRecordEncoder::Append(const ComposedRecord& record, std::string* out) {
     log_record_.set_span_id(record.span_id.data(), record.span_id.size());
   for (const ComposedField& field : record.fields) {
     google::protobuf::RepeatedPtrField<KeyValue>* attributes = log_record_.mutable_attributes();
-    if (origin != nullptr && Contains(origin->resource_keys(), field.key)) {
+    if (origin != nullptr && HasOtlpKey(origin->resource_keys(), field.key)) {
       attributes = resource;
-    } else if (origin != nullptr && Contains(origin->scope_keys(), field.key)) {
+    } else if (origin != nullptr && HasOtlpKey(origin->scope_keys(), field.key)) {
       attributes = scope->mutable_attributes();
     } else if ((origin == nullptr || field.layer != Layer::kAdHoc) &&
                IsResourceKey(field.key, resource_keys_)) {

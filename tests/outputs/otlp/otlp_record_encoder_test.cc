@@ -8,6 +8,7 @@
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb.h"
 #include "opentelemetry/proto/logs/v1/logs.pb.h"
 #include "opentelemetry/proto/resource/v1/resource.pb.h"
+#include "server/common/otlp_values.h"
 
 namespace sluice::outputs {
 namespace {
@@ -182,8 +183,8 @@ TEST(OtlpRecordEncoderTest, FramesFollowEachOtherAndATornOneIsRefused) {
 // record has no place for.
 v1::OtlpOrigin Origin() {
   v1::OtlpOrigin origin;
-  origin.add_resource_keys("region");
-  origin.add_scope_keys("library.mode");
+  AppendOtlpKey("region", origin.mutable_resource_keys());
+  AppendOtlpKey("library.mode", origin.mutable_scope_keys());
   origin.set_resource_schema_url("https://opentelemetry.io/schemas/1.24.0");
   origin.set_scope_version("2.1.0");
   origin.set_scope_schema_url("https://example.com/scope");
