@@ -214,9 +214,9 @@ def measure_forward(bin_dir, load_args, duration, stage, output="forward"):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def median_by_rate(results):
-    """The result with the median records/s."""
-    return sorted(results, key=lambda r: r["records_per_s"])[len(results) // 2]
+def median_by_rate(results, rate="records_per_s"):
+    """The result with the median `rate`."""
+    return sorted(results, key=lambda r: r[rate])[len(results) // 2]
 
 
 def median_run(bin_dir, kind, load_args, duration, runs, config_text=None):
@@ -253,13 +253,18 @@ def table(rows):
     return "\n".join(lines)
 
 
-def main():
+def parse_options():
+    """The flags bench/run.sh gives this script and bench/destinations.py."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", default="5s")
     parser.add_argument("--doc", required=True)
-    options = parser.parse_args()
+    return parser.parse_args()
+
+
+def main():
+    options = parse_options()
 
     rows = []
     ceilings = {}
