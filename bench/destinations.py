@@ -29,11 +29,11 @@ DESTINATION_LOADS = ("PushBatches 1000, 4 streams", "PushBatches 100, 4 streams"
 SLUICED_CONFIG = ("scheduler: {{ workers: 2 }}\nshutdown: {{ drain_timeout: 2m }}\n"
                   "outputs:\n  - {output}\n")
 OUTPUTS = {
-    "clickhouse": '{{ type: clickhouse, url: "http://127.0.0.1:{port}", table: logs, '
+    "clickhouse": '{{ type: clickhouse, url: "http://{address}", table: logs, '
                   'create_table: true }}',
-    "syslog, TCP": '{{ type: syslog, address: "127.0.0.1:{port}", transport: tcp }}',
-    "syslog, UDP": '{{ type: syslog, address: "127.0.0.1:{port}", transport: udp }}',
-    "kafka": '{{ type: kafka, brokers: "{port}", topic: logs }}',
+    "syslog, TCP": '{{ type: syslog, address: "{address}", transport: tcp }}',
+    "syslog, UDP": '{{ type: syslog, address: "{address}", transport: udp }}',
+    "kafka": '{{ type: kafka, brokers: "{address}", topic: logs }}',
 }
 # What the output's sender did: its Write calls (one at a time), the time they took, and
 # the batches it retried (a destination that refused or a librdkafka queue that was full).
@@ -107,12 +107,21 @@ def free_port(kind):
 
 
 class Destination:
-    """A destination process of this run's own, in `workdir`; stopped by its pid only."""
+    """A destination process of this run's own, in `workdir`; stopped by its pid only.
+
+    Once constructed it listens, at `address` (host:port, or Kafka's bootstrap servers),
+    which each kind's ready() returns when it is up (None until then)."""
 
     def __init__(self, argv, workdir, **popen_args):
         self.workdir = workdir
         self.log = open(os.path.join(workdir, "stderr.log"), "w")
         self.process = subprocess.Popen(argv, stderr=self.log, cwd=workdir, **popen_args)
+        try:
+            self.address = await_condition(lambda: self.alive() and self.ready(), 60,
+                                           f"{argv[0]} to listen")
+        except RuntimeError:
+            self.stop()
+            raise
 
     def alive(self):
         if self.process.poll() is not None:
@@ -138,15 +147,16 @@ class ClickHouse(Destination):
             f.write(CLICKHOUSE_CONFIG.format(dir=workdir, **ports))
         with open(os.path.join(workdir, "users.xml"), "w") as f:
             f.write(CLICKHOUSE_USERS)
+        self.http_port = ports["http_port"]
         super().__init__([CLICKHOUSE, f"--config-file={workdir}/config.xml"], workdir,
                          stdout=subprocess.DEVNULL)
-        self.port = ports["http_port"]
-        await_condition(lambda: self.alive() and (True if self.query("/ping") == "Ok.\n"
-                                                  else None), 60, "clickhouse-server /ping")
+
+    def ready(self):
+        return f"127.0.0.1:{self.http_port}" if self.query("/ping") == "Ok.\n" else None
 
     def query(self, path):
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}",
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.http_port}{path}",
                                         timeout=30) as response:
                 return response.read().decode()
         except OSError:
@@ -160,28 +170,26 @@ class ClickHouse(Destination):
 class Rsyslogd(Destination):
     def __init__(self, bin_dir, workdir, transport):
         os.mkdir(os.path.join(workdir, "work"))
-        udp_port = free_port(socket.SOCK_DGRAM)
+        self.transport = transport
+        self.udp_port = free_port(socket.SOCK_DGRAM)
         config = os.path.join(workdir, "rsyslog.conf")
         with open(config, "w") as f:
-            f.write(RSYSLOG_CONFIG.format(dir=workdir, udp_port=udp_port))
+            f.write(RSYSLOG_CONFIG.format(dir=workdir, udp_port=self.udp_port))
         # -n: in the foreground, so that the child's pid is rsyslogd's.
         super().__init__([RSYSLOGD, "-n", "-f", config, "-i", f"{workdir}/rsyslogd.pid"],
                          workdir, stdout=subprocess.DEVNULL)
-        tcp_port = await_condition(lambda: self.alive() and self.listening_tcp_port(), 30,
-                                   "rsyslogd's imtcp")
-        await_condition(lambda: self.alive() and (True if f" 0100007F:{udp_port:04X} " in
-                                                  open("/proc/net/udp").read() else None),
-                        30, "rsyslogd's imudp")
-        self.port = tcp_port if transport == "tcp" else udp_port
 
-    def listening_tcp_port(self):
+    def ready(self):
+        """The address of `transport` once imtcp listens and imudp is bound."""
         try:
             with open(os.path.join(self.workdir, "tcp.port")) as f:
-                port = int(f.read().strip())
+                tcp_port = int(f.read().strip())
         except (OSError, ValueError):
             return None
-        listening = f" 0100007F:{port:04X} 00000000:0000 0A " in open("/proc/net/tcp").read()
-        return port if listening else None
+        if (f" 0100007F:{tcp_port:04X} 00000000:0000 0A " not in open("/proc/net/tcp").read()
+                or f" 0100007F:{self.udp_port:04X} " not in open("/proc/net/udp").read()):
+            return None
+        return f"127.0.0.1:{tcp_port if self.transport == 'tcp' else self.udp_port}"
 
     def count(self):
         lines = 0
@@ -199,10 +207,14 @@ class KafkaMock(Destination):
         super().__init__([os.path.abspath(os.path.join(bin_dir, "kafka_mock_broker")), "--topic",
                           "logs"],
                          workdir, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        line = self.read_line()
+
+    def ready(self):
+        if not select.select([self.process.stdout], [], [], 0)[0]:
+            return None
+        line = self.process.stdout.readline()
         if not line.startswith("bootstrap servers: "):
             raise RuntimeError(f"kafka_mock_broker said {line!r}")
-        self.port = line.split(": ", 1)[1].strip()
+        return line.split(": ", 1)[1].strip()
 
     def read_line(self, timeout=60):
         ready, _, _ = select.select([self.process.stdout], [], [], timeout)
@@ -266,7 +278,7 @@ def measure_destination(bin_dir, output, load_args, duration):
         destination = DESTINATIONS[output](bin_dir, destination_dir)
         try:
             server = Server(bin_dir, "sluiced", sluiced_dir, SLUICED_CONFIG.format(
-                output=OUTPUTS[output].format(port=destination.port)))
+                output=OUTPUTS[output].format(address=destination.address)))
             try:
                 destination_cpu = destination.cpu_seconds()
                 sluiced_cpu = server.cpu_seconds()
