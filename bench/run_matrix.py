@@ -111,9 +111,7 @@ class Server:
             raise RuntimeError(f"{' '.join(argv)} did not start: {open(self.stderr_path).read()}")
 
     def cpu_seconds(self):
-        with open(f"/proc/{self.process.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.process.pid)
 
     def peak_rss_mib(self):
         with open(f"/proc/{self.process.pid}/status") as f:
@@ -133,13 +131,25 @@ class Server:
         return total
 
     def stop(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
+
+
+def cpu_seconds(pid):
+    """User + system CPU of a process, its exited threads included (a zombie's too)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stop_process(process, timeout=60):
+    """SIGTERM to a process this script started, by its pid; SIGKILL past `timeout`."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def loadgen(bin_dir, port, args, duration):
@@ -204,9 +214,9 @@ def measure_forward(bin_dir, load_args, duration, stage, output="forward"):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def median_by_rate(results):
-    """The result with the median records/s."""
-    return sorted(results, key=lambda r: r["records_per_s"])[len(results) // 2]
+def median_by_rate(results, rate="records_per_s"):
+    """The result with the median `rate`."""
+    return sorted(results, key=lambda r: r[rate])[len(results) // 2]
 
 
 def median_run(bin_dir, kind, load_args, duration, runs, config_text=None):
@@ -243,13 +253,18 @@ def table(rows):
     return "\n".join(lines)
 
 
-def main():
+def parse_options():
+    """The flags bench/run.sh gives this script and bench/destinations.py."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", default="5s")
     parser.add_argument("--doc", required=True)
-    options = parser.parse_args()
+    return parser.parse_args()
+
+
+def main():
+    options = parse_options()
 
     rows = []
     ceilings = {}
@@ -369,14 +384,19 @@ def main():
         "| workers | batch | Scheduler | one shared mutex queue |",
         "|---:|---:|---:|---:|",
     ] + scheduler_rows
-    with open(options.doc) as f:
+    write_section(options.doc, "bench", sections)
+
+
+def write_section(doc_path, marker, lines):
+    """Replaces what lies between <!-- marker:begin --> and <!-- marker:end --> in the doc."""
+    with open(doc_path) as f:
         doc = f.read()
-    begin, end = "<!-- bench:begin -->", "<!-- bench:end -->"
+    begin, end = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
     head, rest = doc.split(begin, 1)
     _, tail = rest.split(end, 1)
-    with open(options.doc, "w") as f:
-        f.write(head + begin + "\n" + "\n".join(sections) + "\n" + end + tail)
-    print(f"wrote {options.doc}")
+    with open(doc_path, "w") as f:
+        f.write(head + begin + "\n" + "\n".join(lines) + "\n" + end + tail)
+    print(f"wrote {doc_path}")
 
 
 def hook_chain_rows(bin_dir, load_args, duration, runs):
