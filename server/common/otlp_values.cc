@@ -97,27 +97,34 @@ std::string OtlpValueToJson(const opentelemetry::proto::common::v1::AnyValue& va
 
 std::string OtlpValueToJson(const v1::wire::otlp::AnyValue& value) { return ValueToJson(value); }
 
-void AppendOtlpKey(absl::string_view key, std::string* keys) {
+void AppendLengthPrefixed(absl::string_view bytes, std::string* out) {
   uint8_t length[5];
   const uint8_t* end = google::protobuf::io::CodedOutputStream::WriteVarint32ToArray(
-      static_cast<uint32_t>(key.size()), length);
-  keys->append(reinterpret_cast<const char*>(length), end - length);
-  keys->append(key.data(), key.size());
+      static_cast<uint32_t>(bytes.size()), length);
+  out->append(reinterpret_cast<const char*>(length), end - length);
+  out->append(bytes.data(), bytes.size());
+}
+
+std::optional<absl::string_view> NextLengthPrefixed(absl::string_view* lines) {
+  uint32_t length = 0;
+  size_t used = 0;
+  for (int shift = 0; shift < 35; shift += 7) {
+    if (used == lines->size()) return std::nullopt;
+    const auto byte = static_cast<uint8_t>((*lines)[used++]);
+    length |= static_cast<uint32_t>(byte & 0x7F) << shift;
+    if ((byte & 0x80) == 0) {
+      if (lines->size() - used < length) return std::nullopt;
+      const absl::string_view part = lines->substr(used, length);
+      lines->remove_prefix(used + length);
+      return part;
+    }
+  }
+  return std::nullopt;
 }
 
 bool HasOtlpKey(absl::string_view keys, absl::string_view key) {
-  while (!keys.empty()) {
-    uint32_t length = 0;
-    size_t used = 0;
-    bool complete = false;
-    for (int shift = 0; shift < 35 && used < keys.size() && !complete; shift += 7) {
-      const auto byte = static_cast<uint8_t>(keys[used++]);
-      length |= static_cast<uint32_t>(byte & 0x7F) << shift;
-      complete = (byte & 0x80) == 0;
-    }
-    if (!complete || keys.size() - used < length) return false;
-    if (keys.substr(used, length) == key) return true;
-    keys.remove_prefix(used + length);
+  while (const std::optional<absl::string_view> candidate = NextLengthPrefixed(&keys)) {
+    if (*candidate == key) return true;
   }
   return false;
 }

@@ -7,6 +7,7 @@
 #ifndef SLUICE_SERVER_COMMON_OTLP_VALUES_H_
 #define SLUICE_SERVER_COMMON_OTLP_VALUES_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -29,9 +30,16 @@ v1::Level OtlpSeverityToLevel(int severity_number, absl::string_view severity_te
 std::string OtlpValueToJson(const opentelemetry::proto::common::v1::AnyValue& value);
 std::string OtlpValueToJson(const v1::wire::otlp::AnyValue& value);
 
-// The key lists of v1::OtlpOrigin (resource_keys, scope_keys): each key after its length
-// as a varint. AppendOtlpKey adds one; HasOtlpKey looks one up (false for a malformed list).
-void AppendOtlpKey(absl::string_view key, std::string* keys);
+// Appends `bytes` after their length as a varint32: a key of v1::OtlpOrigin's key lists, a
+// part of the otlp output's frames, or (after a tag) a length-delimited protobuf field.
+void AppendLengthPrefixed(absl::string_view bytes, std::string* out);
+
+// Reads the length-prefixed part at the front of `*lines` and removes it; nullopt (and
+// `*lines` untouched) when `*lines` does not start with a whole part.
+std::optional<absl::string_view> NextLengthPrefixed(absl::string_view* lines);
+
+// Whether v1::OtlpOrigin's key list `keys` (AppendLengthPrefixed keys) holds `key`; false
+// past a malformed part.
 bool HasOtlpKey(absl::string_view keys, absl::string_view key);
 
 }  // namespace sluice

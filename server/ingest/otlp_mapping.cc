@@ -77,7 +77,7 @@ std::string KeyList(const google::protobuf::RepeatedPtrField<KeyValue>& attribut
   for (int i = 0; i < attributes.size(); ++i) {
     const auto& key = attributes[i].key();
     if (key.empty() || HasOtlpKey(keys, key)) continue;
-    AppendOtlpKey(key, &keys);
+    AppendLengthPrefixed(key, &keys);
   }
   return keys;
 }

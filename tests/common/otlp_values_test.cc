@@ -10,10 +10,10 @@ namespace {
 TEST(OtlpKeysTest, AKeyListFindsExactlyTheKeysAppended) {
   std::string keys;
   EXPECT_FALSE(HasOtlpKey(keys, "service.name"));
-  AppendOtlpKey("service.name", &keys);
+  AppendLengthPrefixed("service.name", &keys);
   const std::string long_key(300, 'k');  // a two-byte length
-  AppendOtlpKey(long_key, &keys);
-  AppendOtlpKey("region", &keys);
+  AppendLengthPrefixed(long_key, &keys);
+  AppendLengthPrefixed("region", &keys);
   EXPECT_TRUE(HasOtlpKey(keys, "service.name"));
   EXPECT_TRUE(HasOtlpKey(keys, long_key));
   EXPECT_TRUE(HasOtlpKey(keys, "region"));
@@ -24,7 +24,7 @@ TEST(OtlpKeysTest, AKeyListFindsExactlyTheKeysAppended) {
 
 TEST(OtlpKeysTest, AMalformedKeyListFindsNothingPastTheDamage) {
   std::string keys;
-  AppendOtlpKey("a", &keys);
+  AppendLengthPrefixed("a", &keys);
   keys.push_back('\x09');  // claims nine bytes, has two
   keys.append("bc");
   EXPECT_TRUE(HasOtlpKey(keys, "a"));

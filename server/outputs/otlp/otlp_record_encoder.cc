@@ -4,19 +4,15 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
-#include "google/protobuf/io/coded_stream.h"
 #include "server/common/otlp_values.h"
 #include "server/common/utf8.h"
 
 namespace sluice::outputs {
 namespace {
 
-using ::google::protobuf::io::CodedOutputStream;
 using ::opentelemetry::proto::common::v1::AnyValue;
 using ::opentelemetry::proto::common::v1::KeyValue;
 using ::opentelemetry::proto::logs::v1::SeverityNumber;
-
-constexpr int kMaxVarint32Bytes = 5;
 
 struct Severity {
   SeverityNumber number;
@@ -84,23 +80,6 @@ void AddAttribute(const ComposedField& field,
 
 }  // namespace
 
-std::optional<absl::string_view> NextLengthPrefixed(absl::string_view* lines) {
-  uint32_t length = 0;
-  size_t used = 0;
-  for (int shift = 0; shift < 35; shift += 7) {
-    if (used == lines->size()) return std::nullopt;
-    const auto byte = static_cast<uint8_t>((*lines)[used++]);
-    length |= static_cast<uint32_t>(byte & 0x7F) << shift;
-    if ((byte & 0x80) == 0) {
-      if (lines->size() - used < length) return std::nullopt;
-      const absl::string_view part = lines->substr(used, length);
-      lines->remove_prefix(used + length);
-      return part;
-    }
-  }
-  return std::nullopt;
-}
-
 std::optional<OtlpFrame> NextOtlpFrame(absl::string_view* lines) {
   absl::string_view rest = *lines;
   const std::optional<absl::string_view> resource = NextLengthPrefixed(&rest);
@@ -111,14 +90,6 @@ std::optional<OtlpFrame> NextOtlpFrame(absl::string_view* lines) {
   if (!log_record.has_value()) return std::nullopt;
   *lines = rest;
   return OtlpFrame{.resource_logs = *resource, .scope_logs = *scope, .log_record = *log_record};
-}
-
-void AppendLengthPrefixed(absl::string_view bytes, std::string* out) {
-  uint8_t length[kMaxVarint32Bytes];
-  const uint8_t* end =
-      CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(bytes.size()), length);
-  out->append(reinterpret_cast<const char*>(length), end - length);
-  out->append(bytes.data(), bytes.size());
 }
 
 void AppendLengthDelimited(char tag, absl::string_view bytes, std::string* out) {

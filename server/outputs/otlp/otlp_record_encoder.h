@@ -47,6 +47,7 @@
 
 #include "absl/strings/string_view.h"
 #include "opentelemetry/proto/logs/v1/logs.pb.h"
+#include "server/common/otlp_values.h"
 #include "server/outputs/encoder.h"
 
 namespace sluice::outputs {
@@ -61,14 +62,6 @@ struct OtlpFrame {
 // Reads the frame at the front of `*lines` and removes it; nullopt when `*lines` is empty or
 // does not start with a whole frame.
 std::optional<OtlpFrame> NextOtlpFrame(absl::string_view* lines);
-
-// Reads the length-prefixed part at the front of `*lines` (a kRequests record) and removes
-// it; nullopt when `*lines` does not start with a whole part.
-std::optional<absl::string_view> NextLengthPrefixed(absl::string_view* lines);
-
-// Appends `bytes` after their length as a varint32: a part of a frame, or (after a tag) a
-// length-delimited protobuf field.
-void AppendLengthPrefixed(absl::string_view bytes, std::string* out);
 
 // The tags of the length-delimited fields 1 and 2, all the OTLP messages built from frames use.
 inline constexpr char kOtlpField1Tag = 0x0A;

@@ -183,8 +183,8 @@ TEST(OtlpRecordEncoderTest, FramesFollowEachOtherAndATornOneIsRefused) {
 // record has no place for.
 v1::OtlpOrigin Origin() {
   v1::OtlpOrigin origin;
-  AppendOtlpKey("region", origin.mutable_resource_keys());
-  AppendOtlpKey("library.mode", origin.mutable_scope_keys());
+  AppendLengthPrefixed("region", origin.mutable_resource_keys());
+  AppendLengthPrefixed("library.mode", origin.mutable_scope_keys());
   origin.set_resource_schema_url("https://opentelemetry.io/schemas/1.24.0");
   origin.set_scope_version("2.1.0");
   origin.set_scope_schema_url("https://example.com/scope");
