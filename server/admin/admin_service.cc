@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/support/status.h"
@@ -18,6 +20,8 @@ const char* CodeName(grpc::StatusCode code) {
       return "INVALID_ARGUMENT";
     case grpc::StatusCode::NOT_FOUND:
       return "NOT_FOUND";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       return "DEADLINE_EXCEEDED";
     case grpc::StatusCode::UNAVAILABLE:
@@ -49,6 +53,13 @@ void FillDrain(const DrainResult& result, v1::DrainResponse* out) {
   out->set_completed(result.completed);
 }
 
+v1::LevelRuleSource SourceToProto(levels::RuleSource source) {
+  return source == levels::RuleSource::kConfig ? v1::LEVEL_RULE_SOURCE_CONFIG
+                                               : v1::LEVEL_RULE_SOURCE_ADMIN;
+}
+
+uint64_t UnixNanos(absl::Time time) { return static_cast<uint64_t>(absl::ToUnixNanos(time)); }
+
 absl::Duration TimeoutOr(uint32_t timeout_ms, absl::Duration fallback) {
   return timeout_ms == 0 ? fallback : absl::Milliseconds(timeout_ms);
 }
@@ -77,14 +88,23 @@ void AdminService::FillLevels(v1::GetLevelsResponse* response) const {
   const auto snapshot = levels_.Snapshot();
   const absl::Time now = absl::Now();
   response->set_default_level(LevelToProto(snapshot->default_level()));
+  response->set_default_source(SourceToProto(snapshot->default_source()));
+  response->set_default_set_time_unix_nano(UnixNanos(snapshot->default_set_at()));
   for (const levels::LevelRule& rule : snapshot->rules()) {
     v1::LevelRule* out = response->add_rules();
     out->set_logger_prefix(rule.logger_prefix);
-    out->set_level(LevelToProto(rule.level));
+    if (const std::optional<Level> threshold = rule.filter.threshold(); threshold.has_value()) {
+      out->set_level(LevelToProto(*threshold));
+    } else {
+      for (Level level : rule.filter.levels()) out->add_enabled_levels(LevelToProto(level));
+    }
+    out->set_source(SourceToProto(rule.source));
+    out->set_set_time_unix_nano(UnixNanos(rule.set_at));
     if (rule.expires_at != absl::InfiniteFuture()) {
       const int64_t left =
           absl::ToInt64Seconds(absl::Ceil(rule.expires_at - now, absl::Seconds(1)));
       out->set_ttl_seconds(static_cast<uint32_t>(std::max<int64_t>(left, 1)));
+      out->set_expire_time_unix_nano(UnixNanos(rule.expires_at));
     }
   }
 }
@@ -99,25 +119,51 @@ grpc::ServerUnaryReactor* AdminService::GetLevels(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* AdminService::SetLevel(grpc::CallbackServerContext* context,
                                                  const v1::SetLevelRequest* request,
                                                  v1::SetLevelResponse* response) {
-  const std::string& prefix = request->logger_prefix();
-  absl::Status status;
-  if (request->level() == v1::LEVEL_UNSPECIFIED) {
-    status = prefix.empty() ? absl::InvalidArgumentError(
-                                  "the default threshold cannot be removed; set a level instead")
-                            : levels_.RemoveRule(prefix);
-  } else if (absl::StatusOr<Level> level = LevelFromProto(request->level()); !level.ok()) {
-    status = level.status();
-  } else if (prefix.empty()) {
-    if (request->ttl_seconds() != 0) {
-      status = absl::InvalidArgumentError("ttl_seconds is not allowed for the default threshold");
-    } else {
-      levels_.SetDefault(*level);
-    }
-  } else {
-    status = levels_.SetRule(prefix, *level, absl::Seconds(request->ttl_seconds()), absl::Now());
-  }
+  absl::Status status = ApplySetLevel(*request);
   if (status.ok()) FillLevels(response->mutable_levels());
   return Finish(context, "SetLevel", ToGrpc(status));
+}
+
+absl::Status AdminService::ApplySetLevel(const v1::SetLevelRequest& request) {
+  const std::string& prefix = request.logger_prefix();
+  const absl::Time now = absl::Now();
+  if (!request.enabled_levels().empty()) {
+    if (prefix.empty()) {
+      return absl::InvalidArgumentError("the default threshold is a level, not a set of levels");
+    }
+    if (request.level() != v1::LEVEL_UNSPECIFIED) {
+      return absl::InvalidArgumentError("set either level or enabled_levels, not both");
+    }
+    std::vector<Level> enabled;
+    for (int value : request.enabled_levels()) {
+      absl::StatusOr<Level> level = LevelFromProto(value);
+      if (value == v1::LEVEL_UNSPECIFIED || !level.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("enabled_levels: ", value, " is not a sluice.v1.Level value"));
+      }
+      enabled.push_back(*level);
+    }
+    return levels_.SetRule(prefix, *levels::LevelFilter::Only(enabled),
+                           absl::Seconds(request.ttl_seconds()), now);
+  }
+  if (request.level() == v1::LEVEL_UNSPECIFIED) {
+    if (prefix.empty()) {
+      return absl::InvalidArgumentError(
+          "the default threshold cannot be removed; set a level instead");
+    }
+    return levels_.RemoveRule(prefix);
+  }
+  absl::StatusOr<Level> level = LevelFromProto(request.level());
+  if (!level.ok()) return level.status();
+  if (prefix.empty()) {
+    if (request.ttl_seconds() != 0) {
+      return absl::InvalidArgumentError("ttl_seconds is not allowed for the default threshold");
+    }
+    levels_.SetDefault(*level, now);
+    return absl::OkStatus();
+  }
+  return levels_.SetRule(prefix, levels::LevelFilter::AtLeast(*level),
+                         absl::Seconds(request.ttl_seconds()), now);
 }
 
 grpc::ServerUnaryReactor* AdminService::Drain(grpc::CallbackServerContext* context,

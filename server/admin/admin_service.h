@@ -8,6 +8,7 @@
 #ifndef SLUICE_SERVER_ADMIN_ADMIN_SERVICE_H_
 #define SLUICE_SERVER_ADMIN_ADMIN_SERVICE_H_
 
+#include "absl/status/status.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/registry.h"
@@ -45,6 +46,7 @@ class AdminService final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const char* method,
                                    const grpc::Status& status);
   void FillLevels(v1::GetLevelsResponse* response) const;
+  absl::Status ApplySetLevel(const v1::SetLevelRequest& request);
 
   levels::LevelTable& levels_;
   ServerControl& control_;

@@ -177,6 +177,26 @@ const KeyTable<SchedulerConfig>& SchedulerKeys() {
   return *table;
 }
 
+// A rule is a threshold (`checkout: debug`) or a list of the levels that pass
+// (`checkout: [error, debug]`).
+absl::Status ReadLevelRule(const YAML::Node& value, const std::string& path,
+                           LevelRuleConfig& rule) {
+  if (!value.IsSequence()) return ReadLevel(value, path, rule.level);
+  if (value.size() == 0) return KeyError(path, "a list of levels must not be empty");
+  for (size_t i = 0; i < value.size(); ++i) {
+    Level level;
+    if (absl::Status status = ReadLevel(value[i], absl::StrCat(path, "[", i, "]"), level);
+        !status.ok()) {
+      return status;
+    }
+    if (std::find(rule.enabled_levels.begin(), rule.enabled_levels.end(), level) ==
+        rule.enabled_levels.end()) {
+      rule.enabled_levels.push_back(level);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ReadLevelRules(const YAML::Node& node, const std::string& path, LevelsConfig& out) {
   return ForEachEntry(node, path, "rule prefix",
                       [&](const std::string& prefix, const YAML::Node& value,
@@ -185,7 +205,7 @@ absl::Status ReadLevelRules(const YAML::Node& node, const std::string& path, Lev
                           return KeyError(rule_path, valid.message());
                         }
                         LevelRuleConfig rule{.logger_prefix = prefix};
-                        if (absl::Status status = ReadLevel(value, rule_path, rule.level);
+                        if (absl::Status status = ReadLevelRule(value, rule_path, rule);
                             !status.ok()) {
                           return status;
                         }
@@ -194,16 +214,41 @@ absl::Status ReadLevelRules(const YAML::Node& node, const std::string& path, Lev
                       });
 }
 
+// The limits apply to the file's own rules as well, whichever order the keys came in.
+absl::Status CheckLevelLimits(const LevelsConfig& levels) {
+  if (levels.rules.size() > levels.max_rules) {
+    return KeyError("levels.rules", absl::StrCat(levels.rules.size(), " rules, more than ",
+                                                 "levels.max_rules (", levels.max_rules, ")"));
+  }
+  for (const LevelRuleConfig& rule : levels.rules) {
+    if (rule.logger_prefix.size() > levels.max_prefix_bytes) {
+      return KeyError(ChildPath("levels.rules", rule.logger_prefix.substr(0, 64)),
+                      absl::StrCat("a prefix of ", rule.logger_prefix.size(),
+                                   " bytes, longer than levels.max_prefix_bytes (",
+                                   levels.max_prefix_bytes, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 const KeyTable<LevelsConfig>& LevelsKeys() {
   static const KeyTable<LevelsConfig>* const table = new KeyTable<LevelsConfig>{
       LevelKey("default", &LevelsConfig::default_level, "Threshold for loggers no rule matches."),
-      CustomKey<LevelsConfig>({.name = "rules",
-                               .type = "map: logger prefix → level",
-                               .default_value = "`{}`",
-                               .description = "Thresholds per logger-name prefix. `checkout` "
-                                              "matches `checkout` and `checkout.db`; the longest "
-                                              "matching prefix wins."},
-                              ReadLevelRules),
+      CustomKey<LevelsConfig>(
+          {.name = "rules",
+           .type = "map: logger prefix → level or list of levels",
+           .default_value = "`{}`",
+           .description = "Rules per logger-name prefix. `checkout` matches `checkout` and "
+                          "`checkout.db`; the longest matching prefix wins. A level is a "
+                          "threshold (`checkout: debug`: DEBUG and above); a list lets exactly "
+                          "those levels through (`checkout: [error, debug]`)."},
+          ReadLevelRules),
+      IntegerKey("max_rules", &LevelsConfig::max_rules, 1, 100000,
+                 "Level rules at most, from this file and the admin API together; a SetLevel "
+                 "for a new prefix beyond it is refused with RESOURCE_EXHAUSTED."),
+      IntegerKey("max_prefix_bytes", &LevelsConfig::max_prefix_bytes, 1, 4096,
+                 "Longest logger prefix a rule may have; a longer one is refused with "
+                 "INVALID_ARGUMENT."),
   };
   return *table;
 }
@@ -522,6 +567,7 @@ absl::Status ParseRoot(const YAML::Node& root, absl::string_view document_prefix
   }
   if (absl::Status status = RootKeys().Read(root, "", config); !status.ok()) return status;
   if (absl::Status status = CheckPipelineKeysDiffer(config.pipeline); !status.ok()) return status;
+  if (absl::Status status = CheckLevelLimits(config.levels); !status.ok()) return status;
   config.ingest.max_streams_per_peer =
       std::min(config.ingest.max_streams_per_peer, config.ingest.max_concurrent_streams);
   return absl::OkStatus();

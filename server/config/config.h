@@ -92,13 +92,19 @@ struct MetricsConfig {
 
 struct LevelRuleConfig {
   std::string logger_prefix;
+  // The threshold, unless `enabled_levels` is not empty: then exactly those levels pass.
   Level level = Level::kInfo;
+  std::vector<Level> enabled_levels = {};
 };
 
 struct LevelsConfig {
   Level default_level = Level::kInfo;
   // From the `levels.rules` map, in file order.
   std::vector<LevelRuleConfig> rules;
+  // Bounds on the level table, whoever sets the rules (this file or the admin RPC): every
+  // rule costs a lookup per new logger name on ingest and a series on /metrics.
+  uint32_t max_rules = 1000;
+  uint32_t max_prefix_bytes = 256;
 };
 
 // One entry of the `outputs` list. `options` is the whole YAML block, checked by the

@@ -2,8 +2,10 @@
 
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/security/server_credentials.h"
@@ -85,7 +87,7 @@ class AdminServiceTest : public ::testing::Test {
 
 TEST_F(AdminServiceTest, SetLevelChangesTheTableAndGetLevelsShowsIt) {
   ASSERT_TRUE(SetLevel("checkout", v1::LEVEL_DEBUG, 600).ok());
-  EXPECT_EQ(table_.Snapshot()->ThresholdFor("checkout.db"), Level::kDebug);
+  EXPECT_EQ(table_.Snapshot()->FilterFor("checkout.db").threshold(), Level::kDebug);
 
   grpc::ClientContext context;
   v1::GetLevelsResponse levels;
@@ -98,10 +100,65 @@ TEST_F(AdminServiceTest, SetLevelChangesTheTableAndGetLevelsShowsIt) {
   EXPECT_LE(levels.rules(0).ttl_seconds(), 600u);
 }
 
+TEST_F(AdminServiceTest, GetLevelsSaysWhereEachRuleCameFromAndWhenItExpires) {
+  const absl::Time before = absl::Now();
+  ASSERT_TRUE(SetLevel("checkout", v1::LEVEL_DEBUG, 600).ok());
+  grpc::ClientContext context;
+  v1::GetLevelsResponse levels;
+  ASSERT_TRUE(stub_->GetLevels(&context, v1::GetLevelsRequest(), &levels).ok());
+  EXPECT_EQ(levels.default_source(), v1::LEVEL_RULE_SOURCE_CONFIG);
+  ASSERT_EQ(levels.rules_size(), 1);
+  const v1::LevelRule& rule = levels.rules(0);
+  EXPECT_EQ(rule.source(), v1::LEVEL_RULE_SOURCE_ADMIN);
+  const absl::Time set_at = absl::FromUnixNanos(static_cast<int64_t>(rule.set_time_unix_nano()));
+  EXPECT_GE(set_at, before);
+  EXPECT_LE(set_at, absl::Now());
+  EXPECT_EQ(absl::FromUnixNanos(static_cast<int64_t>(rule.expire_time_unix_nano())),
+            set_at + absl::Seconds(600));
+}
+
+TEST_F(AdminServiceTest, SetLevelAcceptsASetOfEnabledLevels) {
+  grpc::ClientContext context;
+  v1::SetLevelRequest request;
+  request.set_logger_prefix("checkout");
+  request.add_enabled_levels(v1::LEVEL_ERROR);
+  request.add_enabled_levels(v1::LEVEL_DEBUG);
+  v1::SetLevelResponse response;
+  ASSERT_TRUE(stub_->SetLevel(&context, request, &response).ok());
+  ASSERT_EQ(response.levels().rules_size(), 1);
+  const v1::LevelRule& rule = response.levels().rules(0);
+  EXPECT_EQ(rule.level(), v1::LEVEL_UNSPECIFIED);
+  EXPECT_THAT(rule.enabled_levels(), ::testing::ElementsAre(v1::LEVEL_DEBUG, v1::LEVEL_ERROR));
+  const levels::LevelFilter filter = table_.Snapshot()->FilterFor("checkout");
+  EXPECT_TRUE(filter.Admits(Level::kError));
+  EXPECT_FALSE(filter.Admits(Level::kWarn));
+}
+
+TEST_F(AdminServiceTest, ASetOfLevelsIsRefusedForTheDefaultWithALevelOrWithAnUnknownLevel) {
+  const auto set_levels = [&](const std::string& prefix, v1::Level level,
+                              std::vector<int> enabled) {
+    grpc::ClientContext context;
+    v1::SetLevelRequest request;
+    request.set_logger_prefix(prefix);
+    request.set_level(level);
+    for (int value : enabled) request.add_enabled_levels(static_cast<v1::Level>(value));
+    v1::SetLevelResponse response;
+    return stub_->SetLevel(&context, request, &response).error_code();
+  };
+  EXPECT_EQ(set_levels("", v1::LEVEL_UNSPECIFIED, {v1::LEVEL_ERROR}),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(set_levels("a", v1::LEVEL_WARN, {v1::LEVEL_ERROR}), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(set_levels("a", v1::LEVEL_UNSPECIFIED, {v1::LEVEL_ERROR, 42}),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(set_levels("a", v1::LEVEL_UNSPECIFIED, {v1::LEVEL_UNSPECIFIED}),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(table_.Snapshot()->rules().empty());
+}
+
 TEST_F(AdminServiceTest, ATtlRuleRevertsToThePreviousThresholdOnceItExpires) {
   ASSERT_TRUE(SetLevel("checkout", v1::LEVEL_WARN).ok());
   ASSERT_TRUE(SetLevel("checkout", v1::LEVEL_DEBUG, 1).ok());
-  EXPECT_EQ(table_.Snapshot()->ThresholdFor("checkout"), Level::kDebug);
+  EXPECT_EQ(table_.Snapshot()->FilterFor("checkout").threshold(), Level::kDebug);
 
   table_.ExpireDue(absl::Now() + absl::Seconds(2));
   grpc::ClientContext context;

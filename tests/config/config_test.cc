@@ -179,7 +179,7 @@ TEST(ConfigTest, UnknownKeyInEachSectionIsRejectedWithItsPath) {
             "admin.tls: unknown key (known: listen)");
   EXPECT_THAT(ErrorOf("metrics: {path: /m}"), StartsWith("metrics.path: unknown key"));
   EXPECT_EQ(ErrorOf("levels: {defualt: info}"),
-            "levels.defualt: unknown key (known: default, rules)");
+            "levels.defualt: unknown key (known: default, rules, max_rules, max_prefix_bytes)");
   EXPECT_THAT(ErrorOf("pipeline: {base: {}}"), StartsWith("pipeline.base: unknown key"));
   EXPECT_EQ(ErrorOf("shutdown: {timeout: 1s}"),
             "shutdown.timeout: unknown key (known: drain_timeout)");
@@ -372,6 +372,28 @@ TEST(ConfigTest, LevelsAcceptEveryNameInAnyCase) {
               StartsWith("levels.default: invalid level \"verbose\": expected one of trace"));
   EXPECT_THAT(ErrorOf("levels: {rules: {checkout: loud}}"),
               StartsWith("levels.rules.checkout: invalid level \"loud\""));
+}
+
+TEST(ConfigTest, ALevelRuleMayBeAListOfLevels) {
+  const Config config = ParseOk("levels: {rules: {audit: [error, DEBUG, error], api: warn}}");
+  ASSERT_EQ(config.levels.rules.size(), 2u);
+  EXPECT_EQ(config.levels.rules[0].enabled_levels,
+            (std::vector<Level>{Level::kError, Level::kDebug}));
+  EXPECT_TRUE(config.levels.rules[1].enabled_levels.empty());
+  EXPECT_EQ(ErrorOf("levels: {rules: {audit: []}}"),
+            "levels.rules.audit: a list of levels must not be empty");
+  EXPECT_THAT(ErrorOf("levels: {rules: {audit: [error, loud]}}"),
+              StartsWith("levels.rules.audit[1]: invalid level \"loud\""));
+}
+
+TEST(ConfigTest, LevelRulesAreBoundedByTheConfiguredLimits) {
+  EXPECT_EQ(ErrorOf("levels: {rules: {a: debug, b: debug, c: debug}, max_rules: 2}"),
+            "levels.rules: 3 rules, more than levels.max_rules (2)");
+  EXPECT_EQ(ErrorOf("levels: {max_prefix_bytes: 4, rules: {abcde: debug}}"),
+            "levels.rules.abcde: a prefix of 5 bytes, longer than levels.max_prefix_bytes (4)");
+  EXPECT_EQ(ParseOk("levels: {max_prefix_bytes: 5, rules: {abcde: debug}}").levels.rules.size(),
+            1u);
+  EXPECT_THAT(ErrorOf("levels: {max_rules: 0}"), StartsWith("levels.max_rules: "));
 }
 
 TEST(ConfigTest, LevelRulePrefixesAreValidated) {

@@ -34,5 +34,19 @@ TEST(LevelGateTest, SwitchingLoggersUsesEachLoggersRule) {
   EXPECT_FALSE(gate.Admits("noisy.sub", Level::kWarn));
 }
 
+TEST(LevelGateTest, ASetRuleAdmitsOnlyItsLevels) {
+  config::LevelsConfig config;
+  config.rules.push_back(
+      {.logger_prefix = "checkout", .enabled_levels = {Level::kError, Level::kDebug}});
+  LevelTable table(config);
+  LevelGate gate(table);
+  EXPECT_TRUE(gate.Admits("checkout.db", Level::kDebug));
+  EXPECT_FALSE(gate.Admits("checkout.db", Level::kInfo));
+  EXPECT_FALSE(gate.Admits("checkout.db", Level::kWarn));
+  EXPECT_TRUE(gate.Admits("checkout.db", Level::kError));
+  EXPECT_FALSE(gate.Admits("checkout.db", Level::kFatal));
+  EXPECT_TRUE(gate.Admits("other", Level::kFatal));
+}
+
 }  // namespace
 }  // namespace sluice::levels
