@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/status/status.h"
@@ -11,10 +13,14 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/cli/flags.h"
 #include "client/cli/usage.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "sluice/level.h"
 #include "sluice/v1/admin.grpc.pb.h"
@@ -26,9 +32,16 @@ namespace {
 // much longer so that the answer can still arrive.
 constexpr absl::Duration kDrainAnswerGrace = absl::Seconds(5);
 
+std::shared_ptr<grpc::Channel> AdminChannel() {
+  return grpc::CreateChannel(absl::GetFlag(FLAGS_admin), grpc::InsecureChannelCredentials());
+}
+
+std::shared_ptr<grpc::Channel> IngestChannel() {
+  return grpc::CreateChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials());
+}
+
 std::unique_ptr<v1::AdminService::Stub> AdminStub() {
-  return v1::AdminService::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_admin), grpc::InsecureChannelCredentials()));
+  return v1::AdminService::NewStub(AdminChannel());
 }
 
 // A call context whose deadline is --timeout (plus `extra`) from now.
@@ -39,10 +52,8 @@ std::unique_ptr<grpc::ClientContext> CallContext(absl::Duration extra = absl::Ze
 }
 
 int RpcError(absl::string_view method, const grpc::Status& status) {
-  absl::FPrintF(stderr, "sluice: %s: %s: %s\n", method,
-                absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
-                status.error_message());
-  return kExitFailure;
+  return CallFailed(method, static_cast<absl::StatusCode>(status.error_code()),
+                    status.error_message());
 }
 
 int UnexpectedArguments(absl::string_view command, absl::Span<const std::string> args) {
@@ -54,12 +65,43 @@ absl::string_view ProtoLevelName(int level) {
   return parsed.ok() ? LevelName(*parsed) : "UNKNOWN";
 }
 
+std::string FormatUnixNanos(uint64_t nanos) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixNanos(static_cast<int64_t>(nanos)),
+                          absl::UTCTimeZone());
+}
+
+absl::string_view SourceName(v1::LevelRuleSource source) {
+  switch (source) {
+    case v1::LEVEL_RULE_SOURCE_CONFIG:
+      return "config";
+    case v1::LEVEL_RULE_SOURCE_ADMIN:
+      return "admin";
+    default:
+      return "unknown";
+  }
+}
+
+// "DEBUG" for a threshold, "DEBUG,ERROR" for a set of levels.
+std::string RuleLevels(const v1::LevelRule& rule) {
+  if (rule.enabled_levels().empty()) return std::string(ProtoLevelName(rule.level()));
+  std::vector<absl::string_view> names;
+  for (int level : rule.enabled_levels()) names.push_back(ProtoLevelName(level));
+  return absl::StrJoin(names, ",");
+}
+
+// One line per rule: "checkout  DEBUG  admin, set 2026-12-03T10:00:00Z  (expires in 9m59s,
+// at 2026-12-03T10:10:00Z)"; sets of levels read "checkout  DEBUG,ERROR  ...".
 void PrintLevels(const v1::GetLevelsResponse& levels) {
-  absl::PrintF("default  %s\n", ProtoLevelName(levels.default_level()));
+  absl::PrintF("default  %s  %s, set %s\n", ProtoLevelName(levels.default_level()),
+               SourceName(levels.default_source()),
+               FormatUnixNanos(levels.default_set_time_unix_nano()));
   for (const v1::LevelRule& rule : levels.rules()) {
-    absl::PrintF("%s  %s", rule.logger_prefix(), ProtoLevelName(rule.level()));
+    absl::PrintF("%s  %s  %s, set %s", rule.logger_prefix(), RuleLevels(rule),
+                 SourceName(rule.source()), FormatUnixNanos(rule.set_time_unix_nano()));
     if (rule.ttl_seconds() > 0) {
-      absl::PrintF("  (expires in %s)", absl::FormatDuration(absl::Seconds(rule.ttl_seconds())));
+      absl::PrintF("  (expires in %s, at %s)",
+                   absl::FormatDuration(absl::Seconds(rule.ttl_seconds())),
+                   FormatUnixNanos(rule.expire_time_unix_nano()));
     }
     absl::PrintF("\n");
   }
@@ -78,7 +120,7 @@ int ReportDrain(const v1::DrainResponse& drain) {
   absl::PrintF("drain %s\n",
                drain.completed() ? "completed" : "did not complete before the deadline");
   PrintCounts(drain.counts());
-  return drain.completed() ? kExitOk : kExitFailure;
+  return drain.completed() ? kExitOk : kExitDrainIncomplete;
 }
 
 uint32_t DrainTimeoutMs() {
@@ -95,16 +137,43 @@ int GetLevels() {
   return kExitOk;
 }
 
-int SetLevel(const std::string& prefix, const std::string& level_text) {
-  v1::SetLevelRequest request;
-  request.set_logger_prefix(prefix == "default" ? "" : prefix);
-  const std::string lower = absl::AsciiStrToLower(level_text);
+// "warn" or "error,debug"; the level keywords "unset" and "none" remove the rule.
+absl::Status ParseLevels(const std::string& text, v1::SetLevelRequest& request) {
+  const std::string lower = absl::AsciiStrToLower(text);
   if (lower == "unset" || lower == "none") {
     request.set_level(v1::LEVEL_UNSPECIFIED);
+    return absl::OkStatus();
+  }
+  const std::vector<std::string> names = absl::StrSplit(text, ',');
+  std::vector<v1::Level> levels;
+  for (const std::string& name : names) {
+    absl::StatusOr<Level> level = ParseLevel(absl::StripAsciiWhitespace(name));
+    if (!level.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(level.status().message(), ", unset or none"));
+    }
+    levels.push_back(LevelToProto(*level));
+  }
+  if (levels.size() == 1) {
+    request.set_level(levels[0]);
   } else {
-    absl::StatusOr<Level> level = ParseLevel(level_text);
-    if (!level.ok()) return UsageError(absl::StrCat(level.status().message(), ", unset or none"));
-    request.set_level(LevelToProto(*level));
+    for (v1::Level level : levels) request.add_enabled_levels(level);
+  }
+  return absl::OkStatus();
+}
+
+int CallSetLevel(const v1::SetLevelRequest& request) {
+  v1::SetLevelResponse response;
+  const grpc::Status status = AdminStub()->SetLevel(CallContext().get(), request, &response);
+  if (!status.ok()) return RpcError("SetLevel", status);
+  PrintLevels(response.levels());
+  return kExitOk;
+}
+
+int SetLevel(const std::string& prefix, const std::string& levels_text) {
+  v1::SetLevelRequest request;
+  request.set_logger_prefix(prefix == "default" ? "" : prefix);
+  if (absl::Status parsed = ParseLevels(levels_text, request); !parsed.ok()) {
+    return UsageError(parsed.message());
   }
   const absl::Duration ttl = absl::GetFlag(FLAGS_ttl);
   if (ttl < absl::ZeroDuration() || ttl > absl::Seconds(std::numeric_limits<uint32_t>::max())) {
@@ -113,18 +182,76 @@ int SetLevel(const std::string& prefix, const std::string& level_text) {
   // A rule must not outlive what was asked for, nor a positive ttl round down to "forever".
   request.set_ttl_seconds(
       static_cast<uint32_t>(absl::ToInt64Seconds(absl::Ceil(ttl, absl::Seconds(1)))));
+  return CallSetLevel(request);
+}
 
-  v1::SetLevelResponse response;
-  const grpc::Status status = AdminStub()->SetLevel(CallContext().get(), request, &response);
-  if (!status.ok()) return RpcError("SetLevel", status);
-  PrintLevels(response.levels());
-  return kExitOk;
+int ClearLevel(const std::string& prefix) {
+  if (prefix.empty() || prefix == "default") {
+    return UsageError("level clear: the default threshold cannot be cleared; set a level");
+  }
+  v1::SetLevelRequest request;
+  request.set_logger_prefix(prefix);
+  request.set_level(v1::LEVEL_UNSPECIFIED);
+  return CallSetLevel(request);
+}
+
+// The health of `service` on `channel`, as the status name ("SERVING", "NOT_SERVING",
+// "SERVICE_UNKNOWN") or the failed call's error.
+absl::StatusOr<std::string> CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
+                                        const std::string& service) {
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::health::v1::HealthCheckResponse response;
+  const grpc::Status status =
+      grpc::health::v1::Health::NewStub(channel)->Check(CallContext().get(), request, &response);
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) return std::string("SERVICE_UNKNOWN");
+  if (!status.ok()) {
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  }
+  return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
 }
 
 }  // namespace
 
+int RunHealth(absl::Span<const std::string> args) {
+  if (!args.empty()) return UnexpectedArguments("health", args);
+  struct Check {
+    absl::string_view port;
+    std::shared_ptr<grpc::Channel> channel;
+    std::string service;
+  };
+  const std::shared_ptr<grpc::Channel> ingest = IngestChannel();
+  const std::shared_ptr<grpc::Channel> admin = AdminChannel();
+  std::vector<Check> checks = {
+      {"ingest", ingest, ""},
+      {"ingest", ingest, "sluice.v1.LogService"},
+      {"ingest", ingest, "opentelemetry.proto.collector.logs.v1.LogsService"},
+      {"admin", admin, ""},
+      {"admin", admin, "sluice.v1.AdminService"},
+  };
+  v1::GetStatsResponse stats;
+  const grpc::Status listed =
+      v1::AdminService::NewStub(admin)->GetStats(CallContext().get(), {}, &stats);
+  if (!listed.ok()) return RpcError("GetStats (to list the outputs)", listed);
+  for (const v1::OutputStats& output : stats.outputs()) {
+    checks.push_back({"admin", admin, absl::StrCat("sluice.output.", output.id())});
+  }
+  int exit_code = kExitOk;
+  for (const Check& check : checks) {
+    absl::StatusOr<std::string> health = CheckHealth(check.channel, check.service);
+    if (!health.ok()) {
+      return CallFailed(absl::StrCat("health of ", check.port, " \"", check.service, "\""),
+                        health.status().code(), health.status().message());
+    }
+    absl::PrintF("%-6s  %-52s  %s\n", check.port,
+                 check.service.empty() ? "\"\" (the server)" : check.service, *health);
+    if (*health != "SERVING") exit_code = kExitFailure;
+  }
+  return exit_code;
+}
+
 int RunLevel(absl::Span<const std::string> args) {
-  if (args.empty()) return UsageError("level: expected \"get\" or \"set\"");
+  if (args.empty()) return UsageError("level: expected \"get\", \"set\" or \"clear\"");
   if (args[0] == "get") {
     if (args.size() > 1) return UnexpectedArguments("level get", args.subspan(1));
     return GetLevels();
@@ -132,6 +259,10 @@ int RunLevel(absl::Span<const std::string> args) {
   if (args[0] == "set") {
     if (args.size() != 3) return UsageError("level set: expected <logger-prefix> <level>");
     return SetLevel(args[1], args[2]);
+  }
+  if (args[0] == "clear") {
+    if (args.size() != 2) return UsageError("level clear: expected <logger-prefix>");
+    return ClearLevel(args[1]);
   }
   return UsageError(absl::StrCat("level: unknown action \"", args[0], "\""));
 }

@@ -71,10 +71,15 @@ absl::Status AwaitAcks(Client& client, const std::string& target, absl::Time dea
     absl::Status flushed = client.Flush(std::min(deadline, absl::Now() + kPollInterval));
     if (flushed.ok()) return flushed;
     const ClientStats stats = client.stats();
+    // Neither goes away by waiting: the server is down, or it refuses this client.
+    const absl::StatusCode code = stats.last_stream_error.code();
     if (stats.acked_records == 0 &&
-        stats.last_stream_error.code() == absl::StatusCode::kUnavailable) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot reach ", target, ": ", stats.last_stream_error.message()));
+        (code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kUnauthenticated ||
+         code == absl::StatusCode::kPermissionDenied)) {
+      return absl::Status(
+          code,
+          absl::StrCat(code == absl::StatusCode::kUnavailable ? "cannot reach " : "refused by ",
+                       target, ": ", stats.last_stream_error.message()));
     }
     if (absl::Now() >= deadline) return flushed;
   }
@@ -111,7 +116,7 @@ int RunSend(absl::Span<const std::string> args, absl::Span<const std::string> fi
   if (status.ok()) status = AwaitAcks(client, options.target, absl::Now() + timeout);
   if (!status.ok()) {
     absl::FPrintF(stderr, "sluice: %s\n", status.message());
-    return kExitFailure;
+    return ExitCodeFor(status.code());
   }
 
   const ClientStats stats = client.stats();

@@ -236,6 +236,11 @@ absl::Status ServerApp::StartAll() {
   // The admin services answer for as long as the server runs, draining or not.
   admin_server_->GetHealthCheckService()->SetServingStatus(v1::AdminService::service_full_name(),
                                                            true);
+  // Every output is healthy until it has failed for its unhealthy_after (ReportOutputHealth).
+  for (const config::OutputConfig& output : config_.outputs) {
+    admin_server_->GetHealthCheckService()->SetServingStatus(
+        absl::StrCat(kOutputHealthPrefix, output.id()), true);
+  }
 
   lifecycle_thread_ = std::thread([this] { LifecycleLoop(); });
   housekeeping_thread_ = std::thread([this] { HousekeepingLoop(); });

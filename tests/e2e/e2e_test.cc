@@ -41,6 +41,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::StartsWith;
 
 // A file output in JSON and four workers: the configuration most tests run.
 constexpr char kFileConfig[] = R"(
@@ -997,11 +998,12 @@ TEST(E2eTest, TheCliWalkthroughWorksAgainstARealServer) {
 
   result = run(sluice + " level set demo warn");
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
-  EXPECT_THAT(result.stdout_text, HasSubstr("demo  WARN\n"));
+  EXPECT_THAT(result.stdout_text, HasSubstr("demo  WARN  admin, set "));
 
   result = run(sluice + " level get");
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
-  EXPECT_EQ(result.stdout_text, "default  INFO\ndemo  WARN\n");
+  EXPECT_THAT(result.stdout_text, StartsWith("default  INFO  config, set "));
+  EXPECT_THAT(result.stdout_text, HasSubstr("\ndemo  WARN  admin, set "));
 
   result = run(sluice + R"( send --logger demo --message "quiet")");
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
@@ -1055,7 +1057,8 @@ TEST(E2eTest, ACliTtlRuleRevertsToTheConfiguredRuleItCovered) {
 
   CommandResult result = run(sluice + " level set checkout debug --ttl 1s");
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
-  EXPECT_THAT(result.stdout_text, HasSubstr("checkout  DEBUG  (expires in 1s)\n"));
+  EXPECT_THAT(result.stdout_text, HasSubstr("checkout  DEBUG  admin, set "));
+  EXPECT_THAT(result.stdout_text, HasSubstr("(expires in 1s, at "));
 
   EXPECT_TRUE(Await([&] {
     absl::StatusOr<v1::GetLevelsResponse> levels = GetLevels(**server);
@@ -1063,7 +1066,8 @@ TEST(E2eTest, ACliTtlRuleRevertsToTheConfiguredRuleItCovered) {
   })) << "the 1s rule never gave way to the configured one";
   result = run(sluice + " level get");
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
-  EXPECT_EQ(result.stdout_text, "default  INFO\ncheckout  WARN\n");
+  EXPECT_THAT(result.stdout_text, HasSubstr("\ncheckout  WARN  config, set "));
+  EXPECT_THAT(result.stdout_text, Not(HasSubstr("expires")));
 
   result = run(sluice + R"( send --level info --logger checkout.db --message "below warn")");
   EXPECT_EQ(result.exit_code, 0) << result.stderr_text;
