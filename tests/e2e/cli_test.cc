@@ -175,13 +175,14 @@ TEST(CliTest, HealthListsEveryServiceAndFailsWhileDraining) {
 }
 
 TEST(CliTest, TheBashCompletionCompletesCommandsActionsAndFlags) {
-  const CommandResult script = RunCli("completion bash > completion.sh && echo generated");
-  ASSERT_EQ(script.exit_code, 0) << script.stderr_text;
-  const auto complete = [](const std::string& words, int current) {
-    absl::StatusOr<CommandResult> result = RunShell(absl::StrCat(
-        ShellQuote(SluicedProcess::CliPath()),
-        " completion bash > completion.sh && bash -c 'source ./completion.sh; COMP_WORDS=(", words,
-        "); COMP_CWORD=", current, "; _sluice; echo \"${COMPREPLY[*]}\"'"));
+  const TempDir dir;
+  const std::string script = dir.file("completion.sh");
+  const CommandResult generated = RunCli("completion bash > " + ShellQuote(script));
+  ASSERT_EQ(generated.exit_code, 0) << generated.stderr_text;
+  const auto complete = [&](const std::string& words, int current) {
+    absl::StatusOr<CommandResult> result = RunShell(
+        absl::StrCat("bash -c 'source \"$0\"; COMP_WORDS=(", words, "); COMP_CWORD=", current,
+                     "; _sluice; echo \"${COMPREPLY[*]}\"' ", ShellQuote(script)));
     EXPECT_TRUE(result.ok()) << result.status();
     EXPECT_EQ(result.ok() ? result->exit_code : -1, 0) << (result.ok() ? result->stderr_text : "");
     return result.ok() ? result->stdout_text : "";
