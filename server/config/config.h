@@ -103,8 +103,8 @@ struct LevelsConfig {
   std::vector<LevelRuleConfig> rules;
   // Bounds on the level table, whoever sets the rules (this file or the admin RPC): every
   // rule costs a lookup per new logger name on ingest and a series on /metrics.
-  uint32_t max_rules = 1000;
-  uint32_t max_prefix_bytes = 256;
+  uint32_t max_rules = 256;
+  uint32_t max_prefix_bytes = 128;
 };
 
 // One entry of the `outputs` list. `options` is the whole YAML block, checked by the

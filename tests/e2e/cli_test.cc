@@ -154,6 +154,29 @@ TEST(CliTest, LevelSetTakesASetOfLevelsAndClearRemovesTheRule) {
   EXPECT_THAT(written, HasSubstr("\"message\":\"cleared\""));
 }
 
+TEST(CliTest, TheLevelTableRefusesRulesBeyondItsLimitsNamingThem) {
+  absl::StatusOr<std::unique_ptr<SluicedProcess>> server = SluicedProcess::Start(
+      absl::StrCat(kFileConfig, "levels: { max_rules: 3, max_prefix_bytes: 16 }\n"));
+  ASSERT_STARTED(server);
+  const std::string sluice = Connected(**server);
+  for (const char* prefix : {"a", "b", "c"}) {
+    const CommandResult result = RunCli(absl::StrCat(sluice, "level set ", prefix, " debug"));
+    ASSERT_EQ(result.exit_code, cli::kExitOk) << result.stderr_text;
+  }
+  CommandResult result = RunCli(sluice + "level set d debug");
+  EXPECT_EQ(result.exit_code, cli::kExitRefused);
+  EXPECT_THAT(result.stderr_text, HasSubstr("RESOURCE_EXHAUSTED"));
+  EXPECT_THAT(result.stderr_text, HasSubstr("levels.max_rules (3)"));
+  result = RunCli(sluice + "level set a." + std::string(16, 'x') + " debug");
+  EXPECT_EQ(result.exit_code, cli::kExitRefused);
+  EXPECT_THAT(result.stderr_text, HasSubstr("levels.max_prefix_bytes (16)"));
+
+  const absl::StatusOr<std::string> metrics = (*server)->ScrapeMetrics();
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_FALSE(MetricValue(*metrics, "sluice_level_threshold{logger=\"d\"}").has_value());
+  EXPECT_EQ(MetricValue(*metrics, "sluice_level_threshold{logger=\"c\"}"), 2);
+}
+
 TEST(CliTest, HealthListsEveryServiceAndFailsWhileDraining) {
   absl::StatusOr<std::unique_ptr<SluicedProcess>> server = SluicedProcess::Start(kFileConfig);
   ASSERT_STARTED(server);
