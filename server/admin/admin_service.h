@@ -12,6 +12,7 @@
 #include "prometheus/family.h"
 #include "prometheus/registry.h"
 #include "server/admin/server_control.h"
+#include "server/auth/token_authenticator.h"
 #include "server/levels/level_table.h"
 #include "sluice/v1/admin.grpc.pb.h"
 
@@ -19,8 +20,10 @@ namespace sluice::admin {
 
 class AdminService final : public v1::AdminService::CallbackService {
  public:
-  // All three must outlive the service.
-  AdminService(levels::LevelTable& levels, ServerControl& control, prometheus::Registry& registry);
+  // All must outlive the service. `auth` checks each call's token first; null: no token
+  // needed (admin.auth: none).
+  AdminService(levels::LevelTable& levels, ServerControl& control, prometheus::Registry& registry,
+               const auth::TokenAuthenticator* auth = nullptr);
 
   grpc::ServerUnaryReactor* GetLevels(grpc::CallbackServerContext* context,
                                       const v1::GetLevelsRequest* request,
@@ -45,10 +48,14 @@ class AdminService final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const char* method,
                                    const grpc::Status& status);
   void FillLevels(v1::GetLevelsResponse* response) const;
+  // OK when the call may go on; else the status to finish it with (token_authenticator.h).
+  grpc::Status Authorize(grpc::CallbackServerContext* context, auth::Access access,
+                         const char* method) const;
 
   levels::LevelTable& levels_;
   ServerControl& control_;
   prometheus::Family<prometheus::Counter>& requests_;
+  const auth::TokenAuthenticator* const auth_;
 };
 
 }  // namespace sluice::admin
