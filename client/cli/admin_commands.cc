@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/cli/connection.h"
 #include "client/cli/flags.h"
 #include "client/cli/usage.h"
 #include "grpcpp/grpcpp.h"
@@ -27,14 +28,14 @@ namespace {
 constexpr absl::Duration kDrainAnswerGrace = absl::Seconds(5);
 
 std::unique_ptr<v1::AdminService::Stub> AdminStub() {
-  return v1::AdminService::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_admin), grpc::InsecureChannelCredentials()));
+  return v1::AdminService::NewStub(AdminChannel());
 }
 
 // A call context whose deadline is --timeout (plus `extra`) from now.
 std::unique_ptr<grpc::ClientContext> CallContext(absl::Duration extra = absl::ZeroDuration()) {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_timeout) + extra));
+  Authorize(*context);
   return context;
 }
 

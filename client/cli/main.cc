@@ -11,6 +11,7 @@
 #include "absl/types/span.h"
 #include "client/cli/admin_commands.h"
 #include "client/cli/bench_command.h"
+#include "client/cli/connection.h"
 #include "client/cli/flags.h"
 #include "client/cli/send_command.h"
 #include "client/cli/usage.h"
@@ -37,6 +38,7 @@ bool WantsHelp(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   const std::vector<std::string> fields = ExtractRepeatedFlag("field", argc, argv);
+  sluice::cli::ExtractConnectionFlags(argc, argv);
   if (WantsHelp(argc, argv)) {
     PrintUsage(stdout);
     return kExitOk;

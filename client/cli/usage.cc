@@ -1,6 +1,7 @@
 #include "client/cli/usage.h"
 
 #include "absl/strings/str_format.h"
+#include "client/cli/connection.h"
 
 namespace sluice::cli {
 
@@ -34,10 +35,11 @@ Flags:
   --target host:port   ingest address (default 127.0.0.1:4317)
   --admin host:port    admin address (default 127.0.0.1:4319)
   --timeout duration   deadline for acknowledgements and admin calls (default 10s)
-
+%s
 Exit status: 0 on success; 1 when the server cannot be reached, an RPC fails, a deadline
 passes or a drain does not complete; 2 on a command-line error.
-)");
+)",
+                ConnectionFlagsHelp());
 }
 
 int UsageError(absl::string_view problem) {
