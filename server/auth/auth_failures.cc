@@ -27,21 +27,24 @@ AuthFailures::AuthFailures(prometheus::Registry& registry)
     : family_(prometheus::BuildCounter()
                   .Name("sluice_auth_failures_total")
                   .Help("Calls refused for their credentials, by port and reason")
-                  .Register(registry)) {}
+                  .Register(registry)) {
+  for (Port port : {Port::kIngest, Port::kAdmin}) {
+    for (FailureReason reason :
+         {FailureReason::kMissingToken, FailureReason::kInvalidToken, FailureReason::kReadOnly}) {
+      counters_[Index(port, reason)] =
+          &family_.Add({{"port", PortName(port)}, {"reason", ReasonName(reason)}});
+    }
+  }
+}
 
 void AuthFailures::Record(Port port, FailureReason reason, absl::string_view peer,
                           absl::string_view method, absl::Time now) {
   const size_t index = Index(port, reason);
-  prometheus::Counter* counter;
+  counters_[index]->Increment();
   bool write = false;
   uint64_t held_back = 0;
   {
     absl::MutexLock lock(&mu_);
-    // Series appear with the first refusal, so a server nobody attacks exposes none.
-    if (counters_[index] == nullptr) {
-      counters_[index] = &family_.Add({{"port", PortName(port)}, {"reason", ReasonName(reason)}});
-    }
-    counter = counters_[index];
     LogState& state = log_[index];
     if (now - state.last_line >= kLogInterval) {
       write = true;
@@ -52,7 +55,6 @@ void AuthFailures::Record(Port port, FailureReason reason, absl::string_view pee
       ++state.held_back;
     }
   }
-  counter->Increment();
   if (!write) return;
   std::fprintf(stderr, "sluiced: %s call %.*s from %.*s refused: %s", PortName(port),
                static_cast<int>(method.size()), method.data(), static_cast<int>(peer.size()),

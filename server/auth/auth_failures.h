@@ -51,6 +51,8 @@ class AuthFailures {
   }
 
   prometheus::Family<prometheus::Counter>& family_;
+  // Every series exists from the start, so that rate() and alerts work before the first
+  // refusal; read-only after construction.
   std::array<prometheus::Counter*, kKinds> counters_{};
   absl::Mutex mu_;
   std::array<LogState, kKinds> log_ ABSL_GUARDED_BY(mu_);
