@@ -17,6 +17,7 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
 #include "sluice/client.h"
 #include "sluice/v1/admin.grpc.pb.h"
 #include "sluice/v1/logs.grpc.pb.h"
@@ -347,6 +348,26 @@ grpc::Status PushOne(const std::string& target,
   return stream->Finish();
 }
 
+// One OTLP Export of one log record with the attribute tenant=evil, with `token` (none when
+// empty); the call's status.
+grpc::Status ExportOne(const std::string& target, const std::string& token) {
+  namespace collector = ::opentelemetry::proto::collector::logs::v1;
+  auto stub = collector::LogsService::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + kAwaitTimeout));
+  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
+  collector::ExportLogsServiceRequest request;
+  auto* record = request.add_resource_logs()->add_scope_logs()->add_log_records();
+  record->set_severity_number(::opentelemetry::proto::logs::v1::SEVERITY_NUMBER_INFO);
+  record->mutable_body()->set_string_value("otlp");
+  auto* attribute = record->add_attributes();
+  attribute->set_key("tenant");
+  attribute->mutable_value()->set_string_value("evil");
+  collector::ExportLogsServiceResponse response;
+  return stub->Export(&context, request, &response);
+}
+
 TEST(SecurityTest, IngestTokensGiveRecordsATenantNoFieldOrMetadataCanForge) {
   Secrets secrets;
   ReplaceFile(secrets.file("ingest.tokens"), "acme-secret acme\nglobex-secret globex\n");
@@ -375,6 +396,12 @@ outputs:
   EXPECT_EQ(wrong.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(AuthFailures(**server, "ingest", "invalid_token"), 1);
 
+  EXPECT_EQ(ExportOne((*server)->ingest_target(), "").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(AuthFailures(**server, "ingest", "missing_token"), 2);
+  const grpc::Status exported = ExportOne((*server)->ingest_target(), "globex-secret");
+  EXPECT_TRUE(exported.ok()) << exported.error_message();
+
   const grpc::Status acme =
       PushOne((*server)->ingest_target(),
               {{"authorization", "Bearer acme-secret"}, {"x-tenant", "evil-by-metadata"}}, forged);
@@ -394,12 +421,13 @@ outputs:
   }
   StopCleanly(**server);
   const std::vector<std::string> lines = ReadLines((*server)->path("records.log"));
-  ASSERT_EQ(lines.size(), 3u);
-  EXPECT_THAT(lines[0], HasSubstr(R"("message":"forged")"));
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_THAT(lines[0], HasSubstr(R"("message":"otlp")"));
+  EXPECT_THAT(lines[1], HasSubstr(R"("message":"forged")"));
   for (const std::string& line : lines) EXPECT_THAT(line, Not(HasSubstr("evil"))) << line;
-  EXPECT_THAT(lines, ::testing::UnorderedElementsAre(HasSubstr(R"("tenant":"acme")"),
-                                                     HasSubstr(R"("tenant":"globex")"),
-                                                     HasSubstr(R"("tenant":"acme")")));
+  EXPECT_THAT(lines, ::testing::UnorderedElementsAre(
+                         HasSubstr(R"("tenant":"globex")"), HasSubstr(R"("tenant":"acme")"),
+                         HasSubstr(R"("tenant":"globex")"), HasSubstr(R"("tenant":"acme")")));
 }
 
 TEST(SecurityTest, ReplacedCertificatesServeNewConnectionsWhileOpenStreamsGoOn) {
