@@ -290,6 +290,15 @@ TEST(SecurityTest, AdminCallsNeedATokenAndReadOnlyTokensMayOnlyRead) {
   EXPECT_EQ(flag_wins.exit_code, 0) << Describe(flag_wins);
   EXPECT_THAT(flag_wins.stdout_text, HasSubstr("checkout"));
 
+  // A token or certificate file that cannot be read is a command-line error, named.
+  const CommandResult unreadable =
+      Sluice(absl::StrCat(admin, " --token-file ", ShellQuote(secrets.file("absent")), " stats"));
+  EXPECT_EQ(unreadable.exit_code, 2);
+  EXPECT_THAT(unreadable.stderr_text, HasSubstr(secrets.file("absent")));
+  EXPECT_EQ(Sluice(absl::StrCat(admin, " --tls-ca ", ShellQuote(secrets.file("absent")), " stats"))
+                .exit_code,
+            2);
+
   // The secrets themselves never reach the log.
   EXPECT_THAT((*server)->Stderr(), HasSubstr("refused: missing_token"));
   EXPECT_THAT((*server)->Stderr(), Not(HasSubstr("admin-secret")));
