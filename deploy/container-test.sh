@@ -69,6 +69,7 @@ if [[ "$exit_code" != 0 ]]; then
 fi
 podman logs "$name" 2>&1 | grep -q "sluiced: stopped"
 
-echo "== compose: sluiced + producer + prometheus + checker"
+echo "== compose: sluiced (TLS, admin token) + producer + prometheus + checker"
+deploy/compose/make-demo-secrets.sh
 podman-compose -p "$project" up --build --abort-on-container-exit --exit-code-from checker
 echo "container checks passed"

@@ -18,6 +18,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "client/cli/connection.h"
 #include "client/cli/flags.h"
 #include "client/cli/usage.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -32,14 +33,6 @@ namespace {
 // much longer so that the answer can still arrive.
 constexpr absl::Duration kDrainAnswerGrace = absl::Seconds(5);
 
-std::shared_ptr<grpc::Channel> AdminChannel() {
-  return grpc::CreateChannel(absl::GetFlag(FLAGS_admin), grpc::InsecureChannelCredentials());
-}
-
-std::shared_ptr<grpc::Channel> IngestChannel() {
-  return grpc::CreateChannel(absl::GetFlag(FLAGS_target), grpc::InsecureChannelCredentials());
-}
-
 std::unique_ptr<v1::AdminService::Stub> AdminStub() {
   return v1::AdminService::NewStub(AdminChannel());
 }
@@ -48,6 +41,7 @@ std::unique_ptr<v1::AdminService::Stub> AdminStub() {
 std::unique_ptr<grpc::ClientContext> CallContext(absl::Duration extra = absl::ZeroDuration()) {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_timeout) + extra));
+  Authorize(*context);
   return context;
 }
 

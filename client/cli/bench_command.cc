@@ -4,6 +4,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "client/cli/connection.h"
 #include "client/cli/flags.h"
 #include "client/cli/usage.h"
 #include "client/loadgen/load_generator.h"
@@ -21,7 +22,7 @@ namespace sluice::cli {
 int RunBench(absl::Span<const std::string> args) {
   if (!args.empty()) return UsageError(absl::StrCat("bench: unexpected argument ", args[0]));
   loadgen::LoadOptions options;
-  options.target = absl::GetFlag(FLAGS_target);
+  ConfigureLoad(options);
   const std::string rpc = absl::GetFlag(FLAGS_rpc);
   if (rpc != "push" && rpc != "batches") {
     return UsageError(absl::StrCat("bench: --rpc must be push or batches, got ", rpc));

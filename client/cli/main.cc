@@ -11,6 +11,7 @@
 #include "absl/types/span.h"
 #include "client/cli/admin_commands.h"
 #include "client/cli/bench_command.h"
+#include "client/cli/connection.h"
 #include "client/cli/flags.h"
 #include "client/cli/send_command.h"
 #include "client/cli/usage.h"
@@ -66,6 +67,7 @@ int RunCompletion(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   const std::vector<std::string> fields = ExtractRepeatedFlag("field", argc, argv);
+  sluice::cli::ExtractConnectionFlags(argc, argv);
   if (PrintHelpIfAsked(argc, argv)) return kExitOk;
   absl::SetProgramUsageMessage("sends records to a Sluice server and operates it; see --help");
   const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);

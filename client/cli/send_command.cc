@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
+#include "client/cli/connection.h"
 #include "client/cli/flags.h"
 #include "client/cli/usage.h"
 #include "sluice/client.h"
@@ -93,7 +94,7 @@ int RunSend(absl::Span<const std::string> args, absl::Span<const std::string> fi
   if (!record_template.ok()) return UsageError(record_template.status().message());
 
   ClientOptions options;
-  options.target = absl::GetFlag(FLAGS_target);
+  ConfigureClient(options);
   options.max_buffered_records = 2 * kLinesPerFlush;
   // Every record is awaited below; by the time the client closes there is nothing left.
   options.close_timeout = absl::ZeroDuration();

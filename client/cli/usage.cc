@@ -16,8 +16,9 @@ constexpr absl::string_view kConnectionHelp = R"(Connection flags:
   --target host:port       ingest address (default 127.0.0.1:4317; env SLUICE_TARGET)
   --admin host:port        admin address (default 127.0.0.1:4319; env SLUICE_ADMIN)
   --timeout duration       deadline for acknowledgements and admin calls (default 10s)
-  --token-file path        bearer token for the server's ingest or admin tokens (first
-                           line of the file; env SLUICE_TOKEN_FILE)
+  --token-file path        bearer token for the server: the first word of the file's
+                           first line that is not blank or a #comment (env
+                           SLUICE_TOKEN_FILE)
   --tls-ca path            connect with TLS, trusting this CA (PEM)
   --tls-cert path          client certificate (PEM) for mTLS, with --tls-key
   --tls-key path           the client certificate's private key (PEM)

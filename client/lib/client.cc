@@ -4,7 +4,9 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <fstream>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -47,7 +49,28 @@ std::shared_ptr<grpc::Channel> MakeChannel(const ClientOptions& options) {
                                            options.load_balancing_policy, R"(":{}}])", health_check,
                                            "}"));
   }
-  return grpc::CreateCustomChannel(options.target, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (options.tls.has_value()) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = options.tls->root_certs_pem;
+    ssl.pem_cert_chain = options.tls->cert_chain_pem;
+    ssl.pem_private_key = options.tls->private_key_pem;
+    credentials = grpc::SslCredentials(ssl);
+    if (!options.tls->server_name.empty()) {
+      args.SetSslTargetNameOverride(options.tls->server_name);
+    }
+  }
+  return grpc::CreateCustomChannel(options.target, credentials, args);
+}
+
+absl::Status ReadWholeFile(const std::string& path, std::string& out) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return absl::NotFoundError(absl::StrCat(path, ": cannot be read"));
+  std::ostringstream text;
+  text << file.rdbuf();
+  if (file.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
+  out = text.str();
+  return absl::OkStatus();
 }
 
 absl::Status ToAbslStatus(const grpc::Status& status) {
@@ -68,6 +91,21 @@ bool WaitUntil(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
 }
 
 }  // namespace
+
+absl::Status LoadClientTlsFiles(const std::string& ca_file, const std::string& cert_file,
+                                const std::string& key_file, ClientTlsOptions& tls) {
+  if (cert_file.empty() != key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "a client certificate needs its key, and a key its certificate");
+  }
+  for (const auto& [path, out] :
+       {std::pair{&ca_file, &tls.root_certs_pem}, std::pair{&cert_file, &tls.cert_chain_pem},
+        std::pair{&key_file, &tls.private_key_pem}}) {
+    if (path->empty()) continue;
+    if (absl::Status read = ReadWholeFile(*path, *out); !read.ok()) return read;
+  }
+  return absl::OkStatus();
+}
 
 void LogField::AppendTo(v1::LogRecord& record) const {
   v1::Field* field = record.add_fields();
@@ -217,6 +255,9 @@ class Client::Impl {
   // (batches_per_stream), or the server dropped a batch under overload.
   StreamOutcome RunStream() {
     grpc::ClientContext context;
+    if (!options_.bearer_token.empty()) {
+      context.AddMetadata("authorization", absl::StrCat("Bearer ", options_.bearer_token));
+    }
     std::unique_ptr<Stream> stream = stub_->PushBatches(&context);
     {
       std::unique_lock lock(mu_);

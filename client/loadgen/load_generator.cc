@@ -41,12 +41,27 @@ v1::LogRecord RealisticRecord(int message_bytes, int index) {
   return record;
 }
 
-std::shared_ptr<grpc::Channel> OwnChannel(const std::string& target) {
+std::shared_ptr<grpc::Channel> OwnChannel(const LoadOptions& options) {
   grpc::ChannelArguments args;
   // A subchannel pool of its own: every stream gets its own TCP connection.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetMaxSendMessageSize(64 * 1024 * 1024);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (options.tls.has_value()) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = options.tls->root_certs_pem;
+    ssl.pem_cert_chain = options.tls->cert_chain_pem;
+    ssl.pem_private_key = options.tls->private_key_pem;
+    credentials = grpc::SslCredentials(ssl);
+    if (!options.tls->server_name.empty()) args.SetSslTargetNameOverride(options.tls->server_name);
+  }
+  return grpc::CreateCustomChannel(options.target, credentials, args);
+}
+
+void Authorize(const LoadOptions& options, grpc::ClientContext& context) {
+  if (!options.bearer_token.empty()) {
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", options.bearer_token));
+  }
 }
 
 // Shared by the streams: when to stop, and how many records are still to be sent.
@@ -99,7 +114,7 @@ class Pacer {
 
 StreamResult RunPushBatchesStream(const LoadOptions& options, RunBudget& budget, int stream) {
   StreamResult result;
-  auto stub = v1::LogService::NewStub(OwnChannel(options.target));
+  auto stub = v1::LogService::NewStub(OwnChannel(options));
   v1::LogBatch batch;
   for (int i = 0; i < options.batch_records; ++i) {
     *batch.add_records() = RealisticRecord(options.message_bytes, stream * 100000 + i);
@@ -107,6 +122,7 @@ StreamResult RunPushBatchesStream(const LoadOptions& options, RunBudget& budget,
   const uint64_t record_bytes = batch.ByteSizeLong() / static_cast<uint64_t>(options.batch_records);
 
   grpc::ClientContext context;
+  Authorize(options, context);
   auto call = stub->PushBatches(&context);
   absl::Mutex mu;
   std::deque<std::pair<int, absl::Time>> unacked;  // records, sent at; acks come in order
@@ -155,10 +171,11 @@ StreamResult RunPushBatchesStream(const LoadOptions& options, RunBudget& budget,
 
 StreamResult RunPushStream(const LoadOptions& options, RunBudget& budget, int stream) {
   StreamResult result;
-  auto stub = v1::LogService::NewStub(OwnChannel(options.target));
+  auto stub = v1::LogService::NewStub(OwnChannel(options));
   const v1::LogRecord record = RealisticRecord(options.message_bytes, stream * 100000);
   const uint64_t record_bytes = record.ByteSizeLong();
   grpc::ClientContext context;
+  Authorize(options, context);
   v1::PushSummary summary;
   auto call = stub->Push(&context, &summary);
   Pacer pacer(options.rate / options.streams);

@@ -13,10 +13,12 @@
 #define SLUICE_CLIENT_LOADGEN_LOAD_GENERATOR_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "sluice/client.h"
 
 namespace sluice::loadgen {
 
@@ -24,6 +26,10 @@ enum class LoadRpc { kPush, kPushBatches };
 
 struct LoadOptions {
   std::string target = "127.0.0.1:4317";
+  // Set: TLS, as sluice::Client does it. Not set: plaintext.
+  std::optional<ClientTlsOptions> tls;
+  // Sent as `authorization: Bearer <token>` on every stream; empty: none.
+  std::string bearer_token;
   LoadRpc rpc = LoadRpc::kPushBatches;
   int streams = 4;
   // Records per LogBatch (PushBatches only).

@@ -26,6 +26,10 @@ const char* CodeName(grpc::StatusCode code) {
       return "DEADLINE_EXCEEDED";
     case grpc::StatusCode::UNAVAILABLE:
       return "UNAVAILABLE";
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return "UNAUTHENTICATED";
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return "PERMISSION_DENIED";
     default:
       return "OTHER";
   }
@@ -67,13 +71,20 @@ absl::Duration TimeoutOr(uint32_t timeout_ms, absl::Duration fallback) {
 }  // namespace
 
 AdminService::AdminService(levels::LevelTable& levels, ServerControl& control,
-                           prometheus::Registry& registry)
+                           prometheus::Registry& registry, const auth::TokenAuthenticator* auth)
     : levels_(levels),
       control_(control),
       requests_(prometheus::BuildCounter()
                     .Name("sluice_admin_requests_total")
                     .Help("Admin RPCs answered, by method and status code")
-                    .Register(registry)) {}
+                    .Register(registry)),
+      auth_(auth) {}
+
+grpc::Status AdminService::Authorize(grpc::CallbackServerContext* context, auth::Access access,
+                                     const char* method) const {
+  if (auth_ == nullptr) return grpc::Status::OK;
+  return auth_->Check(*context, access, method);
+}
 
 grpc::ServerUnaryReactor* AdminService::Finish(grpc::CallbackServerContext* context,
                                                const char* method, const grpc::Status& status) {
@@ -112,6 +123,9 @@ void AdminService::FillLevels(v1::GetLevelsResponse* response) const {
 grpc::ServerUnaryReactor* AdminService::GetLevels(grpc::CallbackServerContext* context,
                                                   const v1::GetLevelsRequest*,
                                                   v1::GetLevelsResponse* response) {
+  if (grpc::Status allowed = Authorize(context, auth::Access::kRead, "GetLevels"); !allowed.ok()) {
+    return Finish(context, "GetLevels", allowed);
+  }
   FillLevels(response);
   return Finish(context, "GetLevels", grpc::Status::OK);
 }
@@ -119,6 +133,9 @@ grpc::ServerUnaryReactor* AdminService::GetLevels(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* AdminService::SetLevel(grpc::CallbackServerContext* context,
                                                  const v1::SetLevelRequest* request,
                                                  v1::SetLevelResponse* response) {
+  if (grpc::Status allowed = Authorize(context, auth::Access::kWrite, "SetLevel"); !allowed.ok()) {
+    return Finish(context, "SetLevel", allowed);
+  }
   absl::Status status = ApplySetLevel(*request);
   if (status.ok()) FillLevels(response->mutable_levels());
   return Finish(context, "SetLevel", ToGrpc(status));
@@ -169,6 +186,9 @@ absl::Status AdminService::ApplySetLevel(const v1::SetLevelRequest& request) {
 grpc::ServerUnaryReactor* AdminService::Drain(grpc::CallbackServerContext* context,
                                               const v1::DrainRequest* request,
                                               v1::DrainResponse* response) {
+  if (grpc::Status allowed = Authorize(context, auth::Access::kWrite, "Drain"); !allowed.ok()) {
+    return Finish(context, "Drain", allowed);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   control_.Drain(TimeoutOr(request->timeout_ms(), control_.default_drain_timeout()),
                  [this, reactor, response](DrainResult result) {
@@ -181,6 +201,9 @@ grpc::ServerUnaryReactor* AdminService::Drain(grpc::CallbackServerContext* conte
 
 grpc::ServerUnaryReactor* AdminService::Resume(grpc::CallbackServerContext* context,
                                                const v1::ResumeRequest*, v1::ResumeResponse*) {
+  if (grpc::Status allowed = Authorize(context, auth::Access::kWrite, "Resume"); !allowed.ok()) {
+    return Finish(context, "Resume", allowed);
+  }
   control_.Resume();
   return Finish(context, "Resume", grpc::Status::OK);
 }
@@ -188,6 +211,9 @@ grpc::ServerUnaryReactor* AdminService::Resume(grpc::CallbackServerContext* cont
 grpc::ServerUnaryReactor* AdminService::Shutdown(grpc::CallbackServerContext* context,
                                                  const v1::ShutdownRequest* request,
                                                  v1::ShutdownResponse* response) {
+  if (grpc::Status allowed = Authorize(context, auth::Access::kWrite, "Shutdown"); !allowed.ok()) {
+    return Finish(context, "Shutdown", allowed);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   control_.Shutdown(TimeoutOr(request->timeout_ms(), control_.default_drain_timeout()),
                     [this, reactor, response](DrainResult result) {
@@ -201,6 +227,9 @@ grpc::ServerUnaryReactor* AdminService::Shutdown(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* AdminService::GetStats(grpc::CallbackServerContext* context,
                                                  const v1::GetStatsRequest*,
                                                  v1::GetStatsResponse* response) {
+  if (grpc::Status allowed = Authorize(context, auth::Access::kRead, "GetStats"); !allowed.ok()) {
+    return Finish(context, "GetStats", allowed);
+  }
   const ServerStats stats = control_.Stats();
   FillCounts(stats.counts, response->mutable_counts());
   for (size_t i = 0; i < stats.workers.size(); ++i) {

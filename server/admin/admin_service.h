@@ -13,6 +13,7 @@
 #include "prometheus/family.h"
 #include "prometheus/registry.h"
 #include "server/admin/server_control.h"
+#include "server/auth/token_authenticator.h"
 #include "server/levels/level_table.h"
 #include "sluice/v1/admin.grpc.pb.h"
 
@@ -20,8 +21,10 @@ namespace sluice::admin {
 
 class AdminService final : public v1::AdminService::CallbackService {
  public:
-  // All three must outlive the service.
-  AdminService(levels::LevelTable& levels, ServerControl& control, prometheus::Registry& registry);
+  // All must outlive the service. `auth` checks each call's token first; null: no token
+  // needed (admin.auth: none).
+  AdminService(levels::LevelTable& levels, ServerControl& control, prometheus::Registry& registry,
+               const auth::TokenAuthenticator* auth = nullptr);
 
   grpc::ServerUnaryReactor* GetLevels(grpc::CallbackServerContext* context,
                                       const v1::GetLevelsRequest* request,
@@ -47,10 +50,14 @@ class AdminService final : public v1::AdminService::CallbackService {
                                    const grpc::Status& status);
   void FillLevels(v1::GetLevelsResponse* response) const;
   absl::Status ApplySetLevel(const v1::SetLevelRequest& request);
+  // OK when the call may go on; else the status to finish it with (token_authenticator.h).
+  grpc::Status Authorize(grpc::CallbackServerContext* context, auth::Access access,
+                         const char* method) const;
 
   levels::LevelTable& levels_;
   ServerControl& control_;
   prometheus::Family<prometheus::Counter>& requests_;
+  const auth::TokenAuthenticator* const auth_;
 };
 
 }  // namespace sluice::admin

@@ -20,6 +20,7 @@
 #include "grpcpp/server_builder.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
 #include "server/app/grpc_log.h"
+#include "server/auth/tls_credentials.h"
 #include "server/outputs/builtin_outputs.h"
 #include "server/outputs/encoding_registry.h"
 #include "server/outputs/output_registry.h"
@@ -73,13 +74,18 @@ struct ConnectionOptions {
   absl::Duration max_connection_idle = absl::ZeroDuration();
   // Bounds gRPC's memory for this server; null: gRPC's process-wide default quota.
   const grpc::ResourceQuota* resource_quota = nullptr;
+  // TLS or not (server/auth); null: plaintext.
+  std::shared_ptr<grpc::ServerCredentials> credentials = nullptr;
 };
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
     const std::string& listen, const char* key, const std::vector<grpc::Service*>& services,
     const ConnectionOptions& options, int* port) {
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), port);
+  builder.AddListeningPort(
+      listen,
+      options.credentials != nullptr ? options.credentials : grpc::InsecureServerCredentials(),
+      port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   if (options.resource_quota != nullptr) builder.SetResourceQuota(*options.resource_quota);
   builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, Milliseconds(kHandshakeTimeout));
@@ -212,10 +218,13 @@ absl::Status ServerApp::StartAll() {
   // libgrpc++ implements the health service on upb, outside protobuf's descriptor pool.
   // Touching our copy of its descriptors links them in, so reflection describes it too.
   grpc::health::v1::HealthCheckRequest::descriptor();
+  if (absl::Status secured = BuildAuth(); !secured.ok()) return secured;
   ingest_metrics_ = std::make_unique<ingest::IngestMetrics>(*registry_);
   ingest_context_.reset(new ingest::IngestContext{config_.ingest, *scheduler_, levels_, ledger_,
-                                                  *ingest_metrics_, intake_, pre_hooks_.get()});
-  admin_service_ = std::make_unique<admin::AdminService>(levels_, *this, *registry_);
+                                                  *ingest_metrics_, intake_, pre_hooks_.get(),
+                                                  ingest_auth_.get()});
+  admin_service_ =
+      std::make_unique<admin::AdminService>(levels_, *this, *registry_, admin_auth_.get());
 
   const int max_message_bytes = static_cast<int>(config_.ingest.max_message_bytes);
   if (absl::Status started =
@@ -228,9 +237,9 @@ absl::Status ServerApp::StartAll() {
     SetIngestServing(true);
   }
   ingest_listener_up_->Set(1);
-  absl::StatusOr<std::unique_ptr<grpc::Server>> admin =
-      StartGrpcServer(config_.admin.listen, "admin.listen", {admin_service_.get()},
-                      {.max_message_bytes = max_message_bytes}, &admin_port_);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> admin = StartGrpcServer(
+      config_.admin.listen, "admin.listen", {admin_service_.get()},
+      {.max_message_bytes = max_message_bytes, .credentials = admin_credentials_}, &admin_port_);
   if (!admin.ok()) return admin.status();
   admin_server_ = std::move(*admin);
   // The admin services answer for as long as the server runs, draining or not.
@@ -258,6 +267,29 @@ absl::Status ServerApp::StartAll() {
   return absl::OkStatus();
 }
 
+absl::Status ServerApp::BuildAuth() {
+  auth_failures_ = std::make_unique<auth::AuthFailures>(*registry_);
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ingest =
+      auth::ServerCredentialsFor(config_.ingest.tls, "ingest.tls");
+  if (!ingest.ok()) return ingest.status();
+  ingest_credentials_ = *std::move(ingest);
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> admin =
+      auth::ServerCredentialsFor(config_.admin.tls, "admin.tls");
+  if (!admin.ok()) return admin.status();
+  admin_credentials_ = *std::move(admin);
+  if (!config_.ingest.tokens_file.empty()) {
+    absl::StatusOr<std::unique_ptr<auth::IngestAuthenticator>> authenticator =
+        auth::IngestAuthenticator::Create(config_.ingest.tokens_file, *auth_failures_);
+    if (!authenticator.ok()) return authenticator.status();
+    ingest_auth_ = *std::move(authenticator);
+  }
+  absl::StatusOr<std::unique_ptr<auth::TokenAuthenticator>> admin_auth =
+      auth::TokenAuthenticator::Create(config_.admin, *auth_failures_);
+  if (!admin_auth.ok()) return admin_auth.status();
+  admin_auth_ = *std::move(admin_auth);
+  return absl::OkStatus();
+}
+
 absl::Status ServerApp::StartIngestServer(const std::string& listen,
                                           std::unique_ptr<grpc::Server>* server, int* port) {
   // A grpc::Service registers with one server only: a new server needs new services.
@@ -271,6 +303,7 @@ absl::Status ServerApp::StartIngestServer(const std::string& listen,
   options.max_connection_age_grace = config_.ingest.max_connection_age_grace;
   options.max_connection_idle = config_.ingest.max_connection_idle;
   options.resource_quota = &quota;
+  options.credentials = ingest_credentials_;
   absl::StatusOr<std::unique_ptr<grpc::Server>> built = StartGrpcServer(
       listen, "ingest.listen", {log_service.get(), otlp_logs_service.get()}, options, port);
   if (!built.ok()) return built.status();

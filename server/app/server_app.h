@@ -52,6 +52,9 @@
 #include "prometheus/registry.h"
 #include "server/admin/admin_service.h"
 #include "server/admin/server_control.h"
+#include "server/auth/auth_failures.h"
+#include "server/auth/ingest_authenticator.h"
+#include "server/auth/token_authenticator.h"
 #include "server/common/ledger.h"
 #include "server/config/config.h"
 #include "server/ingest/ingest_context.h"
@@ -113,6 +116,9 @@ class ServerApp final : public admin::ServerControl {
   explicit ServerApp(config::Config config);
 
   absl::Status StartAll();
+  // The credentials of both ports and their authenticators, from the ingest and admin
+  // config (server/auth); an error names the key.
+  absl::Status BuildAuth();
   // Builds the ingest services and gRPC server on `listen`; on success they replace
   // log_service_, otlp_logs_service_ and `*server`, and `*port` holds the port.
   absl::Status StartIngestServer(const std::string& listen, std::unique_ptr<grpc::Server>* server,
@@ -151,6 +157,13 @@ class ServerApp final : public admin::ServerControl {
   std::unique_ptr<ingest::IngestMetrics> ingest_metrics_;
   // `hooks.pre`, run by every ingest call; null when none are configured.
   std::unique_ptr<pipeline::hooks::HookChain> pre_hooks_;
+  // Who may call the ports (server/auth); the authenticators are null where no token is
+  // needed. Built before, and destroyed after, the services that use them.
+  std::unique_ptr<auth::AuthFailures> auth_failures_;
+  std::unique_ptr<auth::IngestAuthenticator> ingest_auth_;
+  std::unique_ptr<auth::TokenAuthenticator> admin_auth_;
+  std::shared_ptr<grpc::ServerCredentials> ingest_credentials_;
+  std::shared_ptr<grpc::ServerCredentials> admin_credentials_;
   std::unique_ptr<ingest::IngestContext> ingest_context_;
   std::unique_ptr<ingest::LogService> log_service_;
   std::unique_ptr<ingest::OtlpLogsService> otlp_logs_service_;

@@ -29,10 +29,84 @@ using scheduler::SchedulerConfig;
 
 constexpr int64_t kMaxMessageBytes = 64 * 1024 * 1024;
 
+const KeyTable<TlsConfig>& TlsKeys() {
+  using S = TlsConfig;
+  static const KeyTable<S>* const table = new KeyTable<S>{
+      StringKey("cert_file", &S::cert_file, StringRule::kRequired,
+                "PEM file of the port's certificate chain (the server's certificate first)."),
+      StringKey("key_file", &S::key_file, StringRule::kRequired,
+                "PEM file of the certificate's private key. Start-up fails, naming this key, "
+                "when it cannot be read or does not match `cert_file`."),
+      StringKey("client_ca_file", &S::client_ca_file, StringRule::kAny,
+                "PEM file of the CA certificates that client certificates must chain to. Given: "
+                "mutual TLS, a client without a certificate signed by one of them fails the "
+                "TLS handshake (see `require_client_cert`). Empty: clients are not asked for a "
+                "certificate."),
+      CustomKey<S>({.name = "require_client_cert",
+                    .type = "boolean",
+                    .default_value = "`true` with `client_ca_file`",
+                    .description = "With `client_ca_file`: `true` refuses the handshake of a "
+                                   "client without a certificate; `false` verifies a "
+                                   "certificate when one is sent and lets clients without one "
+                                   "in too (they still need a token where tokens are "
+                                   "required). Not allowed without `client_ca_file`."},
+                   [](const YAML::Node& value, const std::string& path, S& out) {
+                     size_t index = 0;
+                     if (absl::Status status = ReadKeyword(value, path, {"true", "false"}, index);
+                         !status.ok()) {
+                       return status;
+                     }
+                     out.require_client_cert = index == 0;
+                     return absl::OkStatus();
+                   }),
+      DurationKey("refresh_interval", &S::refresh_interval, absl::Seconds(1), absl::Hours(24),
+                  "How often the three files are read again. A changed certificate, key or CA "
+                  "applies to connections opened from then on; open connections and their "
+                  "streams go on with what they were opened with. A new certificate and key "
+                  "that do not match each other are not taken (gRPC logs it) and the old pair "
+                  "stays. See [SECURITY.md](SECURITY.md#rotating-certificates)."),
+  };
+  return *table;
+}
+
+absl::Status ReadTls(const YAML::Node& value, const std::string& path,
+                     std::optional<TlsConfig>& out) {
+  if (!value.IsMap()) return ExpectedError(path, "a map with cert_file and key_file", value);
+  TlsConfig tls;
+  if (absl::Status status = TlsKeys().Read(value, path, tls); !status.ok()) return status;
+  if (tls.require_client_cert.has_value() && tls.client_ca_file.empty()) {
+    return KeyError(ChildPath(path, "require_client_cert"),
+                    "needs client_ca_file: without a CA no client certificate can be verified");
+  }
+  out = std::move(tls);
+  return absl::OkStatus();
+}
+
+KeyDoc TlsKeyDoc(absl::string_view port) {
+  return {.name = "tls",
+          .type = "map",
+          .default_value = "plaintext",
+          .description = absl::StrCat(
+              "Serve the ", port,
+              " port over TLS, mutual TLS with `client_ca_file`: `cert_file`, `key_file`, "
+              "`client_ca_file`, `require_client_cert`, `refresh_interval` (see [the tls "
+              "keys](#tls)). Absent: plaintext. See [SECURITY.md](SECURITY.md).")};
+}
+
 const KeyTable<IngestConfig>& IngestKeys() {
   using S = IngestConfig;
   static const KeyTable<S>* const table = new KeyTable<S>{
       AddressKey("listen", &S::listen, "Address of the ingest gRPC server."),
+      CustomKey<S>(TlsKeyDoc("ingest"), [](const YAML::Node& value, const std::string& path,
+                                           S& out) { return ReadTls(value, path, out.tls); }),
+      StringKey("tokens_file", &S::tokens_file, StringRule::kAny,
+                "File of ingest tokens, one `token tenant` a line (blank lines and `#` "
+                "comments ignored). Given: every ingest call (`Push`, `PushBatches`, OTLP "
+                "`Export`) needs `authorization: Bearer <token>` with one of them, else it "
+                "ends with UNAUTHENTICATED; every record of the call gets the token's tenant "
+                "in its `tenant` field, replacing any `tenant` the client or a pre-hook set. "
+                "Re-read within a second when it changes. Empty: no token needed. See "
+                "[SECURITY.md](SECURITY.md#ingest-tokens)."),
       IntegerKey(
           "max_batch_records", &S::max_batch_records, 1, 65536,
           "Records in one message: a `PushBatches` batch or an OTLP `Export` request with more "
@@ -123,10 +197,33 @@ const KeyTable<IngestConfig>& IngestKeys() {
 }
 
 const KeyTable<AdminConfig>& AdminKeys() {
-  static const KeyTable<AdminConfig>* const table = new KeyTable<AdminConfig>{
-      AddressKey("listen", &AdminConfig::listen,
+  using S = AdminConfig;
+  static const KeyTable<S>* const table = new KeyTable<S>{
+      AddressKey("listen", &S::listen,
                  "Address of `AdminService` (levels, drain, resume, shutdown, stats). It can "
                  "stop the server: keep it on loopback or a private network."),
+      CustomKey<S>(TlsKeyDoc("admin"), [](const YAML::Node& value, const std::string& path,
+                                          S& out) { return ReadTls(value, path, out.tls); }),
+      WithDefaultText(
+          ChoiceKey("auth", &S::auth,
+                    {{"token", AdminAuthMode::kToken}, {"none", AdminAuthMode::kNone}},
+                    "Whether every `AdminService` call needs `authorization: Bearer <token>`. "
+                    "`token`: a token of `token_file` (or of `read_only_token_file` for the "
+                    "read-only calls); others end with UNAUTHENTICATED, a read-only token on a "
+                    "call that changes the server with PERMISSION_DENIED. `none`: no token "
+                    "(behind a mesh that authenticates, or on loopback). Not given: `token` "
+                    "when `token_file` is given, else `none` if `listen` is a loopback address; "
+                    "any other address without a token file fails start-up. The health and "
+                    "reflection services of the port need no token. See "
+                    "[SECURITY.md](SECURITY.md#admin-tokens)."),
+          "see Meaning"),
+      StringKey("token_file", &S::token_file, StringRule::kAny,
+                "File of admin tokens, one a line (blank lines and `#` comments ignored); each "
+                "allows every `AdminService` call. Re-read within a second when it changes, "
+                "so tokens can be rotated without a restart."),
+      StringKey("read_only_token_file", &S::read_only_token_file, StringRule::kAny,
+                "File of read-only tokens, same format: they allow `GetStats`, `GetLevels` "
+                "and `Tap` only."),
   };
   return *table;
 }
@@ -639,6 +736,7 @@ absl::StatusOr<Config> Parse(absl::string_view yaml_text, absl::string_view docu
 std::vector<SectionDoc> ServerSectionDocs() {
   return {{"ingest", IngestKeys().docs()},
           {"admin", AdminKeys().docs()},
+          {"tls", TlsKeys().docs()},
           {"metrics", MetricsKeys().docs()},
           {"scheduler", SchedulerKeys().docs()},
           {"levels", LevelsKeys().docs()},

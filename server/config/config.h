@@ -38,8 +38,40 @@ enum class InvalidUtf8Policy {
   kReject,   // the record is rejected with reason invalid_utf8; the rest of its batch goes on
 };
 
+// `ingest.tls` and `admin.tls`: the port serves TLS with this certificate, and verifies
+// client certificates against client_ca_file when one is given (mTLS). The files are
+// re-read every refresh_interval; connections open then keep what they were opened with.
+struct TlsConfig {
+  std::string cert_file;
+  std::string key_file;
+  // Empty: clients are not asked for a certificate.
+  std::string client_ca_file;
+  // Unset: true when client_ca_file is given. False with a CA: a client certificate is
+  // verified when sent, and a client without one is let in too.
+  std::optional<bool> require_client_cert;
+  absl::Duration refresh_interval = absl::Seconds(60);
+
+  bool requires_client_cert() const {
+    return !client_ca_file.empty() && require_client_cert.value_or(true);
+  }
+};
+
+// `admin.auth`: whether AdminService calls need a bearer token.
+enum class AdminAuthMode {
+  // Not given: `token` when admin.token_file is given, `none` when the admin port listens
+  // on loopback only; any other address without a token file fails start-up.
+  kDefault,
+  kToken,
+  kNone,
+};
+
 struct IngestConfig {
   std::string listen = "0.0.0.0:4317";
+  // Absent: plaintext.
+  std::optional<TlsConfig> tls;
+  // `token tenant` lines; when set, every ingest call needs one of its tokens, and the
+  // records of the call carry the token's tenant in their `tenant` field.
+  std::string tokens_file;
   // Records in one message: a PushBatches batch or an OTLP Export request with more is
   // refused as a whole (INVALID_ARGUMENT) before its records are built. Push gathers the
   // records of a stream into batches of at most this many...
@@ -84,6 +116,12 @@ struct IngestConfig {
 
 struct AdminConfig {
   std::string listen = "127.0.0.1:4319";
+  std::optional<TlsConfig> tls;
+  AdminAuthMode auth = AdminAuthMode::kDefault;
+  // Tokens for every AdminService call, one a line...
+  std::string token_file;
+  // ...and tokens for the read-only ones (GetStats, GetLevels, Tap).
+  std::string read_only_token_file;
 };
 
 struct MetricsConfig {

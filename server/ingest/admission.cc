@@ -125,6 +125,23 @@ Admission::Verdict Admission::Check(v1::LogRecord& record, size_t bytes, uint64_
   return Verdict::kAdmit;
 }
 
+void Admission::StampTenant(google::protobuf::RepeatedPtrField<v1::LogRecord>& records) const {
+  for (v1::LogRecord& record : records) {
+    bool found = false;
+    // Every field of the key, in every layer: whichever the outputs show is the tenant.
+    for (v1::Field& field : *record.mutable_fields()) {
+      if (field.key() != "tenant") continue;
+      field.set_string_value(tenant_);
+      found = true;
+    }
+    if (!found) {
+      v1::Field* field = record.add_fields();
+      field->set_key("tenant");
+      field->set_string_value(tenant_);
+    }
+  }
+}
+
 void Admission::SetPreHooks(const pipeline::hooks::HookChain& pre_hooks, std::string peer,
                             const pipeline::hooks::CallMetadata& metadata) {
   pre_hooks_ = &pre_hooks;
@@ -181,6 +198,8 @@ AdmissionResult Admission::Admit(google::protobuf::RepeatedPtrField<v1::LogRecor
     call_.received_at = now;
     result.dropped_by_hook = static_cast<uint32_t>(pre_hooks_->RunPre(records, call_, layers));
   }
+  // After the pre-hooks, so that what they set from the call's metadata is replaced too.
+  if (!tenant_.empty()) StampTenant(records);
 
   const uint64_t received = static_cast<uint64_t>(size) + decoded.refused;
   ledger_.AddReceived(received);

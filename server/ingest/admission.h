@@ -30,6 +30,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -76,6 +77,11 @@ class Admission {
   void SetPreHooks(const pipeline::hooks::HookChain& pre_hooks, std::string peer,
                    const pipeline::hooks::CallMetadata& metadata);
 
+  // Every record admitted from now on carries `tenant` as its only `tenant` field: fields
+  // of that key the client or a pre-hook set get its value, and a record without one gets
+  // one. Set once per call, from its token (ingest.tokens_file); empty: nothing changes.
+  void SetTenant(std::string tenant) { tenant_ = std::move(tenant); }
+
   // Admits the records of `records` in place. Each record's serialized size is computed
   // once, here: for the max_record_bytes limit and for sluice_ingest_bytes_received_total.
   // The strings of `records` must be valid UTF-8 (a strict parse checked them). With
@@ -95,6 +101,7 @@ class Admission {
   // rejects it.
   bool WithinLimits(const v1::LogRecord& record, size_t bytes, AdmissionResult& result);
   void Reject(RejectReason reason, std::string why, AdmissionResult& result);
+  void StampTenant(google::protobuf::RepeatedPtrField<v1::LogRecord>& records) const;
   // Applies ingest.invalid_utf8 to the strings of `record`; false when it rejected the
   // record, else `replaced` says whether any string changed.
   bool ApplyUtf8Policy(v1::LogRecord& record, bool& replaced, AdmissionResult& result);
@@ -107,6 +114,7 @@ class Admission {
   const pipeline::hooks::HookChain* pre_hooks_ = nullptr;
   // HookCall::peer views it.
   std::string peer_;
+  std::string tenant_;
   // The stream's call as the pre-hooks see it; its sequence runs across messages.
   pipeline::hooks::HookCall call_;
   std::array<uint32_t, 6> filtered_by_level_{};

@@ -14,6 +14,15 @@ IngestCall::IngestCall(IngestContext& context, grpc::ServerContextBase& call, Rp
 
 grpc::Status IngestCall::Open() {
   context_.metrics.StreamOpened(rpc_);
+  // First: a caller without a token learns nothing about the server's state.
+  if (context_.authenticator != nullptr) {
+    static constexpr const char* kMethods[kRpcCount] = {"Push", "PushBatches", "Export"};
+    if (grpc::Status allowed =
+            context_.authenticator->Tenant(call_, kMethods[static_cast<size_t>(rpc_)], tenant_);
+        !allowed.ok()) {
+      return allowed;
+    }
+  }
   if (!context_.intake.open()) {
     context_.metrics.AddCallRefused(rpc_, CallRefusal::kDraining);
     return DrainingStatus(call_);

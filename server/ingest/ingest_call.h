@@ -4,12 +4,13 @@
 // PushBatchesReactor, the Export reactor in otlp_logs_service.cc).
 //
 // Opening. The constructor counts the call in sluice_ingest_streams_active{rpc} and runs the
-// opening checks: intake open (else UNAVAILABLE, retry pushback), a stream slot free under
-// ingest.max_concurrent_streams and ingest.max_streams_per_peer (else RESOURCE_EXHAUSTED,
-// retry pushback); a refusal is counted in sluice_ingest_calls_refused_total and refusal()
-// is the status to finish with at once. The slot is given back when the IngestCall is
-// destroyed, that is with its reactor, however the call ended; the gauge counts the call
-// out at Done(), from the reactor's OnDone.
+// opening checks: a valid token when ingest.tokens_file is set (else UNAUTHENTICATED, counted
+// in sluice_auth_failures_total; tenant() is then the token's tenant), intake open (else
+// UNAVAILABLE, retry pushback), a stream slot free under ingest.max_concurrent_streams and
+// ingest.max_streams_per_peer (else RESOURCE_EXHAUSTED, retry pushback); a refusal is counted in
+// sluice_ingest_calls_refused_total and refusal() is the status to finish with at once. The slot is
+// given back when the IngestCall is destroyed, that is with its reactor, however the call ended;
+// the gauge counts the call out at Done(), from the reactor's OnDone.
 //
 // Messages. A streaming call asks Read() about each message it read: a message is not
 // taken once intake closed (UNAVAILABLE) or once an overflow policy dropped records of the
@@ -40,6 +41,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "grpcpp/server_context.h"
@@ -109,6 +111,9 @@ class IngestCall {
 
   grpc::ServerContextBase& call() { return call_; }
 
+  // The tenant of the call's token; empty without ingest.tokens_file.
+  const std::string& tenant() const { return tenant_; }
+
  private:
   // OK to take a message; else the status that refuses it.
   grpc::Status TakeMessage();
@@ -122,6 +127,8 @@ class IngestCall {
   // Whether a batch's answer is complete once it is queued (ack_on: accepted).
   const bool settles_on_queue_;
   StreamSlot slot_;
+  // Before refusal_: Open() sets it.
+  std::string tenant_;
   const grpc::Status refusal_;
   // The first overflow drop of this call's records, kNone while there was none.
   DropReason overflow_ = DropReason::kNone;

@@ -17,6 +17,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "server/auth/ingest_authenticator.h"
 #include "server/common/ledger.h"
 #include "server/config/config.h"
 #include "server/ingest/ingest_metrics.h"
@@ -113,6 +114,8 @@ struct IngestContext {
   // The pre-hooks (`hooks.pre`) every call's Admission runs; null when none are configured,
   // and then no call pays for them.
   const pipeline::hooks::HookChain* pre_hooks = nullptr;
+  // Checks every call's token (ingest.tokens_file); null when none is needed.
+  const auth::IngestAuthenticator* authenticator = nullptr;
 
   uint64_t NextStreamId() { return next_stream_id.fetch_add(1, std::memory_order_relaxed); }
 

@@ -59,6 +59,7 @@ class ExportReactor : public grpc::ServerUnaryReactor, public ReactorLifetime {
     }
     Admission admission(context_.config, context_.levels, context_.ledger, context_.metrics,
                         Rpc::kExport);
+    admission.SetTenant(call_.tenant());
     if (context_.pre_hooks != nullptr) {
       admission.SetPreHooks(*context_.pre_hooks, call_.call().peer(),
                             call_.call().client_metadata());

@@ -23,6 +23,7 @@ PushBatchesReactor::PushBatchesReactor(IngestContext& context, grpc::CallbackSer
     if (!call_.refusal().ok()) {
       EndLocked(call_.refusal());
     } else {
+      admission_.SetTenant(call_.tenant());
       if (context.pre_hooks != nullptr) {
         admission_.SetPreHooks(*context.pre_hooks, call->peer(), call->client_metadata());
       }

@@ -24,6 +24,7 @@ PushReactor::PushReactor(IngestContext& context, grpc::CallbackServerContext* ca
       state_ = State::kFinished;
     } else {
       state_ = State::kReading;
+      admission_.SetTenant(call_.tenant());
       if (context.pre_hooks != nullptr) {
         admission_.SetPreHooks(*context.pre_hooks, call->peer(), call->client_metadata());
       }

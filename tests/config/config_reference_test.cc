@@ -49,8 +49,8 @@ TEST(ConfigReferenceTest, EveryServerSectionAndEveryOutputTypeHasABlock) {
     if (name == "hook_types") hook_types = markdown;
   }
   EXPECT_THAT(
-      names, ::testing::ElementsAre("ingest", "admin", "metrics", "scheduler", "levels", "pipeline",
-                                    "hooks", "hook_entries", "outputs", "output_buffer",
+      names, ::testing::ElementsAre("ingest", "admin", "tls", "metrics", "scheduler", "levels",
+                                    "pipeline", "hooks", "hook_entries", "outputs", "output_buffer",
                                     "output_retry", "shutdown", "hook_types", "output_types"));
   pipeline::hooks::HookRegistry hooks;
   pipeline::hooks::RegisterBuiltinHooks(hooks);

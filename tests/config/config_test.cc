@@ -175,8 +175,8 @@ TEST(ConfigTest, UnknownKeyInEachSectionIsRejectedWithItsPath) {
       "scheduler.worker: unknown key (known: workers, channel_capacity, channel_capacity_bytes, "
       "overflow, dispatch)");
   EXPECT_THAT(ErrorOf("ingest: {port: 4317}"), StartsWith("ingest.port: unknown key"));
-  EXPECT_EQ(ErrorOf("admin: {listen: \"127.0.0.1:1\", tls: true}"),
-            "admin.tls: unknown key (known: listen)");
+  EXPECT_EQ(ErrorOf("admin: {listen: \"127.0.0.1:1\", ssl: true}"),
+            "admin.ssl: unknown key (known: listen, tls, auth, token_file, read_only_token_file)");
   EXPECT_THAT(ErrorOf("metrics: {path: /m}"), StartsWith("metrics.path: unknown key"));
   EXPECT_EQ(ErrorOf("levels: {defualt: info}"),
             "levels.defualt: unknown key (known: default, rules, max_rules, max_prefix_bytes)");
@@ -597,6 +597,41 @@ TEST(ConfigTest, ShippedDefaultConfigParses) {
   EXPECT_EQ(config->outputs[0].level, Level::kInfo);
   EXPECT_EQ(config->outputs[1].id(), "file/main");
   EXPECT_EQ(config->outputs[1].options["format"].as<std::string>(), "json");
+}
+
+TEST(SecurityConfigTest, TlsAndTokenKeysParse) {
+  const Config config = ParseOk(R"(
+ingest:
+  tls: { cert_file: s.pem, key_file: s.key, client_ca_file: ca.pem, refresh_interval: 5s }
+  tokens_file: ingest.tokens
+admin:
+  tls: { cert_file: a.pem, key_file: a.key }
+  auth: token
+  token_file: admin.tokens
+  read_only_token_file: viewer.tokens
+)");
+  ASSERT_TRUE(config.ingest.tls.has_value());
+  EXPECT_EQ(config.ingest.tls->cert_file, "s.pem");
+  EXPECT_EQ(config.ingest.tls->refresh_interval, absl::Seconds(5));
+  EXPECT_TRUE(config.ingest.tls->requires_client_cert());
+  EXPECT_EQ(config.ingest.tokens_file, "ingest.tokens");
+  ASSERT_TRUE(config.admin.tls.has_value());
+  EXPECT_FALSE(config.admin.tls->requires_client_cert());
+  EXPECT_EQ(config.admin.auth, AdminAuthMode::kToken);
+  EXPECT_EQ(config.admin.read_only_token_file, "viewer.tokens");
+  EXPECT_FALSE(ParseOk("").ingest.tls.has_value());
+  EXPECT_EQ(ParseOk("").admin.auth, AdminAuthMode::kDefault);
+}
+
+TEST(SecurityConfigTest, TlsBlocksAreValidated) {
+  EXPECT_THAT(ErrorOf("ingest: { tls: { key_file: s.key } }"), HasSubstr("ingest.tls"));
+  EXPECT_THAT(ErrorOf("admin: { tls: { cert_file: a.pem, key_file: a.key, "
+                      "require_client_cert: true } }"),
+              HasSubstr("admin.tls.require_client_cert: needs client_ca_file"));
+  EXPECT_FALSE(ParseOk("ingest: { tls: { cert_file: s.pem, key_file: s.key, client_ca_file: c, "
+                       "require_client_cert: false } }")
+                   .ingest.tls->requires_client_cert());
+  EXPECT_THAT(ErrorOf("admin: { auth: maybe }"), HasSubstr("admin.auth"));
 }
 
 }  // namespace

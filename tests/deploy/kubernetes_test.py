@@ -140,6 +140,15 @@ class KubernetesManifestsTest(unittest.TestCase):
         # Admin can stop the server: it must not be reachable from outside the pod.
         self.assertTrue(config["admin"]["listen"].startswith("127.0.0.1:"))
 
+    def test_admin_tokens_come_from_a_secret_mounted_where_the_config_reads_them(self):
+        token_file = self.sluiced_config()["admin"]["token_file"]
+        pod = self.deployment()["spec"]["template"]["spec"]
+        secrets = {v["name"]: v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v}
+        mounts = [m for m in self.container()["volumeMounts"] if m["name"] in secrets]
+        self.assertEqual([os.path.join(m["mountPath"], "admin.tokens") for m in mounts],
+                         [token_file])
+        self.assertTrue(mounts[0]["readOnly"])
+
     def test_grace_period_covers_pre_stop_and_drain_timeout(self):
         pod = self.deployment()["spec"]["template"]["spec"]
         pre_stop = self.container()["lifecycle"]["preStop"]["exec"]["command"]
@@ -196,6 +205,11 @@ class KubernetesManifestsTest(unittest.TestCase):
             for output in config.get("outputs", []):
                 if "path" in output:
                     output["path"] = os.path.join(tmp, os.path.basename(output["path"]))
+            # The Secret's token file, too.
+            if "token_file" in config.get("admin", {}):
+                config["admin"]["token_file"] = os.path.join(tmp, "admin.tokens")
+                with open(config["admin"]["token_file"], "w", encoding="utf-8") as f:
+                    f.write("a-token-for-the-test\n")
             config_path = os.path.join(tmp, "sluiced.yaml")
             with open(config_path, "w", encoding="utf-8") as f:
                 yaml.safe_dump(config, f)

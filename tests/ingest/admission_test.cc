@@ -66,6 +66,39 @@ class AdmissionTest : public ::testing::Test {
   google::protobuf::RepeatedPtrField<v1::LogRecord> records_;
 };
 
+TEST_F(AdmissionTest, TheCallsTenantReplacesEveryTenantFieldAndIsAddedWhereThereIsNone) {
+  AddField(*Add(v1::LEVEL_INFO, "forged"), "tenant", "evil");
+  v1::LogRecord* typed = Add(v1::LEVEL_INFO, "twice");
+  typed->add_fields()->set_key("tenant");
+  typed->mutable_fields(0)->set_int_value(7);
+  AddField(*typed, "other", "kept");
+  AddField(*typed, "tenant", "evil");
+  Add(v1::LEVEL_INFO, "none");
+  Admission admission(limits_, levels_, ledger_, metrics_, Rpc::kPushBatches);
+  admission.SetTenant("acme");
+  ASSERT_EQ(admission.Admit(records_, absl::Now()).admitted, 3u);
+  for (const v1::LogRecord& record : records_) {
+    int tenants = 0;
+    for (const v1::Field& field : record.fields()) {
+      if (field.key() != "tenant") continue;
+      ++tenants;
+      EXPECT_EQ(field.string_value(), "acme") << record.message();
+    }
+    EXPECT_GE(tenants, 1) << record.message();
+  }
+  EXPECT_EQ(records_[1].fields(1).string_value(), "kept");
+  EXPECT_EQ(records_[2].fields_size(), 1);
+}
+
+TEST_F(AdmissionTest, WithoutATenantFieldsAreLeftAlone) {
+  AddField(*Add(v1::LEVEL_INFO, "own"), "tenant", "mine");
+  Add(v1::LEVEL_INFO, "none");
+  Admission admission(limits_, levels_, ledger_, metrics_, Rpc::kPushBatches);
+  ASSERT_EQ(admission.Admit(records_, absl::Now()).admitted, 2u);
+  EXPECT_EQ(records_[0].fields(0).string_value(), "mine");
+  EXPECT_EQ(records_[1].fields_size(), 0);
+}
+
 TEST_F(AdmissionTest, KeepsAdmittedRecordsInOrderAndRemovesTheRest) {
   Add(v1::LEVEL_INFO, "a");
   Add(v1::LEVEL_DEBUG, "filtered");

@@ -46,6 +46,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -58,11 +59,35 @@
 
 namespace sluice {
 
+// TLS towards a server whose port has a `tls` block (docs/SECURITY.md). PEM text, not file
+// names: LoadClientTlsFiles reads the files.
+struct ClientTlsOptions {
+  // The CA certificates the server's certificate must chain to. Empty: the system's roots.
+  std::string root_certs_pem;
+  // The client's certificate chain and its key, for a server that asks for one (mTLS).
+  // Both or neither.
+  std::string cert_chain_pem;
+  std::string private_key_pem;
+  // The name the server's certificate must carry, when it is not the host of `target`
+  // (an IP address, or a name the certificate does not list).
+  std::string server_name;
+};
+
+// Reads PEM files into `tls` (an empty path leaves that part alone); an error names the
+// file. For command-line tools and applications configured with file names.
+absl::Status LoadClientTlsFiles(const std::string& ca_file, const std::string& cert_file,
+                                const std::string& key_file, ClientTlsOptions& tls);
+
 struct ClientOptions {
   // Ingest address of the server: "host:port", or any gRPC target name, such as
   // "ipv4:127.0.0.1:5001,127.0.0.1:5002" or "dns:///sluice-headless.ns.svc:4317", which
   // may resolve to several replicas.
   std::string target = "127.0.0.1:4317";
+  // Set: the connection uses TLS. Not set: plaintext.
+  std::optional<ClientTlsOptions> tls;
+  // Sent as `authorization: Bearer <token>` on every stream, for a server with
+  // ingest.tokens_file. Empty: none.
+  std::string bearer_token;
   // The gRPC load-balancing policy over the addresses `target` resolves to. Empty: gRPC's
   // default, pick_first (one connection, to the first address that answers).
   // "round_robin": a connection to every address, each new stream on the next ready one;

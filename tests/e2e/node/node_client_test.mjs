@@ -10,10 +10,11 @@
 //   node node_client_test.mjs --sluiced build/bin/sluiced --protos protos
 // Uses node's built-in test runner; exits non-zero when a test fails.
 import assert from 'node:assert/strict';
-import {spawn} from 'node:child_process';
+import {spawn, spawnSync} from 'node:child_process';
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
+import {fileURLToPath} from 'node:url';
 import {parseArgs} from 'node:util';
 import test from 'node:test';
 
@@ -29,6 +30,8 @@ if (!args.sluiced || !args.protos) {
 }
 const SLUICED = resolve(args.sluiced);
 const PROTOS = resolve(args.protos);
+// Makes the CA, server and client certificates of the TLS test (tests/e2e).
+const MAKE_CERTS = fileURLToPath(new URL('../make_test_certs.sh', import.meta.url));
 
 // Bounded waits: generous for a busy 2-core machine, yet a broken server fails, not hangs.
 const AWAIT_MS = 60_000;
@@ -210,3 +213,39 @@ test('a record over a limit is rejected naming it, and the rest is written', asy
   assert.equal(counts.rejected, 1);
   assert.deepEqual(server.messages(), ['kept-0', 'kept-1']);
 });
+
+// One PushBatches batch over `credentials`; resolves with the acks or rejects with the error.
+function pushOver(server, credentials, options = {}) {
+  const logs = new sluice.LogService(`127.0.0.1:${server.ingestPort}`, credentials, options);
+  return pushBatches({logs}, [{sequence: 1, records: [record('over-tls')]}])
+      .finally(() => logs.close());
+}
+
+test('mTLS: the right CA and client certificate push; a wrong CA or no certificate is refused',
+     async (t) => {
+       const certs = mkdtempSync(join(tmpdir(), 'sluice-e2e-node-certs-'));
+       t.after(() => rmSync(certs, {recursive: true, force: true}));
+       const made = spawnSync('/bin/sh', [MAKE_CERTS, certs]);
+       assert.equal(made.status, 0, String(made.stderr));
+       const file = (name) => readFileSync(join(certs, name));
+       const server = await Sluiced.start(`ingest:
+  tls: { cert_file: "${join(certs, 'server.pem')}", key_file: "${join(certs, 'server.key')}",
+         client_ca_file: "${join(certs, 'ca.pem')}" }`);
+       t.after(() => server.close());
+
+       const acks = await pushOver(
+           server, grpc.credentials.createSsl(file('ca.pem'), file('client.key'), file('client.pem')));
+       assert.equal(acks[0].accepted, 1);
+       await assert.rejects(
+           pushOver(server, grpc.credentials.createSsl(file('other-ca.pem'), file('client.key'),
+                                                       file('client.pem'))),
+           (error) => error.code === grpc.status.UNAVAILABLE);
+       await assert.rejects(pushOver(server, grpc.credentials.createSsl(file('ca.pem'))),
+                            (error) => error.code === grpc.status.UNAVAILABLE);
+       await assert.rejects(pushOver(server, grpc.credentials.createInsecure()),
+                            (error) => error.code === grpc.status.UNAVAILABLE);
+
+       const counts = await server.shutdown();
+       assert.equal(counts.written, 1);
+       assert.deepEqual(server.messages(), ['over-tls']);
+     });
