@@ -152,6 +152,24 @@ grpc::ServerUnaryReactor* AdminService::Shutdown(grpc::CallbackServerContext* co
   return reactor;
 }
 
+grpc::ServerUnaryReactor* AdminService::Reload(grpc::CallbackServerContext* context,
+                                               const v1::ReloadRequest*,
+                                               v1::ReloadResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  control_.Reload([this, reactor, response](absl::StatusOr<ReloadResult> result) {
+    grpc::Status status = grpc::Status::OK;
+    if (result.ok()) {
+      for (const std::string& applied : result->applied) response->add_applied(applied);
+      for (const std::string& key : result->not_applied) response->add_not_applied(key);
+    } else {
+      status = ToGrpc(result.status());
+    }
+    requests_.Add({{"method", "Reload"}, {"code", CodeName(status.error_code())}}).Increment();
+    reactor->Finish(status);
+  });
+  return reactor;
+}
+
 grpc::ServerUnaryReactor* AdminService::GetStats(grpc::CallbackServerContext* context,
                                                  const v1::GetStatsRequest*,
                                                  v1::GetStatsResponse* response) {

@@ -39,7 +39,9 @@ LevelTable::LevelTable(const config::LevelsConfig& config) {
   std::lock_guard lock(mu_);
   default_level_ = config.default_level;
   for (const config::LevelRuleConfig& rule : config.rules) {
-    layers_[rule.logger_prefix].permanent = rule.level;
+    Layers& layers = layers_[rule.logger_prefix];
+    layers.permanent = rule.level;
+    layers.permanent_from_config = true;
   }
   PublishLocked();
 }
@@ -67,6 +69,7 @@ void LevelTable::PublishLocked() {
 void LevelTable::SetDefault(Level level) {
   std::lock_guard lock(mu_);
   default_level_ = level;
+  default_from_config_ = false;
   PublishLocked();
 }
 
@@ -78,6 +81,7 @@ absl::Status LevelTable::SetRule(absl::string_view prefix, Level level, absl::Du
   Layers& layers = layers_[std::string(prefix)];
   if (ttl == absl::ZeroDuration()) {
     layers.permanent = level;
+    layers.permanent_from_config = false;
     layers.overlays.clear();
   } else {
     const absl::Time expires_at = now + ttl;
@@ -99,6 +103,25 @@ absl::Status LevelTable::RemoveRule(absl::string_view prefix) {
   layers_.erase(it);
   PublishLocked();
   return absl::OkStatus();
+}
+
+void LevelTable::ReplaceConfigRules(const config::LevelsConfig& config) {
+  std::lock_guard lock(mu_);
+  if (default_from_config_) default_level_ = config.default_level;
+  for (auto& [prefix, layers] : layers_) {
+    if (layers.permanent_from_config) layers.permanent.reset();
+    layers.permanent_from_config = false;
+  }
+  for (const config::LevelRuleConfig& rule : config.rules) {
+    Layers& layers = layers_[rule.logger_prefix];
+    if (layers.permanent.has_value()) continue;  // a SetRule's
+    layers.permanent = rule.level;
+    layers.permanent_from_config = true;
+  }
+  std::erase_if(layers_, [](const auto& entry) {
+    return !entry.second.permanent.has_value() && entry.second.overlays.empty();
+  });
+  PublishLocked();
 }
 
 absl::Time LevelTable::ExpireDue(absl::Time now) {

@@ -83,6 +83,11 @@ class LevelTable {
   // Removes the prefix's rule together with its overlays. NOT_FOUND when it has none.
   absl::Status RemoveRule(absl::string_view prefix);
 
+  // A config reload: the `levels` section replaces the rules and the default that came from
+  // the config file (at start or by an earlier reload). What SetDefault and a permanent
+  // SetRule set stays, and so does every overlay: the operator's calls win over the file.
+  void ReplaceConfigRules(const config::LevelsConfig& config);
+
   // Removes the overlays whose expiry is at or before `now`, each revealing what it
   // covered; returns the next expiry (InfiniteFuture when none).
   absl::Time ExpireDue(absl::Time now);
@@ -97,6 +102,8 @@ class LevelTable {
   // than a newer one covering it can never apply again, so SetRule drops it.
   struct Layers {
     std::optional<Level> permanent;
+    // The permanent rule is the config file's (not a SetRule's).
+    bool permanent_from_config = false;
     std::vector<Overlay> overlays;
   };
 
@@ -104,6 +111,7 @@ class LevelTable {
 
   mutable std::mutex mu_;
   Level default_level_ ABSL_GUARDED_BY(mu_) = Level::kInfo;
+  bool default_from_config_ ABSL_GUARDED_BY(mu_) = true;
   std::map<std::string, Layers, std::less<>> layers_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const LevelSnapshot> snapshot_ ABSL_GUARDED_BY(mu_);
   std::atomic<uint64_t> version_{0};

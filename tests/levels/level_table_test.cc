@@ -185,5 +185,34 @@ TEST(LevelTableTest, NegativeTtlIsRejected) {
   EXPECT_TRUE(table.Snapshot()->rules().empty());
 }
 
+TEST(LevelTableTest, ReplaceConfigRulesSwapsTheFilesRulesAndKeepsTheOperators) {
+  LevelTable table(Levels(Level::kInfo, {{"checkout", Level::kDebug}, {"db", Level::kWarn}}));
+  const absl::Time now = absl::Now();
+  ASSERT_TRUE(table.SetRule("payments", Level::kTrace, absl::ZeroDuration(), now).ok());
+  ASSERT_TRUE(table.SetRule("db", Level::kError, absl::ZeroDuration(), now).ok());
+  ASSERT_TRUE(table.SetRule("checkout", Level::kTrace, absl::Minutes(5), now).ok());
+  const uint64_t version = table.version();
+
+  table.ReplaceConfigRules(Levels(Level::kWarn, {{"search", Level::kDebug}, {"db", Level::kInfo}}));
+
+  EXPECT_GT(table.version(), version);
+  auto snapshot = table.Snapshot();
+  EXPECT_EQ(snapshot->default_level(), Level::kWarn);
+  EXPECT_EQ(snapshot->ThresholdFor("search"), Level::kDebug);    // the file's new rule
+  EXPECT_EQ(snapshot->ThresholdFor("payments"), Level::kTrace);  // SetRule's stays
+  EXPECT_EQ(snapshot->ThresholdFor("db"), Level::kError);        // SetRule's beats the file
+  EXPECT_EQ(snapshot->ThresholdFor("checkout"), Level::kTrace);  // the overlay stays
+  // The file's "checkout" rule is gone: when the overlay expires, the default applies.
+  table.ExpireDue(now + absl::Minutes(6));
+  EXPECT_EQ(table.Snapshot()->ThresholdFor("checkout"), Level::kWarn);
+}
+
+TEST(LevelTableTest, ReplaceConfigRulesLeavesADefaultSetByTheOperator) {
+  LevelTable table(Levels(Level::kInfo));
+  table.SetDefault(Level::kError);
+  table.ReplaceConfigRules(Levels(Level::kDebug));
+  EXPECT_EQ(table.Snapshot()->default_level(), Level::kError);
+}
+
 }  // namespace
 }  // namespace sluice::levels
