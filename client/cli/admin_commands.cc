@@ -26,11 +26,6 @@ namespace {
 // much longer so that the answer can still arrive.
 constexpr absl::Duration kDrainAnswerGrace = absl::Seconds(5);
 
-std::unique_ptr<v1::AdminService::Stub> AdminStub() {
-  return v1::AdminService::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_admin), grpc::InsecureChannelCredentials()));
-}
-
 // A call context whose deadline is --timeout (plus `extra`) from now.
 std::unique_ptr<grpc::ClientContext> CallContext(absl::Duration extra = absl::ZeroDuration()) {
   auto context = std::make_unique<grpc::ClientContext>();
@@ -122,6 +117,11 @@ int SetLevel(const std::string& prefix, const std::string& level_text) {
 }
 
 }  // namespace
+
+std::unique_ptr<v1::AdminService::Stub> AdminStub() {
+  return v1::AdminService::NewStub(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_admin), grpc::InsecureChannelCredentials()));
+}
 
 int RunLevel(absl::Span<const std::string> args) {
   if (args.empty()) return UsageError("level: expected \"get\" or \"set\"");
