@@ -407,18 +407,6 @@ void ServerApp::RestartIngestListener() {
   std::fflush(stderr);
 }
 
-void ServerApp::ReopenOutputs() {
-  Post([this] {
-    if (absl::Status reopened = pipeline_->Reopen(); !reopened.ok()) {
-      std::fprintf(stderr, "sluiced: reopening outputs: %s\n",
-                   std::string(reopened.message()).c_str());
-    } else {
-      std::fprintf(stderr, "sluiced: outputs reopened\n");
-    }
-    std::fflush(stderr);
-  });
-}
-
 void ServerApp::ReloadOnSignal() {
   Post([this] {
     if (absl::StatusOr<admin::ReloadResult> reloaded = ReloadNow(); !reloaded.ok()) {
@@ -459,6 +447,11 @@ absl::StatusOr<admin::ReloadResult> ServerApp::ReloadNow() {
 
 absl::StatusOr<admin::ReloadResult> ServerApp::LoadAndApply() {
   if (!loader_) return absl::FailedPreconditionError("the server was started without a loader");
+  {
+    absl::MutexLock lock(&mu_);
+    // The outputs are being drained for good: a new one would start after the drain.
+    if (shutdown_started_) return absl::FailedPreconditionError("the server is shutting down");
+  }
   absl::StatusOr<config::Config> loaded = loader_();
   if (!loaded.ok()) return absl::InvalidArgumentError(loaded.status().message());
   const config::Config& next = *loaded;

@@ -114,11 +114,6 @@ class ServerApp final : public admin::ServerControl {
   // Starts a shutdown with the configured drain timeout; safe from any thread.
   void RequestShutdown();
 
-  // Reopens every output's destination (a file renamed by logrotate) on the lifecycle
-  // thread; errors are logged, and the outputs keep what they had open. Safe from any
-  // thread; returns at once.
-  void ReopenOutputs();
-
   // SIGHUP: a reload whose outcome is logged; refused, the outputs are still reopened.
   // Safe from any thread; returns at once.
   void ReloadOnSignal();
