@@ -19,42 +19,50 @@
 namespace sluice::pipeline {
 namespace {
 
-// Counts what it took and what was done to it; safe from the sender's thread and the test.
-class CountingOutput : public outputs::Output {
- public:
-  explicit CountingOutput(std::string id) : id_(std::move(id)) {}
-
-  absl::string_view id() const override { return id_; }
-  std::optional<outputs::EncodingId> encoding() const override { return outputs::kJsonEncoding; }
-  absl::Status Start() override { return start_status; }
-  absl::Status Write(outputs::OutputBatch& batch) override {
-    const absl::string_view lines = batch.Lines(outputs::kJsonEncoding);
-    records.fetch_add(std::count(lines.begin(), lines.end(), '\n'));
-    if (shut_down.load()) wrote_after_shutdown.store(true);
-    return absl::OkStatus();
-  }
-  absl::Status Flush(absl::Time) override {
-    flushes.fetch_add(1);
-    return absl::OkStatus();
-  }
-  absl::Status Shutdown(absl::Time) override {
-    shut_down.store(true);
-    return absl::OkStatus();
-  }
-  absl::Status Reopen() override {
-    reopens.fetch_add(1);
-    return absl::OkStatus();
-  }
-
-  absl::Status start_status;
+// What a CountingOutput took and what was done to it, shared with the test: the pipeline
+// destroys an output it let go of.
+struct Counts {
   std::atomic<int64_t> records{0};
   std::atomic<int> flushes{0};
   std::atomic<int> reopens{0};
   std::atomic<bool> shut_down{false};
   std::atomic<bool> wrote_after_shutdown{false};
+};
+
+// Counts into its Counts; safe from the sender's thread and the test.
+class CountingOutput : public outputs::Output {
+ public:
+  explicit CountingOutput(std::string id, absl::Status start_status = absl::OkStatus())
+      : id_(std::move(id)), start_status_(std::move(start_status)) {}
+
+  std::shared_ptr<Counts> counts() const { return counts_; }
+
+  absl::string_view id() const override { return id_; }
+  std::optional<outputs::EncodingId> encoding() const override { return outputs::kJsonEncoding; }
+  absl::Status Start() override { return start_status_; }
+  absl::Status Write(outputs::OutputBatch& batch) override {
+    const absl::string_view lines = batch.Lines(outputs::kJsonEncoding);
+    counts_->records.fetch_add(std::count(lines.begin(), lines.end(), '\n'));
+    if (counts_->shut_down.load()) counts_->wrote_after_shutdown.store(true);
+    return absl::OkStatus();
+  }
+  absl::Status Flush(absl::Time) override {
+    counts_->flushes.fetch_add(1);
+    return absl::OkStatus();
+  }
+  absl::Status Shutdown(absl::Time) override {
+    counts_->shut_down.store(true);
+    return absl::OkStatus();
+  }
+  absl::Status Reopen() override {
+    counts_->reopens.fetch_add(1);
+    return absl::OkStatus();
+  }
 
  private:
   std::string id_;
+  absl::Status start_status_;
+  std::shared_ptr<Counts> counts_ = std::make_shared<Counts>();
 };
 
 constexpr int kRecordsPerBatch = 10;
@@ -95,7 +103,7 @@ TEST(PipelineSwapTest, OutputsSwappedUnderLoadLoseNothingAndTheBooksBalance) {
   prometheus::Registry registry;
   OutputMetrics metrics(registry, {"file/a"});
   auto a = std::make_unique<CountingOutput>("file/a");
-  CountingOutput* old_a = a.get();
+  const std::shared_ptr<Counts> old_a = a->counts();
   std::vector<Pipeline::Destination> destinations;
   destinations.push_back(Destination(std::move(a)));
   outputs::EncodingRegistry encodings;
@@ -122,8 +130,8 @@ TEST(PipelineSwapTest, OutputsSwappedUnderLoadLoseNothingAndTheBooksBalance) {
   // A changed (a new object under the same id) and B added.
   auto new_a = std::make_unique<CountingOutput>("file/a");
   auto b = std::make_unique<CountingOutput>("file/b");
-  CountingOutput* changed_a = new_a.get();
-  CountingOutput* added_b = b.get();
+  const std::shared_ptr<Counts> changed_a = new_a->counts();
+  const std::shared_ptr<Counts> added_b = b->counts();
   std::vector<Pipeline::NextOutput> next;
   next.push_back(Added(std::move(new_a)));
   next.push_back(Added(std::move(b)));
@@ -162,8 +170,8 @@ TEST(PipelineSwapTest, KeptOutputsRunOnAndAreReopenedRemovedOnesAreShutDown) {
   Ledger ledger;
   auto a = std::make_unique<CountingOutput>("x/a");
   auto b = std::make_unique<CountingOutput>("x/b");
-  CountingOutput* kept = a.get();
-  CountingOutput* removed = b.get();
+  const std::shared_ptr<Counts> kept = a->counts();
+  const std::shared_ptr<Counts> removed = b->counts();
   std::vector<Pipeline::Destination> destinations;
   destinations.push_back(Destination(std::move(a)));
   destinations.push_back(Destination(std::move(b)));
@@ -172,7 +180,7 @@ TEST(PipelineSwapTest, KeptOutputsRunOnAndAreReopenedRemovedOnesAreShutDown) {
   ASSERT_TRUE(pipeline.Start().ok());
 
   auto c = std::make_unique<CountingOutput>("x/c");
-  CountingOutput* added = c.get();
+  const std::shared_ptr<Counts> added = c->counts();
   std::vector<Pipeline::NextOutput> next;
   next.push_back(Added(std::move(c)));
   next.push_back(Kept("x/a"));
@@ -196,7 +204,7 @@ TEST(PipelineSwapTest, KeptOutputsRunOnAndAreReopenedRemovedOnesAreShutDown) {
 TEST(PipelineSwapTest, AnOutputThatDoesNotStartRefusesTheSetAndNothingChanges) {
   Ledger ledger;
   auto a = std::make_unique<CountingOutput>("x/a");
-  CountingOutput* running = a.get();
+  const std::shared_ptr<Counts> running = a->counts();
   std::vector<Pipeline::Destination> destinations;
   destinations.push_back(Destination(std::move(a)));
   outputs::EncodingRegistry encodings;
@@ -204,9 +212,9 @@ TEST(PipelineSwapTest, AnOutputThatDoesNotStartRefusesTheSetAndNothingChanges) {
   ASSERT_TRUE(pipeline.Start().ok());
 
   auto good = std::make_unique<CountingOutput>("x/good");
-  auto bad = std::make_unique<CountingOutput>("x/bad");
-  CountingOutput* started = good.get();
-  bad->start_status = absl::PermissionDeniedError("cannot open /nope/x.log");
+  auto bad = std::make_unique<CountingOutput>(
+      "x/bad", absl::PermissionDeniedError("cannot open /nope/x.log"));
+  const std::shared_ptr<Counts> started = good->counts();
   std::vector<Pipeline::NextOutput> next;
   next.push_back(Added(std::move(good)));
   next.push_back(Added(std::move(bad)));
