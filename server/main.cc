@@ -7,8 +7,10 @@
 // acknowledged may still be buffered:
 //   SIGTERM, SIGINT, SIGQUIT, SIGXCPU  drain, then exit (SIGXCPU: the kernel's warning
 //                                      before it kills at the hard CPU limit)
-//   SIGHUP                             reopen the file outputs (logrotate's postrotate; a
-//                                      closed terminal) and go on
+//   SIGHUP                             reload the config file (--config, with the same
+//                                      flag overrides; ServerApp::ReloadOnSignal), which
+//                                      also reopens the file outputs (logrotate's
+//                                      postrotate; a closed terminal), and go on
 //   SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF, SIGIO, SIGPWR, SIGSTKFLT
 //                                      ignored with a log line: stray signals that would
 //                                      otherwise kill it (SIGPROF too, so a profiler
@@ -83,7 +85,7 @@ absl::StatusOr<sluice::config::Config> LoadConfig() {
 }
 
 constexpr int kDrainSignals[] = {SIGTERM, SIGINT, SIGQUIT, SIGXCPU};
-constexpr int kReopenSignals[] = {SIGHUP};
+constexpr int kReloadSignals[] = {SIGHUP};
 constexpr int kIgnoredSignals[] = {SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM,
                                    SIGPROF, SIGIO,   SIGPWR,  SIGSTKFLT};
 
@@ -96,7 +98,7 @@ sigset_t WatchedSignals() {
   sigset_t signals;
   sigemptyset(&signals);
   for (absl::Span<const int> group :
-       {absl::Span<const int>(kDrainSignals), absl::Span<const int>(kReopenSignals),
+       {absl::Span<const int>(kDrainSignals), absl::Span<const int>(kReloadSignals),
         absl::Span<const int>(kIgnoredSignals)}) {
     for (int signal_number : group) sigaddset(&signals, signal_number);
   }
@@ -124,9 +126,9 @@ sluice::app::ServerApp* watched_app ABSL_GUARDED_BY(app_mu) = nullptr;
     absl::MutexLock lock(&app_mu);
     if (watched_app == nullptr) continue;  // the drain is done; the app is being closed
     sluice::app::ServerApp& app = *watched_app;
-    if (IsOneOf(signal_number, kReopenSignals)) {
-      std::fprintf(stderr, "sluiced: %s: reopening the file outputs\n", name);
-      app.ReopenOutputs();
+    if (IsOneOf(signal_number, kReloadSignals)) {
+      std::fprintf(stderr, "sluiced: %s: reloading the config\n", name);
+      app.ReloadOnSignal();
     } else if (IsOneOf(signal_number, kDrainSignals)) {
       shutting_down = true;
       std::fprintf(stderr, "sluiced: %s: draining, then exiting (signal again to exit now)\n",
@@ -178,7 +180,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   absl::StatusOr<std::unique_ptr<sluice::app::ServerApp>> app =
-      sluice::app::ServerApp::Start(*std::move(config));
+      sluice::app::ServerApp::Start(*std::move(config), LoadConfig);
   if (!app.ok()) {
     std::fprintf(stderr, "sluiced: %s\n", std::string(app.status().message()).c_str());
     return 1;

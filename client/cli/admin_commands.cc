@@ -33,10 +33,6 @@ namespace {
 // much longer so that the answer can still arrive.
 constexpr absl::Duration kDrainAnswerGrace = absl::Seconds(5);
 
-std::unique_ptr<v1::AdminService::Stub> AdminStub() {
-  return v1::AdminService::NewStub(AdminChannel());
-}
-
 // A call context whose deadline is --timeout (plus `extra`) from now.
 std::unique_ptr<grpc::ClientContext> CallContext(absl::Duration extra = absl::ZeroDuration()) {
   auto context = std::make_unique<grpc::ClientContext>();
@@ -242,6 +238,10 @@ int RunHealth(absl::Span<const std::string> args) {
     if (*health != "SERVING") exit_code = kExitFailure;
   }
   return exit_code;
+}
+
+std::unique_ptr<v1::AdminService::Stub> AdminStub() {
+  return v1::AdminService::NewStub(AdminChannel());
 }
 
 int RunLevel(absl::Span<const std::string> args) {

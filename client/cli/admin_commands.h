@@ -8,11 +8,16 @@
 #ifndef SLUICE_CLIENT_CLI_ADMIN_COMMANDS_H_
 #define SLUICE_CLIENT_CLI_ADMIN_COMMANDS_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/types/span.h"
+#include "sluice/v1/admin.grpc.pb.h"
 
 namespace sluice::cli {
+
+// A stub on the --admin address, as every admin subcommand connects.
+std::unique_ptr<v1::AdminService::Stub> AdminStub();
 
 // `level get` prints one line per rule: "default  INFO  config, set <time>", "checkout
 // DEBUG,ERROR  admin, set <time>  (expires in 9m59s, at <time>)". `level set <prefix>

@@ -13,6 +13,7 @@
 #include "client/cli/bench_command.h"
 #include "client/cli/connection.h"
 #include "client/cli/flags.h"
+#include "client/cli/reload_command.h"
 #include "client/cli/send_command.h"
 #include "client/cli/usage.h"
 
@@ -85,6 +86,7 @@ int main(int argc, char** argv) {
   if (command == "resume") return sluice::cli::RunResume(args);
   if (command == "shutdown") return sluice::cli::RunShutdown(args);
   if (command == "bench") return sluice::cli::RunBench(args);
+  if (command == "reload") return sluice::cli::RunReload(args);
   if (command == "completion") return RunCompletion(args);
   return UsageError(absl::StrCat("unknown command \"", command, "\""));
 }

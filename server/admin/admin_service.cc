@@ -30,6 +30,8 @@ const char* CodeName(grpc::StatusCode code) {
       return "UNAUTHENTICATED";
     case grpc::StatusCode::PERMISSION_DENIED:
       return "PERMISSION_DENIED";
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return "FAILED_PRECONDITION";
     default:
       return "OTHER";
   }
@@ -221,6 +223,27 @@ grpc::ServerUnaryReactor* AdminService::Shutdown(grpc::CallbackServerContext* co
                       requests_.Add({{"method", "Shutdown"}, {"code", "OK"}}).Increment();
                       reactor->Finish(grpc::Status::OK);
                     });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AdminService::Reload(grpc::CallbackServerContext* context,
+                                               const v1::ReloadRequest*,
+                                               v1::ReloadResponse* response) {
+  if (grpc::Status allowed = Authorize(context, auth::Access::kWrite, "Reload"); !allowed.ok()) {
+    return Finish(context, "Reload", allowed);
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  control_.Reload([this, reactor, response](absl::StatusOr<ReloadResult> result) {
+    grpc::Status status = grpc::Status::OK;
+    if (result.ok()) {
+      for (const std::string& applied : result->applied) response->add_applied(applied);
+      for (const std::string& key : result->not_applied) response->add_not_applied(key);
+    } else {
+      status = ToGrpc(result.status());
+    }
+    requests_.Add({{"method", "Reload"}, {"code", CodeName(status.error_code())}}).Increment();
+    reactor->Finish(status);
+  });
   return reactor;
 }
 

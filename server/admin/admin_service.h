@@ -2,8 +2,8 @@
 // resume, shutdown, stats), on gRPC's callback API.
 //
 // Level RPCs act on the levels::LevelTable (server/levels/) directly; the rest go to
-// ServerControl. No handler blocks its callback thread: Drain and Shutdown finish their
-// reactor from ServerControl's own thread when the drain is over. Every request is counted
+// ServerControl. No handler blocks its callback thread: Drain, Shutdown and Reload finish
+// their reactor from ServerControl's own thread when the work is over. Every request is counted
 // in sluice_admin_requests_total{method,code}.
 #ifndef SLUICE_SERVER_ADMIN_ADMIN_SERVICE_H_
 #define SLUICE_SERVER_ADMIN_ADMIN_SERVICE_H_
@@ -44,6 +44,9 @@ class AdminService final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* context,
                                      const v1::GetStatsRequest* request,
                                      v1::GetStatsResponse* response) override;
+  grpc::ServerUnaryReactor* Reload(grpc::CallbackServerContext* context,
+                                   const v1::ReloadRequest* request,
+                                   v1::ReloadResponse* response) override;
 
  private:
   grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const char* method,

@@ -1,9 +1,9 @@
 // ServerControl: what the admin RPCs ask of the running server.
 //
 // Implemented by server/app (which owns intake, the scheduler and the outputs) and by
-// fakes in tests. Drain and Shutdown take time, so they are asynchronous: they return at
-// once and run `done` later on a thread of the implementation's own — never on the gRPC
-// callback thread that asked, which must not block.
+// fakes in tests. Drain, Shutdown and Reload take time, so they are asynchronous: they
+// return at once and run `done` later on a thread of the implementation's own — never on
+// the gRPC callback thread that asked, which must not block.
 #ifndef SLUICE_SERVER_ADMIN_SERVER_CONTROL_H_
 #define SLUICE_SERVER_ADMIN_SERVER_CONTROL_H_
 
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/common/ledger.h"
 
@@ -52,9 +53,19 @@ struct ServerStats {
   std::vector<OutputStats> outputs;
 };
 
+// What a config reload changed, and what it could not (ReloadResponse).
+struct ReloadResult {
+  // "levels", "hooks.post", "outputs: added file/audit", ...
+  std::vector<std::string> applied;
+  // Key paths that differ in the file but take a restart ("ingest.listen", ...).
+  std::vector<std::string> not_applied;
+};
+
 class ServerControl {
  public:
   using DrainDone = absl::AnyInvocable<void(DrainResult) &&>;
+  // INVALID_ARGUMENT (with the error) when the file was refused.
+  using ReloadDone = absl::AnyInvocable<void(absl::StatusOr<ReloadResult>) &&>;
 
   virtual ~ServerControl() = default;
 
@@ -65,6 +76,9 @@ class ServerControl {
   // Drain, run `done`, then close the outputs and stop the process.
   virtual void Shutdown(absl::Duration timeout, DrainDone done) = 0;
   virtual ServerStats Stats() const = 0;
+  // Reads the config file again and applies what can change while running; a file that
+  // does not load or validate changes nothing.
+  virtual void Reload(ReloadDone done) = 0;
   // The configured shutdown.drain_timeout, used when a request gives none.
   virtual absl::Duration default_drain_timeout() const = 0;
 };

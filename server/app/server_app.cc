@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,9 +27,11 @@
 #include "server/outputs/encoding_registry.h"
 #include "server/outputs/output_registry.h"
 #include "server/pipeline/hooks/builtin_hooks.h"
+#include "server/pipeline/hooks/hook_registry.h"
 #include "server/pipeline/hooks/record_match.h"
 #include "sluice/v1/admin.grpc.pb.h"
 #include "sluice/v1/logs.grpc.pb.h"
+#include "yaml-cpp/yaml.h"
 
 namespace sluice::app {
 namespace {
@@ -115,16 +119,95 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
 
 std::string HostOf(const std::string& listen) { return listen.substr(0, listen.rfind(':')); }
 
+// A reload compares blocks by their YAML: an output or hook whose block is the same runs on.
+std::string BlockOf(const YAML::Node& node) { return YAML::Dump(node); }
+
+bool SameHooks(const std::vector<config::HookConfig>& a, const std::vector<config::HookConfig>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const config::HookConfig& x, const config::HookConfig& y) {
+                      return x.id() == y.id() && BlockOf(x.options) == BlockOf(y.options);
+                    });
+}
+
+bool SameLevels(const config::LevelsConfig& a, const config::LevelsConfig& b) {
+  const auto rules = [](const config::LevelsConfig& levels) {
+    std::map<std::string, std::pair<Level, std::vector<Level>>> by_prefix;
+    for (const config::LevelRuleConfig& rule : levels.rules) {
+      by_prefix[rule.logger_prefix] = {rule.level, rule.enabled_levels};
+    }
+    return by_prefix;
+  };
+  return a.default_level == b.default_level && rules(a) == rules(b) && a.max_rules == b.max_rules &&
+         a.max_prefix_bytes == b.max_prefix_bytes;
+}
+
+bool SamePipeline(const pipeline::PipelineConfig& a, const pipeline::PipelineConfig& b) {
+  return a.base_fields == b.base_fields && a.time_key == b.time_key && a.level_key == b.level_key &&
+         a.logger_key == b.logger_key && a.message_key == b.message_key;
+}
+
+// The settings a reload does not apply, by key path, where `next` differs from what runs.
+// Ingest's settings are read by every open call without a lock (ingest_context.h), the
+// listeners and the scheduler are built once, and the drain timeout belongs to the
+// shutdown that may be under way: all of them take a restart.
+std::vector<std::string> NotApplied(const config::Config& running, const config::Config& next) {
+  std::vector<std::string> keys;
+  const auto check = [&keys](const char* key, bool differs) {
+    if (differs) keys.emplace_back(key);
+  };
+  const config::IngestConfig& a = running.ingest;
+  const config::IngestConfig& b = next.ingest;
+  check("ingest.listen", a.listen != b.listen);
+  check("ingest.max_batch_records", a.max_batch_records != b.max_batch_records);
+  check("ingest.max_batch_delay", a.max_batch_delay != b.max_batch_delay);
+  check("ingest.max_message_bytes", a.max_message_bytes != b.max_message_bytes);
+  check("ingest.max_record_bytes", a.max_record_bytes != b.max_record_bytes);
+  check("ingest.max_fields_per_record", a.max_fields_per_record != b.max_fields_per_record);
+  check("ingest.max_field_key_bytes", a.max_field_key_bytes != b.max_field_key_bytes);
+  check("ingest.max_field_value_bytes", a.max_field_value_bytes != b.max_field_value_bytes);
+  check("ingest.max_concurrent_streams", a.max_concurrent_streams != b.max_concurrent_streams);
+  check("ingest.ack_on", a.ack_on != b.ack_on);
+  check("ingest.max_connection_age", a.max_connection_age != b.max_connection_age);
+  check("ingest.max_connection_age_grace",
+        a.max_connection_age_grace != b.max_connection_age_grace);
+  check("ingest.max_streams_per_peer", a.max_streams_per_peer != b.max_streams_per_peer);
+  check("ingest.stream_idle_timeout", a.stream_idle_timeout != b.stream_idle_timeout);
+  check("ingest.max_connection_idle", a.max_connection_idle != b.max_connection_idle);
+  check("ingest.invalid_utf8", a.invalid_utf8 != b.invalid_utf8);
+  // The credentials are built with the listeners; the files they name are re-read live.
+  check("ingest.tls", a.tls != b.tls);
+  check("ingest.tokens_file", a.tokens_file != b.tokens_file);
+  check("admin.listen", running.admin.listen != next.admin.listen);
+  check("admin.tls", running.admin.tls != next.admin.tls);
+  check("admin.auth", running.admin.auth != next.admin.auth);
+  check("admin.token_file", running.admin.token_file != next.admin.token_file);
+  check("admin.read_only_token_file",
+        running.admin.read_only_token_file != next.admin.read_only_token_file);
+  check("metrics.listen", running.metrics.listen != next.metrics.listen);
+  const scheduler::SchedulerConfig& x = running.scheduler;
+  const scheduler::SchedulerConfig& y = next.scheduler;
+  check("scheduler.workers", x.workers != y.workers);
+  check("scheduler.channel_capacity", x.channel_capacity != y.channel_capacity);
+  check("scheduler.channel_capacity_bytes", x.channel_capacity_bytes != y.channel_capacity_bytes);
+  check("scheduler.overflow", x.overflow != y.overflow);
+  check("scheduler.dispatch", x.dispatch != y.dispatch);
+  check("shutdown.drain_timeout", running.shutdown.drain_timeout != next.shutdown.drain_timeout);
+  return keys;
+}
+
 }  // namespace
 
-ServerApp::ServerApp(config::Config config)
+ServerApp::ServerApp(config::Config config, ConfigLoader loader)
     : config_(std::move(config)),
+      loader_(std::move(loader)),
+      running_(config_),
       started_at_(absl::Now()),
       registry_(std::make_shared<prometheus::Registry>()),
       levels_(config_.levels) {}
 
-absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(config::Config config) {
-  std::unique_ptr<ServerApp> app(new ServerApp(std::move(config)));
+absl::StatusOr<std::unique_ptr<ServerApp>> ServerApp::Start(config::Config config,
+                                                            ConfigLoader loader) {
+  std::unique_ptr<ServerApp> app(new ServerApp(std::move(config), std::move(loader)));
   if (absl::Status started = app->StartAll(); !started.ok()) return started;
   return app;
 }
@@ -134,12 +217,12 @@ absl::Status ServerApp::StartAll() {
   outputs::RegisterBuiltinOutputs(registry);
   // Outputs may add encodings of their own; the pipeline, built after them, makes an
   // encoder of each for every worker.
-  outputs::EncodingRegistry encodings;
+  encodings_ = std::make_unique<outputs::EncodingRegistry>();
   std::vector<pipeline::Pipeline::Destination> destinations;
   std::vector<std::string> output_ids;
   for (const config::OutputConfig& output_config : config_.outputs) {
     absl::StatusOr<std::unique_ptr<outputs::Output>> output =
-        registry.Create(output_config, encodings, registry_.get());
+        registry.Create(output_config, *encodings_, registry_.get());
     if (!output.ok()) return output.status();
     absl::StatusOr<pipeline::hooks::RecordMatch> route =
         pipeline::hooks::RecordMatch::Create(output_config.loggers, output_config.match,
@@ -151,7 +234,7 @@ absl::Status ServerApp::StartAll() {
   }
   output_metrics_ = std::make_unique<pipeline::OutputMetrics>(*registry_, output_ids);
   pipeline_ = std::make_unique<pipeline::Pipeline>(config_.pipeline, std::move(destinations),
-                                                   encodings, config_.scheduler.workers, ledger_,
+                                                   *encodings_, config_.scheduler.workers, ledger_,
                                                    output_metrics_.get());
   pipeline::hooks::HookRegistry hook_registry;
   pipeline::hooks::RegisterBuiltinHooks(hook_registry);
@@ -197,6 +280,22 @@ absl::Status ServerApp::StartAll() {
            .Help("Times the ingest gRPC server was rebuilt after its listener stopped accepting")
            .Register(*registry_)
            .Add({});
+  auto& reloads = prometheus::BuildCounter()
+                      .Name("sluice_config_reloads_total")
+                      .Help(
+                          "Config reloads (SIGHUP, AdminService.Reload), by result: ok, or "
+                          "failed when the file was refused")
+                      .Register(*registry_);
+  reloads_ok_ = &reloads.Add({{"result", "ok"}});
+  reloads_failed_ = &reloads.Add({{"result", "failed"}});
+  last_reload_success_ = &prometheus::BuildGauge()
+                              .Name("sluice_config_last_reload_success_timestamp_seconds")
+                              .Help(
+                                  "Unix time of the last config load that succeeded: the "
+                                  "start, or the last reload applied")
+                              .Register(*registry_)
+                              .Add({});
+  last_reload_success_->Set(absl::ToDoubleSeconds(started_at_ - absl::UnixEpoch()));
   absl::StatusOr<std::unique_ptr<metrics::MetricsServer>> metrics =
       metrics::MetricsServer::Start(config_.metrics.listen, registry_);
   if (!metrics.ok()) return metrics.status();
@@ -245,11 +344,7 @@ absl::Status ServerApp::StartAll() {
   // The admin services answer for as long as the server runs, draining or not.
   admin_server_->GetHealthCheckService()->SetServingStatus(v1::AdminService::service_full_name(),
                                                            true);
-  // Every output is healthy until it has failed for its unhealthy_after (ReportOutputHealth).
-  for (const config::OutputConfig& output : config_.outputs) {
-    admin_server_->GetHealthCheckService()->SetServingStatus(
-        absl::StrCat(kOutputHealthPrefix, output.id()), true);
-  }
+  ReportOutputHealth();
 
   lifecycle_thread_ = std::thread([this] { LifecycleLoop(); });
   housekeeping_thread_ = std::thread([this] { HousekeepingLoop(); });
@@ -355,16 +450,178 @@ void ServerApp::RestartIngestListener() {
   std::fflush(stderr);
 }
 
-void ServerApp::ReopenOutputs() {
+void ServerApp::ReloadOnSignal() {
   Post([this] {
-    if (absl::Status reopened = pipeline_->Reopen(); !reopened.ok()) {
-      std::fprintf(stderr, "sluiced: reopening outputs: %s\n",
-                   std::string(reopened.message()).c_str());
-    } else {
-      std::fprintf(stderr, "sluiced: outputs reopened\n");
+    if (absl::StatusOr<admin::ReloadResult> reloaded = ReloadNow(); !reloaded.ok()) {
+      // logrotate's postrotate sends SIGHUP too: a bad file must not keep the outputs
+      // writing to the renamed files.
+      if (absl::Status reopened = pipeline_->Reopen(); !reopened.ok()) {
+        std::fprintf(stderr, "sluiced: reopening outputs: %s\n",
+                     std::string(reopened.message()).c_str());
+      } else {
+        std::fprintf(stderr, "sluiced: outputs reopened\n");
+      }
+      std::fflush(stderr);
     }
-    std::fflush(stderr);
   });
+}
+
+void ServerApp::Reload(ReloadDone done) {
+  Post([this, done = std::move(done)]() mutable { std::move(done)(ReloadNow()); });
+}
+
+absl::StatusOr<admin::ReloadResult> ServerApp::ReloadNow() {
+  absl::StatusOr<admin::ReloadResult> result = LoadAndApply();
+  if (!result.ok()) {
+    reloads_failed_->Increment();
+    std::fprintf(stderr, "sluiced: reload refused, the running config stays: %s\n",
+                 std::string(result.status().message()).c_str());
+    std::fflush(stderr);
+    return result;
+  }
+  reloads_ok_->Increment();
+  last_reload_success_->Set(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
+  std::fprintf(stderr, "sluiced: reloaded: applied [%s]; not applied (restart needed) [%s]\n",
+               absl::StrJoin(result->applied, ", ").c_str(),
+               absl::StrJoin(result->not_applied, ", ").c_str());
+  std::fflush(stderr);
+  return result;
+}
+
+absl::StatusOr<admin::ReloadResult> ServerApp::LoadAndApply() {
+  if (!loader_) return absl::FailedPreconditionError("the server was started without a loader");
+  {
+    absl::MutexLock lock(&mu_);
+    // The outputs are being drained for good: a new one would start after the drain.
+    if (shutdown_started_) return absl::FailedPreconditionError("the server is shutting down");
+  }
+  absl::StatusOr<config::Config> loaded = loader_();
+  if (!loaded.ok()) return absl::InvalidArgumentError(loaded.status().message());
+  const config::Config& next = *loaded;
+  const auto refused = [](const absl::Status& status) {
+    return absl::InvalidArgumentError(status.message());
+  };
+  admin::ReloadResult result;
+  result.not_applied = NotApplied(config_, next);
+
+  // Everything is built before anything changes.
+  pipeline::hooks::HookRegistry hook_registry;
+  pipeline::hooks::RegisterBuiltinHooks(hook_registry);
+  const bool pre_changed = !SameHooks(running_.hooks.pre, next.hooks.pre);
+  std::unique_ptr<pipeline::hooks::HookChain> pre_hooks;
+  if (pre_changed) {
+    absl::StatusOr<std::vector<std::unique_ptr<pipeline::hooks::Hook>>> hooks =
+        hook_registry.CreateAll(pipeline::hooks::HookPhase::kPre, next.hooks.pre);
+    if (!hooks.ok()) return refused(hooks.status());
+    if (!hooks->empty()) {
+      pre_hooks = std::make_unique<pipeline::hooks::HookChain>(std::move(*hooks), registry_.get());
+    }
+  }
+  const bool post_changed = !SameHooks(running_.hooks.post, next.hooks.post);
+  const bool pipeline_changed = !SamePipeline(running_.pipeline, next.pipeline);
+
+  std::map<std::string, std::string> running_blocks;
+  for (const config::OutputConfig& output : running_.outputs) {
+    running_blocks[output.id()] = BlockOf(output.options);
+  }
+  std::map<std::string, bool> kept;  // id -> in the new set unchanged
+  for (const config::OutputConfig& output : next.outputs) {
+    auto it = running_blocks.find(output.id());
+    kept[output.id()] = it != running_blocks.end() && it->second == BlockOf(output.options);
+  }
+  std::vector<std::string> added, changed, removed;
+  for (const config::OutputConfig& output : next.outputs) {
+    if (kept[output.id()]) continue;
+    (running_blocks.contains(output.id()) ? changed : added).push_back(output.id());
+  }
+  for (const auto& [id, block] : running_blocks) {
+    if (!kept.contains(id)) removed.push_back(id);
+  }
+  std::vector<std::string> running_order, next_order;
+  for (const config::OutputConfig& output : running_.outputs) running_order.push_back(output.id());
+  for (const config::OutputConfig& output : next.outputs) next_order.push_back(output.id());
+  const bool outputs_changed =
+      !added.empty() || !changed.empty() || !removed.empty() || running_order != next_order;
+  const bool new_generation = post_changed || pipeline_changed || outputs_changed;
+
+  std::unique_ptr<outputs::EncodingRegistry> encodings;
+  std::shared_ptr<pipeline::Pipeline::Generation> generation;
+  if (new_generation) {
+    // The encodings of the outputs that leave are retired unless an output that stays
+    // shares them: a changed output may then add its own encoding under its name again.
+    std::vector<outputs::EncodingId> staying, leaving;
+    for (const auto& [id, encoding] : pipeline_->OutputEncodings()) {
+      if (!encoding.has_value()) continue;
+      (kept[id] ? staying : leaving).push_back(*encoding);
+    }
+    encodings = encodings_->Fork([&](outputs::EncodingId id) {
+      return std::find(leaving.begin(), leaving.end(), id) != leaving.end() &&
+             std::find(staying.begin(), staying.end(), id) == staying.end();
+    });
+    outputs::OutputRegistry output_registry;
+    outputs::RegisterBuiltinOutputs(output_registry);
+    std::vector<pipeline::Pipeline::NextOutput> next_outputs;
+    for (const config::OutputConfig& output_config : next.outputs) {
+      if (kept[output_config.id()]) {
+        next_outputs.push_back({.keep = output_config.id(), .destination = {}});
+        continue;
+      }
+      absl::StatusOr<std::unique_ptr<outputs::Output>> output =
+          output_registry.Create(output_config, *encodings, registry_.get());
+      if (!output.ok()) return refused(output.status());
+      absl::StatusOr<pipeline::hooks::RecordMatch> route =
+          pipeline::hooks::RecordMatch::Create(output_config.loggers, output_config.match,
+                                               config::ChildPath(output_config.key_path, "match"));
+      if (!route.ok()) return refused(route.status());
+      next_outputs.push_back({.keep = "",
+                              .destination = {std::move(*output), output_config.level,
+                                              *std::move(route), output_config.sender}});
+    }
+    absl::StatusOr<std::vector<std::unique_ptr<pipeline::hooks::Hook>>> post_hooks =
+        hook_registry.CreateAll(pipeline::hooks::HookPhase::kPost, next.hooks.post);
+    if (!post_hooks.ok()) return refused(post_hooks.status());
+    // Last, since it starts the new outputs: nothing after it can refuse the file.
+    absl::StatusOr<std::shared_ptr<pipeline::Pipeline::Generation>> prepared = pipeline_->Prepare(
+        next.pipeline, pipeline::hooks::HookChain(std::move(*post_hooks), registry_.get()),
+        std::move(next_outputs), *encodings);
+    if (!prepared.ok()) return refused(prepared.status());
+    generation = *std::move(prepared);
+  }
+
+  // Applying.
+  if (!SameLevels(running_.levels, next.levels)) {
+    levels_.ReplaceConfigRules(next.levels);
+    result.applied.push_back("levels");
+  }
+  if (pre_changed) {
+    ingest_context_->pre_hooks.store(pre_hooks.get());
+    if (pre_hooks_ != nullptr) retired_pre_hooks_.push_back(std::move(pre_hooks_));
+    pre_hooks_ = std::move(pre_hooks);
+    result.applied.push_back("hooks.pre");
+  }
+  if (post_changed) result.applied.push_back("hooks.post");
+  if (pipeline_changed) result.applied.push_back("pipeline");
+  for (const std::string& id : added) result.applied.push_back("outputs: added " + id);
+  for (const std::string& id : changed) result.applied.push_back("outputs: changed " + id);
+  for (const std::string& id : removed) result.applied.push_back("outputs: removed " + id);
+  absl::Status swapped;
+  if (new_generation) {
+    encodings_ = std::move(encodings);
+    swapped = pipeline_->Swap(std::move(generation), absl::Now() + config_.shutdown.drain_timeout);
+  } else {
+    swapped = pipeline_->Reopen();
+  }
+  if (!swapped.ok()) {
+    // The new config runs; what the old outputs could not finish is in the books.
+    std::fprintf(stderr, "sluiced: reload: %s\n", std::string(swapped.message()).c_str());
+  } else {
+    std::fprintf(stderr, "sluiced: outputs reopened\n");
+  }
+  running_.levels = next.levels;
+  running_.hooks = next.hooks;
+  running_.pipeline = next.pipeline;
+  running_.outputs = next.outputs;
+  return result;
 }
 
 ServerApp::~ServerApp() { (void)Stop(); }
@@ -462,12 +719,19 @@ void ServerApp::HousekeepingLoop() {
 
 void ServerApp::ReportOutputHealth() {
   const std::vector<pipeline::OutputSenderSnapshot> outputs = pipeline_->Snapshot();
-  output_unhealthy_.resize(outputs.size(), false);
   const absl::Time now = absl::Now();
   for (size_t i = 0; i < outputs.size(); ++i) {
     const bool unhealthy = !outputs[i].healthy(now);
-    if (unhealthy == output_unhealthy_[i]) continue;
-    output_unhealthy_[i] = unhealthy;
+    // An output (from the start or a reload) is SERVING until it has failed for its
+    // unhealthy_after.
+    const auto [it, added] = output_unhealthy_.try_emplace(outputs[i].id, false);
+    if (added && !unhealthy) {
+      admin_server_->GetHealthCheckService()->SetServingStatus(
+          absl::StrCat(kOutputHealthPrefix, outputs[i].id), true);
+    }
+    bool& reported = it->second;
+    if (unhealthy == reported) continue;
+    reported = unhealthy;
     const std::string state =
         unhealthy ? absl::StrCat("unhealthy: failing since ",
                                  absl::FormatTime(*outputs[i].failing_since, absl::UTCTimeZone()),

@@ -24,8 +24,17 @@
 // until it can. sluice_ingest_listener_up and sluice_ingest_listener_restarts_total show
 // it. gRPC's own log lines are rate-limited (grpc_log.h).
 //
-// SIGHUP reaches ReopenOutputs(): the outputs reopen their destinations on the lifecycle
-// thread, after the drain or shutdown steps posted before it.
+// SIGHUP reaches ReloadOnSignal() and AdminService.Reload reaches Reload(): the config file
+// is read again on the lifecycle thread, after the steps posted before it (ReloadNow). The
+// new file is loaded and validated whole first — every hook, output factory and route built
+// and the new outputs started — and only then applied: the `levels` section (rules set by
+// SetLevel stay), `hooks.pre` (for the ingest calls that start afterwards), `hooks.post`,
+// the `pipeline` section and the outputs (Pipeline::Prepare and Swap: added ones start,
+// removed and changed ones are drained before they close, unchanged ones keep running and
+// are reopened, so logrotate's `kill -HUP` still follows a renamed file). Every other
+// setting takes a restart; those that differ are named in not_applied. A file that does
+// not load or validate changes nothing; SIGHUP then still reopens the outputs. Counted in
+// sluice_config_reloads_total{result} and sluice_config_last_reload_success_timestamp_seconds.
 //
 // It is also the admin::ServerControl behind the admin RPCs: drain and shutdown run on
 // the app's own lifecycle thread, never on a gRPC thread. Shutdown order: close intake,
@@ -36,8 +45,11 @@
 
 #include <atomic>
 #include <deque>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -64,6 +76,7 @@
 #include "server/levels/level_collector.h"
 #include "server/levels/level_table.h"
 #include "server/metrics/metrics_server.h"
+#include "server/outputs/encoding_registry.h"
 #include "server/pipeline/hooks/hook_chain.h"
 #include "server/pipeline/output_collector.h"
 #include "server/pipeline/output_metrics.h"
@@ -76,9 +89,13 @@ namespace sluice::app {
 
 class ServerApp final : public admin::ServerControl {
  public:
+  // Reads the config file again, with the same command-line overrides (main's LoadConfig).
+  using ConfigLoader = std::function<absl::StatusOr<config::Config>()>;
+
   // Builds and starts everything. Errors name what failed (config key path, output id,
-  // listen address).
-  static absl::StatusOr<std::unique_ptr<ServerApp>> Start(config::Config config);
+  // listen address). Without `loader` a reload is refused (FAILED_PRECONDITION).
+  static absl::StatusOr<std::unique_ptr<ServerApp>> Start(config::Config config,
+                                                          ConfigLoader loader = nullptr);
 
   // Stop()s if that has not happened.
   ~ServerApp() override;
@@ -100,12 +117,12 @@ class ServerApp final : public admin::ServerControl {
   // Starts a shutdown with the configured drain timeout; safe from any thread.
   void RequestShutdown();
 
-  // Reopens every output's destination (a file renamed by logrotate) on the lifecycle
-  // thread; errors are logged, and the outputs keep what they had open. Safe from any
-  // thread; returns at once.
-  void ReopenOutputs();
+  // SIGHUP: a reload whose outcome is logged; refused, the outputs are still reopened.
+  // Safe from any thread; returns at once.
+  void ReloadOnSignal();
 
   // admin::ServerControl
+  void Reload(ReloadDone done) override;
   void Drain(absl::Duration timeout, DrainDone done) override;
   void Resume() override;
   void Shutdown(absl::Duration timeout, DrainDone done) override;
@@ -113,7 +130,7 @@ class ServerApp final : public admin::ServerControl {
   absl::Duration default_drain_timeout() const override { return config_.shutdown.drain_timeout; }
 
  private:
-  explicit ServerApp(config::Config config);
+  ServerApp(config::Config config, ConfigLoader loader);
 
   absl::Status StartAll();
   // The credentials of both ports and their authenticators, from the ingest and admin
@@ -143,14 +160,23 @@ class ServerApp final : public admin::ServerControl {
   void CloseIntake();
   // Waits (at most `timeout`) for the channels to empty, then flushes the outputs.
   admin::DrainResult DrainNow(absl::Duration timeout);
+  // The reload itself, on the lifecycle thread; counted and logged.
+  absl::StatusOr<admin::ReloadResult> ReloadNow();
+  absl::StatusOr<admin::ReloadResult> LoadAndApply();
 
+  // The config the server started with: what the settings a reload does not apply keep.
   const config::Config config_;
+  const ConfigLoader loader_;
+  // The sections a reload applies as they run now; lifecycle thread only (after start).
+  config::Config running_;
   const absl::Time started_at_;
   std::shared_ptr<prometheus::Registry> registry_;
   Ledger ledger_;
   levels::LevelTable levels_;
   ingest::Intake intake_;
   std::unique_ptr<pipeline::OutputMetrics> output_metrics_;
+  // The encodings of the running outputs; a reload replaces it by a Fork.
+  std::unique_ptr<outputs::EncodingRegistry> encodings_;
   std::unique_ptr<pipeline::Pipeline> pipeline_;
   std::unique_ptr<scheduler::SchedulerMetrics> scheduler_metrics_;
   std::unique_ptr<scheduler::Scheduler> scheduler_;
@@ -164,6 +190,8 @@ class ServerApp final : public admin::ServerControl {
   std::unique_ptr<auth::TokenAuthenticator> admin_auth_;
   std::shared_ptr<grpc::ServerCredentials> ingest_credentials_;
   std::shared_ptr<grpc::ServerCredentials> admin_credentials_;
+  // Pre-hook chains a reload replaced: ingest calls that started before it still run them.
+  std::vector<std::unique_ptr<pipeline::hooks::HookChain>> retired_pre_hooks_;
   std::unique_ptr<ingest::IngestContext> ingest_context_;
   std::unique_ptr<ingest::LogService> log_service_;
   std::unique_ptr<ingest::OtlpLogsService> otlp_logs_service_;
@@ -175,6 +203,9 @@ class ServerApp final : public admin::ServerControl {
   prometheus::Gauge* draining_gauge_ = nullptr;
   prometheus::Gauge* ingest_listener_up_ = nullptr;
   prometheus::Counter* ingest_listener_restarts_ = nullptr;
+  prometheus::Counter* reloads_ok_ = nullptr;
+  prometheus::Counter* reloads_failed_ = nullptr;
+  prometheus::Gauge* last_reload_success_ = nullptr;
   // Set from a gRPC thread when gRPC logs that accept failed; taken by housekeeping.
   std::atomic<bool> accept_failed_{false};
   // Replaced by RestartIngestListener (housekeeping thread) under mu_; read under mu_ by
@@ -197,8 +228,9 @@ class ServerApp final : public admin::ServerControl {
   absl::Time shutdown_deadline_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
   bool shutdown_drain_completed_ ABSL_GUARDED_BY(mu_) = true;
   std::optional<absl::Status> stopped_;
-  // Which outputs the admin health service reports unhealthy (housekeeping thread only).
-  std::vector<bool> output_unhealthy_;
+  // Which outputs (by id) the admin health service reports unhealthy (start-up, then the
+  // housekeeping thread only).
+  std::map<std::string, bool> output_unhealthy_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread lifecycle_thread_;
   std::thread housekeeping_thread_;

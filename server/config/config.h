@@ -54,6 +54,7 @@ struct TlsConfig {
   bool requires_client_cert() const {
     return !client_ca_file.empty() && require_client_cert.value_or(true);
   }
+  bool operator==(const TlsConfig& other) const = default;
 };
 
 // `admin.auth`: whether AdminService calls need a bearer token.

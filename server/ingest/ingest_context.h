@@ -112,8 +112,9 @@ struct IngestContext {
   IngestMetrics& metrics;
   Intake& intake;
   // The pre-hooks (`hooks.pre`) every call's Admission runs; null when none are configured,
-  // and then no call pays for them.
-  const pipeline::hooks::HookChain* pre_hooks = nullptr;
+  // and then no call pays for them. A config reload replaces them for the calls that start
+  // afterwards; the replaced chain lives on for the calls that took it.
+  std::atomic<const pipeline::hooks::HookChain*> pre_hooks = nullptr;
   // Checks every call's token (ingest.tokens_file); null when none is needed.
   const auth::IngestAuthenticator* authenticator = nullptr;
 

@@ -60,9 +60,9 @@ class ExportReactor : public grpc::ServerUnaryReactor, public ReactorLifetime {
     Admission admission(context_.config, context_.levels, context_.ledger, context_.metrics,
                         Rpc::kExport);
     admission.SetTenant(call_.tenant());
-    if (context_.pre_hooks != nullptr) {
-      admission.SetPreHooks(*context_.pre_hooks, call_.call().peer(),
-                            call_.call().client_metadata());
+    if (const pipeline::hooks::HookChain* pre_hooks = context_.pre_hooks.load();
+        pre_hooks != nullptr) {
+      admission.SetPreHooks(*pre_hooks, call_.call().peer(), call_.call().client_metadata());
     }
     const AdmissionResult admitted =
         admission.Admit(batch.records(), now, decoded, &batch.field_layers());

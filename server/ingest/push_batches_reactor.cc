@@ -24,8 +24,9 @@ PushBatchesReactor::PushBatchesReactor(IngestContext& context, grpc::CallbackSer
       EndLocked(call_.refusal());
     } else {
       admission_.SetTenant(call_.tenant());
-      if (context.pre_hooks != nullptr) {
-        admission_.SetPreHooks(*context.pre_hooks, call->peer(), call->client_metadata());
+      if (const pipeline::hooks::HookChain* pre_hooks = context.pre_hooks.load();
+          pre_hooks != nullptr) {
+        admission_.SetPreHooks(*pre_hooks, call->peer(), call->client_metadata());
       }
       if (idle_.enabled()) idle_.Arm(absl::Now(), /*waiting=*/false, IdleAlarmCallback());
     }

@@ -25,8 +25,9 @@ PushReactor::PushReactor(IngestContext& context, grpc::CallbackServerContext* ca
     } else {
       state_ = State::kReading;
       admission_.SetTenant(call_.tenant());
-      if (context.pre_hooks != nullptr) {
-        admission_.SetPreHooks(*context.pre_hooks, call->peer(), call->client_metadata());
+      if (const pipeline::hooks::HookChain* pre_hooks = context.pre_hooks.load();
+          pre_hooks != nullptr) {
+        admission_.SetPreHooks(*pre_hooks, call->peer(), call->client_metadata());
       }
       if (idle_.enabled()) {
         const absl::Time now = absl::Now();

@@ -148,7 +148,7 @@ class LevelTable {
   // default set by the admin RPC stay, and so does every overlay, which reveals the new
   // file rule when it expires. A file rule for a prefix whose permanent rule came from the
   // admin RPC is not applied: the operator's rule stays until an operator removes it.
-  void ReplaceConfigRules(const config::LevelsConfig& config, absl::Time now);
+  void ReplaceConfigRules(const config::LevelsConfig& config, absl::Time now = absl::Now());
 
   // Removes the overlays whose expiry is at or before `now`, each revealing what it
   // covered; returns the next expiry (InfiniteFuture when none).

@@ -3,6 +3,7 @@
 #include <limits>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -22,7 +23,8 @@ absl::StatusOr<EncodingId> EncodingRegistry::Add(absl::string_view name, Encoder
     return absl::ResourceExhaustedError(
         absl::StrCat("no id left for encoding \"", name, "\" after ", entries_.size()));
   }
-  entries_.push_back(Entry{std::string(name), std::move(factory)});
+  entries_.push_back(
+      Entry{std::string(name), std::make_shared<const EncoderFactory>(std::move(factory))});
   return static_cast<EncodingId>(entries_.size() - 1);
 }
 
@@ -34,17 +36,29 @@ absl::StatusOr<EncodingId> EncodingRegistry::FindOrAdd(absl::string_view name,
 
 absl::StatusOr<EncodingId> EncodingRegistry::Find(absl::string_view name) const {
   for (size_t i = 0; i < entries_.size(); ++i) {
-    if (entries_[i].name == name) return static_cast<EncodingId>(i);
+    if (!entries_[i].name.empty() && entries_[i].name == name) return static_cast<EncodingId>(i);
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown encoding \"", name, "\" (known: ",
-      absl::StrJoin(entries_, ", ",
-                    [](std::string* out, const Entry& entry) { out->append(entry.name); }),
-      ")"));
+  std::vector<absl::string_view> known;
+  for (const Entry& entry : entries_) {
+    if (!entry.name.empty()) known.push_back(entry.name);
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown encoding \"", name, "\" (known: ", absl::StrJoin(known, ", "), ")"));
 }
 
 std::unique_ptr<Encoder> EncodingRegistry::NewEncoder(EncodingId id) const {
-  return entries_[EncodingIndex(id)].factory();
+  return (*entries_[EncodingIndex(id)].factory)();
+}
+
+std::unique_ptr<EncodingRegistry> EncodingRegistry::Fork(
+    absl::FunctionRef<bool(EncodingId)> retire) const {
+  auto fork = std::make_unique<EncodingRegistry>();
+  const size_t builtins = fork->entries_.size();
+  fork->entries_ = entries_;
+  for (size_t i = builtins; i < fork->entries_.size(); ++i) {
+    if (retire(static_cast<EncodingId>(i))) fork->entries_[i].name.clear();
+  }
+  return fork;
 }
 
 }  // namespace sluice::outputs

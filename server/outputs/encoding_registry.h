@@ -12,7 +12,9 @@
 // Who calls it: server/app builds one registry at start-up and hands it to the output
 // factories, then to the pipeline, which makes one Encoder per encoding and worker
 // (NewEncoder). Every Add happens before the pipeline is built: an id added later is not
-// known to it. Not thread-safe; the start-up thread alone uses it.
+// known to it. Not thread-safe; the start-up thread alone uses it. A config reload builds
+// its new and changed outputs into a Fork() of the running registry, so that the outputs
+// that go on keep their ids.
 #ifndef SLUICE_SERVER_OUTPUTS_ENCODING_REGISTRY_H_
 #define SLUICE_SERVER_OUTPUTS_ENCODING_REGISTRY_H_
 
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "server/outputs/encoder.h"
@@ -71,10 +74,16 @@ class EncodingRegistry {
   // A new Encoder for `id`, which must come from this registry.
   std::unique_ptr<Encoder> NewEncoder(EncodingId id) const;
 
+  // A registry with every encoding of this one at the same id, sharing the factories. The
+  // encodings `retire` returns true for (never a built-in one) keep their id but lose
+  // their name, so that a changed output can add its own encoding of that name again.
+  std::unique_ptr<EncodingRegistry> Fork(absl::FunctionRef<bool(EncodingId)> retire) const;
+
  private:
   struct Entry {
+    // Empty once retired by a Fork: Find no longer answers it.
     std::string name;
-    EncoderFactory factory;
+    std::shared_ptr<const EncoderFactory> factory;
   };
 
   // In id order; few enough that lookups by name scan.

@@ -29,7 +29,27 @@ absl::string_view OutputDropReasonName(OutputDropReason reason) {
 
 OutputMetrics::OutputMetrics(prometheus::Registry& registry,
                              const std::vector<std::string>& output_ids)
-    : latency_(prometheus::BuildHistogram()
+    : sent_(prometheus::BuildCounter()
+                .Name("sluice_output_records_sent_total")
+                .Help("Records each output took")
+                .Register(registry)),
+      failed_(prometheus::BuildCounter()
+                  .Name("sluice_output_records_send_failed_total")
+                  .Help("Records in write attempts that failed (retried or dropped)")
+                  .Register(registry)),
+      dropped_(prometheus::BuildCounter()
+                   .Name("sluice_output_records_dropped_total")
+                   .Help("Records an output did not get, by reason")
+                   .Register(registry)),
+      retries_(prometheus::BuildCounter()
+                   .Name("sluice_output_retries_total")
+                   .Help("Write and flush attempts repeated after a transient error")
+                   .Register(registry)),
+      duration_(prometheus::BuildHistogram()
+                    .Name("sluice_output_write_duration_seconds")
+                    .Help("Seconds per output Write call")
+                    .Register(registry)),
+      latency_(prometheus::BuildHistogram()
                    .Name("sluice_record_latency_seconds")
                    .Help("Seconds from receiving a batch to every output having taken it")
                    .Register(registry)
@@ -40,39 +60,34 @@ OutputMetrics::OutputMetrics(prometheus::Registry& registry,
                           "delivered, not lost")
                     .Register(registry)
                     .Add({})) {
-  auto& sent = prometheus::BuildCounter()
-                   .Name("sluice_output_records_sent_total")
-                   .Help("Records each output took")
-                   .Register(registry);
-  auto& failed = prometheus::BuildCounter()
-                     .Name("sluice_output_records_send_failed_total")
-                     .Help("Records in write attempts that failed (retried or dropped)")
-                     .Register(registry);
-  auto& dropped = prometheus::BuildCounter()
-                      .Name("sluice_output_records_dropped_total")
-                      .Help("Records an output did not get, by reason")
-                      .Register(registry);
-  auto& retries = prometheus::BuildCounter()
-                      .Name("sluice_output_retries_total")
-                      .Help("Write and flush attempts repeated after a transient error")
-                      .Register(registry);
-  auto& duration = prometheus::BuildHistogram()
-                       .Name("sluice_output_write_duration_seconds")
-                       .Help("Seconds per output Write call")
-                       .Register(registry);
+  // Every id gets a slot of its own, at its index, as the pipeline numbers its outputs.
   for (const std::string& id : output_ids) {
-    Slot slot;
-    slot.sent = &sent.Add({{"output", id}});
-    slot.failed = &failed.Add({{"output", id}});
-    for (size_t reason = 0; reason < kOutputDropReasons; ++reason) {
-      slot.dropped[reason] = &dropped.Add(
-          {{"output", id},
-           {"reason", std::string(OutputDropReasonName(static_cast<OutputDropReason>(reason)))}});
-    }
-    slot.retries = &retries.Add({{"output", id}});
-    slot.duration = &duration.Add({{"output", id}}, LatencyBuckets());
-    slots_.push_back(slot);
+    ids_.push_back(id);
+    slots_.push_back(NewCounters(id));
   }
+}
+
+size_t OutputMetrics::AddOutput(const std::string& id) {
+  for (size_t i = 0; i < ids_.size(); ++i) {
+    if (ids_[i] == id) return i;
+  }
+  ids_.push_back(id);
+  slots_.push_back(NewCounters(id));
+  return slots_.size() - 1;
+}
+
+std::unique_ptr<OutputMetrics::Counters> OutputMetrics::NewCounters(const std::string& id) {
+  auto counters = std::make_unique<Counters>();
+  counters->sent_ = &sent_.Add({{"output", id}});
+  counters->failed_ = &failed_.Add({{"output", id}});
+  for (size_t reason = 0; reason < kOutputDropReasons; ++reason) {
+    counters->dropped_[reason] = &dropped_.Add(
+        {{"output", id},
+         {"reason", std::string(OutputDropReasonName(static_cast<OutputDropReason>(reason)))}});
+  }
+  counters->retries_ = &retries_.Add({{"output", id}});
+  counters->duration_ = &duration_.Add({{"output", id}}, LatencyBuckets());
+  return counters;
 }
 
 }  // namespace sluice::pipeline

@@ -1,5 +1,6 @@
 // OutputMetrics: what the pipeline and the output senders count per output, registered
-// once at start-up. The buffer gauges are OutputCollector's, read at scrape time.
+// once at start-up and for each output a reload adds. The buffer gauges are OutputCollector's, read
+// at scrape time.
 //
 //   sluice_output_records_sent_total{output}             records an output took
 //   sluice_output_records_send_failed_total{output}      records of failed write attempts
@@ -12,12 +13,14 @@
 #define SLUICE_SERVER_PIPELINE_OUTPUT_METRICS_H_
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "prometheus/counter.h"
+#include "prometheus/family.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 
@@ -37,33 +40,53 @@ absl::string_view OutputDropReasonName(OutputDropReason reason);
 
 class OutputMetrics {
  public:
+  // One output's counters. Its address is stable for the life of the OutputMetrics, so a
+  // sender keeps it while a reload adds outputs.
+  class Counters {
+   public:
+    void OnWritten(size_t records, absl::Duration took) {
+      sent_->Increment(static_cast<double>(records));
+      duration_->Observe(absl::ToDoubleSeconds(took));
+    }
+    void OnFailedAttempt(size_t records) { failed_->Increment(static_cast<double>(records)); }
+    void OnRetry() { retries_->Increment(); }
+    void OnDropped(OutputDropReason reason, size_t records) {
+      dropped_[static_cast<size_t>(reason)]->Increment(static_cast<double>(records));
+    }
+
+   private:
+    friend class OutputMetrics;
+    prometheus::Counter* sent_;
+    prometheus::Counter* failed_;
+    prometheus::Counter* dropped_[kOutputDropReasons];
+    prometheus::Counter* retries_;
+    prometheus::Histogram* duration_;
+  };
+
   OutputMetrics(prometheus::Registry& registry, const std::vector<std::string>& output_ids);
 
-  void OnWritten(size_t output, size_t records, absl::Duration took) {
-    slots_[output].sent->Increment(static_cast<double>(records));
-    slots_[output].duration->Observe(absl::ToDoubleSeconds(took));
-  }
-  void OnFailedAttempt(size_t output, size_t records) {
-    slots_[output].failed->Increment(static_cast<double>(records));
-  }
-  void OnRetry(size_t output) { slots_[output].retries->Increment(); }
-  void OnDropped(size_t output, OutputDropReason reason, size_t records) {
-    slots_[output].dropped[static_cast<size_t>(reason)]->Increment(static_cast<double>(records));
-  }
+  // The slot of output `id`, registering its labels if it has none yet: an output that a
+  // reload removes and adds again goes on counting where it was. Not thread-safe: on the
+  // start-up or lifecycle thread, before the output's sender exists.
+  size_t AddOutput(const std::string& id);
+  // The counters of slot `output` (the constructor's ids first, in order).
+  Counters& output(size_t output) { return *slots_[output]; }
+
   void OnBatchDone(absl::Duration since_received) {
     latency_.Observe(absl::ToDoubleSeconds(since_received));
   }
   void OnUnrouted(size_t records) { unrouted_.Increment(static_cast<double>(records)); }
 
  private:
-  struct Slot {
-    prometheus::Counter* sent;
-    prometheus::Counter* failed;
-    prometheus::Counter* dropped[kOutputDropReasons];
-    prometheus::Counter* retries;
-    prometheus::Histogram* duration;
-  };
-  std::vector<Slot> slots_;
+  std::unique_ptr<Counters> NewCounters(const std::string& id);
+
+  prometheus::Family<prometheus::Counter>& sent_;
+  prometheus::Family<prometheus::Counter>& failed_;
+  prometheus::Family<prometheus::Counter>& dropped_;
+  prometheus::Family<prometheus::Counter>& retries_;
+  prometheus::Family<prometheus::Histogram>& duration_;
+  std::vector<std::string> ids_;
+  std::vector<std::unique_ptr<Counters>> slots_;
   prometheus::Histogram& latency_;
   prometheus::Counter& unrouted_;
 };

@@ -17,7 +17,9 @@ bool IsTransient(const absl::Status& status) {
 
 OutputSender::OutputSender(size_t index, outputs::Output& output, const OutputSenderConfig& config,
                            OutputMetrics* metrics)
-    : index_(index), output_(output), config_(config), metrics_(metrics) {}
+    : output_(output),
+      config_(config),
+      metrics_(metrics != nullptr ? &metrics->output(index) : nullptr) {}
 
 OutputSender::~OutputSender() { Close(absl::Now()); }
 
@@ -30,7 +32,7 @@ bool OutputSender::Fits(size_t records, size_t bytes) const {
                            bytes_ + bytes <= config_.buffer.max_bytes);
 }
 
-void OutputSender::Enqueue(DispatchedBatch& batch, size_t records, size_t bytes) {
+void OutputSender::Enqueue(DispatchedBatch& batch, size_t slot, size_t records, size_t bytes) {
   std::optional<OutputDropReason> dropped;
   {
     std::unique_lock lock(mu_);
@@ -43,15 +45,15 @@ void OutputSender::Enqueue(DispatchedBatch& batch, size_t records, size_t bytes)
     } else if (!Fits(records, bytes)) {
       dropped = OutputDropReason::kBufferFull;
     } else {
-      queue_.push_back(Entry{&batch, records, bytes, batch.records().received_at()});
+      queue_.push_back(Entry{&batch, slot, records, bytes, batch.records().received_at()});
       records_ += records;
       bytes_ += bytes;
       work_cv_.notify_one();
     }
   }
   if (dropped.has_value()) {
-    if (metrics_ != nullptr) metrics_->OnDropped(index_, *dropped, records);
-    batch.Finish(index_, /*taken=*/false);
+    if (metrics_ != nullptr) metrics_->OnDropped(*dropped, records);
+    batch.Finish(slot, /*taken=*/false);
   }
 }
 
@@ -96,14 +98,14 @@ void OutputSender::Run() {
 }
 
 std::optional<OutputDropReason> OutputSender::WriteWithRetry(const Entry& entry) {
-  FormattedBatch::View view(entry.batch->formatted(), entry.batch->selection(index_));
+  FormattedBatch::View view(entry.batch->formatted(), entry.batch->selection(entry.slot));
   absl::Duration backoff = config_.retry.initial_backoff;
   std::optional<absl::Time> first_failure;
   for (;;) {
     const absl::Time start = absl::Now();
     const absl::Status status = output_.Write(view);
     if (status.ok()) {
-      if (metrics_ != nullptr) metrics_->OnWritten(index_, entry.records, absl::Now() - start);
+      if (metrics_ != nullptr) metrics_->OnWritten(entry.records, absl::Now() - start);
       OnAttemptSucceeded();
       return std::nullopt;
     }
@@ -117,7 +119,7 @@ std::optional<OutputDropReason> OutputSender::WriteWithRetry(const Entry& entry)
     if (!Backoff(outputs::RetryDelayOf(status).value_or(Jittered(backoff)))) {
       return OutputDropReason::kShutdown;
     }
-    if (metrics_ != nullptr) metrics_->OnRetry(index_);
+    if (metrics_ != nullptr) metrics_->OnRetry();
     backoff = std::min(backoff * 2, config_.retry.max_backoff);
   }
 }
@@ -155,7 +157,7 @@ void OutputSender::FlushAwaiting() {
       dropped = OutputDropReason::kShutdown;
       break;
     }
-    if (metrics_ != nullptr) metrics_->OnRetry(index_);
+    if (metrics_ != nullptr) metrics_->OnRetry();
     backoff = std::min(backoff * 2, config_.retry.max_backoff);
   }
   std::vector<Entry> flushed = std::move(awaiting_flush_);
@@ -181,7 +183,7 @@ absl::Duration OutputSender::Jittered(absl::Duration backoff) {
 }
 
 void OutputSender::OnAttemptFailed(const absl::Status& status, size_t records) {
-  if (metrics_ != nullptr) metrics_->OnFailedAttempt(index_, records);
+  if (metrics_ != nullptr) metrics_->OnFailedAttempt(records);
   std::unique_lock lock(mu_);
   up_ = false;
   if (!failing_since_.has_value()) failing_since_ = absl::Now();
@@ -198,10 +200,10 @@ void OutputSender::Finish(absl::Span<const Entry> entries,
                           std::optional<OutputDropReason> dropped) {
   size_t records = 0;
   for (const Entry& entry : entries) records += entry.records;
-  if (dropped.has_value() && metrics_ != nullptr) metrics_->OnDropped(index_, *dropped, records);
+  if (dropped.has_value() && metrics_ != nullptr) metrics_->OnDropped(*dropped, records);
   // Settled before they leave the buffer's totals, so that a Drain that saw the buffer empty
   // sees the books and the acks of its batches done too. A batch may be gone after Finish.
-  for (const Entry& entry : entries) entry.batch->Finish(index_, !dropped.has_value());
+  for (const Entry& entry : entries) entry.batch->Finish(entry.slot, !dropped.has_value());
   std::unique_lock lock(mu_);
   for (const Entry& entry : entries) {
     records_ -= entry.records;

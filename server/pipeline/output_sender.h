@@ -65,8 +65,8 @@ struct OutputSenderSnapshot {
 
 class OutputSender {
  public:
-  // `index` is the output's position in the pipeline (its metrics slot, its entry in each
-  // DispatchedBatch). `output` and `metrics` (nullable) must outlive the sender.
+  // `index` is the output's metrics slot (OutputMetrics::AddOutput). `output` and `metrics`
+  // (nullable) must outlive the sender.
   OutputSender(size_t index, outputs::Output& output, const OutputSenderConfig& config,
                OutputMetrics* metrics);
   // Closes with a deadline of now if Close() was not called.
@@ -78,11 +78,13 @@ class OutputSender {
   // Starts the thread. Once, before the first Enqueue.
   void Start();
 
-  // Takes `records` records of `batch` (and `bytes` of memory) into the buffer. When it is
+  // Takes `records` records of `batch` (and `bytes` of memory) into the buffer; `slot` is
+  // the output's entry in the batch (its position in the set of outputs the batch was
+  // dispatched to, which a reload may change). When it is
   // full: under block, waits for room (the calling worker is the backpressure); under
   // drop_newest, finishes the batch at once as not taken. After Close, or while closing
   // with no room, finishes it at once as not taken (reason shutdown).
-  void Enqueue(DispatchedBatch& batch, size_t records, size_t bytes);
+  void Enqueue(DispatchedBatch& batch, size_t slot, size_t records, size_t bytes);
 
   // Waits until the buffer is empty, then flushes the output; both by `deadline`.
   // DEADLINE_EXCEEDED says how many records were still buffered.
@@ -102,6 +104,7 @@ class OutputSender {
 
   struct Entry {
     DispatchedBatch* batch;
+    size_t slot;
     size_t records;
     size_t bytes;
     absl::Time received_at;
@@ -124,10 +127,9 @@ class OutputSender {
   // With mu_ held.
   bool Fits(size_t records, size_t bytes) const;
 
-  const size_t index_;
   outputs::Output& output_;
   const OutputSenderConfig config_;
-  OutputMetrics* const metrics_;
+  OutputMetrics::Counters* const metrics_;
   // Used by the thread only.
   absl::BitGen random_;
   std::vector<Entry> awaiting_flush_;

@@ -28,17 +28,31 @@
 //
 // Owns the outputs and their senders. Start() before the scheduler starts; Drain() on drain;
 // Shutdown() before the scheduler stops (it releases workers waiting for buffer room).
+//
+// A config reload replaces the set (Prepare, then Swap, on the app's lifecycle thread): the
+// post-hooks, the `pipeline` settings and the outputs. What the workers use is one
+// immutable generation — the outputs with their senders, the post-hooks, the field composer
+// and one formatter per worker — that each worker takes once per batch, so a batch is
+// processed and dispatched by one generation alone. Swap publishes the new generation, waits
+// until no worker still processes a batch with the old one, then drains the outputs that
+// left (their buffer written and flushed) before it closes them; outputs in both sets keep
+// their sender and buffer. Every batch settles through the pipeline whichever generation
+// dispatched it, so the books balance across a reload.
 #ifndef SLUICE_SERVER_PIPELINE_PIPELINE_H_
 #define SLUICE_SERVER_PIPELINE_PIPELINE_H_
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/common/ledger.h"
 #include "server/outputs/encoding_registry.h"
@@ -69,6 +83,18 @@ class Pipeline : public scheduler::BatchProcessor, private DispatchedBatch::Owne
     OutputSenderConfig sender;
   };
 
+  // One output of a new set (Prepare): the running output with id `keep` goes on as it is,
+  // or, when `keep` is empty, `destination` is a new output.
+  struct NextOutput {
+    std::string keep;
+    Destination destination;
+  };
+
+  // An output with its sender; one generation or two (across a reload) hold it.
+  struct Lane;
+  // The set the workers use; opaque outside the pipeline.
+  struct Generation;
+
   // `ledger` and `metrics` (nullable) must outlive the pipeline. `encodings` is the
   // registry the outputs took their encodings from; each worker gets an encoder of each.
   Pipeline(const PipelineConfig& config, std::vector<Destination> destinations,
@@ -78,12 +104,29 @@ class Pipeline : public scheduler::BatchProcessor, private DispatchedBatch::Owne
   ~Pipeline() override;
 
   // The post-hooks every batch runs through; none by default. Before the workers start.
-  void SetPostHooks(hooks::HookChain post_hooks) { post_hooks_ = std::move(post_hooks); }
+  void SetPostHooks(hooks::HookChain post_hooks);
 
   // Starts every output, then the senders; the first error is returned naming the output.
   absl::Status Start();
 
   void Process(size_t worker, RecordBatch& batch) override;
+
+  // Builds the next generation: starts its new outputs and their senders (`encodings` is
+  // the registry they took their encodings from, a Fork of the running one). The first
+  // output that does not start refuses the whole set, naming it; the outputs started are
+  // shut down again and nothing running changed. NOT_FOUND when a kept id is not running.
+  // Then Swap it in, or drop it (its new outputs are shut down). Lifecycle thread.
+  absl::StatusOr<std::shared_ptr<Generation>> Prepare(const PipelineConfig& config,
+                                                      hooks::HookChain post_hooks,
+                                                      std::vector<NextOutput> outputs,
+                                                      const outputs::EncodingRegistry& encodings);
+  // Makes `next` the set new batches go to, waits (until `deadline`) for the workers to
+  // finish the batches they process with the old set, then drains, closes and shuts down
+  // every output of the old set that `next` does not keep, and reopens the kept ones.
+  // Records a leaving output could not write by `deadline` are given up on (counted as
+  // dropped, reason shutdown) and named in the error, as are reopen errors; the swap has
+  // happened either way. Lifecycle thread, while the pipeline runs.
+  absl::Status Swap(std::shared_ptr<Generation> next, absl::Time deadline);
 
   // Waits for every output's buffer to empty, then flushes the outputs, all by `deadline`;
   // the first error is returned, the others still drain.
@@ -106,21 +149,33 @@ class Pipeline : public scheduler::BatchProcessor, private DispatchedBatch::Owne
   // Each output's buffer and health, in configuration order. Any thread.
   std::vector<OutputSenderSnapshot> Snapshot() const;
 
+  // Each running output's id and the encoding it asks for, in configuration order: what a
+  // reload's EncodingRegistry::Fork must keep. Any thread.
+  std::vector<std::pair<std::string, std::optional<outputs::EncodingId>>> OutputEncodings() const;
+
  private:
   void Settle(std::unique_ptr<DispatchedBatch> batch) override;
+  // The current generation, counted as processing until Release.
+  std::shared_ptr<Generation> Acquire();
+  void Release(Generation& generation);
+  std::shared_ptr<Generation> Current() const;
+  std::shared_ptr<Generation> NewGeneration(const PipelineConfig& config,
+                                            hooks::HookChain post_hooks,
+                                            const outputs::EncodingRegistry& encodings) const;
 
-  FieldComposer composer_;
-  hooks::HookChain post_hooks_;
-  std::vector<Destination> destinations_;
-  std::vector<std::unique_ptr<OutputSender>> senders_;
-  // One formatter per worker: formatters keep scratch state and are not thread-safe.
-  std::vector<std::unique_ptr<RecordFormatter>> formatters_;
+  const size_t workers_;
   // Per worker: HookChain::Run's account of each record's field layers.
   std::vector<std::vector<FieldLayers>> field_layers_;
   Ledger& ledger_;
   OutputMetrics* const metrics_;
   std::atomic<int64_t> records_in_outputs_{0};
   bool shut_down_ = false;
+
+  // std::mutex (see output_sender.h). Guards current_ and every generation's count of
+  // batches in processing.
+  mutable std::mutex generation_mu_;
+  std::condition_variable processed_cv_;
+  std::shared_ptr<Generation> current_;
 };
 
 }  // namespace sluice::pipeline

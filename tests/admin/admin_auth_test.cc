@@ -35,6 +35,10 @@ class CountingControl : public ServerControl {
     ++calls;
     std::move(done)(DrainResult{});
   }
+  void Reload(ReloadDone done) override {
+    ++calls;
+    std::move(done)(ReloadResult{});
+  }
   ServerStats Stats() const override { return {}; }
   absl::Duration default_drain_timeout() const override { return absl::Seconds(1); }
 
@@ -107,6 +111,10 @@ class AdminAuthTest : public ::testing::Test {
       v1::ShutdownResponse response;
       statuses.emplace_back(false, stub_->Shutdown(context().get(), {}, &response));
     }
+    {
+      v1::ReloadResponse response;
+      statuses.emplace_back(false, stub_->Reload(context().get(), {}, &response));
+    }
     return statuses;
   }
 
@@ -148,7 +156,7 @@ TEST_F(AdminAuthTest, AnAdminTokenMayCallEveryMethod) {
   for (const auto& [reads, status] : CallEveryMethod("admin-secret")) {
     EXPECT_TRUE(status.ok()) << status.error_message();
   }
-  EXPECT_EQ(control_.calls, 3);
+  EXPECT_EQ(control_.calls, 4);  // Drain, Resume, Shutdown, Reload
   EXPECT_FALSE(table_.Snapshot()->rules().empty());
 }
 

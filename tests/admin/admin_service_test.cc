@@ -45,7 +45,12 @@ class FakeControl : public ServerControl {
     return stats;
   }
   absl::Duration default_drain_timeout() const override { return absl::Seconds(30); }
+  void Reload(ReloadDone done) override {
+    threads_.emplace_back(
+        [this, done = std::move(done)]() mutable { std::move(done)(reload_result_); });
+  }
 
+  absl::StatusOr<ReloadResult> reload_result_;
   absl::Duration last_timeout_;
   bool resumed_ = false;
   bool shutdown_ = false;
@@ -234,6 +239,27 @@ TEST_F(AdminServiceTest, GetStatsReportsWorkersAndCounts) {
   EXPECT_EQ(stats.workers(0).queue_depth(), 3u);
   EXPECT_EQ(stats.workers(1).queue_capacity(), 100u);
   EXPECT_EQ(stats.parked_streams(), 2u);
+}
+
+TEST_F(AdminServiceTest, ReloadAnswersWhatWasAppliedFromTheControlsThread) {
+  control_.reload_result_ = ReloadResult{{"levels", "outputs: added file/b"}, {"ingest.listen"}};
+  grpc::ClientContext context;
+  v1::ReloadResponse response;
+  ASSERT_TRUE(stub_->Reload(&context, v1::ReloadRequest(), &response).ok());
+  EXPECT_EQ(response.applied_size(), 2);
+  EXPECT_EQ(response.applied(1), "outputs: added file/b");
+  ASSERT_EQ(response.not_applied_size(), 1);
+  EXPECT_EQ(response.not_applied(0), "ingest.listen");
+}
+
+TEST_F(AdminServiceTest, RefusedReloadIsInvalidArgumentWithTheError) {
+  control_.reload_result_ = absl::InvalidArgumentError("config: outputs[0].path: cannot open");
+  grpc::ClientContext context;
+  v1::ReloadResponse response;
+  const grpc::Status status = stub_->Reload(&context, v1::ReloadRequest(), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "config: outputs[0].path: cannot open");
+  EXPECT_EQ(response.applied_size(), 0);
 }
 
 }  // namespace

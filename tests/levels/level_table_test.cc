@@ -291,5 +291,34 @@ TEST(LevelTableTest, AReloadKeepsADefaultTheOperatorSet) {
   EXPECT_EQ(table.Snapshot()->default_source(), RuleSource::kAdmin);
 }
 
+TEST(LevelTableTest, ReplaceConfigRulesSwapsTheFilesRulesAndKeepsTheOperators) {
+  LevelTable table(Levels(Level::kInfo, {{"checkout", Level::kDebug}, {"db", Level::kWarn}}));
+  const absl::Time now = absl::Now();
+  ASSERT_TRUE(table.SetRule("payments", Level::kTrace, absl::ZeroDuration(), now).ok());
+  ASSERT_TRUE(table.SetRule("db", Level::kError, absl::ZeroDuration(), now).ok());
+  ASSERT_TRUE(table.SetRule("checkout", Level::kTrace, absl::Minutes(5), now).ok());
+  const uint64_t version = table.version();
+
+  table.ReplaceConfigRules(Levels(Level::kWarn, {{"search", Level::kDebug}, {"db", Level::kInfo}}));
+
+  EXPECT_GT(table.version(), version);
+  auto snapshot = table.Snapshot();
+  EXPECT_EQ(snapshot->default_level(), Level::kWarn);
+  EXPECT_EQ(snapshot->FilterFor("search").threshold(), Level::kDebug);    // the file's new rule
+  EXPECT_EQ(snapshot->FilterFor("payments").threshold(), Level::kTrace);  // SetRule's stays
+  EXPECT_EQ(snapshot->FilterFor("db").threshold(), Level::kError);  // SetRule's beats the file
+  EXPECT_EQ(snapshot->FilterFor("checkout").threshold(), Level::kTrace);  // the overlay stays
+  // The file's "checkout" rule is gone: when the overlay expires, the default applies.
+  table.ExpireDue(now + absl::Minutes(6));
+  EXPECT_EQ(table.Snapshot()->FilterFor("checkout").threshold(), Level::kWarn);
+}
+
+TEST(LevelTableTest, ReplaceConfigRulesLeavesADefaultSetByTheOperator) {
+  LevelTable table(Levels(Level::kInfo));
+  table.SetDefault(Level::kError);
+  table.ReplaceConfigRules(Levels(Level::kDebug));
+  EXPECT_EQ(table.Snapshot()->default_level(), Level::kError);
+}
+
 }  // namespace
 }  // namespace sluice::levels
