@@ -13,6 +13,7 @@
 #include "client/cli/bench_command.h"
 #include "client/cli/flags.h"
 #include "client/cli/send_command.h"
+#include "client/cli/tap_command.h"
 #include "client/cli/usage.h"
 
 namespace {
@@ -49,8 +50,8 @@ int main(int argc, char** argv) {
   }
   const std::string command = positional[1];
   const std::vector<std::string> args(positional.begin() + 2, positional.end());
-  if (command != "send" && !fields.empty()) {
-    return UsageError(absl::StrCat(command, ": --field only applies to send"));
+  if (command != "send" && command != "tap" && !fields.empty()) {
+    return UsageError(absl::StrCat(command, ": --field only applies to send and tap"));
   }
   if (command == "send") return sluice::cli::RunSend(args, fields);
   if (command == "level") return sluice::cli::RunLevel(args);
@@ -59,5 +60,6 @@ int main(int argc, char** argv) {
   if (command == "resume") return sluice::cli::RunResume(args);
   if (command == "shutdown") return sluice::cli::RunShutdown(args);
   if (command == "bench") return sluice::cli::RunBench(args);
+  if (command == "tap") return sluice::cli::RunTap(args, fields);
   return UsageError(absl::StrCat("unknown command \"", command, "\""));
 }

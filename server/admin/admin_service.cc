@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/support/status.h"
+#include "server/admin/tap_reactor.h"
 
 namespace sluice::admin {
 namespace {
@@ -22,6 +23,10 @@ const char* CodeName(grpc::StatusCode code) {
       return "DEADLINE_EXCEEDED";
     case grpc::StatusCode::UNAVAILABLE:
       return "UNAVAILABLE";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
     default:
       return "OTHER";
   }
@@ -56,9 +61,10 @@ absl::Duration TimeoutOr(uint32_t timeout_ms, absl::Duration fallback) {
 }  // namespace
 
 AdminService::AdminService(levels::LevelTable& levels, ServerControl& control,
-                           prometheus::Registry& registry)
+                           prometheus::Registry& registry, pipeline::TapHub* taps)
     : levels_(levels),
       control_(control),
+      taps_(taps),
       requests_(prometheus::BuildCounter()
                     .Name("sluice_admin_requests_total")
                     .Help("Admin RPCs answered, by method and status code")
@@ -183,6 +189,13 @@ grpc::ServerUnaryReactor* AdminService::GetStats(grpc::CallbackServerContext* co
     out->set_last_error(output.last_error);
   }
   return Finish(context, "GetStats", grpc::Status::OK);
+}
+
+grpc::ServerWriteReactor<v1::LogRecord>* AdminService::Tap(grpc::CallbackServerContext*,
+                                                           const v1::TapRequest* request) {
+  return new TapReactor(taps_, *request, [this](const grpc::Status& status) {
+    requests_.Add({{"method", "Tap"}, {"code", CodeName(status.error_code())}}).Increment();
+  });
 }
 
 }  // namespace sluice::admin

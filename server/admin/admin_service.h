@@ -13,14 +13,17 @@
 #include "prometheus/registry.h"
 #include "server/admin/server_control.h"
 #include "server/levels/level_table.h"
+#include "server/pipeline/tap_hub.h"
 #include "sluice/v1/admin.grpc.pb.h"
 
 namespace sluice::admin {
 
 class AdminService final : public v1::AdminService::CallbackService {
  public:
-  // All three must outlive the service.
-  AdminService(levels::LevelTable& levels, ServerControl& control, prometheus::Registry& registry);
+  // All must outlive the service; `taps` (nullable: Tap answers UNAVAILABLE) is where Tap
+  // calls open their taps.
+  AdminService(levels::LevelTable& levels, ServerControl& control, prometheus::Registry& registry,
+               pipeline::TapHub* taps = nullptr);
 
   grpc::ServerUnaryReactor* GetLevels(grpc::CallbackServerContext* context,
                                       const v1::GetLevelsRequest* request,
@@ -40,6 +43,9 @@ class AdminService final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* GetStats(grpc::CallbackServerContext* context,
                                      const v1::GetStatsRequest* request,
                                      v1::GetStatsResponse* response) override;
+  // Streams records as the workers process them (tap_reactor.h).
+  grpc::ServerWriteReactor<v1::LogRecord>* Tap(grpc::CallbackServerContext* context,
+                                               const v1::TapRequest* request) override;
 
  private:
   grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const char* method,
@@ -48,6 +54,7 @@ class AdminService final : public v1::AdminService::CallbackService {
 
   levels::LevelTable& levels_;
   ServerControl& control_;
+  pipeline::TapHub* const taps_;
   prometheus::Family<prometheus::Counter>& requests_;
 };
 

@@ -127,6 +127,10 @@ const KeyTable<AdminConfig>& AdminKeys() {
       AddressKey("listen", &AdminConfig::listen,
                  "Address of `AdminService` (levels, drain, resume, shutdown, stats). It can "
                  "stop the server: keep it on loopback or a private network."),
+      IntegerKey("max_taps", &AdminConfig::max_taps, 0, 64,
+                 "`sluice tap` calls (AdminService.Tap) open at once; more get "
+                 "RESOURCE_EXHAUSTED. Each holds a buffer of at most 1024 records and 1 MiB. "
+                 "0 turns tapping off."),
   };
   return *table;
 }

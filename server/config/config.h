@@ -84,6 +84,8 @@ struct IngestConfig {
 
 struct AdminConfig {
   std::string listen = "127.0.0.1:4319";
+  // Tap calls open at once; more get RESOURCE_EXHAUSTED.
+  uint32_t max_taps = 4;
 };
 
 struct MetricsConfig {

@@ -55,6 +55,7 @@ absl::Status Pipeline::Start() {
 void Pipeline::Process(size_t worker, RecordBatch& batch) {
   const size_t dropped_by_hook = post_hooks_.Run(batch, &field_layers_[worker]);
   if (dropped_by_hook > 0) ledger_.AddDroppedByHook(dropped_by_hook);
+  if (taps_ != nullptr && taps_->active()) taps_->Offer(batch, field_layers_[worker], composer_);
   const size_t batch_bytes = batch.memory_bytes();
   auto dispatched = std::make_unique<DispatchedBatch>(
       std::move(batch), std::move(field_layers_[worker]), *formatters_[worker],

@@ -52,6 +52,7 @@
 #include "server/pipeline/output_sender_config.h"
 #include "server/pipeline/pipeline_config.h"
 #include "server/pipeline/record_formatter.h"
+#include "server/pipeline/tap_hub.h"
 #include "server/scheduler/batch_processor.h"
 #include "sluice/level.h"
 
@@ -79,6 +80,9 @@ class Pipeline : public scheduler::BatchProcessor, private DispatchedBatch::Owne
 
   // The post-hooks every batch runs through; none by default. Before the workers start.
   void SetPostHooks(hooks::HookChain post_hooks) { post_hooks_ = std::move(post_hooks); }
+  // The live taps, offered every batch after the post-hooks; none by default. `taps` must
+  // outlive the pipeline. Before the workers start.
+  void SetTaps(TapHub* taps) { taps_ = taps; }
 
   // Starts every output, then the senders; the first error is returned naming the output.
   absl::Status Start();
@@ -111,6 +115,7 @@ class Pipeline : public scheduler::BatchProcessor, private DispatchedBatch::Owne
 
   FieldComposer composer_;
   hooks::HookChain post_hooks_;
+  TapHub* taps_ = nullptr;
   std::vector<Destination> destinations_;
   std::vector<std::unique_ptr<OutputSender>> senders_;
   // One formatter per worker: formatters keep scratch state and are not thread-safe.
