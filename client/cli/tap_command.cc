@@ -247,8 +247,9 @@ int RunTap(absl::Span<const std::string> args, absl::Span<const std::string> fie
   }
   const grpc::Status status = reader->Finish();
   if (!status.ok()) return TapFailed(status);
+  // The server stopped (it ends every tap with OK then): the watch did not run its course.
   absl::FPrintF(stderr, "sluice: tap: the server ended the tap\n");
-  return kExitOk;
+  return kExitFailure;
 }
 
 }  // namespace sluice::cli

@@ -15,8 +15,8 @@ namespace sluice::cli {
 // The help text of `sluice tap`, for the usage printer.
 extern const absl::string_view kTapHelp;
 
-// Streams until --count records arrived (0: until interrupted or the server ends the tap)
-// and returns kExitOk; kExitFailure when the server cannot be reached or refuses the tap
+// Streams until --count records arrived (0: until interrupted) and returns kExitOk;
+// kExitFailure when the server ends the tap (it stops), cannot be reached or refuses the tap
 // (too many taps, a bad --field pattern), kExitUsage on bad flags.
 int RunTap(absl::Span<const std::string> args, absl::Span<const std::string> fields);
 

@@ -3,7 +3,8 @@
 //
 // For each batch, on its worker: the post-hooks (hooks::HookChain) run first — the records
 // they drop leave the batch, counted in the ledger's dropped_by_hook, and the fields they set
-// are the post-hook layer of FieldComposer. Then every output's selection is made — its level
+// are the post-hook layer of FieldComposer. The live taps get the batch next (TapHub; one
+// atomic load while none is open). Then every output's selection is made — its level
 // threshold, and its `loggers` and `match` (hooks::RecordMatch) if it has them — and the
 // lines of each output's encoding are formatted, once per encoding and selection
 // (FormattedBatch). A record no output takes is unrouted: counted (the ledger's unrouted,

@@ -1,0 +1,102 @@
+#!/usr/bin/python3
+"""Ingest records/s of sluiced (null output, 2 workers) beside a live tap.
+
+Three cases, run in alternating rounds so that a drift of the machine spreads over all of
+them: no tap open, a reading tap (`sluice tap --level trace` printing to /dev/null), and a
+tap that never reads (`sluice tap` whose standard output is a pipe nobody reads: once the
+pipe is full the client stops reading its stream, and the server's writes to it stall).
+With --before, a fourth case runs another sluiced build without a tap, for the cost of the
+tap hook point when no tap is open. Prints one line per run and a Markdown table of the
+medians, with what each tap was sent and lost (from /metrics).
+
+  /usr/bin/python3 bench/tap_bench.py --bin build-bench/bin --runs 3 --duration 5s
+"""
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+
+from run_matrix import Server, loadgen, stop_process
+
+CONFIG = 'scheduler: { workers: 2 }\noutputs:\n  - { type: "null" }\n'
+LOAD = ["--rpc", "batches", "--batch", "100", "--streams", "4"]
+CASES = ("no tap", "reading tap", "never-reading tap")
+
+
+def admin_port(server):
+    with open(server.stderr_path) as f:
+        return int(re.search(r"admin listening on 127\.0\.0\.1:(\d+)", f.read()).group(1))
+
+
+def await_taps_open(server, count):
+    for _ in range(200):
+        if server.metric("sluice_taps_open") == count:
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"sluice_taps_open never reached {count}")
+
+
+def run(bin_dir, sluiced_dir, case, duration):
+    workdir = tempfile.mkdtemp(prefix="sluice-tap-bench-")
+    try:
+        server = Server(sluiced_dir, "sluiced", workdir, CONFIG)
+        tap = None
+        try:
+            argv = [os.path.join(bin_dir, "sluice"), "--admin", f"127.0.0.1:{admin_port(server)}",
+                    "--level", "trace", "tap"]
+            if case == "reading tap":
+                tap = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            elif case == "never-reading tap":
+                tap = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            if tap is not None:
+                await_taps_open(server, 1)
+            result, _ = loadgen(bin_dir, server.port, LOAD, duration)
+            if tap is not None:
+                result["sent"] = server.metric("sluice_tap_records_sent_total")
+                result["lost"] = server.metric("sluice_tap_records_lost_total")
+            return result
+        finally:
+            if tap is not None:
+                stop_process(tap)
+            server.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True, help="directory with sluiced, sluice, loadgen")
+    parser.add_argument("--before", help="directory with another sluiced, run without a tap")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--duration", default="5s")
+    args = parser.parse_args()
+    cases = list(CASES) + (["before, no tap"] if args.before else [])
+    results = {case: [] for case in cases}
+    for round_number in range(args.runs):
+        # Rotate the order each round: no case always runs first.
+        order = cases[round_number % len(cases):] + cases[:round_number % len(cases)]
+        for case in order:
+            sluiced_dir = args.before if case == "before, no tap" else args.bin
+            result = run(args.bin, sluiced_dir, case, args.duration)
+            results[case].append(result)
+            print(f"round {round_number + 1} {case}: {result['records_per_s']:,.0f} records/s"
+                  + (f", tap sent {result['sent']:,.0f} lost {result['lost']:,.0f}"
+                     if "sent" in result else ""), flush=True)
+    print("\n| Case | records/s, each run | median | tap sent / lost (median run) |")
+    print("|---|---|---:|---|")
+    for case in cases:
+        runs = results[case]
+        rates = [r["records_per_s"] for r in runs]
+        median = statistics.median(rates)
+        middle = min(runs, key=lambda r: abs(r["records_per_s"] - median))
+        taps = (f"{middle['sent']:,.0f} / {middle['lost']:,.0f}" if "sent" in middle else "")
+        each = ", ".join(f"{rate / 1000:,.0f}k" for rate in rates)
+        print(f"| {case} | {each} | {median / 1000:,.0f}k | {taps} |")
+
+
+if __name__ == "__main__":
+    main()
