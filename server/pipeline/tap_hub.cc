@@ -65,29 +65,30 @@ bool Tap::Wants(const v1::LogRecord& record, Level level, FieldLayers layers) {
   return matched_.fetch_add(1, std::memory_order_relaxed) % filter_.sample_one_in == 0;
 }
 
-void Tap::Offer(v1::LogRecord record, size_t bytes) {
+bool Tap::Offer(v1::LogRecord record, size_t bytes) {
   bool wake = false;
   {
     absl::MutexLock lock(&mu_);
-    if (closed_) return;
-    if (queue_.size() >= limits_.max_records || queued_bytes_ + bytes > limits_.max_bytes) {
-      ++lost_pending_;
-      ++lost_total_;
-      hub_.CountLost();
-      return;
+    if (closed_) return true;
+    const size_t queued_bytes = queued_bytes_.load(std::memory_order_relaxed);
+    if (queue_.size() >= limits_.max_records || queued_bytes + bytes > limits_.max_bytes) {
+      Lose();
+      return false;
     }
     queue_.push_back(Queued{std::move(record), bytes});
-    queued_bytes_ += bytes;
+    queued_count_.store(queue_.size(), std::memory_order_relaxed);
+    queued_bytes_.store(queued_bytes + bytes, std::memory_order_relaxed);
     wake = std::exchange(reader_idle_, false);
   }
   if (wake) reader_.OnReady();
+  return true;
 }
 
 Tap::NextResult Tap::Next(v1::LogRecord* out) {
   absl::MutexLock lock(&mu_);
   if (closed_) return NextResult::kClosed;
-  if (lost_pending_ > 0) {
-    *out = LossNotice(std::exchange(lost_pending_, 0));
+  if (const uint64_t lost = lost_pending_.exchange(0, std::memory_order_relaxed); lost > 0) {
+    *out = LossNotice(lost);
     return NextResult::kRecord;
   }
   if (queue_.empty()) {
@@ -95,8 +96,10 @@ Tap::NextResult Tap::Next(v1::LogRecord* out) {
     return NextResult::kIdle;
   }
   *out = std::move(queue_.front().record);
-  queued_bytes_ -= queue_.front().bytes;
+  queued_bytes_.store(queued_bytes_.load(std::memory_order_relaxed) - queue_.front().bytes,
+                      std::memory_order_relaxed);
   queue_.pop_front();
+  queued_count_.store(queue_.size(), std::memory_order_relaxed);
   hub_.CountSent();
   return NextResult::kRecord;
 }
@@ -108,15 +111,11 @@ void Tap::Close() {
     if (closed_) return;
     closed_ = true;
     queue_.clear();
-    queued_bytes_ = 0;
+    queued_count_.store(0, std::memory_order_relaxed);
+    queued_bytes_.store(0, std::memory_order_relaxed);
     wake = std::exchange(reader_idle_, false);
   }
   if (wake) reader_.OnReady();
-}
-
-uint64_t Tap::lost() const {
-  absl::MutexLock lock(&mu_);
-  return lost_total_;
 }
 
 TapHub::TapHub(prometheus::Registry* registry, uint32_t max_taps, TapLimits limits)
@@ -183,6 +182,7 @@ void TapHub::Offer(const RecordBatch& batch, const std::vector<FieldLayers>& lay
   }
   if (taps.empty()) return;
   std::vector<outputs::ComposedField> scratch;
+  uint64_t lost = 0;
   std::vector<Tap*> wanting;
   wanting.reserve(taps.size());
   const RecordBatch::Records& records = batch.records();
@@ -193,15 +193,23 @@ void TapHub::Offer(const RecordBatch& batch, const std::vector<FieldLayers>& lay
     const Level level = RecordLevel(record);
     wanting.clear();
     for (const std::shared_ptr<Tap>& tap : taps) {
-      if (tap->Wants(record, level, record_layers)) wanting.push_back(tap.get());
+      if (!tap->Wants(record, level, record_layers)) continue;
+      if (tap->Full()) {
+        tap->Lose();
+        ++lost;
+        continue;
+      }
+      wanting.push_back(tap.get());
     }
     if (wanting.empty()) continue;
     v1::LogRecord tapped =
         TappedRecord(record, batch.received_at(), record_layers, composer, &scratch);
     const size_t bytes = tapped.ByteSizeLong() + kRecordOverheadBytes;
-    for (size_t t = 0; t + 1 < wanting.size(); ++t) wanting[t]->Offer(tapped, bytes);
-    wanting.back()->Offer(std::move(tapped), bytes);
+    for (size_t t = 0; t + 1 < wanting.size(); ++t)
+      lost += wanting[t]->Offer(tapped, bytes) ? 0 : 1;
+    lost += wanting.back()->Offer(std::move(tapped), bytes) ? 0 : 1;
   }
+  if (lost > 0) CountLost(lost);
 }
 
 v1::LogRecord TappedRecord(const v1::LogRecord& record, absl::Time received_at, FieldLayers layers,

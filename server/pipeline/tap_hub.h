@@ -95,9 +95,19 @@ class Tap {
   // Whether the tap takes `record` (of level `level`), counting it towards its sample.
   // Any worker; takes no lock.
   bool Wants(const v1::LogRecord& record, Level level, FieldLayers layers);
-  // Pushes a record Wants took, of `bytes` (its estimated size), or counts it lost. Never
-  // waits on the reader.
-  void Offer(v1::LogRecord record, size_t bytes);
+  // Whether the buffer is full, at a glance (no lock): a worker then counts the record lost
+  // with Lose() instead of copying it for nothing.
+  bool Full() const {
+    return queued_count_.load(std::memory_order_relaxed) >= limits_.max_records ||
+           queued_bytes_.load(std::memory_order_relaxed) >= limits_.max_bytes;
+  }
+  void Lose() {
+    lost_pending_.fetch_add(1, std::memory_order_relaxed);
+    lost_total_.fetch_add(1, std::memory_order_relaxed);
+  }
+  // Pushes a record Wants took, of `bytes` (its estimated size); false when the buffer had
+  // no room and the record is lost (counted in the tap). Never waits on the reader.
+  bool Offer(v1::LogRecord record, size_t bytes);
 
   // The reader's side: the next record into `*out` (a loss notice first, when records were
   // lost since the last one), kIdle when there is none (OnReady follows), or kClosed.
@@ -106,8 +116,8 @@ class Tap {
   // (or pending) Next says kClosed. Any thread; safe twice.
   void Close();
 
-  // Records lost in all, notices included or not.
-  uint64_t lost() const;
+  // Records lost in all.
+  uint64_t lost() const { return lost_total_.load(std::memory_order_relaxed); }
 
  private:
   const TapFilter filter_;
@@ -115,17 +125,19 @@ class Tap {
   TapReader& reader_;
   TapHub& hub_;
   std::atomic<uint64_t> matched_{0};
+  // Lost since the last notice, and in all.
+  std::atomic<uint64_t> lost_pending_{0};
+  std::atomic<uint64_t> lost_total_{0};
+  // The buffer's records and bytes, written under mu_ and read by Full() without it.
+  std::atomic<size_t> queued_count_{0};
+  std::atomic<size_t> queued_bytes_{0};
 
-  mutable absl::Mutex mu_;
+  absl::Mutex mu_;
   struct Queued {
     v1::LogRecord record;
     size_t bytes;
   };
   std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
-  size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
-  // Lost since the last notice, and in all.
-  uint64_t lost_pending_ ABSL_GUARDED_BY(mu_) = 0;
-  uint64_t lost_total_ ABSL_GUARDED_BY(mu_) = 0;
   // The reader's last Next said kIdle and no OnReady went out since. The reader starts
   // with the read right.
   bool reader_idle_ ABSL_GUARDED_BY(mu_) = false;
@@ -161,11 +173,12 @@ class TapHub {
  private:
   friend class Tap;
 
+  // On the reader's thread, per record.
   void CountSent() {
     if (sent_ != nullptr) sent_->Increment();
   }
-  void CountLost() {
-    if (lost_ != nullptr) lost_->Increment();
+  void CountLost(uint64_t records) {
+    if (lost_ != nullptr) lost_->Increment(static_cast<double>(records));
   }
 
   const uint32_t max_taps_;
