@@ -176,7 +176,7 @@ TEST(ConfigTest, UnknownKeyInEachSectionIsRejectedWithItsPath) {
       "overflow, dispatch)");
   EXPECT_THAT(ErrorOf("ingest: {port: 4317}"), StartsWith("ingest.port: unknown key"));
   EXPECT_EQ(ErrorOf("admin: {listen: \"127.0.0.1:1\", tls: true}"),
-            "admin.tls: unknown key (known: listen)");
+            "admin.tls: unknown key (known: listen, max_taps)");
   EXPECT_THAT(ErrorOf("metrics: {path: /m}"), StartsWith("metrics.path: unknown key"));
   EXPECT_EQ(ErrorOf("levels: {defualt: info}"),
             "levels.defualt: unknown key (known: default, rules)");
@@ -575,6 +575,12 @@ TEST(ConfigTest, ShippedDefaultConfigParses) {
   EXPECT_EQ(config->outputs[0].level, Level::kInfo);
   EXPECT_EQ(config->outputs[1].id(), "file/main");
   EXPECT_EQ(config->outputs[1].options["format"].as<std::string>(), "json");
+}
+
+TEST(ConfigTest, AdminMaxTapsDefaultsToFourAndIsBounded) {
+  EXPECT_EQ(ParseOk("").admin.max_taps, 4u);
+  EXPECT_EQ(ParseOk("admin: {max_taps: 0}").admin.max_taps, 0u);
+  EXPECT_THAT(ErrorOf("admin: {max_taps: 65}"), StartsWith("admin.max_taps: "));
 }
 
 }  // namespace
