@@ -27,9 +27,12 @@ TapReactor::TapReactor(pipeline::TapHub* hub, const v1::TapRequest& request, Fin
 }
 
 void TapReactor::WriteNext() {
-  switch (tap_->Next(&writing_)) {
+  bool more = false;
+  switch (tap_->Next(&writing_, &more)) {
     case pipeline::Tap::NextResult::kRecord:
-      StartWrite(&writing_);
+      // With more to come gRPC may hold the message back and send it with the next ones:
+      // fewer, larger writes to the socket. The last one goes out without the hint.
+      StartWrite(&writing_, more ? grpc::WriteOptions().set_buffer_hint() : grpc::WriteOptions());
       return;
     case pipeline::Tap::NextResult::kIdle:
       return;

@@ -4,6 +4,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 
 namespace sluice::pipeline {
@@ -72,7 +73,7 @@ bool Tap::Offer(v1::LogRecord record, size_t bytes) {
     if (closed_) return true;
     const size_t queued_bytes = queued_bytes_.load(std::memory_order_relaxed);
     if (queue_.size() >= limits_.max_records || queued_bytes + bytes > limits_.max_bytes) {
-      Lose();
+      Lose(1);
       return false;
     }
     queue_.push_back(Queued{std::move(record), bytes});
@@ -84,11 +85,12 @@ bool Tap::Offer(v1::LogRecord record, size_t bytes) {
   return true;
 }
 
-Tap::NextResult Tap::Next(v1::LogRecord* out) {
+Tap::NextResult Tap::Next(v1::LogRecord* out, bool* more) {
   absl::MutexLock lock(&mu_);
   if (closed_) return NextResult::kClosed;
   if (const uint64_t lost = lost_pending_.exchange(0, std::memory_order_relaxed); lost > 0) {
     *out = LossNotice(lost);
+    if (more != nullptr) *more = !queue_.empty();
     return NextResult::kRecord;
   }
   if (queue_.empty()) {
@@ -100,6 +102,7 @@ Tap::NextResult Tap::Next(v1::LogRecord* out) {
                       std::memory_order_relaxed);
   queue_.pop_front();
   queued_count_.store(queue_.size(), std::memory_order_relaxed);
+  if (more != nullptr) *more = !queue_.empty();
   hub_.CountSent();
   return NextResult::kRecord;
 }
@@ -183,6 +186,8 @@ void TapHub::Offer(const RecordBatch& batch, const std::vector<FieldLayers>& lay
   if (taps.empty()) return;
   std::vector<outputs::ComposedField> scratch;
   uint64_t lost = 0;
+  // Per tap, the records found full at a glance.
+  absl::InlinedVector<uint64_t, 4> lost_at_a_glance(taps.size(), 0);
   std::vector<Tap*> wanting;
   wanting.reserve(taps.size());
   const RecordBatch::Records& records = batch.records();
@@ -192,14 +197,13 @@ void TapHub::Offer(const RecordBatch& batch, const std::vector<FieldLayers>& lay
         layers.empty() ? FieldLayers{} : layers[static_cast<size_t>(i)];
     const Level level = RecordLevel(record);
     wanting.clear();
-    for (const std::shared_ptr<Tap>& tap : taps) {
-      if (!tap->Wants(record, level, record_layers)) continue;
-      if (tap->Full()) {
-        tap->Lose();
-        ++lost;
+    for (size_t t = 0; t < taps.size(); ++t) {
+      if (!taps[t]->Wants(record, level, record_layers)) continue;
+      if (taps[t]->Full()) {
+        ++lost_at_a_glance[t];
         continue;
       }
-      wanting.push_back(tap.get());
+      wanting.push_back(taps[t].get());
     }
     if (wanting.empty()) continue;
     v1::LogRecord tapped =
@@ -208,6 +212,11 @@ void TapHub::Offer(const RecordBatch& batch, const std::vector<FieldLayers>& lay
     for (size_t t = 0; t + 1 < wanting.size(); ++t)
       lost += wanting[t]->Offer(tapped, bytes) ? 0 : 1;
     lost += wanting.back()->Offer(std::move(tapped), bytes) ? 0 : 1;
+  }
+  for (size_t t = 0; t < taps.size(); ++t) {
+    if (lost_at_a_glance[t] == 0) continue;
+    taps[t]->Lose(lost_at_a_glance[t]);
+    lost += lost_at_a_glance[t];
   }
   if (lost > 0) CountLost(lost);
 }

@@ -96,14 +96,15 @@ class Tap {
   // Any worker; takes no lock.
   bool Wants(const v1::LogRecord& record, Level level, FieldLayers layers);
   // Whether the buffer is full, at a glance (no lock): a worker then counts the record lost
-  // with Lose() instead of copying it for nothing.
+  // instead of copying it for nothing, and tells Lose() once per batch how many it lost, so
+  // that workers do not contend on the counters record by record.
   bool Full() const {
     return queued_count_.load(std::memory_order_relaxed) >= limits_.max_records ||
            queued_bytes_.load(std::memory_order_relaxed) >= limits_.max_bytes;
   }
-  void Lose() {
-    lost_pending_.fetch_add(1, std::memory_order_relaxed);
-    lost_total_.fetch_add(1, std::memory_order_relaxed);
+  void Lose(uint64_t records) {
+    lost_pending_.fetch_add(records, std::memory_order_relaxed);
+    lost_total_.fetch_add(records, std::memory_order_relaxed);
   }
   // Pushes a record Wants took, of `bytes` (its estimated size); false when the buffer had
   // no room and the record is lost (counted in the tap). Never waits on the reader.
@@ -111,7 +112,9 @@ class Tap {
 
   // The reader's side: the next record into `*out` (a loss notice first, when records were
   // lost since the last one), kIdle when there is none (OnReady follows), or kClosed.
-  NextResult Next(v1::LogRecord* out);
+  // `*more` (optional) says whether another record waits behind it: only the reader takes
+  // records, so its next Next will not say kIdle.
+  NextResult Next(v1::LogRecord* out, bool* more = nullptr);
   // Ends the tap: records it holds are let go, nothing more is taken, and the reader's next
   // (or pending) Next says kClosed. Any thread; safe twice.
   void Close();
