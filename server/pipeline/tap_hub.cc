@@ -69,7 +69,7 @@ bool Tap::Wants(const v1::LogRecord& record, Level level, FieldLayers layers) {
 bool Tap::Offer(v1::LogRecord record, size_t bytes) {
   bool wake = false;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return true;
     const size_t queued_bytes = queued_bytes_.load(std::memory_order_relaxed);
     if (queue_.size() >= limits_.max_records || queued_bytes + bytes > limits_.max_bytes) {
@@ -86,7 +86,7 @@ bool Tap::Offer(v1::LogRecord record, size_t bytes) {
 }
 
 Tap::NextResult Tap::Next(v1::LogRecord* out, bool* more) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return NextResult::kClosed;
   if (const uint64_t lost = lost_pending_.exchange(0, std::memory_order_relaxed); lost > 0) {
     *out = LossNotice(lost);
@@ -110,7 +110,7 @@ Tap::NextResult Tap::Next(v1::LogRecord* out, bool* more) {
 void Tap::Close() {
   bool wake = false;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return;
     closed_ = true;
     queue_.clear();
@@ -143,7 +143,7 @@ TapHub::TapHub(prometheus::Registry* registry, uint32_t max_taps, TapLimits limi
 
 absl::StatusOr<std::shared_ptr<Tap>> TapHub::Open(TapFilter filter, TapReader& reader) {
   auto tap = std::make_shared<Tap>(std::move(filter), limits_, reader, *this);
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return absl::UnavailableError("the server is shutting down");
   if (taps_.size() >= max_taps_) {
     return absl::ResourceExhaustedError(
@@ -157,7 +157,7 @@ absl::StatusOr<std::shared_ptr<Tap>> TapHub::Open(TapFilter filter, TapReader& r
 
 void TapHub::Remove(const std::shared_ptr<Tap>& tap) {
   tap->Close();
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   auto it = std::find(taps_.begin(), taps_.end(), tap);
   if (it == taps_.end()) return;
   taps_.erase(it);
@@ -168,7 +168,7 @@ void TapHub::Remove(const std::shared_ptr<Tap>& tap) {
 void TapHub::CloseAll() {
   std::vector<std::shared_ptr<Tap>> taps;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     closed_ = true;
     taps = taps_;
   }
@@ -180,7 +180,7 @@ void TapHub::Offer(const RecordBatch& batch, const std::vector<FieldLayers>& lay
                    const FieldComposer& composer) {
   std::vector<std::shared_ptr<Tap>> taps;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     taps = taps_;
   }
   if (taps.empty()) return;

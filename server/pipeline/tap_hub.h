@@ -32,11 +32,10 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
 #include "prometheus/registry.h"
@@ -135,16 +134,18 @@ class Tap {
   std::atomic<size_t> queued_count_{0};
   std::atomic<size_t> queued_bytes_{0};
 
-  absl::Mutex mu_;
+  // std::mutex rather than absl::Mutex: Debian's Abseil is not built for ThreadSanitizer,
+  // which would not see the hand-offs through it. Guards everything below it.
+  std::mutex mu_;
   struct Queued {
     v1::LogRecord record;
     size_t bytes;
   };
-  std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<Queued> queue_;
   // The reader's last Next said kIdle and no OnReady went out since. The reader starts
   // with the read right.
-  bool reader_idle_ ABSL_GUARDED_BY(mu_) = false;
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool reader_idle_ = false;
+  bool closed_ = false;
 };
 
 class TapHub {
@@ -191,9 +192,10 @@ class TapHub {
   prometheus::Counter* lost_ = nullptr;
   std::atomic<int> open_{0};
 
-  absl::Mutex mu_;
-  std::vector<std::shared_ptr<Tap>> taps_ ABSL_GUARDED_BY(mu_);
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  // Guards the two below (std::mutex, as Tap's).
+  std::mutex mu_;
+  std::vector<std::shared_ptr<Tap>> taps_;
+  bool closed_ = false;
 };
 
 // `record` as a tap shows it: FieldComposer's fields in place of the record's own (base
