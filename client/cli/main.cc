@@ -15,6 +15,7 @@
 #include "client/cli/flags.h"
 #include "client/cli/reload_command.h"
 #include "client/cli/send_command.h"
+#include "client/cli/tap_command.h"
 #include "client/cli/usage.h"
 
 namespace {
@@ -86,6 +87,7 @@ int main(int argc, char** argv) {
   if (command == "resume") return sluice::cli::RunResume(args);
   if (command == "shutdown") return sluice::cli::RunShutdown(args);
   if (command == "bench") return sluice::cli::RunBench(args);
+  if (command == "tap") return sluice::cli::RunTap(args, fields);
   if (command == "reload") return sluice::cli::RunReload(args);
   if (command == "completion") return RunCompletion(args);
   return UsageError(absl::StrCat("unknown command \"", command, "\""));

@@ -70,12 +70,14 @@ std::vector<Command> MakeCommands() {
       {.name = "tap",
        .synopsis = "[--level warn] [--logger NAME] [--field key=value]... [--sample N] "
                    "[--format text|json] [--count N]",
-       .description = "Prints the records the server processes as they flow, those at "
-                      "--level or above, of loggers under --logger, whose fields match every "
-                      "--field (value, or /regex/), one in --sample; until interrupted, or "
-                      "--count records. A tap that reads too slowly loses records (the server "
-                      "never waits for it) and is told how many by a record of logger "
-                      "sluice.tap.",
+       .description = "Prints the records the server processes as they flow (after the "
+                      "post-hooks, with the fields the outputs see), one line each: those at "
+                      "--level or above (default info; trace for all), of loggers under "
+                      "--logger, whose fields match every --field (a value, or /regex/ found "
+                      "in it), one in --sample; until interrupted, or --count records. A tap "
+                      "that reads too slowly loses records (the server never waits for it) and "
+                      "is told how many by a WARN record of logger sluice.tap (lost_records). "
+                      "At most admin.max_taps taps are open at once.",
        .flags = {"level", "logger", "field", "sample", "format", "count"}},
       {.name = "reload",
        .description = "Makes the server read its config file again. Prints what was applied "

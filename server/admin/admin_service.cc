@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/support/status.h"
+#include "server/admin/tap_reactor.h"
 
 namespace sluice::admin {
 namespace {
@@ -32,6 +33,8 @@ const char* CodeName(grpc::StatusCode code) {
       return "PERMISSION_DENIED";
     case grpc::StatusCode::FAILED_PRECONDITION:
       return "FAILED_PRECONDITION";
+    case grpc::StatusCode::CANCELLED:
+      return "CANCELLED";
     default:
       return "OTHER";
   }
@@ -73,9 +76,11 @@ absl::Duration TimeoutOr(uint32_t timeout_ms, absl::Duration fallback) {
 }  // namespace
 
 AdminService::AdminService(levels::LevelTable& levels, ServerControl& control,
-                           prometheus::Registry& registry, const auth::TokenAuthenticator* auth)
+                           prometheus::Registry& registry, const auth::TokenAuthenticator* auth,
+                           pipeline::TapHub* taps)
     : levels_(levels),
       control_(control),
+      taps_(taps),
       requests_(prometheus::BuildCounter()
                     .Name("sluice_admin_requests_total")
                     .Help("Admin RPCs answered, by method and status code")
@@ -281,6 +286,16 @@ grpc::ServerUnaryReactor* AdminService::GetStats(grpc::CallbackServerContext* co
     out->set_last_error(output.last_error);
   }
   return Finish(context, "GetStats", grpc::Status::OK);
+}
+
+grpc::ServerWriteReactor<v1::LogRecord>* AdminService::Tap(grpc::CallbackServerContext* context,
+                                                           const v1::TapRequest* request) {
+  return new TapReactor(
+      taps_, *request,
+      [this](const grpc::Status& status) {
+        requests_.Add({{"method", "Tap"}, {"code", CodeName(status.error_code())}}).Increment();
+      },
+      Authorize(context, auth::Access::kRead, "Tap"));
 }
 
 }  // namespace sluice::admin

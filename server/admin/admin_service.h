@@ -15,6 +15,7 @@
 #include "server/admin/server_control.h"
 #include "server/auth/token_authenticator.h"
 #include "server/levels/level_table.h"
+#include "server/pipeline/tap_hub.h"
 #include "sluice/v1/admin.grpc.pb.h"
 
 namespace sluice::admin {
@@ -22,9 +23,10 @@ namespace sluice::admin {
 class AdminService final : public v1::AdminService::CallbackService {
  public:
   // All must outlive the service. `auth` checks each call's token first; null: no token
-  // needed (admin.auth: none).
+  // needed (admin.auth: none). `taps` (nullable: Tap answers UNAVAILABLE) is where Tap calls
+  // open their taps.
   AdminService(levels::LevelTable& levels, ServerControl& control, prometheus::Registry& registry,
-               const auth::TokenAuthenticator* auth = nullptr);
+               const auth::TokenAuthenticator* auth = nullptr, pipeline::TapHub* taps = nullptr);
 
   grpc::ServerUnaryReactor* GetLevels(grpc::CallbackServerContext* context,
                                       const v1::GetLevelsRequest* request,
@@ -47,6 +49,9 @@ class AdminService final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* Reload(grpc::CallbackServerContext* context,
                                    const v1::ReloadRequest* request,
                                    v1::ReloadResponse* response) override;
+  // Streams records as the workers process them (tap_reactor.h).
+  grpc::ServerWriteReactor<v1::LogRecord>* Tap(grpc::CallbackServerContext* context,
+                                               const v1::TapRequest* request) override;
 
  private:
   grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context, const char* method,
@@ -59,6 +64,7 @@ class AdminService final : public v1::AdminService::CallbackService {
 
   levels::LevelTable& levels_;
   ServerControl& control_;
+  pipeline::TapHub* const taps_;
   prometheus::Family<prometheus::Counter>& requests_;
   const auth::TokenAuthenticator* const auth_;
 };

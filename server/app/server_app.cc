@@ -183,6 +183,7 @@ std::vector<std::string> NotApplied(const config::Config& running, const config:
   check("admin.token_file", running.admin.token_file != next.admin.token_file);
   check("admin.read_only_token_file",
         running.admin.read_only_token_file != next.admin.read_only_token_file);
+  check("admin.max_taps", running.admin.max_taps != next.admin.max_taps);
   check("metrics.listen", running.metrics.listen != next.metrics.listen);
   const scheduler::SchedulerConfig& x = running.scheduler;
   const scheduler::SchedulerConfig& y = next.scheduler;
@@ -236,6 +237,8 @@ absl::Status ServerApp::StartAll() {
   pipeline_ = std::make_unique<pipeline::Pipeline>(config_.pipeline, std::move(destinations),
                                                    *encodings_, config_.scheduler.workers, ledger_,
                                                    output_metrics_.get());
+  taps_ = std::make_unique<pipeline::TapHub>(registry_.get(), config_.admin.max_taps);
+  pipeline_->SetTaps(taps_.get());
   pipeline::hooks::HookRegistry hook_registry;
   pipeline::hooks::RegisterBuiltinHooks(hook_registry);
   absl::StatusOr<std::vector<std::unique_ptr<pipeline::hooks::Hook>>> pre_hooks =
@@ -322,8 +325,8 @@ absl::Status ServerApp::StartAll() {
   ingest_context_.reset(new ingest::IngestContext{config_.ingest, *scheduler_, levels_, ledger_,
                                                   *ingest_metrics_, intake_, pre_hooks_.get(),
                                                   ingest_auth_.get()});
-  admin_service_ =
-      std::make_unique<admin::AdminService>(levels_, *this, *registry_, admin_auth_.get());
+  admin_service_ = std::make_unique<admin::AdminService>(levels_, *this, *registry_,
+                                                         admin_auth_.get(), taps_.get());
 
   const int max_message_bytes = static_cast<int>(config_.ingest.max_message_bytes);
   if (absl::Status started =
@@ -657,6 +660,8 @@ absl::Status ServerApp::Stop() {
   if (ingest_server_ != nullptr) {
     ingest_server_->Shutdown(absl::ToChronoTime(now + kIngestStopGrace));
   }
+  // Open taps end with OK before the admin server cuts what is left at its deadline.
+  if (taps_ != nullptr) taps_->CloseAll();
   if (admin_server_ != nullptr) admin_server_->Shutdown(absl::ToChronoTime(now + kAdminStopGrace));
   if (scheduler_ != nullptr) {
     scheduler_->Stop();

@@ -81,6 +81,7 @@
 #include "server/pipeline/output_collector.h"
 #include "server/pipeline/output_metrics.h"
 #include "server/pipeline/pipeline.h"
+#include "server/pipeline/tap_hub.h"
 #include "server/scheduler/scheduler.h"
 #include "server/scheduler/scheduler_collector.h"
 #include "server/scheduler/scheduler_metrics.h"
@@ -174,6 +175,8 @@ class ServerApp final : public admin::ServerControl {
   Ledger ledger_;
   levels::LevelTable levels_;
   ingest::Intake intake_;
+  // Before the pipeline and the admin server: both reach it until they are gone.
+  std::unique_ptr<pipeline::TapHub> taps_;
   std::unique_ptr<pipeline::OutputMetrics> output_metrics_;
   // The encodings of the running outputs; a reload replaces it by a Fork.
   std::unique_ptr<outputs::EncodingRegistry> encodings_;

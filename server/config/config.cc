@@ -224,6 +224,10 @@ const KeyTable<AdminConfig>& AdminKeys() {
       StringKey("read_only_token_file", &S::read_only_token_file, StringRule::kAny,
                 "File of read-only tokens, same format: they allow `GetStats`, `GetLevels` "
                 "and `Tap` only."),
+      IntegerKey("max_taps", &AdminConfig::max_taps, 0, 64,
+                 "`sluice tap` calls (AdminService.Tap) open at once; more get "
+                 "RESOURCE_EXHAUSTED. Each holds a buffer of at most 1024 records and 1 MiB. "
+                 "0 turns tapping off."),
   };
   return *table;
 }

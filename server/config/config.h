@@ -123,6 +123,8 @@ struct AdminConfig {
   std::string token_file;
   // ...and tokens for the read-only ones (GetStats, GetLevels, Tap).
   std::string read_only_token_file;
+  // Tap calls open at once; more get RESOURCE_EXHAUSTED.
+  uint32_t max_taps = 4;
 };
 
 struct MetricsConfig {

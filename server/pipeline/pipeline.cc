@@ -117,6 +117,8 @@ void Pipeline::Process(size_t worker, RecordBatch& batch) {
   const std::vector<std::shared_ptr<Lane>>& lanes = generation->lanes;
   const size_t dropped_by_hook = generation->post_hooks.Run(batch, &field_layers_[worker]);
   if (dropped_by_hook > 0) ledger_.AddDroppedByHook(dropped_by_hook);
+  if (taps_ != nullptr && taps_->active())
+    taps_->Offer(batch, field_layers_[worker], generation->composer);
   const size_t batch_bytes = batch.memory_bytes();
   auto dispatched = std::make_unique<DispatchedBatch>(
       std::move(batch), std::move(field_layers_[worker]), *generation->formatters[worker],

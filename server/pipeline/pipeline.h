@@ -3,7 +3,8 @@
 //
 // For each batch, on its worker: the post-hooks (hooks::HookChain) run first — the records
 // they drop leave the batch, counted in the ledger's dropped_by_hook, and the fields they set
-// are the post-hook layer of FieldComposer. Then every output's selection is made — its level
+// are the post-hook layer of FieldComposer. The live taps get the batch next (TapHub; one
+// atomic load while none is open). Then every output's selection is made — its level
 // threshold, and its `loggers` and `match` (hooks::RecordMatch) if it has them — and the
 // lines of each output's encoding are formatted, once per encoding and selection
 // (FormattedBatch). A record no output takes is unrouted: counted (the ledger's unrouted,
@@ -66,6 +67,7 @@
 #include "server/pipeline/output_sender_config.h"
 #include "server/pipeline/pipeline_config.h"
 #include "server/pipeline/record_formatter.h"
+#include "server/pipeline/tap_hub.h"
 #include "server/scheduler/batch_processor.h"
 #include "sluice/level.h"
 
@@ -105,6 +107,9 @@ class Pipeline : public scheduler::BatchProcessor, private DispatchedBatch::Owne
 
   // The post-hooks every batch runs through; none by default. Before the workers start.
   void SetPostHooks(hooks::HookChain post_hooks);
+  // The live taps, offered every batch after the post-hooks; none by default. `taps` must
+  // outlive the pipeline. Before the workers start.
+  void SetTaps(TapHub* taps) { taps_ = taps; }
 
   // Starts every output, then the senders; the first error is returned naming the output.
   absl::Status Start();
@@ -164,6 +169,7 @@ class Pipeline : public scheduler::BatchProcessor, private DispatchedBatch::Owne
                                             const outputs::EncodingRegistry& encodings) const;
 
   const size_t workers_;
+  TapHub* taps_ = nullptr;
   // Per worker: HookChain::Run's account of each record's field layers.
   std::vector<std::vector<FieldLayers>> field_layers_;
   Ledger& ledger_;

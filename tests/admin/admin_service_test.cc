@@ -12,6 +12,8 @@
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
+#include "server/pipeline/tap_hub.h"
+#include "tests/test_util/eventually.h"
 
 namespace sluice::admin {
 namespace {
@@ -260,6 +262,129 @@ TEST_F(AdminServiceTest, RefusedReloadIsInvalidArgumentWithTheError) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(status.error_message(), "config: outputs[0].path: cannot open");
   EXPECT_EQ(response.applied_size(), 0);
+}
+
+// Tap calls against a hub of at most two taps, the test offering the records a worker would.
+class AdminTapTest : public ::testing::Test {
+ protected:
+  AdminTapTest()
+      : table_(config::LevelsConfig{}),
+        hub_(&registry_, 2),
+        service_(table_, control_, registry_, /*auth=*/nullptr, &hub_) {
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+    stub_ = v1::AdminService::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  }
+  ~AdminTapTest() override {
+    hub_.CloseAll();
+    server_->Shutdown();
+  }
+
+  struct Call {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<v1::LogRecord>> reader;
+  };
+  std::unique_ptr<Call> StartTap(const v1::TapRequest& request) {
+    auto call = std::make_unique<Call>();
+    call->reader = stub_->Tap(&call->context, request);
+    return call;
+  }
+
+  void Offer(const std::string& logger, const std::string& message) {
+    RecordBatch batch;
+    v1::LogRecord* record = batch.records().Add();
+    record->set_level(v1::LEVEL_WARN);
+    record->set_logger(logger);
+    record->set_message(message);
+    hub_.Offer(batch, {}, composer_);
+  }
+
+  double Requests(const std::string& code) {
+    for (const prometheus::MetricFamily& family : registry_.Collect()) {
+      if (family.name != "sluice_admin_requests_total") continue;
+      for (const prometheus::ClientMetric& metric : family.metric) {
+        bool tap = false, matches = false;
+        for (const prometheus::ClientMetric::Label& label : metric.label) {
+          if (label.name == "method" && label.value == "Tap") tap = true;
+          if (label.name == "code" && label.value == code) matches = true;
+        }
+        if (tap && matches) return metric.counter.value;
+      }
+    }
+    return 0;
+  }
+
+  prometheus::Registry registry_;
+  levels::LevelTable table_;
+  FakeControl control_;
+  pipeline::PipelineConfig pipeline_config_;
+  pipeline::FieldComposer composer_{pipeline_config_};
+  pipeline::TapHub hub_;
+  AdminService service_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::AdminService::Stub> stub_;
+};
+
+TEST_F(AdminTapTest, StreamsTheOfferedRecordsAndEndsWithOkWhenTheHubCloses) {
+  v1::TapRequest request;
+  request.set_logger_prefix("checkout");
+  std::unique_ptr<Call> call = StartTap(request);
+  ASSERT_TRUE(test_util::Eventually([&] { return hub_.open_taps() == 1; }));
+  Offer("billing", "not this one");
+  Offer("checkout.db", "this one");
+  v1::LogRecord record;
+  ASSERT_TRUE(call->reader->Read(&record));
+  EXPECT_EQ(record.message(), "this one");
+
+  hub_.CloseAll();
+  EXPECT_FALSE(call->reader->Read(&record));
+  EXPECT_TRUE(call->reader->Finish().ok());
+  EXPECT_TRUE(test_util::Eventually([&] { return hub_.open_taps() == 0; }));
+  EXPECT_EQ(Requests("OK"), 1);
+}
+
+TEST_F(AdminTapTest, AnInvalidFilterIsInvalidArgument) {
+  v1::TapRequest request;
+  (*request.mutable_match())["user"] = "/[a-/";
+  std::unique_ptr<Call> call = StartTap(request);
+  v1::LogRecord record;
+  EXPECT_FALSE(call->reader->Read(&record));
+  const grpc::Status status = call->reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("match.user"), std::string::npos) << status.error_message();
+  EXPECT_EQ(hub_.open_taps(), 0u);
+  EXPECT_EQ(Requests("INVALID_ARGUMENT"), 1);
+}
+
+TEST_F(AdminTapTest, MoreThanMaxTapsIsResourceExhaustedUntilOneCloses) {
+  std::unique_ptr<Call> first = StartTap({});
+  std::unique_ptr<Call> second = StartTap({});
+  ASSERT_TRUE(test_util::Eventually([&] { return hub_.open_taps() == 2; }));
+
+  std::unique_ptr<Call> third = StartTap({});
+  v1::LogRecord record;
+  EXPECT_FALSE(third->reader->Read(&record));
+  const grpc::Status refused = third->reader->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(refused.error_message().find("admin.max_taps"), std::string::npos);
+  EXPECT_EQ(Requests("RESOURCE_EXHAUSTED"), 1);
+
+  // A tap its client cancels goes away and makes room.
+  first->context.TryCancel();
+  EXPECT_FALSE(first->reader->Read(&record));
+  EXPECT_EQ(first->reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(test_util::Eventually([&] { return hub_.open_taps() == 1; }));
+  std::unique_ptr<Call> fourth = StartTap({});
+  ASSERT_TRUE(test_util::Eventually([&] { return hub_.open_taps() == 2; }));
+  Offer("a", "to both");
+  ASSERT_TRUE(second->reader->Read(&record));
+  EXPECT_EQ(record.message(), "to both");
+  ASSERT_TRUE(fourth->reader->Read(&record));
+  EXPECT_EQ(record.message(), "to both");
 }
 
 }  // namespace

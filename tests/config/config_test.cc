@@ -176,7 +176,8 @@ TEST(ConfigTest, UnknownKeyInEachSectionIsRejectedWithItsPath) {
       "overflow, dispatch)");
   EXPECT_THAT(ErrorOf("ingest: {port: 4317}"), StartsWith("ingest.port: unknown key"));
   EXPECT_EQ(ErrorOf("admin: {listen: \"127.0.0.1:1\", ssl: true}"),
-            "admin.ssl: unknown key (known: listen, tls, auth, token_file, read_only_token_file)");
+            "admin.ssl: unknown key (known: listen, tls, auth, token_file, read_only_token_file, "
+            "max_taps)");
   EXPECT_THAT(ErrorOf("metrics: {path: /m}"), StartsWith("metrics.path: unknown key"));
   EXPECT_EQ(ErrorOf("levels: {defualt: info}"),
             "levels.defualt: unknown key (known: default, rules, max_rules, max_prefix_bytes)");
@@ -632,6 +633,12 @@ TEST(SecurityConfigTest, TlsBlocksAreValidated) {
                        "require_client_cert: false } }")
                    .ingest.tls->requires_client_cert());
   EXPECT_THAT(ErrorOf("admin: { auth: maybe }"), HasSubstr("admin.auth"));
+}
+
+TEST(ConfigTest, AdminMaxTapsDefaultsToFourAndIsBounded) {
+  EXPECT_EQ(ParseOk("").admin.max_taps, 4u);
+  EXPECT_EQ(ParseOk("admin: {max_taps: 0}").admin.max_taps, 0u);
+  EXPECT_THAT(ErrorOf("admin: {max_taps: 65}"), StartsWith("admin.max_taps: "));
 }
 
 }  // namespace
