@@ -26,6 +26,7 @@
 #include "sluice/client.h"
 #include "sluice/v1/admin.grpc.pb.h"
 #include "tests/e2e/admin_stats.h"
+#include "tests/e2e/record_load.h"
 #include "tests/e2e/sluiced_process.h"
 
 namespace sluice::e2e {
@@ -108,50 +109,6 @@ void LogAndFlush(const SluicedProcess& server, const std::string& message,
   ASSERT_TRUE(flushed.ok()) << flushed;
 }
 
-// Logs "load-<n>" records through sluice::Client on a thread of its own until stopped.
-class Load {
- public:
-  explicit Load(const std::string& target) : client_(ClientOptionsFor(target)) {
-    thread_ = std::thread([this] {
-      while (!stop_.load()) {
-        // Paced to stay within the client's buffer, so that Log() never drops.
-        if (logged_.load() - client_.stats().acked_records >= kMaxOutstanding) {
-          absl::SleepFor(absl::Milliseconds(1));
-          continue;
-        }
-        client_.Log(v1::LEVEL_INFO, "load", absl::StrCat("load-", logged_.load()), {});
-        logged_.fetch_add(1);
-      }
-    });
-  }
-  ~Load() { Stop(); }
-
-  uint64_t acked() const { return client_.stats().acked_records; }
-  size_t logged() const { return logged_.load(); }
-  void Stop() {
-    stop_.store(true);
-    if (thread_.joinable()) thread_.join();
-  }
-  absl::Status StopAndFlush() {
-    Stop();
-    return client_.Flush(absl::Now() + kAwaitTimeout);
-  }
-
- private:
-  static constexpr size_t kMaxOutstanding = 20000;
-
-  static ClientOptions ClientOptionsFor(const std::string& target) {
-    ClientOptions options = Options(target);
-    options.max_buffered_records = 2 * kMaxOutstanding;
-    return options;
-  }
-
-  Client client_;
-  std::atomic<bool> stop_{false};
-  std::atomic<size_t> logged_{0};
-  std::thread thread_;
-};
-
 double MetricOr(const SluicedProcess& server, const std::string& sample, double fallback) {
   absl::StatusOr<std::string> metrics = server.ScrapeMetrics();
   if (!metrics.ok()) return fallback;
@@ -208,7 +165,7 @@ TEST(ReloadTest, OutputsChangedAndAddedUnderLoadLoseNothingAndTheBooksBalance) {
   absl::StatusOr<std::unique_ptr<SluicedProcess>> server = SluicedProcess::Start(kOneFile);
   ASSERT_STARTED(server);
   SluicedProcess& sluiced = **server;
-  Load load(sluiced.ingest_target());
+  RecordLoad load(sluiced.ingest_target());
   ASSERT_TRUE(Await([&] { return load.acked() >= 3000; })) << "the load is not getting acks";
 
   // file/a changes its path; file/b is new.

@@ -30,6 +30,7 @@
 #include "rapidjson/document.h"
 #include "sluice/client.h"
 #include "sluice/v1/logs.grpc.pb.h"
+#include "tests/e2e/record_load.h"
 #include "tests/e2e/sluiced_process.h"
 
 namespace sluice::e2e {
@@ -65,56 +66,6 @@ std::vector<std::string> Messages(const std::string& path) {
   return messages;
 }
 
-// Logs "load-<n>" records through sluice::Client on a thread of its own until stopped.
-class Load {
- public:
-  explicit Load(const std::string& target) : client_(Options(target)) {
-    thread_ = std::thread([this] {
-      while (!stop_.load()) {
-        // Paced to stay within the client's buffer, so that Log() never drops.
-        if (logged_.load() - client_.stats().acked_records >= kMaxOutstanding) {
-          absl::SleepFor(absl::Milliseconds(1));
-          continue;
-        }
-        client_.Log(v1::LEVEL_INFO, "load", absl::StrCat("load-", logged_.load()), {});
-        logged_.fetch_add(1);
-      }
-    });
-  }
-  ~Load() { Stop(); }
-
-  // Records acknowledged so far.
-  uint64_t acked() const { return client_.stats().acked_records; }
-  size_t logged() const { return logged_.load(); }
-
-  void Stop() {
-    stop_.store(true);
-    if (thread_.joinable()) thread_.join();
-  }
-  // Stops, then waits until the server acknowledged every record logged.
-  absl::Status StopAndFlush() {
-    Stop();
-    return client_.Flush(absl::Now() + kAwaitTimeout);
-  }
-  ClientStats stats() const { return client_.stats(); }
-
- private:
-  static constexpr size_t kMaxOutstanding = 20000;
-
-  static ClientOptions Options(const std::string& target) {
-    ClientOptions options;
-    options.target = target;
-    // Log() must never drop: every record logged is expected in the file.
-    options.max_buffered_records = 2 * kMaxOutstanding;
-    return options;
-  }
-
-  Client client_;
-  std::atomic<bool> stop_{false};
-  std::atomic<size_t> logged_{0};
-  std::thread thread_;
-};
-
 // Every "load-<i>" for i < count is in `messages` exactly once.
 void ExpectEveryRecordOnce(const std::vector<std::string>& messages, size_t count) {
   absl::flat_hash_set<std::string> seen;
@@ -144,7 +95,7 @@ bool AwaitStderr(const SluicedProcess& server, const std::string& text, size_t t
 TEST(SignalsTest, StraySignalsUnderLoadAreIgnoredAndLoseNoAcknowledgedRecord) {
   absl::StatusOr<std::unique_ptr<SluicedProcess>> server = SluicedProcess::Start(kFileConfig);
   ASSERT_STARTED(server);
-  Load load((*server)->ingest_target());
+  RecordLoad load((*server)->ingest_target());
   size_t ignored = 0;
   for (int signal_number : {SIGUSR1, SIGUSR2, SIGALRM, SIGVTALRM, SIGPROF}) {
     SCOPED_TRACE(strsignal(signal_number));
@@ -172,7 +123,7 @@ TEST(SignalsTest, StraySignalsUnderLoadAreIgnoredAndLoseNoAcknowledgedRecord) {
 TEST(SignalsTest, SighupAfterARenameSendsLaterRecordsToANewFileAndLosesNone) {
   absl::StatusOr<std::unique_ptr<SluicedProcess>> server = SluicedProcess::Start(kFileConfig);
   ASSERT_STARTED(server);
-  Load load((*server)->ingest_target());
+  RecordLoad load((*server)->ingest_target());
   ASSERT_TRUE(Await([&] { return load.acked() >= 2000; })) << "the load is not getting acks";
   // logrotate's create mode: rename, then postrotate's signal.
   std::filesystem::rename((*server)->path("records.log"), (*server)->path("records.log.1"));
