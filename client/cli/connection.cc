@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "client/cli/flags.h"
 #include "client/cli/usage.h"
+#include "sluice/channel_credentials.h"
 
 namespace sluice::cli {
 namespace {
@@ -140,19 +141,8 @@ std::shared_ptr<grpc::Channel> AdminChannel() { return ChannelTo(AdminTarget());
 std::shared_ptr<grpc::Channel> IngestChannel() { return ChannelTo(IngestTarget()); }
 
 std::shared_ptr<grpc::Channel> ChannelTo(const std::string& target) {
-  const Connection& connection = GetConnection();
-  if (!connection.tls.has_value()) {
-    return grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
-  }
-  grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs = connection.tls->root_certs_pem;
-  ssl.pem_cert_chain = connection.tls->cert_chain_pem;
-  ssl.pem_private_key = connection.tls->private_key_pem;
   grpc::ChannelArguments args;
-  if (!connection.tls->server_name.empty()) {
-    args.SetSslTargetNameOverride(connection.tls->server_name);
-  }
-  return grpc::CreateCustomChannel(target, grpc::SslCredentials(ssl), args);
+  return grpc::CreateCustomChannel(target, ChannelCredentialsFor(GetConnection().tls, args), args);
 }
 
 void Authorize(grpc::ClientContext& context) {

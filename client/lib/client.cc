@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/grpcpp.h"
+#include "sluice/channel_credentials.h"
 #include "sluice/v1/logs.grpc.pb.h"
 
 namespace sluice {
@@ -49,18 +50,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const ClientOptions& options) {
                                            options.load_balancing_policy, R"(":{}}])", health_check,
                                            "}"));
   }
-  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-  if (options.tls.has_value()) {
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = options.tls->root_certs_pem;
-    ssl.pem_cert_chain = options.tls->cert_chain_pem;
-    ssl.pem_private_key = options.tls->private_key_pem;
-    credentials = grpc::SslCredentials(ssl);
-    if (!options.tls->server_name.empty()) {
-      args.SetSslTargetNameOverride(options.tls->server_name);
-    }
-  }
-  return grpc::CreateCustomChannel(options.target, credentials, args);
+  return grpc::CreateCustomChannel(options.target, ChannelCredentialsFor(options.tls, args), args);
 }
 
 absl::Status ReadWholeFile(const std::string& path, std::string& out) {
@@ -91,6 +81,17 @@ bool WaitUntil(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
 }
 
 }  // namespace
+
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentialsFor(
+    const std::optional<ClientTlsOptions>& tls, grpc::ChannelArguments& args) {
+  if (!tls.has_value()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = tls->root_certs_pem;
+  ssl.pem_cert_chain = tls->cert_chain_pem;
+  ssl.pem_private_key = tls->private_key_pem;
+  if (!tls->server_name.empty()) args.SetSslTargetNameOverride(tls->server_name);
+  return grpc::SslCredentials(ssl);
+}
 
 absl::Status LoadClientTlsFiles(const std::string& ca_file, const std::string& cert_file,
                                 const std::string& key_file, ClientTlsOptions& tls) {

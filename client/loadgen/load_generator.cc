@@ -13,6 +13,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/channel_arguments.h"
+#include "sluice/channel_credentials.h"
 #include "sluice/v1/logs.grpc.pb.h"
 
 namespace sluice::loadgen {
@@ -46,16 +47,7 @@ std::shared_ptr<grpc::Channel> OwnChannel(const LoadOptions& options) {
   // A subchannel pool of its own: every stream gets its own TCP connection.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetMaxSendMessageSize(64 * 1024 * 1024);
-  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-  if (options.tls.has_value()) {
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = options.tls->root_certs_pem;
-    ssl.pem_cert_chain = options.tls->cert_chain_pem;
-    ssl.pem_private_key = options.tls->private_key_pem;
-    credentials = grpc::SslCredentials(ssl);
-    if (!options.tls->server_name.empty()) args.SetSslTargetNameOverride(options.tls->server_name);
-  }
-  return grpc::CreateCustomChannel(options.target, credentials, args);
+  return grpc::CreateCustomChannel(options.target, ChannelCredentialsFor(options.tls, args), args);
 }
 
 void Authorize(const LoadOptions& options, grpc::ClientContext& context) {
