@@ -50,11 +50,6 @@ int UnexpectedArguments(absl::string_view command, absl::Span<const std::string>
   return UsageError(absl::StrCat(command, ": unexpected argument \"", args[0], "\""));
 }
 
-absl::string_view ProtoLevelName(int level) {
-  absl::StatusOr<Level> parsed = LevelFromProto(level);
-  return parsed.ok() ? LevelName(*parsed) : "UNKNOWN";
-}
-
 std::string FormatUnixNanos(uint64_t nanos) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixNanos(static_cast<int64_t>(nanos)),
                           absl::UTCTimeZone());

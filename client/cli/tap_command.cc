@@ -4,7 +4,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
-#include <utility>
 
 #include "absl/flags/flag.h"
 #include "absl/status/statusor.h"
@@ -16,6 +15,8 @@
 #include "client/cli/flags.h"
 #include "client/cli/usage.h"
 #include "grpcpp/grpcpp.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
 #include "sluice/level.h"
 #include "sluice/v1/admin.grpc.pb.h"
 
@@ -33,11 +34,6 @@ std::string Rfc3339(uint64_t unix_nanos) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ",
                           absl::FromUnixNanos(static_cast<int64_t>(unix_nanos)),
                           absl::UTCTimeZone());
-}
-
-absl::string_view ProtoLevelName(int level) {
-  absl::StatusOr<Level> parsed = LevelFromProto(level);
-  return parsed.ok() ? LevelName(*parsed) : "UNKNOWN";
 }
 
 // Control characters as escapes, so that one record stays one line.
@@ -86,44 +82,32 @@ std::string FieldText(const v1::Field& field) {
   return "";
 }
 
-void AppendJsonString(absl::string_view s, std::string* out) {
-  out->push_back('"');
-  for (const char c : s) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(c);
-    } else if (c == '\n') {
-      out->append("\\n");
-    } else if (c == '\r') {
-      out->append("\\r");
-    } else if (c == '\t') {
-      out->append("\\t");
-    } else if (byte < 0x20) {
-      absl::StrAppendFormat(out, "\\u%04x", byte);
-    } else {
-      out->push_back(c);
-    }
-  }
-  out->push_back('"');
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void WriteJsonString(absl::string_view s, JsonWriter& writer) {
+  writer.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
-void AppendJsonValue(const v1::Field& field, std::string* out) {
+// Numbers and booleans as JSON's own; a double JSON cannot hold (NaN, infinities) and
+// every other value as its text.
+void WriteJsonValue(const v1::Field& field, JsonWriter& writer) {
   switch (field.value_case()) {
     case v1::Field::kIntValue:
+      writer.Int64(field.int_value());
+      return;
     case v1::Field::kBoolValue:
-      out->append(FieldText(field));
+      writer.Bool(field.bool_value());
       return;
     case v1::Field::kDoubleValue:
       if (std::isfinite(field.double_value())) {
-        out->append(FieldText(field));
+        writer.Double(field.double_value());
         return;
       }
       break;
     default:
       break;
   }
-  AppendJsonString(FieldText(field), out);
+  WriteJsonString(FieldText(field), writer);
 }
 
 }  // namespace
@@ -156,35 +140,36 @@ std::string FormatTapText(const v1::LogRecord& record) {
 }
 
 std::string FormatTapJson(const v1::LogRecord& record) {
-  std::string line = "{\"time\":";
-  AppendJsonString(Rfc3339(record.time_unix_nano()), &line);
-  line.append(",\"level\":");
-  AppendJsonString(ProtoLevelName(record.level()), &line);
-  line.append(",\"logger\":");
-  AppendJsonString(record.logger(), &line);
-  line.append(",\"message\":");
-  AppendJsonString(record.message(), &line);
+  rapidjson::StringBuffer buffer;
+  JsonWriter writer(buffer);
+  writer.StartObject();
+  writer.Key("time");
+  WriteJsonString(Rfc3339(record.time_unix_nano()), writer);
+  writer.Key("level");
+  WriteJsonString(ProtoLevelName(record.level()), writer);
+  writer.Key("logger");
+  WriteJsonString(record.logger(), writer);
+  writer.Key("message");
+  WriteJsonString(record.message(), writer);
   if (!record.trace_id().empty()) {
-    line.append(",\"trace_id\":");
-    AppendJsonString(absl::BytesToHexString(record.trace_id()), &line);
+    writer.Key("trace_id");
+    WriteJsonString(absl::BytesToHexString(record.trace_id()), writer);
   }
   if (!record.span_id().empty()) {
-    line.append(",\"span_id\":");
-    AppendJsonString(absl::BytesToHexString(record.span_id()), &line);
+    writer.Key("span_id");
+    WriteJsonString(absl::BytesToHexString(record.span_id()), writer);
   }
   if (record.fields_size() > 0) {
-    line.append(",\"fields\":{");
-    bool first = true;
+    writer.Key("fields");
+    writer.StartObject();
     for (const v1::Field& field : record.fields()) {
-      if (!std::exchange(first, false)) line.push_back(',');
-      AppendJsonString(field.key(), &line);
-      line.push_back(':');
-      AppendJsonValue(field, &line);
+      WriteJsonString(field.key(), writer);
+      WriteJsonValue(field, writer);
     }
-    line.push_back('}');
+    writer.EndObject();
   }
-  line.push_back('}');
-  return line;
+  writer.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
 }
 
 int RunTap(absl::Span<const std::string> args, absl::Span<const std::string> fields) {

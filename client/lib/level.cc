@@ -60,6 +60,11 @@ absl::StatusOr<Level> LevelFromProto(int proto_level) {
   return absl::InvalidArgumentError(absl::StrCat("invalid level value ", proto_level));
 }
 
+absl::string_view ProtoLevelName(int proto_level) {
+  absl::StatusOr<Level> level = LevelFromProto(proto_level);
+  return level.ok() ? LevelName(*level) : "UNKNOWN";
+}
+
 absl::Status ValidateLoggerPrefix(absl::string_view prefix) {
   if (prefix.empty()) return absl::InvalidArgumentError("a logger prefix must not be empty");
   for (char c : prefix) {

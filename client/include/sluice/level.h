@@ -41,6 +41,9 @@ absl::StatusOr<Level> ParseLevel(absl::string_view text);
 // LEVEL_UNSPECIFIED means INFO; values outside the enum are INVALID_ARGUMENT.
 absl::StatusOr<Level> LevelFromProto(int proto_level);
 
+// LevelName of a wire value, for printing what a server sent: "UNKNOWN" outside the enum.
+absl::string_view ProtoLevelName(int proto_level);
+
 // The level a record is handled at, once ingest admitted it: LEVEL_UNSPECIFIED is INFO, and
 // so is a value outside the enum, which ingest rejects but which must not crash a worker
 // should one get past it. Inline, without a Status, because the pipeline and the outputs
