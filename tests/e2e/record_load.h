@@ -1,6 +1,7 @@
 // RecordLoad: a steady stream of "load-<n>" records (logger "load", INFO) from one
 // sluice::Client on a thread of its own, for e2e tests that change something on a server
-// under load (a signal, a reload) and then check that every acknowledged record arrived.
+// under load (a signal, a reload) and then check that every acknowledged record arrived;
+// JsonMessages reads back what a JSON-lines file output wrote.
 //
 // The load keeps at most kMaxOutstanding records unacknowledged, inside the client's
 // buffer, so Log() never drops: every record logged is expected at the destination.
@@ -12,15 +13,34 @@
 #include <cstdint>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "rapidjson/document.h"
 #include "sluice/client.h"
 #include "tests/e2e/sluiced_process.h"
 
 namespace sluice::e2e {
+
+// The "message" of every line of a JSON-lines file; "<unparsable line> ..." for a line
+// without one.
+inline std::vector<std::string> JsonMessages(const std::string& path) {
+  std::vector<std::string> messages;
+  for (const std::string& line : ReadLines(path)) {
+    rapidjson::Document document;
+    document.Parse(line.data(), line.size());
+    if (document.HasParseError() || !document.IsObject() || !document.HasMember("message") ||
+        !document["message"].IsString()) {
+      messages.push_back("<unparsable line> " + line);
+      continue;
+    }
+    messages.emplace_back(document["message"].GetString());
+  }
+  return messages;
+}
 
 class RecordLoad {
  public:

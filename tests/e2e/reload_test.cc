@@ -22,7 +22,6 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "rapidjson/document.h"
 #include "sluice/client.h"
 #include "sluice/v1/admin.grpc.pb.h"
 #include "tests/e2e/admin_stats.h"
@@ -72,22 +71,6 @@ std::vector<std::string> Applied(const Reloaded& reloaded) {
 
 std::vector<std::string> NotApplied(const Reloaded& reloaded) {
   return {reloaded.response.not_applied().begin(), reloaded.response.not_applied().end()};
-}
-
-// The "message" of every JSON line of the file.
-std::vector<std::string> Messages(const std::string& path) {
-  std::vector<std::string> messages;
-  for (const std::string& line : ReadLines(path)) {
-    rapidjson::Document document;
-    document.Parse(line.data(), line.size());
-    if (document.HasParseError() || !document.IsObject() || !document.HasMember("message") ||
-        !document["message"].IsString()) {
-      messages.push_back("<unparsable line> " + line);
-      continue;
-    }
-    messages.emplace_back(document["message"].GetString());
-  }
-  return messages;
 }
 
 bool Has(const std::vector<std::string>& messages, const std::string& message) {
@@ -148,7 +131,7 @@ TEST(ReloadTest, ABadFileIsRefusedWithItsErrorAndTheOldConfigRunsOn) {
     // The old output still takes records.
     const std::string message = absl::StrCat("after-refusal-", refused);
     LogAndFlush(sluiced, message);
-    EXPECT_TRUE(Await([&] { return Has(Messages(sluiced.path("a.log")), message); }));
+    EXPECT_TRUE(Await([&] { return Has(JsonMessages(sluiced.path("a.log")), message); }));
   }
   EXPECT_FALSE(std::filesystem::exists(sluiced.path("b.log")));
   // SIGHUP with a bad file logs the error and changes nothing either.
@@ -156,7 +139,7 @@ TEST(ReloadTest, ABadFileIsRefusedWithItsErrorAndTheOldConfigRunsOn) {
   EXPECT_TRUE(sluiced.AwaitMetric("sluice_config_reloads_total{result=\"failed\"}", refused + 1));
   EXPECT_TRUE(Await([&] { return sluiced.Stderr().find("reload refused") != std::string::npos; }));
   LogAndFlush(sluiced, "after-sighup");
-  EXPECT_TRUE(Await([&] { return Has(Messages(sluiced.path("a.log")), "after-sighup"); }));
+  EXPECT_TRUE(Await([&] { return Has(JsonMessages(sluiced.path("a.log")), "after-sighup"); }));
   EXPECT_EQ(MetricOr(sluiced, "sluice_config_reloads_total{result=\"ok\"}", -1), 0);
   TerminateCleanly(sluiced);
 }
@@ -206,9 +189,9 @@ outputs:
   TerminateCleanly(sluiced);
 
   // Every acked record is in a.log or a2.log, once; b.log has exactly what a2.log has.
-  const std::vector<std::string> old_a = Messages(sluiced.path("a.log"));
-  const std::vector<std::string> new_a = Messages(sluiced.path("a2.log"));
-  const std::vector<std::string> b = Messages(sluiced.path("b.log"));
+  const std::vector<std::string> old_a = JsonMessages(sluiced.path("a.log"));
+  const std::vector<std::string> new_a = JsonMessages(sluiced.path("a2.log"));
+  const std::vector<std::string> b = JsonMessages(sluiced.path("b.log"));
   absl::flat_hash_set<std::string> seen;
   for (const std::vector<std::string>* file : {&old_a, &new_a}) {
     for (const std::string& message : *file) {
@@ -273,8 +256,8 @@ outputs:
   LogAndFlush(sluiced, "checkout-debug-after", v1::LEVEL_DEBUG, "checkout");
   LogAndFlush(sluiced, "other-info-after", v1::LEVEL_INFO, "other");
   LogAndFlush(sluiced, "marker", v1::LEVEL_ERROR, "other");
-  ASSERT_TRUE(Await([&] { return Has(Messages(sluiced.path("a.log")), "marker"); }));
-  const std::vector<std::string> messages = Messages(sluiced.path("a.log"));
+  ASSERT_TRUE(Await([&] { return Has(JsonMessages(sluiced.path("a.log")), "marker"); }));
+  const std::vector<std::string> messages = JsonMessages(sluiced.path("a.log"));
   EXPECT_FALSE(Has(messages, "noisy-warn-before"));  // below the file's old "noisy: error"
   EXPECT_TRUE(Has(messages, "noisy-debug-after"));
   EXPECT_TRUE(Has(messages, "checkout-debug-after"));
@@ -309,7 +292,7 @@ TEST(ReloadTest, SettingsThatTakeARestartAreNamedAndKeepTheirRunningValues) {
               ::testing::UnorderedElementsAre("ingest.listen", "scheduler.workers"));
   // Still on the old port, with the old workers.
   LogAndFlush(sluiced, "still-here");
-  EXPECT_TRUE(Await([&] { return Has(Messages(sluiced.path("a.log")), "still-here"); }));
+  EXPECT_TRUE(Await([&] { return Has(JsonMessages(sluiced.path("a.log")), "still-here"); }));
   absl::StatusOr<v1::GetStatsResponse> stats = GetStats(sluiced);
   ASSERT_TRUE(stats.ok()) << stats.status();
   EXPECT_EQ(stats->workers_size(), 2);
@@ -321,7 +304,7 @@ TEST(ReloadTest, SighupReloadsAndReopensAFileRenamedByLogrotate) {
   ASSERT_STARTED(server);
   SluicedProcess& sluiced = **server;
   LogAndFlush(sluiced, "before-rotation");
-  ASSERT_TRUE(Await([&] { return Has(Messages(sluiced.path("a.log")), "before-rotation"); }));
+  ASSERT_TRUE(Await([&] { return Has(JsonMessages(sluiced.path("a.log")), "before-rotation"); }));
   std::filesystem::rename(sluiced.path("a.log"), sluiced.path("a.log.1"));
   // The same file plus an output: the reload adds it and reopens the one that stays.
   RewriteConfig(sluiced, std::string(kOneFile) +
@@ -332,11 +315,11 @@ TEST(ReloadTest, SighupReloadsAndReopensAFileRenamedByLogrotate) {
       << sluiced.Stderr();
   EXPECT_THAT(sluiced.Stderr(), HasSubstr("outputs: added file/b"));
   LogAndFlush(sluiced, "after-rotation");
-  EXPECT_TRUE(Await([&] { return Has(Messages(sluiced.path("a.log")), "after-rotation"); }));
-  EXPECT_TRUE(Await([&] { return Has(Messages(sluiced.path("b.log")), "after-rotation"); }));
+  EXPECT_TRUE(Await([&] { return Has(JsonMessages(sluiced.path("a.log")), "after-rotation"); }));
+  EXPECT_TRUE(Await([&] { return Has(JsonMessages(sluiced.path("b.log")), "after-rotation"); }));
   TerminateCleanly(sluiced);
-  EXPECT_TRUE(Has(Messages(sluiced.path("a.log.1")), "before-rotation"));
-  EXPECT_FALSE(Has(Messages(sluiced.path("a.log.1")), "after-rotation"));
+  EXPECT_TRUE(Has(JsonMessages(sluiced.path("a.log.1")), "before-rotation"));
+  EXPECT_FALSE(Has(JsonMessages(sluiced.path("a.log.1")), "after-rotation"));
 }
 
 TEST(ReloadTest, TheCliPrintsWhatWasAppliedAndFailsWithTheServersErrorOnARefusal) {

@@ -27,7 +27,6 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "rapidjson/document.h"
 #include "sluice/client.h"
 #include "sluice/v1/logs.grpc.pb.h"
 #include "tests/e2e/record_load.h"
@@ -49,22 +48,6 @@ shutdown: { drain_timeout: 30s }
 using ::grpc::health::v1::HealthCheckResponse;
 
 #define ASSERT_STARTED(server) ASSERT_TRUE((server).ok()) << (server).status()
-
-// The "message" of every JSON line of the file.
-std::vector<std::string> Messages(const std::string& path) {
-  std::vector<std::string> messages;
-  for (const std::string& line : ReadLines(path)) {
-    rapidjson::Document document;
-    document.Parse(line.data(), line.size());
-    if (document.HasParseError() || !document.IsObject() || !document.HasMember("message") ||
-        !document["message"].IsString()) {
-      messages.push_back("<unparsable line> " + line);
-      continue;
-    }
-    messages.emplace_back(document["message"].GetString());
-  }
-  return messages;
-}
 
 // Every "load-<i>" for i < count is in `messages` exactly once.
 void ExpectEveryRecordOnce(const std::vector<std::string>& messages, size_t count) {
@@ -117,7 +100,7 @@ TEST(SignalsTest, StraySignalsUnderLoadAreIgnoredAndLoseNoAcknowledgedRecord) {
   const absl::StatusOr<int> exit_code = (*server)->WaitForExit();
   ASSERT_TRUE(exit_code.ok()) << exit_code.status();
   EXPECT_EQ(*exit_code, 0) << (*server)->Stderr();
-  ExpectEveryRecordOnce(Messages((*server)->path("records.log")), load.logged());
+  ExpectEveryRecordOnce(JsonMessages((*server)->path("records.log")), load.logged());
 }
 
 TEST(SignalsTest, SighupAfterARenameSendsLaterRecordsToANewFileAndLosesNone) {
@@ -142,8 +125,8 @@ TEST(SignalsTest, SighupAfterARenameSendsLaterRecordsToANewFileAndLosesNone) {
   const absl::StatusOr<int> exit_code = (*server)->WaitForExit();
   ASSERT_TRUE(exit_code.ok()) << exit_code.status();
   EXPECT_EQ(*exit_code, 0) << (*server)->Stderr();
-  const std::vector<std::string> rotated = Messages((*server)->path("records.log.1"));
-  const std::vector<std::string> current = Messages((*server)->path("records.log"));
+  const std::vector<std::string> rotated = JsonMessages((*server)->path("records.log.1"));
+  const std::vector<std::string> current = JsonMessages((*server)->path("records.log"));
   EXPECT_FALSE(rotated.empty());
   EXPECT_GE(current.size(), 2000u) << "records after the reopen went to the new file";
   std::vector<std::string> all = rotated;
