@@ -708,6 +708,9 @@ void ServerApp::HousekeepingLoop() {
     const bool full = EveryChannelFull();
     ReportOutputHealth();
     FlushGrpcLogSummaries();
+    if (admin_auth_ != nullptr) admin_auth_->Refresh();
+    if (ingest_auth_ != nullptr) ingest_auth_->Refresh();
+    auth_failures_->Flush();
     bool dead = accept_failed_.exchange(false);
     {
       absl::MutexLock lock(&mu_);

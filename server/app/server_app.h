@@ -147,7 +147,8 @@ class ServerApp final : public admin::ServerControl {
   void Post(absl::AnyInvocable<void() &&> task);
   void LifecycleLoop();
   // Once a second: expires level rules, reports the ingest port NOT_SERVING while every
-  // channel is full, and each output's health on the admin port.
+  // channel is full, and each output's health on the admin port, re-reads changed token
+  // files and writes the held-back summaries of gRPC's and the refused calls' log lines.
   void HousekeepingLoop();
   bool EveryChannelFull() const;
   // "sluice.output.<id>" on the admin port's health service: NOT_SERVING while the output

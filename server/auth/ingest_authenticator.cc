@@ -17,10 +17,9 @@ absl::StatusOr<std::unique_ptr<IngestAuthenticator>> IngestAuthenticator::Create
 }
 
 IngestAuthenticator::IngestAuthenticator(std::unique_ptr<TokenFile> tokens, AuthFailures& failures)
-    : tokens_(std::move(tokens)), failures_(failures), refresher_([this] {
-        tokens_->Refresh();
-        failures_.Flush();
-      }) {}
+    : tokens_(std::move(tokens)), failures_(failures) {}
+
+void IngestAuthenticator::Refresh() { tokens_->Refresh(); }
 
 grpc::Status IngestAuthenticator::Tenant(const grpc::ServerContextBase& context,
                                          absl::string_view method, std::string& tenant) const {

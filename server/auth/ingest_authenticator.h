@@ -3,9 +3,9 @@
 // that the call's records carry.
 //
 // Built by server/app when ingest.tokens_file is set; without it there is none and ingest
-// calls pay nothing. The file is re-read within a second of a change, on the
-// authenticator's own thread. Tenant() runs on gRPC callback threads: a short lock and
-// one hash.
+// calls pay nothing. The file is re-read within a second of a change: server/app's
+// housekeeping thread calls Refresh() once a second. Tenant() runs on gRPC callback
+// threads: a short lock and one hash.
 #ifndef SLUICE_SERVER_AUTH_INGEST_AUTHENTICATOR_H_
 #define SLUICE_SERVER_AUTH_INGEST_AUTHENTICATOR_H_
 
@@ -17,7 +17,6 @@
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/status.h"
 #include "server/auth/auth_failures.h"
-#include "server/auth/refresher.h"
 #include "server/auth/token_file.h"
 
 namespace sluice::auth {
@@ -34,12 +33,15 @@ class IngestAuthenticator {
   grpc::Status Tenant(const grpc::ServerContextBase& context, absl::string_view method,
                       std::string& tenant) const;
 
+  // Re-reads the tokens file if it changed (token_file.h). From one thread only, never a
+  // gRPC callback thread.
+  void Refresh();
+
  private:
   IngestAuthenticator(std::unique_ptr<TokenFile> tokens, AuthFailures& failures);
 
   const std::unique_ptr<TokenFile> tokens_;
   AuthFailures& failures_;
-  Refresher refresher_;
 };
 
 }  // namespace sluice::auth

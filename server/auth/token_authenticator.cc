@@ -61,14 +61,12 @@ absl::StatusOr<std::unique_ptr<TokenAuthenticator>> TokenAuthenticator::Create(
 
 TokenAuthenticator::TokenAuthenticator(std::unique_ptr<TokenFile> tokens,
                                        std::unique_ptr<TokenFile> read_only, AuthFailures& failures)
-    : tokens_(std::move(tokens)),
-      read_only_(std::move(read_only)),
-      failures_(failures),
-      refresher_([this] {
-        tokens_->Refresh();
-        if (read_only_ != nullptr) read_only_->Refresh();
-        failures_.Flush();
-      }) {}
+    : tokens_(std::move(tokens)), read_only_(std::move(read_only)), failures_(failures) {}
+
+void TokenAuthenticator::Refresh() {
+  tokens_->Refresh();
+  if (read_only_ != nullptr) read_only_->Refresh();
+}
 
 grpc::Status TokenAuthenticator::Check(const grpc::ServerContextBase& context, Access access,
                                        absl::string_view method) const {

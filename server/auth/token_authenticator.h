@@ -3,8 +3,8 @@
 //
 // Built by server/app from the admin config (Create), which also decides whether the port
 // needs tokens at all (admin.auth, see config.h). Both files are re-read within a second
-// of a change, on the authenticator's own thread. Check() runs on gRPC callback threads:
-// it takes a short lock and hashes one token, nothing else.
+// of a change: server/app's housekeeping thread calls Refresh() once a second. Check() runs
+// on gRPC callback threads: it takes a short lock and hashes one token, nothing else.
 #ifndef SLUICE_SERVER_AUTH_TOKEN_AUTHENTICATOR_H_
 #define SLUICE_SERVER_AUTH_TOKEN_AUTHENTICATOR_H_
 
@@ -16,7 +16,6 @@
 #include "grpcpp/server_context.h"
 #include "grpcpp/support/status.h"
 #include "server/auth/auth_failures.h"
-#include "server/auth/refresher.h"
 #include "server/auth/token_file.h"
 #include "server/config/config.h"
 
@@ -43,6 +42,10 @@ class TokenAuthenticator {
   grpc::Status Check(const grpc::ServerContextBase& context, Access access,
                      absl::string_view method) const;
 
+  // Re-reads the token files that changed (token_file.h). From one thread only, never a
+  // gRPC callback thread.
+  void Refresh();
+
  private:
   TokenAuthenticator(std::unique_ptr<TokenFile> tokens, std::unique_ptr<TokenFile> read_only,
                      AuthFailures& failures);
@@ -51,8 +54,6 @@ class TokenAuthenticator {
   // Null without admin.read_only_token_file.
   const std::unique_ptr<TokenFile> read_only_;
   AuthFailures& failures_;
-  // Last: stopped before the files go.
-  Refresher refresher_;
 };
 
 // True for "127.0.0.1:4319", "localhost:4319", "[::1]:4319": addresses only this host's

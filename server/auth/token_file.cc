@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -29,16 +30,22 @@ absl::StatusOr<std::unique_ptr<TokenFile>> TokenFile::Open(std::string key, std:
   return file;
 }
 
+std::optional<TokenFile::Version> TokenFile::Stat(const std::string& path) {
+  struct stat info;
+  if (::stat(path.c_str(), &info) != 0) return std::nullopt;
+  return Version{.mtime_nanos = int64_t{info.st_mtim.tv_sec} * 1000000000 + info.st_mtim.tv_nsec,
+                 .size = info.st_size,
+                 .inode = info.st_ino};
+}
+
 absl::StatusOr<TokenSet> TokenFile::Read(Version& version) const {
   const auto error = [this](absl::string_view what) {
     return absl::InvalidArgumentError(absl::StrCat(key_, ": ", path_, ": ", what));
   };
-  struct stat info;
-  if (::stat(path_.c_str(), &info) != 0) return error(std::strerror(errno));
-  version = {.mtime_nanos = int64_t{info.st_mtim.tv_sec} * 1000000000 + info.st_mtim.tv_nsec,
-             .size = info.st_size,
-             .inode = info.st_ino};
-  if (info.st_size > kMaxTokenFileBytes) {
+  const std::optional<Version> stat = Stat(path_);
+  if (!stat.has_value()) return error(std::strerror(errno));
+  version = *stat;
+  if (version.size > kMaxTokenFileBytes) {
     return error(absl::StrCat("larger than ", kMaxTokenFileBytes, " bytes"));
   }
   std::FILE* file = std::fopen(path_.c_str(), "rb");
@@ -59,14 +66,7 @@ absl::StatusOr<TokenSet> TokenFile::Read(Version& version) const {
 }
 
 void TokenFile::Refresh() {
-  struct stat info;
-  Version now;
-  if (::stat(path_.c_str(), &info) == 0) {
-    now = {.mtime_nanos = int64_t{info.st_mtim.tv_sec} * 1000000000 + info.st_mtim.tv_nsec,
-           .size = info.st_size,
-           .inode = info.st_ino};
-  }
-  if (now == version_) return;
+  if (Stat(path_).value_or(Version{}) == version_) return;
   Version read_version;
   absl::StatusOr<TokenSet> tokens = Read(read_version);
   // Remembered even when it failed, so that a bad file is reported once, not every second.

@@ -2,14 +2,15 @@
 // be rotated without a restart: Refresh() re-reads it when its modification time, size or
 // inode changed (a Kubernetes Secret volume swaps a symlink: a new inode).
 //
-// Owned by the authenticators (token_authenticator.h, ingest_authenticator.h), which call
-// Refresh() from their own thread once a second, never from a gRPC callback. A file that
-// became unreadable or invalid keeps the tokens it last had, and the problem is logged
-// once per change.
+// Owned by the authenticators (token_authenticator.h, ingest_authenticator.h), whose
+// Refresh() server/app's housekeeping thread calls once a second, never a gRPC callback. A file
+// that became unreadable or invalid keeps the tokens it last had, and the problem is logged once
+// per change.
 #ifndef SLUICE_SERVER_AUTH_TOKEN_FILE_H_
 #define SLUICE_SERVER_AUTH_TOKEN_FILE_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -42,6 +43,8 @@ class TokenFile {
     uint64_t inode = 0;
     friend bool operator==(const Version&, const Version&) = default;
   };
+  // The file's version; nullopt (errno set) when it cannot be stat'ed.
+  static std::optional<Version> Stat(const std::string& path);
 
   TokenFile(std::string key, std::string path, TokenFormat format)
       : key_(std::move(key)), path_(std::move(path)), format_(format) {}
