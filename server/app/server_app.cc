@@ -117,6 +117,22 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
   return server;
 }
 
+// An output block made into what the pipeline runs: the output from its factory and its
+// route (`loggers`, `match`), at start-up and for a reload alike.
+absl::StatusOr<pipeline::Pipeline::Destination> BuildDestination(
+    const config::OutputConfig& output_config, const outputs::OutputRegistry& registry,
+    outputs::EncodingRegistry& encodings, prometheus::Registry* metrics) {
+  absl::StatusOr<std::unique_ptr<outputs::Output>> output =
+      registry.Create(output_config, encodings, metrics);
+  if (!output.ok()) return output.status();
+  absl::StatusOr<pipeline::hooks::RecordMatch> route =
+      pipeline::hooks::RecordMatch::Create(output_config.loggers, output_config.match,
+                                           config::ChildPath(output_config.key_path, "match"));
+  if (!route.ok()) return route.status();
+  return pipeline::Pipeline::Destination{std::move(*output), output_config.level, *std::move(route),
+                                         output_config.sender};
+}
+
 std::string HostOf(const std::string& listen) { return listen.substr(0, listen.rfind(':')); }
 
 // A reload compares blocks by their YAML: an output or hook whose block is the same runs on.
@@ -222,16 +238,11 @@ absl::Status ServerApp::StartAll() {
   std::vector<pipeline::Pipeline::Destination> destinations;
   std::vector<std::string> output_ids;
   for (const config::OutputConfig& output_config : config_.outputs) {
-    absl::StatusOr<std::unique_ptr<outputs::Output>> output =
-        registry.Create(output_config, *encodings_, registry_.get());
-    if (!output.ok()) return output.status();
-    absl::StatusOr<pipeline::hooks::RecordMatch> route =
-        pipeline::hooks::RecordMatch::Create(output_config.loggers, output_config.match,
-                                             config::ChildPath(output_config.key_path, "match"));
-    if (!route.ok()) return route.status();
+    absl::StatusOr<pipeline::Pipeline::Destination> destination =
+        BuildDestination(output_config, registry, *encodings_, registry_.get());
+    if (!destination.ok()) return destination.status();
     output_ids.push_back(output_config.id());
-    destinations.push_back(
-        {std::move(*output), output_config.level, *std::move(route), output_config.sender});
+    destinations.push_back(*std::move(destination));
   }
   output_metrics_ = std::make_unique<pipeline::OutputMetrics>(*registry_, output_ids);
   pipeline_ = std::make_unique<pipeline::Pipeline>(config_.pipeline, std::move(destinations),
@@ -569,16 +580,10 @@ absl::StatusOr<admin::ReloadResult> ServerApp::LoadAndApply() {
         next_outputs.push_back({.keep = output_config.id(), .destination = {}});
         continue;
       }
-      absl::StatusOr<std::unique_ptr<outputs::Output>> output =
-          output_registry.Create(output_config, *encodings, registry_.get());
-      if (!output.ok()) return refused(output.status());
-      absl::StatusOr<pipeline::hooks::RecordMatch> route =
-          pipeline::hooks::RecordMatch::Create(output_config.loggers, output_config.match,
-                                               config::ChildPath(output_config.key_path, "match"));
-      if (!route.ok()) return refused(route.status());
-      next_outputs.push_back({.keep = "",
-                              .destination = {std::move(*output), output_config.level,
-                                              *std::move(route), output_config.sender}});
+      absl::StatusOr<pipeline::Pipeline::Destination> destination =
+          BuildDestination(output_config, output_registry, *encodings, registry_.get());
+      if (!destination.ok()) return refused(destination.status());
+      next_outputs.push_back({.keep = "", .destination = *std::move(destination)});
     }
     absl::StatusOr<std::vector<std::unique_ptr<pipeline::hooks::Hook>>> post_hooks =
         hook_registry.CreateAll(pipeline::hooks::HookPhase::kPost, next.hooks.post);
