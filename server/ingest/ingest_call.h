@@ -90,6 +90,9 @@ class IngestCall {
   // `decode()` refused the message with (malformed, over a limit).
   template <typename Decode>
   std::optional<grpc::Status> Read(bool ok, Decode decode);
+  // Read() without the decoding, for a call that decodes the message after releasing its
+  // lock: nullopt to decode and take it.
+  std::optional<grpc::Status> Take(bool ok);
 
   // Hands `batch` to the scheduler. Under ack_on written or flushed, `on_delivered(const
   // Delivery&)` is attached to the batch (the reactor passes it to Delivered() first).
@@ -134,10 +137,15 @@ class IngestCall {
   DropReason overflow_ = DropReason::kNone;
 };
 
-template <typename Decode>
-std::optional<grpc::Status> IngestCall::Read(bool ok, Decode decode) {
+inline std::optional<grpc::Status> IngestCall::Take(bool ok) {
   if (!ok) return grpc::Status::OK;
   if (grpc::Status taken = TakeMessage(); !taken.ok()) return taken;
+  return std::nullopt;
+}
+
+template <typename Decode>
+std::optional<grpc::Status> IngestCall::Read(bool ok, Decode decode) {
+  if (std::optional<grpc::Status> refused = Take(ok)) return refused;
   if (grpc::Status decoded = decode(); !decoded.ok()) return decoded;
   return std::nullopt;
 }

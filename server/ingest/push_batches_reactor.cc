@@ -63,15 +63,35 @@ void PushBatchesReactor::EndLocked(grpc::Status status) {
 
 void PushBatchesReactor::OnReadDone(bool ok) {
   Actions actions;
+  bool decode = false;
   {
     std::lock_guard lock(mu_);
     if (state_ != State::kReading) {
       // The call ended while the read was outstanding (idle, a failed write): the message
       // is not taken, nor acked.
-    } else if (std::optional<grpc::Status> end =
-                   call_.Read(ok, [this] { return DecodeIncomingLocked(); })) {
+    } else if (std::optional<grpc::Status> end = call_.Take(ok)) {
       // What was taken before it is still answered.
       EndLocked(*std::move(end));
+    } else {
+      decode = true;
+    }
+    if (!decode) actions = AdvanceLocked();
+  }
+  if (!decode) {
+    Act(actions);
+    return;
+  }
+  // Parsed without the lock, so that a worker settling an earlier batch of this call does
+  // not wait for a whole request to be parsed. Only this callback touches the incoming
+  // message and the decoder, and while the state stays kReading no other read starts.
+  grpc::Status decoded = DecodeIncoming();
+  {
+    std::lock_guard lock(mu_);
+    if (state_ != State::kReading) {
+      // The call ended while the message was parsed: it is not taken, nor acked.
+      incoming_.reset();
+    } else if (!decoded.ok()) {
+      EndLocked(std::move(decoded));
     } else {
       SubmitIncomingLocked();
     }
@@ -80,7 +100,7 @@ void PushBatchesReactor::OnReadDone(bool ok) {
   Act(actions);
 }
 
-grpc::Status PushBatchesReactor::DecodeIncomingLocked() {
+grpc::Status PushBatchesReactor::DecodeIncoming() {
   // Each request is decoded into a recycled message, which becomes its batch.
   incoming_ = LogBatchPool::Shared().Get();
   const absl::Status status = DecodeOrOutOfMemory(incoming_decoded_, [&] {

@@ -102,9 +102,9 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
   Actions AdvanceLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends the read side with `status` (kEnding).
   void EndLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Decodes the message just read into incoming_; a status to end the call with if it
-  // cannot be taken (malformed, over a limit).
-  grpc::Status DecodeIncomingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Decodes the message just read into incoming_, without mu_; a status to end the call
+  // with if it cannot be taken (malformed, over a limit).
+  grpc::Status DecodeIncoming();
   void SubmitIncomingLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Starts awaiting an ack; returns its ticket for Settle.
   uint64_t AwaitLocked(v1::PushAck ack, bool settled) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -126,14 +126,16 @@ class PushBatchesReactor : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc
   State state_ ABSL_GUARDED_BY(mu_) = State::kPaused;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   Admission admission_ ABSL_GUARDED_BY(mu_);
-  RequestDecoder decoder_ ABSL_GUARDED_BY(mu_);
+  // The decoder and the incoming message belong to the read callback: at most one read
+  // is outstanding, and it decodes without mu_ (OnReadDone), then submits under it.
+  RequestDecoder decoder_;
   // The outstanding read's target: the message as it came off the wire.
   grpc::ByteBuffer incoming_bytes_;
   // The message decoded into a recycled request message from the pool; it becomes the
   // batch.
-  LogBatchPool::Handle incoming_ ABSL_GUARDED_BY(mu_);
+  LogBatchPool::Handle incoming_;
   // What decoding it found besides the records (unchecked UTF-8, records refused early).
-  DecodeResult incoming_decoded_ ABSL_GUARDED_BY(mu_);
+  DecodeResult incoming_decoded_;
   // Acks of batches not yet at the ack stage, in batch order; awaited_.front() has ticket
   // first_awaited_ticket_.
   std::deque<AwaitedAck> awaited_ ABSL_GUARDED_BY(mu_);

@@ -34,6 +34,7 @@ bool OutputSender::Fits(size_t records, size_t bytes) const {
 
 void OutputSender::Enqueue(DispatchedBatch& batch, size_t slot, size_t records, size_t bytes) {
   std::optional<OutputDropReason> dropped;
+  bool wake = false;
   {
     std::unique_lock lock(mu_);
     if (config_.buffer.when_full == WhenFull::kBlock) {
@@ -48,9 +49,12 @@ void OutputSender::Enqueue(DispatchedBatch& batch, size_t slot, size_t records, 
       queue_.push_back(Entry{&batch, slot, records, bytes, batch.records().received_at()});
       records_ += records;
       bytes_ += bytes;
-      work_cv_.notify_one();
+      wake = thread_waiting_;
     }
   }
+  // Outside the lock, and only when the thread sleeps: a thread that is writing comes back
+  // for the queue by itself, and one woken under the lock would only block on it.
+  if (wake) work_cv_.notify_one();
   if (dropped.has_value()) {
     if (metrics_ != nullptr) metrics_->OnDropped(*dropped, records);
     batch.Finish(slot, /*taken=*/false);
@@ -63,8 +67,10 @@ void OutputSender::Run() {
     bool flush_only = false;
     {
       std::unique_lock lock(mu_);
+      thread_waiting_ = true;
       work_cv_.wait(lock,
                     [this] { return !queue_.empty() || !awaiting_flush_.empty() || closing_; });
+      thread_waiting_ = false;
       if (queue_.empty()) {
         if (awaiting_flush_.empty()) {  // closing, and nothing is left
           stopped_ = true;

@@ -146,6 +146,8 @@ class OutputSender {
   std::optional<absl::Time> oldest_taken_;
   size_t records_ = 0;
   size_t bytes_ = 0;
+  // The thread waits on work_cv_: Enqueue wakes it.
+  bool thread_waiting_ = false;
   bool closing_ = false;
   bool stopped_ = false;
   absl::Time close_deadline_ = absl::InfiniteFuture();

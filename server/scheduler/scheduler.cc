@@ -47,9 +47,10 @@ bool Scheduler::TryEnqueue(Channel& channel, RecordBatch& batch, size_t bytes) {
 }
 
 void Scheduler::AddPending(int64_t records) {
+  if (pending_records_.fetch_add(records, std::memory_order_acq_rel) + records != 0) return;
+  // Under the mutex: a Drain that saw a count above 0 is then waiting, and is woken.
   std::lock_guard lock(pending_mu_);
-  pending_records_ += static_cast<uint64_t>(records);
-  if (pending_records_ == 0) idle_.notify_all();
+  idle_.notify_all();
 }
 
 SubmitOutcome Scheduler::Submit(RecordBatch&& batch, ResumeCallback on_queued) {
@@ -167,8 +168,8 @@ void Scheduler::WorkerLoop(Channel& channel) {
         channel.queue.pop_front();
         channel.depth -= item.batch.size();
         channel.bytes -= item.bytes;
-        channel.processing_records = item.batch.size();
-        const absl::Time now = absl::Now();
+        channel.processing_records.store(item.batch.size(), std::memory_order_relaxed);
+        const absl::Time now = channel.parked.empty() ? absl::Time() : absl::Now();
         while (!channel.parked.empty() &&
                Fits(channel, channel.parked.front().batch.size(), channel.parked.front().bytes)) {
           ParkedBatch& parked = channel.parked.front();
@@ -197,10 +198,7 @@ void Scheduler::WorkerLoop(Channel& channel) {
     const size_t records = item.batch.size();
     may_hold_deliveries |= item.batch.awaits_delivery();
     processor_.Process(channel.index, item.batch);
-    {
-      std::lock_guard lock(channel.mu);
-      channel.processing_records = 0;
-    }
+    channel.processing_records.store(0, std::memory_order_release);
     item.batch.Deliver(Delivery{.delivered = static_cast<uint32_t>(records)});
     AddPending(-static_cast<int64_t>(records));
   }
@@ -208,11 +206,12 @@ void Scheduler::WorkerLoop(Channel& channel) {
 
 absl::Status Scheduler::Drain(absl::Time deadline) {
   std::unique_lock lock(pending_mu_);
-  const bool idle = idle_.wait_until(lock, absl::ToChronoTime(deadline),
-                                     [this] { return pending_records_ == 0; });
+  const bool idle = idle_.wait_until(lock, absl::ToChronoTime(deadline), [this] {
+    return pending_records_.load(std::memory_order_acquire) == 0;
+  });
   if (idle) return absl::OkStatus();
-  return absl::DeadlineExceededError(
-      absl::StrCat("drain deadline passed with ", pending_records_, " records not yet written"));
+  return absl::DeadlineExceededError(absl::StrCat(
+      "drain deadline passed with ", pending_records_.load(), " records not yet written"));
 }
 
 void Scheduler::Stop() {
@@ -243,7 +242,7 @@ std::vector<WorkerSnapshot> Scheduler::Snapshot() const {
     if (!channel->queue.empty())
       worker.oldest_record_age = now - channel->queue.front().enqueued_at;
     worker.parked_records = channel->parked_records;
-    worker.processing_records = channel->processing_records;
+    worker.processing_records = channel->processing_records.load(std::memory_order_acquire);
     worker.blocked_time = channel->resumed_blocked_time;
     for (const ParkedBatch& parked : channel->parked) worker.blocked_time += now - parked.parked_at;
     snapshot.push_back(worker);
@@ -255,7 +254,8 @@ uint64_t Scheduler::InFlightRecords() const {
   uint64_t records = 0;
   for (const auto& channel : channels_) {
     std::lock_guard lock(channel->mu);
-    records += channel->depth + channel->parked_records + channel->processing_records;
+    records += channel->depth + channel->parked_records +
+               channel->processing_records.load(std::memory_order_acquire);
   }
   return records;
 }

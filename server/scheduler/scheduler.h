@@ -136,10 +136,12 @@ class Scheduler {
     std::deque<ParkedBatch> parked ABSL_GUARDED_BY(mu);
     // Evicted batches whose senders wait for a delivery report; the worker reports.
     std::vector<Eviction> evictions ABSL_GUARDED_BY(mu);
-    size_t depth ABSL_GUARDED_BY(mu) = 0;               // records in `queue`
-    size_t bytes ABSL_GUARDED_BY(mu) = 0;               // sum of QueuedBatch::bytes in `queue`
-    size_t parked_records ABSL_GUARDED_BY(mu) = 0;      // records in `parked`
-    size_t processing_records ABSL_GUARDED_BY(mu) = 0;  // records in the worker's hands
+    size_t depth ABSL_GUARDED_BY(mu) = 0;           // records in `queue`
+    size_t bytes ABSL_GUARDED_BY(mu) = 0;           // sum of QueuedBatch::bytes in `queue`
+    size_t parked_records ABSL_GUARDED_BY(mu) = 0;  // records in `parked`
+    // Records in the worker's hands: set under `mu` as the worker takes a batch, cleared
+    // without it once the batch is processed, so a batch costs the worker one lock round.
+    std::atomic<size_t> processing_records{0};
     // Parked time of the batches that left `parked`, summed when they left it.
     absl::Duration resumed_blocked_time ABSL_GUARDED_BY(mu) = absl::ZeroDuration();
     bool stopping ABSL_GUARDED_BY(mu) = false;
@@ -173,9 +175,11 @@ class Scheduler {
   std::atomic<size_t> parked_count_{0};
 
   // Records queued, parked or being processed, across all channels; Drain waits for 0.
+  // An atomic, so that every ingest call and worker does not meet at one lock per batch;
+  // the mutex is taken only to wake Drain when the count reaches 0.
+  std::atomic<int64_t> pending_records_{0};
   std::mutex pending_mu_;
-  std::condition_variable idle_;  // signalled when pending_records_ drops to 0
-  uint64_t pending_records_ ABSL_GUARDED_BY(pending_mu_) = 0;
+  std::condition_variable idle_;  // signalled under pending_mu_ when pending_records_ is 0
 };
 
 }  // namespace sluice::scheduler
