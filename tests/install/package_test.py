@@ -6,8 +6,9 @@ CMake package, pkg-config file, config, systemd unit, logrotate file, bash compl
 pages, and nothing from tests/ or bench/), the control data (Depends derived from the
 shared libraries, conffiles, maintainer scripts), the unit (`systemd-analyze verify` on a
 copy that points at the unpacked binary, and the hardening and timeouts
-docs/DEPLOY.md promises), and the unpacked sluiced itself: `--version`, and a start on the
-packaged config with its paths moved into the scratch root.
+docs/DEPLOY.md promises), the packaged logrotate file rotating a running sluiced's file
+output (logrotate, Debian; skipped without it), and the unpacked sluiced itself:
+`--version`, and a start on the packaged config with its paths moved into the scratch root.
 
 Run by ctest (tests/install/CMakeLists.txt) with Debian's interpreter:
     /usr/bin/python3 package_test.py --build-dir build --cpack /usr/bin/cpack --version 0.1.0
@@ -15,6 +16,7 @@ Run by ctest (tests/install/CMakeLists.txt) with Debian's interpreter:
 
 import argparse
 import glob
+import json
 import os
 import re
 import shutil
@@ -203,38 +205,99 @@ class PackageTest(unittest.TestCase):
         self.assertIn("completion bash",
                       run([os.path.join(self.root, "usr/bin/sluice"), "--help"]).stdout)
 
-    def test_unpacked_sluiced_starts_on_the_packaged_config(self):
-        with open(os.path.join(self.root, "etc/sluice/sluiced.yaml")) as config:
-            text = config.read()
-        log_dir = os.path.join(self.scratch, "var/log/sluice")
-        os.makedirs(log_dir, exist_ok=True)
-        config_path = os.path.join(self.scratch, "sluiced.yaml")
+    def start_sluiced(self, name, config_text):
+        """The unpacked sluiced on `config_text`, on port 0; returns (process, stderr path,
+        ingest target) once it listens."""
+        config_path = os.path.join(self.scratch, name + ".yaml")
         with open(config_path, "w") as config:
-            config.write(text.replace("/var/log/sluice", log_dir))
-        stderr_path = os.path.join(self.scratch, "sluiced.stderr")
+            config.write(config_text)
+        stderr_path = os.path.join(self.scratch, name + ".stderr")
         with open(stderr_path, "w") as stderr:
             process = subprocess.Popen(
                 [os.path.join(self.root, "usr/bin/sluiced"), "--config", config_path,
                  "--ingest_listen", "127.0.0.1:0", "--admin_listen", "127.0.0.1:0",
                  "--metrics_listen", "127.0.0.1:0"],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr)
-        try:
-            deadline = time.monotonic() + AWAIT_SECONDS
-            while True:
-                with open(stderr_path) as stderr:
-                    output = stderr.read()
-                if "metrics listening on" in output or process.poll() is not None:
-                    break
-                self.assertLess(time.monotonic(), deadline, output)
-                time.sleep(0.01)
+        self.addCleanup(self.kill, process)
+        output = self.await_stderr(process, stderr_path, "metrics listening on")
+        ingest = re.search(r"ingest listening on [\d.]+:(\d+)", output).group(1)
+        return process, stderr_path, "127.0.0.1:" + ingest
+
+    def await_stderr(self, process, stderr_path, text):
+        """Waits until the server printed `text`; fails if it exits or never does."""
+        deadline = time.monotonic() + AWAIT_SECONDS
+        while True:
+            with open(stderr_path) as stderr:
+                output = stderr.read()
+            if text in output:
+                return output
             self.assertIsNone(process.poll(), output)
-            process.send_signal(signal.SIGTERM)
-            self.assertEqual(process.wait(timeout=AWAIT_SECONDS), 0)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-        self.assertTrue(os.path.exists(os.path.join(log_dir, "records.log")))
+            self.assertLess(time.monotonic(), deadline, output)
+            time.sleep(0.01)
+
+    @staticmethod
+    def kill(process):
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+    def send(self, target, message):
+        run([os.path.join(self.root, "usr/bin/sluice"), "--target", target, "send",
+             "--logger", "rotation", "--message", message])
+
+    @unittest.skipUnless(shutil.which("logrotate"), "logrotate is not installed")
+    def test_logrotate_renames_and_sluiced_reopens(self):
+        log_dir = os.path.join(self.scratch, "rotated")
+        os.makedirs(log_dir)
+        records = os.path.join(log_dir, "records.log")
+        process, stderr_path, target = self.start_sluiced("rotate", """
+outputs:
+  - { type: file, name: main, path: "%s", format: json, flush_interval: 50ms }
+""" % records)
+        self.send(target, "before the rotation")
+        deadline = time.monotonic() + AWAIT_SECONDS
+        while not (os.path.exists(records) and os.path.getsize(records) > 0):
+            self.assertLess(time.monotonic(), deadline, "records.log was never written")
+            time.sleep(0.01)
+
+        # The packaged file on this directory; its postrotate signals this server alone,
+        # not every sluiced on the machine.
+        with open(os.path.join(self.root, "etc/logrotate.d/sluice")) as packaged:
+            text = packaged.read()
+        script = re.search(r"postrotate\n(.*?)\n\s*endscript", text, re.S)
+        self.assertIsNotNone(script, text)
+        text = text.replace(script.group(1), "    kill -HUP %d" % process.pid)
+        text = text.replace("/var/log/sluice", log_dir)
+        conf = os.path.join(self.scratch, "logrotate.conf")
+        with open(conf, "w") as f:
+            f.write(text)
+        run(["logrotate", "--force", "--state", os.path.join(self.scratch, "logrotate.state"),
+             conf])
+        self.await_stderr(process, stderr_path, "sluiced: reloaded")
+        self.send(target, "after the rotation")
+        process.send_signal(signal.SIGTERM)
+        self.assertEqual(process.wait(timeout=AWAIT_SECONDS), 0)
+
+        def messages(path):
+            with open(path) as f:
+                return [json.loads(line)["message"] for line in f]
+
+        # delaycompress: the first rotation is records.log.1, compressed only at the next.
+        self.assertEqual(messages(records + ".1"), ["before the rotation"])
+        self.assertEqual(messages(records), ["after the rotation"])
+
+    def test_unpacked_sluiced_starts_on_the_packaged_config(self):
+        with open(os.path.join(self.root, "etc/sluice/sluiced.yaml")) as config:
+            text = config.read()
+        log_dir = os.path.join(self.scratch, "var/log/sluice")
+        os.makedirs(log_dir)
+        process, _, target = self.start_sluiced("packaged",
+                                                text.replace("/var/log/sluice", log_dir))
+        self.send(target, "on the packaged config")
+        process.send_signal(signal.SIGTERM)
+        self.assertEqual(process.wait(timeout=AWAIT_SECONDS), 0)
+        with open(os.path.join(log_dir, "records.log")) as records:
+            self.assertIn("on the packaged config", records.read())
 
 
 def main():
