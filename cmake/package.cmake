@@ -29,6 +29,7 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   ${PROJECT_SOURCE_DIR}/deploy/debian/conffiles
   ${PROJECT_SOURCE_DIR}/deploy/debian/postinst
   ${PROJECT_SOURCE_DIR}/deploy/debian/prerm
-  ${PROJECT_SOURCE_DIR}/deploy/debian/postrm)
+  ${PROJECT_SOURCE_DIR}/deploy/debian/postrm
+  ${PROJECT_SOURCE_DIR}/deploy/debian/triggers)
 
 include(CPack)

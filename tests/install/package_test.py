@@ -143,6 +143,9 @@ class PackageTest(unittest.TestCase):
                              ["/etc/sluice/sluiced.yaml", "/etc/logrotate.d/sluice"])
         for conffile in ("etc/sluice/sluiced.yaml", "etc/logrotate.d/sluice"):
             self.assertIn(conffile, self.files)
+        # libsluice-client.so is found by the dynamic linker's cache after an install.
+        with open(os.path.join(self.control, "triggers")) as triggers:
+            self.assertIn("activate-noawait ldconfig", triggers.read())
         for script in ("postinst", "prerm", "postrm"):
             path = os.path.join(self.control, script)
             self.assertTrue(os.access(path, os.X_OK), script)
