@@ -5,7 +5,7 @@
 # Two components, so the container image takes the server alone:
 #   server  sluiced, sluice, the config, the systemd unit, the logrotate file, the bash
 #           completion and the man pages
-#   client  libsluice-client (shared and static), its headers and the generated protos
+#   client  libsluice-client (shared and static), its headers and the generated logs.proto
 #           headers, sluiceConfig.cmake (target sluice::client) and sluice-client.pc
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
