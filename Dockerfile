@@ -1,10 +1,12 @@
 # Sluice container image: sluiced and the sluice command on Debian 12.
 #
 # Two stages. The build stage installs the Debian packages the README's run command
-# installs (deploy/debian-packages.txt) and builds Release; it also records which Debian
-# packages provide the shared libraries sluiced links, so the runtime stage installs
-# exactly those and nothing else. Both stages start from debian:bookworm-slim, the image
-# that machines without a registry can make locally (see docs/DEPLOY.md).
+# installs (deploy/debian-packages.txt), builds Release and lays the server out with the
+# same install rules as the .deb (`cmake --install`, component `server`, prefix /usr) in
+# /staging; it also records which Debian packages provide the shared libraries the
+# installed binaries link, so the runtime stage installs exactly those and nothing else.
+# Both stages start from debian:bookworm-slim, the image that machines without a registry
+# can make locally (see docs/DEPLOY.md).
 FROM debian:bookworm-slim AS build
 WORKDIR /src
 COPY deploy/debian-packages.txt deploy/install-deps.sh deploy/
@@ -12,8 +14,10 @@ RUN deploy/install-deps.sh deploy/debian-packages.txt && rm -rf /var/lib/apt/lis
 COPY . .
 RUN rm -rf build* \
  && cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLUICE_BUILD_TESTS=OFF \
- && cmake --build build -j"$(nproc)" --target sluiced sluice \
- && for binary in build/bin/sluiced build/bin/sluice; do \
+ && cmake --build build -j"$(nproc)" \
+      --target sluiced sluice sluice_man_pages sluice_bash_completion \
+ && DESTDIR=/staging cmake --install build --prefix /usr --component server --strip \
+ && for binary in /staging/usr/bin/sluiced /staging/usr/bin/sluice; do \
       ldd "$binary" | awk '/=>/ {print $3}'; \
     done | sort -u | xargs -r -n1 readlink -f | xargs -r dpkg -S | cut -d: -f1 | sort -u \
       > /runtime-packages.txt
@@ -25,7 +29,8 @@ RUN apt-get update \
       apt-get install -y --no-install-recommends \
  && rm -rf /var/lib/apt/lists/* /tmp/runtime-packages.txt \
  && useradd --system --uid 10001 --home-dir /var/lib/sluice --create-home sluice
-COPY --from=build /src/build/bin/sluiced /src/build/bin/sluice /usr/local/bin/
+COPY --from=build /staging/ /
+# The image's own config in place of the packaged one (which writes to /var/log/sluice).
 COPY deploy/container/sluiced.yaml /etc/sluice/sluiced.yaml
 USER sluice
 WORKDIR /var/lib/sluice

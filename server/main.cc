@@ -37,6 +37,8 @@
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 #include "server/app/open_file_limit.h"
@@ -149,6 +151,16 @@ int main(int argc, char** argv) {
       "  sluiced --config deploy/sluiced.yaml [--ingest_listen host:port] ...");
   absl::FlagsUsageConfig usage_config;
   usage_config.version_string = [] { return std::string("sluiced ") + kVersion + "\n"; };
+  // --help lists the flags above (Abseil's default looks for them in sluiced.cc), as the
+  // man page generated from it does; the path is the same from any build directory.
+  usage_config.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "server/main.cc");
+  };
+  usage_config.normalize_filename = [](absl::string_view file) {
+    while (absl::ConsumePrefix(&file, "../") || absl::ConsumePrefix(&file, "./")) {
+    }
+    return std::string(file);
+  };
   absl::SetFlagsUsageConfig(usage_config);
   absl::ParseCommandLine(argc, argv);
 

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
@@ -22,6 +23,7 @@
 #include "grpcpp/server_builder.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.grpc.pb.h"
 #include "server/app/grpc_log.h"
+#include "server/app/service_notifier.h"
 #include "server/auth/tls_credentials.h"
 #include "server/outputs/builtin_outputs.h"
 #include "server/outputs/encoding_registry.h"
@@ -373,6 +375,7 @@ absl::Status ServerApp::StartAll() {
                HostOf(config_.metrics.listen).c_str(), metrics_->port(), config_.scheduler.workers,
                config_.scheduler.channel_capacity, config_.outputs.size());
   std::fflush(stderr);
+  NotifyReady();
   return absl::OkStatus();
 }
 
@@ -485,6 +488,9 @@ void ServerApp::Reload(ReloadDone done) {
 }
 
 absl::StatusOr<admin::ReloadResult> ServerApp::ReloadNow() {
+  NotifyReloading();
+  // systemd keeps the unit "reloading" until READY=1, whether the file was applied or not.
+  absl::Cleanup reloaded = [] { NotifyReady(); };
   absl::StatusOr<admin::ReloadResult> result = LoadAndApply();
   if (!result.ok()) {
     reloads_failed_->Increment();
@@ -823,6 +829,7 @@ void ServerApp::Shutdown(absl::Duration timeout, DrainDone done) {
     if (!shutdown_started_) shutdown_deadline_ = absl::Now() + timeout;
     shutdown_started_ = true;
   }
+  NotifyStopping();
   CloseIntake();
   Post([this, timeout, done = std::move(done)]() mutable {
     const admin::DrainResult result = DrainNow(timeout);
