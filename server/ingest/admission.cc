@@ -169,8 +169,10 @@ AdmissionResult Admission::Admit(google::protobuf::RepeatedPtrField<v1::LogRecor
   const int size = records.size();
   uint64_t total_bytes = decoded.refused_bytes;
   int kept = 0;
+  // The decoder's wire sizes when it has one per record; protobuf's otherwise.
+  const bool wire_sizes = decoded.record_bytes.size() == static_cast<size_t>(size);
   for (int i = 0; i < size; ++i) {
-    size_t bytes = records[i].ByteSizeLong();
+    size_t bytes = wire_sizes ? decoded.record_bytes[i] : records[i].ByteSizeLong();
     total_bytes += bytes;
     if (decoded.utf8_unverified) {
       bool replaced;

@@ -156,8 +156,10 @@ absl::Status Malformed(grpc::ByteBuffer& bytes, const Descriptor& type, DecodeRe
 }
 
 // Counts the top-level occurrences of length-delimited field `number`, skipping over
-// everything; false on a wire-level error.
-bool CountTopLevel(grpc::ByteBuffer& bytes, int number, uint64_t& count) {
+// everything, and appends the length of each of the first `max_lengths` to `lengths`;
+// false on a wire-level error.
+bool CountTopLevel(grpc::ByteBuffer& bytes, int number, uint64_t& count,
+                   std::vector<uint32_t>& lengths, size_t max_lengths) {
   WireReader reader(bytes);
   if (!reader.ok()) return false;
   CodedInputStream& in = reader.in();
@@ -165,8 +167,13 @@ bool CountTopLevel(grpc::ByteBuffer& bytes, int number, uint64_t& count) {
   while (true) {
     const uint32_t tag = in.ReadTag();
     if (tag == 0) return in.ConsumedEntireMessage();
-    if (tag == wanted) ++count;
-    if (!WireFormatLite::SkipField(&in, tag)) return false;
+    if (tag != wanted) {
+      if (!WireFormatLite::SkipField(&in, tag)) return false;
+      continue;
+    }
+    uint32_t length;
+    if (!in.ReadVarint32(&length) || !in.Skip(static_cast<int>(length))) return false;
+    if (++count <= max_lengths) lengths.push_back(length);
   }
 }
 
@@ -329,14 +336,17 @@ bool Parse(grpc::ByteBuffer& bytes, Message& message) {
 
 absl::Status RequestDecoder::DecodeLogBatch(grpc::ByteBuffer& bytes, v1::LogBatch& out,
                                             DecodeResult& result) const {
-  result = DecodeResult{};
+  result.Reset();
   EnsureValid(bytes);
   out.Clear();
   uint64_t records = 0;
-  if (!CountTopLevel(bytes, kLogBatchRecords, records)) {
+  if (!CountTopLevel(bytes, kLogBatchRecords, records, result.record_bytes,
+                     config_.max_batch_records)) {
+    result.record_bytes.clear();
     return Malformed(bytes, *v1::LogBatch::descriptor(), result);
   }
   if (records > config_.max_batch_records) {
+    result.record_bytes.clear();
     result.request_rejection = RequestRejectReason::kTooManyRecords;
     return absl::InvalidArgumentError(absl::StrCat("batch of ", records,
                                                    " records, over ingest.max_batch_records (",

@@ -42,6 +42,7 @@
 #include <cstdint>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "grpcpp/support/byte_buffer.h"
@@ -71,6 +72,24 @@ struct DecodeResult {
   std::string first_refusal;
   // When a Decode call returned an error: why the whole message was refused.
   RequestRejectReason request_rejection = RequestRejectReason::kMalformed;
+  // DecodeLogBatch: each record's size on the wire, in order, which is its serialized size
+  // as the client sent it; Admission takes it instead of computing ByteSizeLong again.
+  // Empty when not known. Up to kKeptRecordSizes entries of capacity are kept from one
+  // message to the next (Reset), so a stream of ordinary batches allocates none, and a
+  // huge one keeps no memory.
+  std::vector<uint32_t> record_bytes;
+  static constexpr size_t kKeptRecordSizes = 4096;
+
+  // Back to a fresh result.
+  void Reset() {
+    std::vector<uint32_t> kept;
+    if (record_bytes.capacity() <= kKeptRecordSizes) {
+      kept = std::move(record_bytes);
+      kept.clear();
+    }
+    *this = DecodeResult{};
+    record_bytes = std::move(kept);
+  }
 };
 
 class RequestDecoder {

@@ -80,6 +80,38 @@ TEST_F(RequestDecoderTest, ValidBatchTakesTheStrictPath) {
   EXPECT_FALSE(result.utf8_unverified);
   EXPECT_EQ(result.refused, 0u);
   EXPECT_EQ(out.SerializeAsString(), sent.SerializeAsString());
+  std::vector<uint32_t> sizes;
+  for (const v1::LogRecord& record : sent.records()) sizes.push_back(record.ByteSizeLong());
+  EXPECT_EQ(result.record_bytes, sizes);
+}
+
+TEST_F(RequestDecoderTest, RecordSizeLimitAppliesToTheBytesTheClientSent) {
+  // The message field twice: the parser keeps the last, so the record is smaller once
+  // built than on the wire, and the wire size is what the limit sees.
+  wire::LogBatch sent;
+  wire::LogRecord* record = AddRecord(sent, std::string(16, 'a'));
+  const std::string built_size_record = record->SerializeAsString();
+  std::string duplicated = built_size_record;
+  duplicated.append("\x22\x10").append(16, 'b');
+  std::string batch_bytes;
+  batch_bytes.push_back('\x12');
+  batch_bytes.push_back(static_cast<char>(duplicated.size()));
+  batch_bytes.append(duplicated);
+  grpc::ByteBuffer bytes = Buffer(batch_bytes);
+  v1::LogBatch out;
+  DecodeResult result;
+  ASSERT_TRUE(RequestDecoder(config_).DecodeLogBatch(bytes, out, result).ok());
+  ASSERT_EQ(out.records_size(), 1);
+  EXPECT_EQ(out.records(0).message(), std::string(16, 'b'));
+  ASSERT_EQ(result.record_bytes.size(), 1u);
+  EXPECT_EQ(result.record_bytes[0], duplicated.size());
+  EXPECT_LT(out.records(0).ByteSizeLong(), duplicated.size());
+
+  config_.max_record_bytes = duplicated.size() - 1;
+  const AdmissionResult admitted = Admit(*out.mutable_records(), result);
+  EXPECT_EQ(admitted.rejected, 1u);
+  EXPECT_THAT(admitted.first_rejection,
+              HasSubstr(absl::StrCat(duplicated.size(), " bytes, over ingest.max_record_bytes")));
 }
 
 TEST_F(RequestDecoderTest, EmptyMessagesAreEmptyRequests) {
@@ -235,6 +267,10 @@ TEST_F(RequestDecoderTest, TwoMillionEmptyRecordsAreRefusedBeforeAnyIsBuilt) {
   EXPECT_EQ(out.records_size(), 0);
   // A parse that built the records and cleared them would have kept them for reuse.
   EXPECT_LT(out.SpaceUsedLong(), 1024u);
+  // Nor is a size kept for each of the records counted.
+  EXPECT_TRUE(result.record_bytes.empty());
+  result.Reset();
+  EXPECT_LE(result.record_bytes.capacity(), DecodeResult::kKeptRecordSizes);
 }
 
 TEST_F(RequestDecoderTest, BatchOfExactlyMaxBatchRecordsIsDecoded) {
