@@ -45,20 +45,22 @@ void HookRecord::RemoveFieldsIf(absl::FunctionRef<bool(const v1::Field&)> remove
 
 void HookRecord::RenameField(int index, absl::string_view key) {
   auto& fields = *record_.mutable_fields();
-  v1::Field renamed = std::move(fields[index]);
-  renamed.set_key(key.data(), key.size());
-  fields.DeleteSubrange(index, 1);
+  fields[index].set_key(key.data(), key.size());
+  // The renamed field joins the running layer, at its end: moved there by swapping
+  // pointers, so that no field is freed or allocated.
+  const int last = fields.size() - 1;
+  for (int i = index; i < last; ++i) fields.SwapElements(i, i + 1);
   if (index < adhoc_end_) --adhoc_end_;
   if (index < pre_end_) --pre_end_;
   // A field of the running layer with the new key is replaced, so the layer keeps one
   // field per key.
-  for (int i = own_begin(); i < fields.size(); ++i) {
+  for (int i = own_begin(); i < last; ++i) {
     if (fields[i].key() == key) {
-      fields[i] = std::move(renamed);
+      fields.SwapElements(i, last);
+      fields.DeleteSubrange(last, 1);
       return;
     }
   }
-  *fields.Add() = std::move(renamed);
 }
 
 }  // namespace sluice::pipeline::hooks

@@ -247,6 +247,27 @@ TEST(RedactHookTest, ReplacesEveryMatchInTheMessageAndTheChosenStringFieldsOnly)
   EXPECT_EQ(log.fields(1).string_value(), "1234-5678");
 }
 
+TEST(RedactHookTest, EachPatternKeepsItsOwnFlagsAndAnchorsBesideTheOthers) {
+  std::unique_ptr<Hook> hook = CreateOne(
+      "{type: redact, fields: [message], patterns: ['(?i)secret', 'token', '^id=\\d+'], "
+      "replacement: X}");
+  ASSERT_NE(hook, nullptr);
+  v1::LogRecord log;
+  HookRecord record(log);
+  const auto redacted = [&](const std::string& message) {
+    log.set_message(message);
+    hook->OnRecord(record);
+    return log.message();
+  };
+  EXPECT_EQ(redacted("TOKEN SECRET token"), "TOKEN X X");
+  EXPECT_EQ(redacted("id=42 and id=43"), "X and id=43");
+  EXPECT_EQ(redacted("nothing to see"), "nothing to see");
+  // Pattern by pattern in order: the second sees what the first left.
+  hook = CreateOne("{type: redact, fields: [message], patterns: ['a', 'XX'], replacement: X}");
+  ASSERT_NE(hook, nullptr);
+  EXPECT_EQ(redacted("aa b"), "X b");
+}
+
 TEST(RedactHookTest, AnInvalidPatternIsRefusedWithItsPath) {
   EXPECT_THAT(CreateError("hooks: {post: [{type: redact, fields: [message], patterns: [ok, '(']}]}")
                   .message(),
