@@ -1,5 +1,7 @@
 #include "server/outputs/encoders/json_encoder.h"
 
+#include <cstring>
+
 #include "absl/strings/escaping.h"
 #include "server/outputs/encoders/encoder_util.h"
 // RapidJSON skips runs of characters that need no escaping 16 bytes at a time with SSE2
@@ -62,6 +64,17 @@ void JsonEncoder::Append(const ComposedRecord& record, std::string* out) {
 }
 
 void JsonEncoder::WriteString(absl::string_view text, bool is_key) {
+  if (IsPlainJsonText(text)) {
+    // Most keys and values. RapidJSON's writer copies a string a character at a time
+    // (its SSE2 scan skips strings under 16 bytes and unaligned heads), so the writer only
+    // places its separator, by a raw value of nothing, and the literal is copied at once.
+    json_->writer.RawValue("", 0, rapidjson::kStringType);
+    char* literal = json_->buffer.Push(text.size() + 2);
+    literal[0] = '"';
+    std::memcpy(literal + 1, text.data(), text.size());
+    literal[text.size() + 1] = '"';
+    return;
+  }
   absl::string_view valid = text;
   if (!IsWellFormedUtf8(text)) {
     scratch_.clear();

@@ -1,9 +1,14 @@
 #include "server/outputs/encoders/json_encoder.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
+#include "rapidjson/document.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
 
 namespace sluice::outputs {
 namespace {
@@ -68,6 +73,63 @@ TEST(JsonEncoderTest, EachLineIsItsOwnObject) {
             "{\"ts\":\"1970-01-01T00:00:00.000000Z\",\"severity\":\"INFO\",\"msg\":\"a\"}\n"
             "{\"ts\":\"1970-01-01T00:00:00.000000Z\",\"severity\":\"INFO\",\"msg\":\"b\\u0001\"}"
             "\n");
+}
+
+// Plain ASCII of every length around the eight-byte words and the 16-byte SIMD runs,
+// next to the same text with a byte that needs escaping or is not ASCII at each position,
+// as logger, message, key and value: every line parses back to the text, and is what
+// RapidJSON's own writer makes of the same object (but for control bytes, which are
+// escaped by hand in lower-case hex: see JsonEncoder::WriteString).
+TEST(JsonEncoderTest, WritesEveryStringAsRapidJsonsWriterDoes) {
+  std::vector<std::string> texts;
+  for (size_t length = 1; length <= 40; ++length) {
+    const std::string plain =
+        std::string("The quick brown fox jumps over the lazy dog").substr(0, length);
+    texts.push_back(plain);
+    for (size_t at = 0; at < length; ++at) {
+      for (const char* odd : {"\"", "\\", "\x01", "\x1f", "\x7f", "\xc3\xa9", "\n", "/"}) {
+        std::string text = plain;
+        text.replace(at, 1, odd);
+        texts.push_back(text);
+      }
+    }
+  }
+  JsonEncoder encoder;
+  for (const std::string& text : texts) {
+    const std::vector<ComposedField> fields = {{.key = text, .text = text}};
+    const ComposedRecord record{
+        .time_unix_nanos = 0, .logger = text, .message = text, .keys = &kKeys, .fields = fields};
+    std::string line;
+    encoder.Append(record, &line);
+
+    rapidjson::Document parsed;
+    parsed.Parse(line.data(), line.size() - 1);
+    ASSERT_FALSE(parsed.HasParseError()) << line;
+    ASSERT_TRUE(parsed.HasMember(text.c_str())) << line;
+    EXPECT_EQ(parsed[text.c_str()].GetString(), text);
+    EXPECT_EQ(parsed["component"].GetString(), text);
+    EXPECT_EQ(parsed["msg"].GetString(), text);
+    if (std::any_of(text.begin(), text.end(), [](char c) { return c > 0 && c < 0x20; })) {
+      continue;
+    }
+    const auto size = static_cast<rapidjson::SizeType>(text.size());
+    rapidjson::StringBuffer expected;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(expected);
+    writer.StartObject();
+    writer.Key("ts");
+    writer.String("1970-01-01T00:00:00.000000Z");
+    writer.Key("severity");
+    writer.String("INFO");
+    writer.Key("component");
+    writer.String(text.data(), size);
+    writer.Key("msg");
+    writer.String(text.data(), size);
+    writer.Key(text.data(), size);
+    writer.String(text.data(), size);
+    writer.EndObject();
+    EXPECT_EQ(line, std::string(expected.GetString(), expected.GetSize()) + "\n")
+        << absl::CHexEscape(text);
+  }
 }
 
 }  // namespace
