@@ -17,7 +17,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run_matrix  # noqa: E402
 
-LOADS = [load for load in run_matrix.LOADS if load[0].startswith("PushBatches")]
+LOADS = [(label, args) for label, args, _ in run_matrix.LOADS
+         if label.startswith("PushBatches")]
 
 
 def main():

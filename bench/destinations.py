@@ -22,10 +22,10 @@ import time
 import urllib.parse
 import urllib.request
 
-from run_matrix import (LOADS, Server, cpu_seconds, loadgen, machine, median_by_rate,
-                        parse_options, stop_process, write_section)
+from run_matrix import (LOAD_ARGS, PB100, PB1000, Server, cpu_seconds, loadgen, machine,
+                        median_by_rate, parse_options, stop_process, write_section)
 
-DESTINATION_LOADS = ("PushBatches 1000, 4 streams", "PushBatches 100, 4 streams")
+DESTINATION_LOADS = (PB1000, PB100)
 SLUICED_CONFIG = ("scheduler: {{ workers: 2 }}\nshutdown: {{ drain_timeout: 2m }}\n"
                   "outputs:\n  - {output}\n")
 OUTPUTS = {
@@ -344,7 +344,7 @@ def main():
     for load in DESTINATION_LOADS:
         for output in OUTPUTS:
             median = median_by_rate(
-                [measure_destination(options.bin, output, dict(LOADS)[load], options.duration)
+                [measure_destination(options.bin, output, LOAD_ARGS[load], options.duration)
                  for _ in range(options.runs)], "delivered_per_s")
             rows.append(row(output, load, median))
             print(f"{output} {load}: done", flush=True)

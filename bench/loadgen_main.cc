@@ -1,8 +1,10 @@
 // loadgen: the benchmark driver. Streams realistic records (~200-byte message, four typed
-// fields) to a LogService and prints records/s, MB/s, ack latency percentiles and one
-// machine-readable "RESULT {...}" line. bench/run.sh runs it against sluiced and noop_sink.
+// fields) to a LogService, or exports them to an OTLP/gRPC LogsService, and prints
+// records/s, MB/s, ack latency percentiles and one machine-readable "RESULT {...}" line.
+// bench/run.sh runs it against sluiced and noop_sink.
 //
 //   loadgen --target 127.0.0.1:4317 --rpc batches --streams 4 --batch 1000 --duration 10s
+//   loadgen --rpc otlp --streams 1 --in_flight 4 --batch 1000 --connections 1
 #include <cstdio>
 #include <string>
 
@@ -12,9 +14,14 @@
 #include "client/loadgen/load_generator.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:4317", "ingest address host:port");
-ABSL_FLAG(std::string, rpc, "batches", "push (one record per message) or batches");
-ABSL_FLAG(int, streams, 4, "concurrent streams, each on its own connection");
-ABSL_FLAG(int, batch, 100, "records per batch (batches only)");
+ABSL_FLAG(std::string, rpc, "batches",
+          "push (one record per message), batches (PushBatches) or otlp (OTLP/gRPC logs Export)");
+ABSL_FLAG(int, streams, 4, "concurrent streams (otlp: senders of --in_flight calls each)");
+ABSL_FLAG(int, connections, 0,
+          "TCP connections the streams (otlp: streams x in_flight calls) share; 0: one per "
+          "stream");
+ABSL_FLAG(int, in_flight, 4, "concurrent Export calls per stream (otlp only)");
+ABSL_FLAG(int, batch, 100, "records per batch or Export request (not push)");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10), "how long to run");
 ABSL_FLAG(uint64_t, records, 0, "stop after this many records (0: run for --duration)");
 ABSL_FLAG(int, window, 8, "unacked batches per stream at most");
@@ -26,13 +33,19 @@ int main(int argc, char** argv) {
   sluice::loadgen::LoadOptions options;
   options.target = absl::GetFlag(FLAGS_target);
   const std::string rpc = absl::GetFlag(FLAGS_rpc);
-  if (rpc != "push" && rpc != "batches") {
-    std::fprintf(stderr, "loadgen: --rpc must be push or batches, got %s\n", rpc.c_str());
+  if (rpc == "push") {
+    options.rpc = sluice::loadgen::LoadRpc::kPush;
+  } else if (rpc == "batches") {
+    options.rpc = sluice::loadgen::LoadRpc::kPushBatches;
+  } else if (rpc == "otlp") {
+    options.rpc = sluice::loadgen::LoadRpc::kOtlpExport;
+  } else {
+    std::fprintf(stderr, "loadgen: --rpc must be push, batches or otlp, got %s\n", rpc.c_str());
     return 2;
   }
-  options.rpc =
-      rpc == "push" ? sluice::loadgen::LoadRpc::kPush : sluice::loadgen::LoadRpc::kPushBatches;
   options.streams = absl::GetFlag(FLAGS_streams);
+  options.connections = absl::GetFlag(FLAGS_connections);
+  options.in_flight = absl::GetFlag(FLAGS_in_flight);
   options.batch_records = absl::GetFlag(FLAGS_batch);
   options.duration = absl::GetFlag(FLAGS_duration);
   options.total_records = absl::GetFlag(FLAGS_records);

@@ -9,9 +9,15 @@
 #include "client/cli/usage.h"
 #include "client/loadgen/load_generator.h"
 
-ABSL_FLAG(std::string, rpc, "batches", "bench: push (one record per message) or batches.");
-ABSL_FLAG(int, streams, 4, "bench: concurrent streams, each on its own connection.");
-ABSL_FLAG(int, batch, 100, "bench: records per batch (batches only).");
+ABSL_FLAG(std::string, rpc, "batches",
+          "bench: push (one record per message), batches (PushBatches) or otlp (OTLP/gRPC logs "
+          "Export).");
+ABSL_FLAG(int, streams, 4, "bench: concurrent streams (otlp: senders of --in_flight calls each).");
+ABSL_FLAG(int, connections, 0,
+          "bench: TCP connections the streams (otlp: streams x in_flight calls) share; 0: one "
+          "per stream.");
+ABSL_FLAG(int, in_flight, 4, "bench: concurrent Export calls per stream (otlp only).");
+ABSL_FLAG(int, batch, 100, "bench: records per batch or Export request (not push).");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(10),
           "bench: how long to run; with --records, whichever ends first.");
 ABSL_FLAG(uint64_t, records, 0, "bench: stop after this many records (0: run for --duration).");
@@ -24,11 +30,18 @@ int RunBench(absl::Span<const std::string> args) {
   loadgen::LoadOptions options;
   ConfigureLoad(options);
   const std::string rpc = absl::GetFlag(FLAGS_rpc);
-  if (rpc != "push" && rpc != "batches") {
-    return UsageError(absl::StrCat("bench: --rpc must be push or batches, got ", rpc));
+  if (rpc == "push") {
+    options.rpc = loadgen::LoadRpc::kPush;
+  } else if (rpc == "batches") {
+    options.rpc = loadgen::LoadRpc::kPushBatches;
+  } else if (rpc == "otlp") {
+    options.rpc = loadgen::LoadRpc::kOtlpExport;
+  } else {
+    return UsageError(absl::StrCat("bench: --rpc must be push, batches or otlp, got ", rpc));
   }
-  options.rpc = rpc == "push" ? loadgen::LoadRpc::kPush : loadgen::LoadRpc::kPushBatches;
   options.streams = absl::GetFlag(FLAGS_streams);
+  options.connections = absl::GetFlag(FLAGS_connections);
+  options.in_flight = absl::GetFlag(FLAGS_in_flight);
   options.batch_records = absl::GetFlag(FLAGS_batch);
   options.duration = absl::GetFlag(FLAGS_duration);
   options.total_records = absl::GetFlag(FLAGS_records);

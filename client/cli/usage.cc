@@ -90,12 +90,14 @@ std::vector<Command> MakeCommands() {
       {.name = "resume", .description = "Reopens intake after a drain."},
       {.name = "shutdown", .description = "Drains (up to --timeout), then stops the server."},
       {.name = "bench",
-       .synopsis = "[--rpc batches|push] [--streams 4] [--batch 100] [--duration 10s] "
-                   "[--records N] [--rate R]",
+       .synopsis = "[--rpc batches|push|otlp] [--streams 4] [--connections N] [--in_flight 4] "
+                   "[--batch 100] [--duration 10s] [--records N] [--rate R]",
        .description = "Streams realistic records to --target as fast as it takes them (or at "
                       "--rate records/s) and prints records/s, MB/s and ack latency "
-                      "percentiles.",
-       .flags = {"rpc", "streams", "batch", "duration", "records", "rate"}},
+                      "percentiles. --rpc otlp sends OTLP/gRPC logs Export calls instead, "
+                      "--in_flight at a time per stream.",
+       .flags = {"rpc", "streams", "connections", "in_flight", "batch", "duration", "records",
+                 "rate"}},
       {.name = "completion",
        .synopsis = "bash",
        .description = "Prints a bash completion script: source <(sluice completion bash), or "

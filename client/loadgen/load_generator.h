@@ -1,14 +1,16 @@
-// LoadGenerator: drives a LogService (sluiced or the no-op sink) as hard as asked and
-// measures what it gets back: records/s, MB/s and, for PushBatches, the latency from
-// writing a batch to reading its ack.
+// LoadGenerator: drives a LogService or an OTLP/gRPC LogsService (sluiced or the no-op
+// sink) as hard as asked and measures what it gets back: records/s, MB/s and, for
+// PushBatches and OTLP Export, the latency from sending a batch to its ack.
 //
 // Used by `sluice bench` and by bench/loadgen (the benchmark driver behind bench/run.sh).
 // It lives with the client because the shipped `sluice` command is built on it; bench/
 // links it from here, never the other way round.
-// Each stream has its own channel and connection, so C streams are C TCP connections as
-// with C independent applications. PushBatches keeps at most `window` batches unacked per
-// stream, like the client library. Blocking calls on the caller's thread: RunLoad returns
-// when the run is over.
+// By default each stream has its own channel and connection, so C streams are C TCP
+// connections as with C independent applications; `connections` spreads them over fewer
+// (HTTP/2 multiplexes the streams of one connection). PushBatches keeps at most `window`
+// batches unacked per stream, like the client library; an OTLP stream keeps `in_flight`
+// unary Export calls outstanding through gRPC's callback API. Blocking calls on the
+// caller's thread: RunLoad returns when the run is over.
 #ifndef SLUICE_CLIENT_LOADGEN_LOAD_GENERATOR_H_
 #define SLUICE_CLIENT_LOADGEN_LOAD_GENERATOR_H_
 
@@ -22,7 +24,7 @@
 
 namespace sluice::loadgen {
 
-enum class LoadRpc { kPush, kPushBatches };
+enum class LoadRpc { kPush, kPushBatches, kOtlpExport };
 
 struct LoadOptions {
   std::string target = "127.0.0.1:4317";
@@ -32,7 +34,12 @@ struct LoadOptions {
   std::string bearer_token;
   LoadRpc rpc = LoadRpc::kPushBatches;
   int streams = 4;
-  // Records per LogBatch (PushBatches only).
+  // TCP connections the calls are spread over, in even blocks (the calls are the streams,
+  // or streams x in_flight for OTLP); 0: one per stream.
+  int connections = 0;
+  // Concurrent Export calls per stream (OTLP only).
+  int in_flight = 4;
+  // Records per LogBatch or per Export request (not Push).
   int batch_records = 100;
   // The run stops after `duration`, or after `total_records` when that is set (> 0).
   absl::Duration duration = absl::Seconds(10);
@@ -46,12 +53,14 @@ struct LoadOptions {
 };
 
 struct LoadResult {
-  uint64_t records = 0;  // acknowledged (PushBatches) or accepted by the summary (Push)
-  uint64_t bytes = 0;    // serialized bytes of those records
+  // Acknowledged (PushBatches), accepted by the summary (Push) or answered without being
+  // counted in a partial_success (OTLP).
+  uint64_t records = 0;
+  uint64_t bytes = 0;  // serialized bytes of those records
   absl::Duration elapsed;
   double records_per_second = 0;
   double megabytes_per_second = 0;
-  // Write-to-ack latency of PushBatches batches; zero for Push.
+  // Send-to-ack latency of PushBatches batches and OTLP Export calls; zero for Push.
   absl::Duration ack_p50;
   absl::Duration ack_p99;
   absl::Duration ack_p999;

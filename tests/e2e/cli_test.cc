@@ -1,6 +1,7 @@
 // The `sluice` command as an operator meets it: help for every command, the exit codes
 // that tell a usage error from an unreachable server, a refused call and an incomplete
-// drain, `level` with sets of levels and `clear`, `health`, and the bash completion.
+// drain, `level` with sets of levels and `clear`, `health`, `bench --rpc otlp`, and the
+// bash completion.
 #include <sys/socket.h>
 
 #include <memory>
@@ -195,6 +196,31 @@ TEST(CliTest, HealthListsEveryServiceAndFailsWhileDraining) {
   EXPECT_EQ(result.exit_code, cli::kExitFailure) << result.stdout_text;
   EXPECT_THAT(result.stdout_text, HasSubstr("sluice.v1.LogService"));
   EXPECT_THAT(result.stdout_text, HasSubstr("NOT_SERVING"));
+}
+
+// Every record `bench` counts as acked arrived at the server as an OTLP Export, none on
+// the LogService, with the calls spread over the connections asked for.
+TEST(CliTest, BenchOtlpExportsEveryRecordItCounts) {
+  absl::StatusOr<std::unique_ptr<SluicedProcess>> server =
+      SluicedProcess::Start("outputs:\n  - { type: \"null\", name: sink }\n");
+  ASSERT_STARTED(server);
+  const CommandResult result =
+      RunCli(Connected(**server) +
+             "bench --rpc otlp --records 5050 --batch 100 --streams 2 --in_flight 3 "
+             "--connections 3");
+  ASSERT_EQ(result.exit_code, cli::kExitOk) << result.stdout_text << result.stderr_text;
+  EXPECT_THAT(result.stdout_text, HasSubstr("\"rpc\":\"otlp\",\"streams\":2,\"connections\":3,"
+                                            "\"in_flight\":3,\"batch\":100,\"records\":5050,"));
+  EXPECT_TRUE((*server)->AwaitMetric("sluice_ingest_records_received_total{rpc=\"Export\"}", 5050));
+  absl::StatusOr<std::string> metrics = (*server)->ScrapeMetrics();
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_EQ(MetricValue(*metrics, "sluice_ingest_records_received_total{rpc=\"PushBatches\"}"), 0);
+
+  const CommandResult too_many = RunCli(Connected(**server) +
+                                        "bench --rpc otlp --records 100 --streams 1 --in_flight 2 "
+                                        "--connections 3");
+  EXPECT_EQ(too_many.exit_code, cli::kExitFailure);
+  EXPECT_THAT(too_many.stderr_text, HasSubstr("connections must be between 1 and"));
 }
 
 TEST(CliTest, TheBashCompletionCompletesCommandsActionsAndFlags) {
