@@ -65,16 +65,20 @@ size_t LogBatchPool::MemoryBytes(const v1::LogBatch& batch) {
 }
 
 LogBatchPool::Handle LogBatchPool::Get() {
+  Pooled pooled{nullptr, 0};
   {
     std::lock_guard lock(mu_);
     if (!free_.empty()) {
-      const Pooled pooled = free_.back();
+      pooled = free_.back();
       free_.pop_back();
       pooled_bytes_ -= pooled.retained;
-      return Handle(pooled.batch, Return{this, pooled.retained, 0});
     }
   }
-  return Handle(new v1::LogBatch(), Return{this, 0, 0});
+  if (pooled.batch == nullptr) return Handle(new v1::LogBatch(), Return{this, 0, 0});
+  // Cleared by the thread that fills it next, whose cache then holds the message it is
+  // about to parse into, rather than by the worker that let it go.
+  pooled.batch->Clear();
+  return Handle(pooled.batch, Return{this, pooled.retained, 0});
 }
 
 void LogBatchPool::Put(v1::LogBatch* batch, size_t retained, size_t measured) {
@@ -90,7 +94,6 @@ void LogBatchPool::Put(v1::LogBatch* batch, size_t retained, size_t measured) {
     delete batch;
     return;
   }
-  batch->Clear();
   {
     std::lock_guard lock(mu_);
     if (free_.size() < limits_.max_pooled && pooled_bytes_ + retained <= limits_.max_pooled_bytes) {

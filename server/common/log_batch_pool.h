@@ -4,7 +4,9 @@
 // Protobuf's Clear() keeps a message's sub-objects and string capacity; parsing into a
 // cleared LogBatch of similar shape allocates almost nothing. Ingest takes a message from
 // the pool for each read (Get); when the worker is done with the batch, the handle's
-// deleter clears the message on the worker thread and puts it back.
+// deleter puts the message back as it is, and Get clears it on the ingest thread that
+// fills it next, so that clearing and parsing touch the message on one core instead of
+// two (docs/BENCHMARKS.md, "The performance push").
 //
 // What a recycled message keeps is the capacity of the largest batch it ever held, so
 // recycling an occasional huge message would pin its memory for good. The pool therefore
