@@ -122,8 +122,9 @@ const KeyTable<IngestConfig>& IngestKeys() {
                  "RESOURCE_EXHAUSTED (`Received message larger than max (N vs. M)`); the "
                  "records of that message are not counted. Applies to the admin port too."),
       IntegerKey("max_record_bytes", &S::max_record_bytes, 64, kMaxMessageBytes,
-                 "The largest record, as its serialized `LogRecord` size. A larger record is "
-                 "rejected."),
+                 "The largest record, as its serialized `LogRecord` size: the bytes the "
+                 "client sent for it (PushBatches, Push), or the record an OTLP log record "
+                 "maps to. A larger record is rejected."),
       IntegerKey("max_fields_per_record", &S::max_fields_per_record, 0, 65536,
                  "The most ad-hoc fields one record may carry. A record with more is rejected."),
       IntegerKey("max_field_key_bytes", &S::max_field_key_bytes, 1, 65536,
