@@ -71,7 +71,8 @@ void JsonEncoder::WriteString(absl::string_view text, bool is_key) {
     json_->writer.RawValue("", 0, rapidjson::kStringType);
     char* literal = json_->buffer.Push(text.size() + 2);
     literal[0] = '"';
-    std::memcpy(literal + 1, text.data(), text.size());
+    // An empty view may have no data pointer, which memcpy must not get.
+    if (!text.empty()) std::memcpy(literal + 1, text.data(), text.size());
     literal[text.size() + 1] = '"';
     return;
   }
