@@ -6,6 +6,7 @@
 //   loadgen --target 127.0.0.1:4317 --rpc batches --streams 4 --batch 1000 --duration 10s
 //   loadgen --rpc otlp --streams 1 --in_flight 4 --batch 1000 --connections 1
 #include <cstdio>
+#include <optional>
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -33,16 +34,12 @@ int main(int argc, char** argv) {
   sluice::loadgen::LoadOptions options;
   options.target = absl::GetFlag(FLAGS_target);
   const std::string rpc = absl::GetFlag(FLAGS_rpc);
-  if (rpc == "push") {
-    options.rpc = sluice::loadgen::LoadRpc::kPush;
-  } else if (rpc == "batches") {
-    options.rpc = sluice::loadgen::LoadRpc::kPushBatches;
-  } else if (rpc == "otlp") {
-    options.rpc = sluice::loadgen::LoadRpc::kOtlpExport;
-  } else {
+  const std::optional<sluice::loadgen::LoadRpc> parsed = sluice::loadgen::ParseLoadRpc(rpc);
+  if (!parsed.has_value()) {
     std::fprintf(stderr, "loadgen: --rpc must be push, batches or otlp, got %s\n", rpc.c_str());
     return 2;
   }
+  options.rpc = *parsed;
   options.streams = absl::GetFlag(FLAGS_streams);
   options.connections = absl::GetFlag(FLAGS_connections);
   options.in_flight = absl::GetFlag(FLAGS_in_flight);

@@ -1,6 +1,7 @@
 #include "client/cli/bench_command.h"
 
 #include <cstdio>
+#include <optional>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -30,15 +31,11 @@ int RunBench(absl::Span<const std::string> args) {
   loadgen::LoadOptions options;
   ConfigureLoad(options);
   const std::string rpc = absl::GetFlag(FLAGS_rpc);
-  if (rpc == "push") {
-    options.rpc = loadgen::LoadRpc::kPush;
-  } else if (rpc == "batches") {
-    options.rpc = loadgen::LoadRpc::kPushBatches;
-  } else if (rpc == "otlp") {
-    options.rpc = loadgen::LoadRpc::kOtlpExport;
-  } else {
+  const std::optional<loadgen::LoadRpc> parsed = loadgen::ParseLoadRpc(rpc);
+  if (!parsed.has_value()) {
     return UsageError(absl::StrCat("bench: --rpc must be push, batches or otlp, got ", rpc));
   }
+  options.rpc = *parsed;
   options.streams = absl::GetFlag(FLAGS_streams);
   options.connections = absl::GetFlag(FLAGS_connections);
   options.in_flight = absl::GetFlag(FLAGS_in_flight);

@@ -383,6 +383,13 @@ int Connections(const LoadOptions& options) {
 
 }  // namespace
 
+std::optional<LoadRpc> ParseLoadRpc(absl::string_view name) {
+  for (const LoadRpc rpc : {LoadRpc::kPush, LoadRpc::kPushBatches, LoadRpc::kOtlpExport}) {
+    if (name == RpcName(rpc)) return rpc;
+  }
+  return std::nullopt;
+}
+
 absl::StatusOr<LoadResult> RunLoad(const LoadOptions& options) {
   if (options.streams < 1 || options.batch_records < 1 || options.window < 1 ||
       options.in_flight < 1) {

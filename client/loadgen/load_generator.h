@@ -19,12 +19,17 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "sluice/client.h"
 
 namespace sluice::loadgen {
 
 enum class LoadRpc { kPush, kPushBatches, kOtlpExport };
+
+// "push", "batches" or "otlp", as loadgen's and `sluice bench`'s --rpc spell them; nullopt
+// for any other name.
+std::optional<LoadRpc> ParseLoadRpc(absl::string_view name);
 
 struct LoadOptions {
   std::string target = "127.0.0.1:4317";
