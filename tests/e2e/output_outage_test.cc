@@ -37,10 +37,10 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
-#include "rapidjson/document.h"
 #include "sluice/client.h"
 #include "sluice/v1/admin.pb.h"
 #include "tests/e2e/admin_stats.h"
+#include "tests/e2e/record_load.h"
 #include "tests/e2e/sluiced_process.h"
 
 namespace sluice::e2e {
@@ -61,25 +61,16 @@ absl::StatusOr<std::unique_ptr<SluicedProcess>> StartNextTier(int port) {
                                {"--ingest_listen", absl::StrCat("127.0.0.1:", port)});
 }
 
-// The "message" of every line of a JSON lines file; a line that is not a JSON object with
-// a string message (a torn or garbled line) is counted in `*unparsable`.
+// JsonMessages of `path` without the lines it could not read (torn or garbled), which are
+// counted in `*unparsable`.
 std::vector<std::string> Messages(const std::string& path, size_t* unparsable) {
-  std::vector<std::string> messages;
-  *unparsable = 0;
-  for (const std::string& line : ReadLines(path)) {
-    rapidjson::Document document;
-    document.Parse(line.data(), line.size());
-    if (document.HasParseError() || !document.IsObject() || !document.HasMember("message") ||
-        !document["message"].IsString()) {
-      ++*unparsable;
-      continue;
-    }
-    messages.emplace_back(document["message"].GetString());
-  }
+  std::vector<std::string> messages = JsonMessages(path);
+  *unparsable = std::erase_if(messages, [](const std::string& message) {
+    return absl::StartsWith(message, kUnparsableLine);
+  });
   return messages;
 }
 
-// How often each of "rec-0" .. "rec-<count-1>" occurs in `messages`.
 struct Tally {
   size_t missing = 0;     // not at all
   size_t duplicates = 0;  // occurrences beyond the first

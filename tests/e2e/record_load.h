@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "rapidjson/document.h"
@@ -25,8 +26,11 @@
 
 namespace sluice::e2e {
 
-// The "message" of every line of a JSON-lines file; "<unparsable line> ..." for a line
-// without one.
+// What JsonMessages gives, followed by the line, for a line without a message.
+inline constexpr absl::string_view kUnparsableLine = "<unparsable line> ";
+
+// The "message" of every line of a JSON-lines file; kUnparsableLine and the line for a
+// line without one (torn or garbled).
 inline std::vector<std::string> JsonMessages(const std::string& path) {
   std::vector<std::string> messages;
   for (const std::string& line : ReadLines(path)) {
@@ -34,7 +38,7 @@ inline std::vector<std::string> JsonMessages(const std::string& path) {
     document.Parse(line.data(), line.size());
     if (document.HasParseError() || !document.IsObject() || !document.HasMember("message") ||
         !document["message"].IsString()) {
-      messages.push_back("<unparsable line> " + line);
+      messages.push_back(absl::StrCat(kUnparsableLine, line));
       continue;
     }
     messages.emplace_back(document["message"].GetString());
