@@ -7,7 +7,6 @@
 #           completion and the man pages
 #   client  libsluice-client (shared and static), its headers and the generated logs.proto
 #           headers, sluiceConfig.cmake (target sluice::client) and sluice-client.pc
-include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 install(TARGETS sluiced sluice RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT server)
